@@ -1,0 +1,1 @@
+//! Start-up: config → store → the daemon's tasks.

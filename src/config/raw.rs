@@ -1,0 +1,191 @@
+//! The config file as written: every section and key of DESIGN.md's contract, all optional
+//! here so that validation can report every problem at once instead of the first.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A value that may be written as one string or a list of strings.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawSettings {
+    pub database: RawDatabase,
+    pub imap: Option<RawImap>,
+    pub smtp: Option<RawSmtp>,
+    pub relay: RawRelay,
+    pub team: RawTeam,
+    pub people: Vec<RawPerson>,
+    pub routes: Vec<RawRoute>,
+    pub accounts: BTreeMap<String, String>,
+    pub duty: Option<RawDuty>,
+    pub stale: RawStale,
+    pub digest: RawDigest,
+    pub http: RawHttp,
+    pub templates: Vec<RawTemplate>,
+    pub outbox: RawOutbox,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawDatabase {
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawImap {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    pub mailbox: Option<String>,
+    pub after: Option<String>,
+    pub idle: Option<bool>,
+    pub poll: Option<String>,
+    pub idle_renew: Option<String>,
+    pub start_from: Option<String>,
+    pub ca_file: Option<String>,
+    pub keyword: Option<String>,
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    pub from: Option<String>,
+    pub ca_file: Option<String>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRelay {
+    pub domain: Option<String>,
+    pub secret: Option<String>,
+    pub secret_file: Option<String>,
+    pub previous_secrets: Vec<String>,
+    pub address: Option<String>,
+    pub log_address: Option<String>,
+    pub require_authenticated_sender: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawTeam {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub hours: Option<String>,
+    pub manager: Option<String>,
+    pub default_owner: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawPerson {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub away_until: Option<String>,
+    pub capacity: Option<u32>,
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRoute {
+    pub name: Option<String>,
+    pub source: OneOrMany,
+    pub form: OneOrMany,
+    pub field: BTreeMap<String, String>,
+    pub owner: Option<String>,
+    pub pool: Vec<String>,
+    pub strategy: Option<String>,
+    pub duty: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawDuty {
+    pub rotation: Vec<String>,
+    pub starts: Option<String>,
+    pub every: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawStale {
+    pub first_reply_within: Option<String>,
+    pub accept_within: Option<String>,
+    pub idle_after: Option<String>,
+    pub remind_every: Option<String>,
+    pub escalate_after: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawDigest {
+    pub to: OneOrMany,
+    pub daily: Option<String>,
+    pub weekly: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawTemplate {
+    pub name: Option<String>,
+    pub source: Option<String>,
+    #[serde(rename = "match")]
+    pub match_: RawTemplateMatch,
+    pub field: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawTemplateMatch {
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawOutbox {
+    pub max_attempts: Option<u32>,
+    pub retry_after: Option<String>,
+    pub max_retry_after: Option<String>,
+    /// Directory for the file sink instead of SMTP (the demo uses it).
+    pub file_sink: Option<String>,
+}

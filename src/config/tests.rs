@@ -1,0 +1,144 @@
+use super::*;
+
+fn raw(toml: &str) -> RawSettings {
+    config::Config::builder()
+        .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+        .build()
+        .unwrap()
+        .try_deserialize()
+        .unwrap()
+}
+
+const MINIMAL: &str = r#"
+[smtp]
+host = "127.0.0.1"
+port = 2525
+tls = "none"
+from = "leadgate@leads.test"
+[relay]
+domain = "leads.test"
+secret = "0123456789abcdef0123456789abcdef"
+[team]
+timezone = "Europe/Berlin"
+[[people]]
+id = "alice"
+name = "Alice Smith"
+email = "alice@team.test"
+[[routes]]
+name = "all"
+owner = "alice"
+"#;
+
+#[test]
+fn a_minimal_config_validates_with_defaults() {
+    let s = validate(raw(MINIMAL), Path::new(".")).unwrap();
+    assert_eq!(s.database_url, "sqlite://leadgate.db");
+    assert_eq!(s.relay.log_address.as_str(), "log@leads.test");
+    assert_eq!(s.relay.address.address("abc"), "reply+abc@leads.test");
+    assert_eq!(s.stale.first_reply_within, SignedDuration::from_hours(1));
+    assert_eq!(s.routes.len(), 1);
+    assert_eq!(s.routes[0].target, Target::Person("alice".into()));
+}
+
+#[test]
+fn every_problem_is_reported_with_its_key() {
+    let bad = r#"
+[imap]
+host = "imap.example.com"
+tls = "ssl"
+after = "delete"
+[smtp]
+host = "smtp.example.com"
+from = "not an address"
+[relay]
+domain = "leads.test"
+secret = "short"
+[team]
+timezone = "Mars/Olympus"
+hours = "weekdays"
+[[people]]
+id = "alice"
+email = "alice@team.test"
+[[routes]]
+name = "r"
+owner = "zed"
+field.message = "(unclosed"
+[stale]
+idle_after = "soon"
+"#;
+    let Err(ConfigError::Invalid(problems)) = validate(raw(bad), Path::new(".")) else {
+        panic!("expected problems");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "imap.tls",
+        "imap.after",
+        "imap.username",
+        "imap.password",
+        "smtp.from",
+        "relay.secret",
+        "team.timezone",
+        "team.hours",
+        "routes[0].owner",
+        "routes[0].field.message",
+        "stale.idle_after",
+    ] {
+        assert!(
+            keys.contains(&expected),
+            "no problem for {expected}: {keys:?}"
+        );
+    }
+    assert!(
+        problems.iter().all(|p| !p.fix.is_empty()),
+        "every problem has a fix"
+    );
+}
+
+#[test]
+fn one_or_many_values_are_accepted() {
+    let toml = format!(
+        "{MINIMAL}\n[[routes]]\nname = \"wp\"\nsource = [\"contact-form-7\", \"wpforms\"]\nform = \"Contact\"\nowner = \"alice\"\n[digest]\nto = \"erin@team.test\"\n"
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    assert_eq!(s.routes[1].sources, vec!["contact-form-7", "wpforms"]);
+    assert_eq!(s.routes[1].forms, vec!["Contact"]);
+    assert_eq!(s.digest.to.len(), 1);
+}
+
+#[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secret"),
+        "fedcba9876543210fedcba9876543210\n",
+    )
+    .unwrap();
+    let toml = MINIMAL.replace(
+        "secret = \"0123456789abcdef0123456789abcdef\"",
+        "secret_file = \"secret\"",
+    );
+    let s = validate(raw(&toml), dir.path()).unwrap();
+    let token = TokenKeys::new(vec![b"fedcba9876543210fedcba9876543210".to_vec()]).encode(3);
+    assert_eq!(s.relay.keys.decode(&token), Some(3));
+}
+
+#[test]
+fn durations_read_like_people_write_them() {
+    assert_eq!(
+        parse_duration("90s").unwrap(),
+        SignedDuration::from_secs(90)
+    );
+    assert_eq!(
+        parse_duration("2d").unwrap(),
+        SignedDuration::from_hours(48)
+    );
+    assert_eq!(
+        parse_duration("1w").unwrap(),
+        SignedDuration::from_hours(168)
+    );
+    assert_eq!(
+        parse_duration("1h 30m").unwrap(),
+        SignedDuration::from_mins(90)
+    );
+    assert!(parse_duration("soon").is_err());
+}

@@ -1,0 +1,1 @@
+//! `leadgate demo`: the whole pipeline on bundled sample mail, no server needed.

@@ -1,0 +1,179 @@
+//! What a message is: a form notification (a lead), relay traffic, a logged BCC, a reply,
+//! an auto-reply, a bounce, a newsletter, spam, a calendar invite, or other.
+//! Only notifications make leads; every other class is still stored and listable.
+
+use super::extract::{self, Extraction, Template};
+use super::message::MessageView;
+use super::token::TrackedAddressFormat;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageClass {
+    Notification,
+    Reply,
+    Relay,
+    BccLog,
+    AutoReply,
+    Bounce,
+    Newsletter,
+    Spam,
+    Calendar,
+    Other,
+}
+
+impl MessageClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageClass::Notification => "notification",
+            MessageClass::Reply => "reply",
+            MessageClass::Relay => "relay",
+            MessageClass::BccLog => "bcc_log",
+            MessageClass::AutoReply => "auto_reply",
+            MessageClass::Bounce => "bounce",
+            MessageClass::Newsletter => "newsletter",
+            MessageClass::Spam => "spam",
+            MessageClass::Calendar => "calendar",
+            MessageClass::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL_CLASSES.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+pub const ALL_CLASSES: [MessageClass; 10] = [
+    MessageClass::Notification,
+    MessageClass::Reply,
+    MessageClass::Relay,
+    MessageClass::BccLog,
+    MessageClass::AutoReply,
+    MessageClass::Bounce,
+    MessageClass::Newsletter,
+    MessageClass::Spam,
+    MessageClass::Calendar,
+    MessageClass::Other,
+];
+
+/// What classification needs to know about this installation. `Default` is a bare
+/// installation with no relay and no team (what `leadgate parse` uses without a config).
+#[derive(Clone, Debug, Default)]
+pub struct ClassifyContext {
+    pub tracked: Option<TrackedAddressFormat>,
+    /// The BCC logging address, lowercase.
+    pub log_address: Option<String>,
+    /// Team members' addresses, lowercase.
+    pub team_addresses: Vec<String>,
+    /// Domain of the Message-IDs leadgate writes; mail carrying it in `References` is a reply
+    /// to one of our threads.
+    pub message_id_domain: Option<String>,
+    pub templates: Vec<Template>,
+}
+
+/// The loop header leadgate puts on everything it sends; mail carrying it is our own.
+pub const LOOP_HEADER: &str = "X-Leadgate-Loop";
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Classification {
+    pub class: MessageClass,
+    /// Why, in a few words, for `leadgate show` and the message listing.
+    pub reason: String,
+    /// The extracted lead, for notifications.
+    #[serde(skip)]
+    pub extraction: Option<Extraction>,
+}
+
+impl Classification {
+    fn of(class: MessageClass, reason: impl Into<String>) -> Self {
+        Classification {
+            class,
+            reason: reason.into(),
+            extraction: None,
+        }
+    }
+}
+
+/// Decides what `view` is. Never fails: unreadable mail is `other` with the reason.
+pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
+    if view.header(LOOP_HEADER).is_some() {
+        return Classification::of(MessageClass::Other, "leadgate's own mail (loop header)");
+    }
+    if let Some(reason) = bounce_signal(view) {
+        return Classification::of(MessageClass::Bounce, reason);
+    }
+    if let Some(reason) = auto_reply_signal(view) {
+        return Classification::of(MessageClass::AutoReply, reason);
+    }
+    if let Some(tracked) = &ctx.tracked {
+        if view
+            .recipient_addresses()
+            .iter()
+            .any(|a| tracked.token_of(a).is_some())
+        {
+            return Classification::of(MessageClass::Relay, "sent to a tracked address");
+        }
+    }
+    if let Some(log) = &ctx.log_address {
+        if view.recipient_addresses().iter().any(|a| a == log) {
+            return Classification::of(MessageClass::BccLog, "sent to the logging address");
+        }
+    }
+    if view.content_type == "text/calendar"
+        || view
+            .attachments
+            .iter()
+            .any(|a| a.content_type == "text/calendar")
+    {
+        return Classification::of(MessageClass::Calendar, "calendar invitation");
+    }
+    if view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some() {
+        return Classification::of(MessageClass::Newsletter, "mailing-list headers");
+    }
+    if let Some(extraction) = extract::extract(view, &ctx.templates) {
+        return Classification {
+            class: MessageClass::Notification,
+            reason: format!("form notification from {}", extraction.source),
+            extraction: Some(extraction),
+        };
+    }
+    if !view.in_reply_to.is_empty() || view.subject.to_ascii_lowercase().starts_with("re:") {
+        return Classification::of(MessageClass::Reply, "a reply in a thread");
+    }
+    if let Some(problem) = view.problems.first() {
+        return Classification::of(MessageClass::Other, format!("unreadable: {problem}"));
+    }
+    Classification::of(MessageClass::Other, "no form fields found")
+}
+
+fn bounce_signal(view: &MessageView) -> Option<String> {
+    if view.content_type == "multipart/report" {
+        return Some("multipart/report (delivery status notification)".into());
+    }
+    if view.return_path.as_deref() == Some("") {
+        return Some("null return path".into());
+    }
+    let from = view.from.as_ref().map(|m| m.address.to_ascii_lowercase())?;
+    let local = from.split('@').next().unwrap_or("");
+    (local == "mailer-daemon" || local == "postmaster").then(|| format!("sent by {local}"))
+}
+
+fn auto_reply_signal(view: &MessageView) -> Option<String> {
+    if let Some(v) = view.header("Auto-Submitted") {
+        if !v.trim().eq_ignore_ascii_case("no") {
+            return Some(format!("Auto-Submitted: {}", v.trim()));
+        }
+    }
+    if let Some(v) = view.header("Precedence") {
+        let v = v.trim().to_ascii_lowercase();
+        if ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str()) {
+            return Some(format!("Precedence: {v}"));
+        }
+    }
+    for h in ["X-Autoreply", "X-Autorespond"] {
+        if view.header(h).is_some() {
+            return Some(format!("{h} header"));
+        }
+    }
+    None
+}

@@ -1,0 +1,222 @@
+//! Business hours in the team's time zone: deadlines like "first reply within 1h" count
+//! only the hours the team works.
+
+use jiff::civil::{Time, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, Zoned};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusinessHours {
+    days: [bool; 7], // Monday first
+    open: Time,
+    close: Time,
+}
+
+impl BusinessHours {
+    /// Every hour of every day: deadlines are plain wall-clock durations.
+    pub fn always() -> Self {
+        BusinessHours {
+            days: [true; 7],
+            open: Time::midnight(),
+            close: Time::MAX,
+        }
+    }
+
+    /// Parses `Mon-Fri 09:00-17:00`, `Mon,Wed,Fri 08:30-12:00`, or `always`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("always") || s == "24/7" {
+            return Ok(Self::always());
+        }
+        let (days_part, time_part) = s
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("{s:?} is not of the form \"Mon-Fri 09:00-17:00\""))?;
+        let mut days = [false; 7];
+        for piece in days_part.split(',') {
+            match piece.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (day_index(a)?, day_index(b)?);
+                    let mut i = a;
+                    loop {
+                        days[i] = true;
+                        if i == b {
+                            break;
+                        }
+                        i = (i + 1) % 7;
+                    }
+                }
+                None => days[day_index(piece)?] = true,
+            }
+        }
+        let (open, close) = time_part
+            .trim()
+            .split_once('-')
+            .ok_or_else(|| format!("{time_part:?} is not a time range like 09:00-17:00"))?;
+        let parse_time = |t: &str| {
+            t.trim()
+                .parse::<Time>()
+                .map_err(|_| format!("{t:?} is not a time like 09:00"))
+        };
+        let (open, close) = (parse_time(open)?, parse_time(close)?);
+        if open >= close {
+            return Err(format!("opening {open} is not before closing {close}"));
+        }
+        Ok(BusinessHours { days, open, close })
+    }
+
+    fn is_work_day(&self, wd: Weekday) -> bool {
+        self.days[wd.to_monday_zero_offset() as usize]
+    }
+
+    /// `start` plus `work` counted in business hours only.
+    pub fn add(&self, start: Timestamp, work: SignedDuration, tz: &TimeZone) -> Timestamp {
+        if !self.days.iter().any(|d| *d) {
+            return start.saturating_add(work).unwrap_or(start);
+        }
+        let mut left = work;
+        let mut at: Zoned = start.to_zoned(tz.clone());
+        // Bounded: a year of days covers any sane deadline.
+        for _ in 0..400 {
+            let date = at.date();
+            if self.is_work_day(date.weekday()) {
+                let open = date.to_datetime(self.open).to_zoned(tz.clone()).ok();
+                let close = date.to_datetime(self.close).to_zoned(tz.clone()).ok();
+                if let (Some(open), Some(close)) = (open, close) {
+                    let from = if at < open { open } else { at.clone() };
+                    if from < close {
+                        let room = from.duration_until(&close);
+                        if left <= room {
+                            return from.timestamp().saturating_add(left).unwrap_or(start);
+                        }
+                        left -= room;
+                    }
+                }
+            }
+            let next_day = date
+                .tomorrow()
+                .ok()
+                .and_then(|d| d.to_zoned(tz.clone()).ok());
+            match next_day {
+                Some(z) => at = z,
+                None => break,
+            }
+        }
+        start.saturating_add(work).unwrap_or(start)
+    }
+
+    /// Business time between `from` and `to` (zero if `to` is earlier).
+    pub fn between(&self, from: Timestamp, to: Timestamp, tz: &TimeZone) -> SignedDuration {
+        if to <= from {
+            return SignedDuration::ZERO;
+        }
+        let mut total = SignedDuration::ZERO;
+        let mut at = from.to_zoned(tz.clone());
+        for _ in 0..4000 {
+            let date = at.date();
+            if self.is_work_day(date.weekday()) {
+                let open = date.to_datetime(self.open).to_zoned(tz.clone()).ok();
+                let close = date.to_datetime(self.close).to_zoned(tz.clone()).ok();
+                if let (Some(open), Some(close)) = (open, close) {
+                    let a = if at.timestamp() < open.timestamp() {
+                        open.timestamp()
+                    } else {
+                        at.timestamp()
+                    };
+                    let b = if to < close.timestamp() {
+                        to
+                    } else {
+                        close.timestamp()
+                    };
+                    if a < b {
+                        total += a.duration_until(b);
+                    }
+                }
+            }
+            match date
+                .tomorrow()
+                .ok()
+                .and_then(|d| d.to_zoned(tz.clone()).ok())
+            {
+                Some(z) if z.timestamp() < to => at = z,
+                _ => break,
+            }
+        }
+        total
+    }
+}
+
+fn day_index(s: &str) -> Result<usize, String> {
+    let d = s.trim().to_ascii_lowercase();
+    let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    names
+        .iter()
+        .position(|n| d.starts_with(n))
+        .ok_or_else(|| format!("{s:?} is not a weekday (Mon, Tue, ... Sun)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn berlin() -> TimeZone {
+        TimeZone::get("Europe/Berlin").unwrap()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn within_the_day_it_is_plain_addition() {
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        // Tuesday 10:00 Berlin (09:00 UTC) + 1h = 11:00 Berlin.
+        let due = h.add(
+            at("2026-11-24T09:00:00Z"),
+            SignedDuration::from_hours(1),
+            &berlin(),
+        );
+        assert_eq!(due, at("2026-11-24T10:00:00Z"));
+    }
+
+    #[test]
+    fn friday_evening_rolls_over_the_weekend() {
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        // Friday 16:30 Berlin + 1h = Monday 09:30 Berlin.
+        let due = h.add(
+            at("2026-11-27T15:30:00Z"),
+            SignedDuration::from_hours(1),
+            &berlin(),
+        );
+        assert_eq!(due, at("2026-11-30T08:30:00Z"));
+        assert_eq!(
+            h.between(at("2026-11-27T15:30:00Z"), due, &berlin()),
+            SignedDuration::from_hours(1)
+        );
+    }
+
+    #[test]
+    fn dst_change_keeps_local_opening_hours() {
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        // Berlin leaves summer time on Sunday 2026-10-25. Friday 16:00 CEST (14:00 UTC)
+        // + 2h = Monday 10:00 CET = 09:00 UTC.
+        let due = h.add(
+            at("2026-10-23T14:00:00Z"),
+            SignedDuration::from_hours(2),
+            &berlin(),
+        );
+        assert_eq!(due, at("2026-10-26T09:00:00Z"));
+    }
+
+    #[test]
+    fn rejects_malformed_hours() {
+        for bad in [
+            "Mon-Fri",
+            "Funday 09:00-17:00",
+            "Mon-Fri 17:00-09:00",
+            "Mon-Fri 9-5x",
+        ] {
+            assert!(BusinessHours::parse(bad).is_err(), "{bad}");
+        }
+        assert!(BusinessHours::parse("Sat,Sun 10:00-14:00").is_ok());
+    }
+}

@@ -1,0 +1,89 @@
+//! Our owned view of an email, built by [`crate::parse`] and read by the rest of the domain.
+//! Nothing outside `parse.rs` sees `mail-parser` types.
+
+use serde::Serialize;
+
+/// One address as written in a header: display name and address, both decoded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+impl Mailbox {
+    pub fn new(name: Option<&str>, address: &str) -> Self {
+        Mailbox {
+            name: name.map(str::to_owned).filter(|n| !n.trim().is_empty()),
+            address: address.trim().to_owned(),
+        }
+    }
+}
+
+/// An attachment's outline; the bytes stay in the stored raw message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AttachmentView {
+    pub content_type: String,
+    pub filename: Option<String>,
+    pub size: usize,
+}
+
+/// Everything the domain needs to know about one message, decoded to UTF-8.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MessageView {
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub subject: String,
+    pub from: Option<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    /// `Delivered-To` values, the envelope recipients as the MTA saw them.
+    pub delivered_to: Vec<String>,
+    /// `Return-Path`: `Some("")` is the null return path of bounces.
+    pub return_path: Option<String>,
+    /// `Date` header as RFC 3339, when it parsed.
+    pub date: Option<String>,
+    /// Every header, name as written and value decoded, in order.
+    pub headers: Vec<(String, String)>,
+    /// Top-level MIME type, lowercase (`multipart/report`, `text/plain`, ...).
+    pub content_type: String,
+    /// The plain-text body; converted from HTML when the message has no text part.
+    pub text: String,
+    /// The HTML body, when there is one.
+    pub html: Option<String>,
+    pub attachments: Vec<AttachmentView>,
+    /// `message/rfc822` parts, parsed (forwarded notifications).
+    pub attached_messages: Vec<MessageView>,
+    /// What could not be read (bad MIME, unknown charset); empty when all went well.
+    pub problems: Vec<String>,
+}
+
+impl MessageView {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header, by case-insensitive name.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every recipient address in To, Cc and Delivered-To, lowercase.
+    pub fn recipient_addresses(&self) -> Vec<String> {
+        self.to
+            .iter()
+            .chain(self.cc.iter())
+            .map(|m| m.address.to_ascii_lowercase())
+            .chain(self.delivered_to.iter().map(|a| a.to_ascii_lowercase()))
+            .collect()
+    }
+}

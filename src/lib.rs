@@ -1,0 +1,45 @@
+//! leadgate: web-form notifications in a shared inbox become owned, tracked leads.
+//!
+//! ```text
+//! source (IMAP IDLE | maildir | .eml | mbox)
+//!    │ raw bytes, checkpoint
+//!    ▼
+//! pipeline ── parse (bytes → MessageView) ── classify ── extract ── match ── route
+//!    │            one database transaction: message, lead, activities, outbox rows, checkpoint
+//!    ▼
+//! store (SQLite | PostgreSQL) ──► outbox worker ──► transport (SMTP | file sink)
+//! scheduler (clock) ──► drift sweep ──► outbox
+//! ```
+//!
+//! Module map:
+//! - [`config`]: raw TOML/env settings validated once into [`config::Settings`].
+//! - [`domain`]: pure logic, no I/O and no wall clock: message view, classification,
+//!   field extraction, routing, tracked tokens, lead state, owner notifications.
+//! - [`parse`]: the only user of `mail-parser`: bytes → [`domain::message::MessageView`].
+//! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
+//! - [`store`]: the database behind one type.
+//! - [`pipeline`]: one message = one transaction.
+//! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
+//! - [`clock`]: the only module that reads the wall clock.
+//!
+//! Invariants (each has a test):
+//! 1. Every notification becomes exactly one lead, across crashes and restarts:
+//!    the checkpoint is written in the transaction that records the message, and
+//!    messages are deduplicated by Message-ID + body hash.
+//! 2. Every email leadgate sends is first an outbox row written in the same transaction
+//!    as the decision to send it.
+//! 3. No message is deleted or lost: every ingested message is stored with its class.
+//! 4. Nothing under `domain/` does I/O or reads the clock.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod outbox;
+pub mod parse;
+pub mod pipeline;
+pub mod source;
+pub mod store;
+pub mod telemetry;

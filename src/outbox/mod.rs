@@ -1,0 +1,1 @@
+//! Delivery of what the pipeline decided to send: leasing, retries with backoff, dead letters.

@@ -1,0 +1,120 @@
+//! The only user of `mail-parser`: raw bytes → [`MessageView`]. Lenient by design
+//! (Postel's law): whatever arrives, a view comes out, with what could not be read
+//! listed in `problems`.
+
+use crate::domain::message::{AttachmentView, Mailbox, MessageView};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+/// Messages nested deeper than this (forward of a forward of ...) are not unwrapped.
+const MAX_NESTING: usize = 3;
+
+pub fn view(raw: &[u8]) -> MessageView {
+    view_nested(raw, 0)
+}
+
+fn view_nested(raw: &[u8], depth: usize) -> MessageView {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return MessageView {
+            problems: vec!["the message is empty".into()],
+            ..Default::default()
+        };
+    }
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return MessageView {
+            problems: vec!["not a MIME message (no headers could be read)".into()],
+            ..Default::default()
+        };
+    };
+    let mut v = MessageView {
+        message_id: msg.message_id().map(str::to_owned),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        subject: msg.subject().unwrap_or("").to_owned(),
+        from: msg.from().and_then(first_mailbox),
+        reply_to: mailboxes(msg.reply_to()),
+        to: mailboxes(msg.to()),
+        cc: mailboxes(msg.cc()),
+        date: msg.date().map(|d| d.to_rfc3339()),
+        ..Default::default()
+    };
+    for h in msg.headers() {
+        let name = h.name().to_owned();
+        let value = header_text(h.value());
+        if name.eq_ignore_ascii_case("Delivered-To") {
+            v.delivered_to.push(value.trim().to_owned());
+        }
+        if name.eq_ignore_ascii_case("Return-Path") {
+            v.return_path = Some(value.trim().trim_matches(['<', '>']).to_owned());
+        }
+        v.headers.push((name, value));
+    }
+    v.content_type = msg
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        })
+        .unwrap_or_else(|| "text/plain".into());
+    v.text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    v.html = msg.body_html(0).map(|t| t.into_owned());
+    for part in msg.attachments() {
+        if let PartType::Message(inner) = &part.body {
+            if depth < MAX_NESTING {
+                v.attached_messages
+                    .push(view_nested(inner.raw_message(), depth + 1));
+            }
+            continue;
+        }
+        v.attachments.push(AttachmentView {
+            content_type: part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                    None => ct.ctype().to_ascii_lowercase(),
+                })
+                .unwrap_or_default(),
+            filename: part.attachment_name().map(str::to_owned),
+            size: part.contents().len(),
+        });
+    }
+    v
+}
+
+fn ids(h: &HeaderValue<'_>) -> Vec<String> {
+    match h {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
+    a.map(|a| {
+        a.iter()
+            .filter_map(|addr| addr.address().map(|email| Mailbox::new(addr.name(), email)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn first_mailbox(a: &Address<'_>) -> Option<Mailbox> {
+    mailboxes(Some(a)).into_iter().next()
+}
+
+fn header_text(v: &HeaderValue<'_>) -> String {
+    match v {
+        HeaderValue::Text(t) => t.to_string(),
+        HeaderValue::TextList(l) => l.join(", "),
+        HeaderValue::Address(a) => a
+            .iter()
+            .filter_map(|m| m.address())
+            .collect::<Vec<_>>()
+            .join(", "),
+        HeaderValue::DateTime(d) => d.to_rfc3339(),
+        HeaderValue::ContentType(ct) => match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        },
+        HeaderValue::Received(_) | HeaderValue::Empty => String::new(),
+    }
+}

@@ -1,0 +1,1 @@
+//! One message = one transaction: dedupe → classify → extract → match → route → store → outbox.

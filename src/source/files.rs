@@ -1,0 +1,1 @@
+//! Messages from files: single `.eml` files, maildirs (`cur/` and `new/`), mbox files.

@@ -1,0 +1,75 @@
+//! Where raw mail comes from: the IMAP watcher for the daemon, files (`.eml`, maildir,
+//! mbox) for `import` and the demo. Every source hands messages to an [`Ingest`] and
+//! advances its checkpoint only through it.
+
+pub mod files;
+pub mod imap;
+
+use std::future::Future;
+
+/// Where one message was found; the IMAP position is the checkpoint written with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Imap {
+        mailbox: String,
+        uidvalidity: u32,
+        uid: u32,
+    },
+    File(String),
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Imap {
+                mailbox,
+                uidvalidity,
+                uid,
+            } => format!("imap:{mailbox};uidvalidity={uidvalidity};uid={uid}"),
+            Origin::File(path) => format!("file:{path}"),
+        }
+    }
+}
+
+/// A mailbox's position: the last UID fully processed under a UIDVALIDITY.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+/// What happened to one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// Stored for the first time (with its class, and its lead id when it made or touched one).
+    Stored {
+        message_row: i64,
+        class: String,
+        lead: Option<i64>,
+    },
+    /// Seen before (same Message-ID and body): recorded as another sighting only.
+    Duplicate { message_row: i64 },
+}
+
+/// The pipeline as sources see it. Implementations commit the message and the checkpoint
+/// in one transaction, so a source that crashes after `ingest` returns never sees the
+/// message again, and one that crashes before simply offers it again.
+pub trait Ingest: Send + Sync {
+    fn checkpoint(
+        &self,
+        mailbox: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<Checkpoint>>> + Send;
+
+    /// Records an empty mailbox's position without a message (first connect, UIDVALIDITY change).
+    fn set_checkpoint(
+        &self,
+        mailbox: &str,
+        checkpoint: Checkpoint,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn ingest(
+        &self,
+        raw: &[u8],
+        origin: Origin,
+    ) -> impl Future<Output = anyhow::Result<IngestOutcome>> + Send;
+}

@@ -1,0 +1,1 @@
+//! The database behind one type: SQLite (WAL) by default, PostgreSQL by URL.
