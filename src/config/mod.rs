@@ -368,7 +368,8 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
     }
 
     let imap = raw.imap.as_ref().map(|i| validate_imap(&mut c, i));
-    let (smtp, from) = validate_smtp(&mut c, raw.smtp.as_ref());
+    let file_sink = raw.outbox.file_sink.is_some();
+    let (smtp, from) = validate_smtp(&mut c, raw.smtp.as_ref(), file_sink);
     let relay = validate_relay(&mut c, &raw.relay);
     let people = validate_people(&mut c, &raw.people);
     let ids: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
@@ -770,15 +771,19 @@ fn validate_imap(c: &mut Check, i: &RawImap) -> ImapSettings {
     }
 }
 
+/// With a file sink, `[smtp]` may hold only `from`: nothing is sent over SMTP.
 fn validate_smtp(
     c: &mut Check,
     s: Option<&RawSmtp>,
+    file_sink: bool,
 ) -> (Option<SmtpSettings>, Option<EmailAddress>) {
     let from_raw = s
         .and_then(|s| s.from.clone())
         .unwrap_or_else(|| "leadgate@localhost.localdomain".into());
     let from = c.email("smtp.from", &from_raw);
-    let Some(s) = s else { return (None, from) };
+    let Some(s) = s.filter(|s| !(file_sink && s.host.is_none())) else {
+        return (None, from);
+    };
     let tls = c.tls("smtp.tls", &s.tls);
     let host = c.required("smtp.host", &s.host, "set the SMTP server's host name");
     let password = c.secret("smtp.password", &s.password, &s.password_file);

@@ -125,3 +125,21 @@ fn by_labels(view: &MessageView) -> Option<Extraction> {
     (e.fields.email.is_some() && (e.fields.name.is_some() || e.fields.message.is_some()))
         .then_some(e)
 }
+
+/// Tries one template alone, for `leadgate parse --template NAME`: the extraction, or
+/// which condition did not hold.
+pub fn try_template(view: &MessageView, t: &Template) -> Result<Extraction, String> {
+    let from = view.from.as_ref().map(|m| m.address.as_str()).unwrap_or("");
+    for (what, re, text) in [
+        ("match.from", &t.match_from, from),
+        ("match.subject", &t.match_subject, view.subject.as_str()),
+        ("match.body", &t.match_body, view.text.as_str()),
+    ] {
+        if let Some(re) = re {
+            if !re.is_match(text) {
+                return Err(format!("{what} /{}/ does not match", re.as_str()));
+            }
+        }
+    }
+    by_template(view, t).ok_or_else(|| "the template has no match condition".to_owned())
+}

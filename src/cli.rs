@@ -1,1 +1,0 @@
-//! The `leadgate` command line.

@@ -1,0 +1,257 @@
+//! Commands about leads: `leads` and `show`.
+
+use super::print_json;
+use crate::config::Settings;
+use crate::pipeline::tracked_address;
+use crate::store::leads::{self, LeadFilter, LeadRow};
+use crate::store::{self, Store};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::process::ExitCode;
+
+/// A lead as `leadgate leads --json` prints it (DESIGN.md's contract).
+#[derive(Serialize)]
+pub struct LeadView {
+    pub id: i64,
+    pub status: String,
+    pub owner: Option<String>,
+    pub accepted: bool,
+    pub source: String,
+    pub form: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub next_action: Option<Value>,
+    pub created_at: String,
+    pub last_activity_at: String,
+    pub drift: Vec<String>,
+    pub tracked_address: String,
+    pub needs_template: bool,
+    pub route_reason: String,
+}
+
+/// `show` adds the fields, extras, consent and the history.
+#[derive(Serialize)]
+pub struct LeadDetail {
+    #[serde(flatten)]
+    pub lead: LeadView,
+    pub fields: Value,
+    pub extra: Value,
+    pub consent: Option<bool>,
+    pub history: Vec<leads::Activity>,
+}
+
+pub fn view(
+    row: &LeadRow,
+    s: &Settings,
+    active: &HashSet<String>,
+    now: jiff::Timestamp,
+) -> LeadView {
+    LeadView {
+        id: row.id,
+        status: row.status.clone(),
+        owner: row.owner.clone(),
+        accepted: row.accepted,
+        source: row.source.clone(),
+        form: row.form.clone(),
+        name: row.name.clone(),
+        email: row.email.clone(),
+        phone: row.phone.clone(),
+        next_action: row.next_action.as_ref().map(|what| {
+            serde_json::json!({"what": what, "due": row.next_action_due.map(|d| store::timestamp(d).to_string())})
+        }),
+        created_at: store::timestamp(row.created_at).to_string(),
+        last_activity_at: store::timestamp(row.last_activity_at).to_string(),
+        drift: drift(row, active, store::millis(now)),
+        tracked_address: tracked_address(s, row.id),
+        needs_template: row.needs_template,
+        route_reason: row.route_reason.clone(),
+    }
+}
+
+/// The drift kinds visible from the lead row alone.
+fn drift(row: &LeadRow, active: &HashSet<String>, now: i64) -> Vec<String> {
+    let open = crate::domain::lead::LeadStatus::parse(&row.status).is_some_and(|s| s.is_open());
+    if !open {
+        return Vec::new();
+    }
+    let mut d = Vec::new();
+    match &row.owner {
+        Some(o) if active.contains(o) => {
+            if !row.accepted {
+                d.push("unaccepted".to_owned());
+            }
+        }
+        _ => d.push("orphaned".to_owned()),
+    }
+    match row.next_action_due {
+        Some(due) if due < now => d.push("overdue".to_owned()),
+        Some(_) => {}
+        None => d.push("no_next_action".to_owned()),
+    }
+    d
+}
+
+pub async fn list(
+    settings: Settings,
+    filter: LeadFilter,
+    drift_kind: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database_url).await?;
+    let mut conn = store.acquire().await?;
+    let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
+    let now = jiff::Timestamp::now();
+    let rows = leads::list(&mut conn, &filter).await?;
+    let views: Vec<LeadView> = rows
+        .iter()
+        .map(|r| view(r, &settings, &active, now))
+        .filter(|v| drift_kind.as_ref().is_none_or(|k| v.drift.contains(k)))
+        .collect();
+    if json {
+        print_json(&views)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    table.set_header([
+        "id",
+        "status",
+        "owner",
+        "name",
+        "email",
+        "source / form",
+        "next action",
+        "drift",
+    ]);
+    for v in views {
+        table.add_row([
+            v.id.to_string(),
+            v.status,
+            match (&v.owner, v.accepted) {
+                (Some(o), true) => o.clone(),
+                (Some(o), false) => format!("{o} (not accepted)"),
+                (None, _) => "-".into(),
+            },
+            v.name.unwrap_or_default(),
+            v.email.unwrap_or_else(|| {
+                if v.needs_template {
+                    "(needs a template)".into()
+                } else {
+                    String::new()
+                }
+            }),
+            format!(
+                "{}{}",
+                v.source,
+                v.form.map(|f| format!(" / {f}")).unwrap_or_default()
+            ),
+            v.next_action
+                .map(|n| {
+                    format!(
+                        "{} by {}",
+                        n["what"].as_str().unwrap_or(""),
+                        n["due"].as_str().unwrap_or("")
+                    )
+                })
+                .unwrap_or_default(),
+            v.drift.join(", "),
+        ]);
+    }
+    println!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn detail(
+    store: &Store,
+    settings: &Settings,
+    id: i64,
+    now: jiff::Timestamp,
+) -> anyhow::Result<Option<LeadDetail>> {
+    let mut conn = store.acquire().await?;
+    let Some(row) = leads::get(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
+    let history = leads::history(&mut conn, id).await?;
+    let fields = serde_json::json!({
+        "name": row.name, "email": row.email, "phone": row.phone,
+        "company": row.company, "message": row.message,
+    });
+    let extra: Value =
+        serde_json::from_str(&row.extra).unwrap_or(Value::Object(Default::default()));
+    Ok(Some(LeadDetail {
+        lead: view(&row, settings, &active, now),
+        fields,
+        extra,
+        consent: row.consent,
+        history,
+    }))
+}
+
+pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database_url).await?;
+    let Some(d) = detail(&store, &settings, id, jiff::Timestamp::now()).await? else {
+        eprintln!("no lead #{id}; `leadgate leads` lists them");
+        return Ok(ExitCode::from(1));
+    };
+    if json {
+        print_json(&d)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let l = &d.lead;
+    println!(
+        "Lead #{} · {} · {}",
+        l.id,
+        l.status,
+        l.name.as_deref().unwrap_or("(no name)")
+    );
+    println!(
+        "  owner:    {}",
+        match (&l.owner, l.accepted) {
+            (Some(o), true) => format!("{o} (accepted)"),
+            (Some(o), false) => format!("{o} (not accepted yet)"),
+            (None, _) => "nobody (orphaned)".into(),
+        }
+    );
+    println!("  why:      {}", l.route_reason);
+    println!("  email:    {}", l.email.as_deref().unwrap_or("-"));
+    println!("  phone:    {}", l.phone.as_deref().unwrap_or("-"));
+    println!(
+        "  source:   {}{}",
+        l.source,
+        l.form
+            .as_ref()
+            .map(|f| format!(" / {f}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "  consent:  {}",
+        crate::domain::notify::consent_text(d.consent)
+    );
+    if let Some(n) = &l.next_action {
+        println!(
+            "  next:     {} by {}",
+            n["what"].as_str().unwrap_or(""),
+            n["due"].as_str().unwrap_or("")
+        );
+    }
+    if !l.drift.is_empty() {
+        println!("  drift:    {}", l.drift.join(", "));
+    }
+    println!("  reply to: {}", l.tracked_address);
+    if let Some(m) = d.fields["message"].as_str() {
+        println!("  message:\n    {}", m.replace('\n', "\n    "));
+    }
+    if let Some(extra) = d.extra.as_object() {
+        for (k, v) in extra {
+            println!("  {k}: {}", v.as_str().unwrap_or(""));
+        }
+    }
+    println!("History:");
+    for a in &d.history {
+        println!("  {}  {:<16} {:<10} {}", a.at, a.kind, a.actor, a.detail);
+    }
+    Ok(ExitCode::SUCCESS)
+}

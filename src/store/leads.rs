@@ -1,0 +1,316 @@
+//! Leads and their history (activities).
+
+use super::Conn;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// A lead as stored. Times are Unix milliseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadRow {
+    pub id: i64,
+    pub status: String,
+    pub owner: Option<String>,
+    pub accepted: bool,
+    pub assigned_at: Option<i64>,
+    pub source: String,
+    pub form: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub message: Option<String>,
+    pub consent: Option<bool>,
+    /// JSON object of the extra fields, in the form's order.
+    pub extra: String,
+    pub needs_template: bool,
+    pub route_rule: Option<String>,
+    pub route_reason: String,
+    pub next_action: Option<String>,
+    pub next_action_due: Option<i64>,
+    pub created_at: i64,
+    pub last_activity_at: i64,
+    pub first_reply_at: Option<i64>,
+    pub last_inbound_at: Option<i64>,
+    pub last_outbound_at: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub previous_lead: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
+    message, consent, extra, needs_template, route_rule, route_reason, next_action, next_action_due,
+    created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
+    previous_lead";
+
+fn from_row(r: &AnyRow) -> LeadRow {
+    LeadRow {
+        id: r.get(0),
+        status: r.get(1),
+        owner: r.get(2),
+        accepted: r.get::<i64, _>(3) != 0,
+        assigned_at: r.get(4),
+        source: r.get(5),
+        form: r.get(6),
+        name: r.get(7),
+        email: r.get(8),
+        phone: r.get(9),
+        company: r.get(10),
+        message: r.get(11),
+        consent: r.get::<Option<i64>, _>(12).map(|c| c != 0),
+        extra: r.get(13),
+        needs_template: r.get::<i64, _>(14) != 0,
+        route_rule: r.get(15),
+        route_reason: r.get(16),
+        next_action: r.get(17),
+        next_action_due: r.get(18),
+        created_at: r.get(19),
+        last_activity_at: r.get(20),
+        first_reply_at: r.get(21),
+        last_inbound_at: r.get(22),
+        last_outbound_at: r.get(23),
+        snoozed_until: r.get(24),
+        previous_lead: r.get(25),
+    }
+}
+
+pub struct NewLead<'a> {
+    pub owner: Option<&'a str>,
+    pub source: &'a str,
+    pub form: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub email_norm: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub consent: Option<bool>,
+    pub extra: &'a str,
+    pub needs_template: bool,
+    pub route_rule: Option<&'a str>,
+    pub route_reason: &'a str,
+    pub next_action: Option<&'a str>,
+    pub next_action_due: Option<i64>,
+    pub now: i64,
+    pub previous_lead: Option<i64>,
+}
+
+pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
+             phone, company, message, consent, extra, needs_template, route_rule, route_reason,
+             next_action, next_action_due, created_at, last_activity_at, previous_lead)
+         VALUES ('new', $1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $18, $19)
+         RETURNING id",
+    )
+    .bind(l.owner)
+    .bind(l.owner.map(|_| l.now))
+    .bind(l.source)
+    .bind(l.form)
+    .bind(l.name)
+    .bind(l.email)
+    .bind(l.email_norm)
+    .bind(l.phone)
+    .bind(l.company)
+    .bind(l.message)
+    .bind(l.consent.map(|c| c as i64))
+    .bind(l.extra)
+    .bind(l.needs_template as i64)
+    .bind(l.route_rule)
+    .bind(l.route_reason)
+    .bind(l.next_action)
+    .bind(l.next_action_due)
+    .bind(l.now)
+    .bind(l.previous_lead)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> sqlx::Result<Option<LeadRow>> {
+    let q = format!("SELECT {COLUMNS} FROM leads WHERE id = $1");
+    Ok(sqlx::query(&q)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| from_row(&r)))
+}
+
+/// The newest lead of this address, open or not.
+pub async fn latest_by_email(conn: &mut Conn, email_norm: &str) -> sqlx::Result<Option<LeadRow>> {
+    let q = format!("SELECT {COLUMNS} FROM leads WHERE email_norm = $1 ORDER BY id DESC LIMIT 1");
+    Ok(sqlx::query(&q)
+        .bind(email_norm)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| from_row(&r)))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LeadFilter {
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub needs_template: bool,
+    pub unaccepted: bool,
+    pub orphaned: bool,
+    pub limit: Option<i64>,
+}
+
+pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM leads
+         WHERE ($1 = '' OR status = $1) AND ($2 = '' OR owner = $2)
+           AND ($3 = 0 OR needs_template = 1)
+           AND ($4 = 0 OR (owner IS NOT NULL AND accepted = 0))
+           AND ($5 = 0 OR owner IS NULL OR owner NOT IN (SELECT id FROM people WHERE active = 1))
+         ORDER BY id LIMIT $6"
+    );
+    let rows = sqlx::query(&q)
+        .bind(f.status.clone().unwrap_or_default())
+        .bind(f.owner.clone().unwrap_or_default())
+        .bind(f.needs_template as i64)
+        .bind(f.unaccepted as i64)
+        .bind(f.orphaned as i64)
+        .bind(f.limit.unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Open leads per owner, for least-busy routing and capacity.
+pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> {
+    let rows = sqlx::query(
+        "SELECT owner, COUNT(*) FROM leads WHERE owner IS NOT NULL
+           AND status IN ('new', 'contacted', 'qualified') GROUP BY owner",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u32))
+        .collect())
+}
+
+/// Which people are in the team now.
+pub async fn active_people(conn: &mut Conn) -> sqlx::Result<Vec<String>> {
+    let rows = sqlx::query("SELECT id FROM people WHERE active = 1")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
+
+pub async fn touch(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE leads SET last_activity_at = $1 WHERE id = $2 AND last_activity_at < $1")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_owner(
+    conn: &mut Conn,
+    id: i64,
+    owner: Option<&str>,
+    accepted: bool,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3 WHERE id = $4")
+        .bind(owner)
+        .bind(accepted as i64)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_accepted(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE leads SET accepted = 1, last_activity_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_next_action(
+    conn: &mut Conn,
+    id: i64,
+    what: Option<&str>,
+    due: Option<i64>,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE leads SET next_action = $1, next_action_due = $2, last_activity_at = $3 WHERE id = $4")
+        .bind(what)
+        .bind(due)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_status(conn: &mut Conn, id: i64, status: &str, at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE leads SET status = $1, last_activity_at = $2 WHERE id = $3")
+        .bind(status)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// One entry of a lead's history.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Activity {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+pub async fn add_activity(
+    conn: &mut Conn,
+    lead: i64,
+    at: i64,
+    actor: &str,
+    kind: crate::domain::lead::ActivityKind,
+    detail: &str,
+    message_row: Option<i64>,
+    outbox_id: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(lead)
+    .bind(at)
+    .bind(actor)
+    .bind(kind.as_str())
+    .bind(detail)
+    .bind(message_row)
+    .bind(outbox_id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> {
+    let rows = sqlx::query(
+        "SELECT at, actor, kind, detail FROM activities WHERE lead_id = $1 ORDER BY at, id",
+    )
+    .bind(lead)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Activity {
+            at: super::timestamp(r.get(0)).to_string(),
+            actor: r.get(1),
+            kind: r.get(2),
+            detail: r.get(3),
+        })
+        .collect())
+}

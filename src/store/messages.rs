@@ -1,0 +1,131 @@
+//! Every ingested message with its class, once; and every sighting of it.
+
+use super::Conn;
+use sqlx::Row;
+
+pub struct NewMessage<'a> {
+    pub dedupe_key: &'a str,
+    pub raw_sha256: &'a str,
+    pub message_id: Option<&'a str>,
+    pub received_at: i64,
+    pub origin: &'a str,
+    pub class: &'a str,
+    pub reason: &'a str,
+    pub sender: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub lead_id: Option<i64>,
+    pub quarantined: bool,
+    pub raw: &'a [u8],
+}
+
+pub async fn find_by_dedupe_key(conn: &mut Conn, key: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query("SELECT id FROM messages WHERE dedupe_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map(|r| r.map(|r| r.get::<i64, _>(0)))
+}
+
+pub async fn insert(conn: &mut Conn, m: &NewMessage<'_>) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
+                               sender, subject, lead_id, quarantined, size, raw)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(m.dedupe_key)
+    .bind(m.raw_sha256)
+    .bind(m.message_id)
+    .bind(m.received_at)
+    .bind(m.origin)
+    .bind(m.class)
+    .bind(m.reason)
+    .bind(m.sender)
+    .bind(m.subject)
+    .bind(m.lead_id)
+    .bind(m.quarantined as i64)
+    .bind(m.raw.len() as i64)
+    .bind(m.raw)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+pub async fn add_sighting(
+    conn: &mut Conn,
+    message_row: i64,
+    origin: &str,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO sightings (message_row, origin, seen_at) VALUES ($1, $2, $3)")
+        .bind(message_row)
+        .bind(origin)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// One row of the message listing (no raw bytes).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MessageSummary {
+    pub id: i64,
+    pub received_at: String,
+    pub class: String,
+    pub reason: String,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub lead: Option<i64>,
+    pub quarantined: bool,
+    pub origin: String,
+    pub size: i64,
+    pub sightings: i64,
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    class: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<MessageSummary>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.received_at, m.class, m.reason, m.sender, m.subject, m.lead_id, m.quarantined,
+                m.origin, m.size, (SELECT COUNT(*) FROM sightings s WHERE s.message_row = m.id)
+         FROM messages m WHERE ($1 = '' OR m.class = $1) ORDER BY m.id DESC LIMIT $2",
+    )
+    .bind(class.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MessageSummary {
+            id: r.get(0),
+            received_at: super::timestamp(r.get(1)).to_string(),
+            class: r.get(2),
+            reason: r.get(3),
+            sender: r.get(4),
+            subject: r.get(5),
+            lead: r.get(6),
+            quarantined: r.get::<i64, _>(7) != 0,
+            origin: r.get(8),
+            size: r.get(9),
+            sightings: r.get(10),
+        })
+        .collect())
+}
+
+pub async fn raw(conn: &mut Conn, id: i64) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query("SELECT raw FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map(|r| r.map(|r| r.get(0)))
+}
+
+pub async fn set_lead(conn: &mut Conn, id: i64, lead: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE messages SET lead_id = $1 WHERE id = $2")
+        .bind(lead)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,189 @@
+//! The outbox: every email leadgate decided to send, until it is sent or given up.
+//! Rows are leased (lease owner + expiry) so a crashed sender's rows come back, and on
+//! PostgreSQL several instances can deliver without sending a row twice.
+
+use super::{Backend, Conn};
+use sqlx::Row;
+
+pub struct NewOutboxRow<'a> {
+    pub purpose: &'a str,
+    pub lead_id: Option<i64>,
+    pub message_id: &'a str,
+    pub envelope_from: &'a str,
+    pub recipients: &'a [String],
+    pub subject: &'a str,
+    pub raw: &'a [u8],
+    pub now: i64,
+    /// When set, a second row with the same key is not written (see `once_key`).
+    pub once_key: Option<&'a str>,
+}
+
+/// Writes the row; returns None when `once_key` says it was already written.
+pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Option<i64>> {
+    let recipients = serde_json::to_string(r.recipients).expect("strings serialise");
+    let row = sqlx::query(
+        "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients, subject,
+                             raw, status, attempts, next_attempt_at, once_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $1, $9)
+         ON CONFLICT (once_key) DO NOTHING RETURNING id",
+    )
+    .bind(r.now)
+    .bind(r.purpose)
+    .bind(r.lead_id)
+    .bind(r.message_id)
+    .bind(r.envelope_from)
+    .bind(recipients)
+    .bind(r.subject)
+    .bind(r.raw)
+    .bind(r.once_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+#[derive(Clone, Debug)]
+pub struct Leased {
+    pub id: i64,
+    pub purpose: String,
+    pub lead_id: Option<i64>,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub raw: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// Takes the oldest due row for `lease_for` ms, or None when nothing is due.
+pub async fn lease_next(
+    conn: &mut Conn,
+    backend: Backend,
+    worker: &str,
+    now: i64,
+    lease_for: i64,
+) -> sqlx::Result<Option<Leased>> {
+    let pick = match backend {
+        Backend::Sqlite => {
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT 1"
+        }
+        Backend::Postgres => {
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT 1
+              FOR UPDATE SKIP LOCKED"
+        }
+    };
+    let q = format!(
+        "UPDATE outbox SET lease_owner = $2, lease_until = $3 WHERE id = ({pick})
+         RETURNING id, purpose, lead_id, envelope_from, recipients, raw, attempts"
+    );
+    let row = sqlx::query(&q)
+        .bind(now)
+        .bind(worker)
+        .bind(now + lease_for)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| Leased {
+        id: r.get(0),
+        purpose: r.get(1),
+        lead_id: r.get(2),
+        envelope_from: r.get(3),
+        recipients: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
+        raw: r.get(5),
+        attempts: r.get(6),
+    }))
+}
+
+pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn mark_retry(
+    conn: &mut Conn,
+    id: i64,
+    next_attempt_at: i64,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2 WHERE id = $3")
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn mark_dead(conn: &mut Conn, id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'dead', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = $1 WHERE id = $2")
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// When the next pending row is due (ms), to sleep exactly that long.
+pub async fn next_due(conn: &mut Conn) -> sqlx::Result<Option<i64>> {
+    let row = sqlx::query("SELECT MIN(COALESCE(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END, next_attempt_at)) FROM outbox WHERE status = 'pending'")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.get::<Option<i64>, _>(0))
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+}
+
+pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
+    let rows = sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut c = OutboxCounts::default();
+    for r in rows {
+        let n: i64 = r.get(1);
+        match r.get::<String, _>(0).as_str() {
+            "pending" => c.pending = n,
+            "sent" => c.sent = n,
+            _ => c.dead += n,
+        }
+    }
+    Ok(c)
+}
+
+/// Outbox rows in creation order, for the demo and for tests.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct OutboxSummary {
+    pub id: i64,
+    pub purpose: String,
+    pub lead: Option<i64>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub async fn list(conn: &mut Conn) -> sqlx::Result<Vec<OutboxSummary>> {
+    let rows = sqlx::query("SELECT id, purpose, lead_id, recipients, subject, status, attempts, last_error FROM outbox ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OutboxSummary {
+            id: r.get(0),
+            purpose: r.get(1),
+            lead: r.get(2),
+            recipients: serde_json::from_str(&r.get::<String, _>(3)).unwrap_or_default(),
+            subject: r.get(4),
+            status: r.get(5),
+            attempts: r.get(6),
+            last_error: r.get(7),
+        })
+        .collect())
+}
