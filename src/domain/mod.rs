@@ -8,5 +8,7 @@ pub mod hours;
 pub mod lead;
 pub mod message;
 pub mod notify;
+pub mod optout;
+pub mod ratecap;
 pub mod route;
 pub mod token;
