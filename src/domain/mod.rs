@@ -12,3 +12,4 @@ pub mod optout;
 pub mod ratecap;
 pub mod route;
 pub mod token;
+pub mod when;
