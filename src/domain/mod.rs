@@ -1,6 +1,7 @@
 //! Pure domain logic: nothing here does I/O or reads the wall clock.
 //! Callers pass in parsed messages, settings and `now`.
 
+pub mod actions;
 pub mod classify;
 pub mod email;
 pub mod extract;
