@@ -13,4 +13,5 @@ pub mod optout;
 pub mod ratecap;
 pub mod route;
 pub mod token;
+pub mod trim;
 pub mod when;
