@@ -250,6 +250,100 @@ fn quote_follows(lines: &[Line<'_>], i: usize) -> bool {
         .is_none_or(|l| is_quoted(l.text) || l.text.contains(REPLY_MARKER))
 }
 
+/// The HTML part trimmed, when the relay sends HTML too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrimmedHtml {
+    /// A whole serialized document.
+    pub html: String,
+    pub quoted: bool,
+}
+
+/// Removes client quote containers from an HTML reply: Gmail's `gmail_quote`, `blockquote`s
+/// (Apple Mail, Thunderbird), Thunderbird's cite prefix, Yahoo's `yahoo_quoted`, and
+/// everything from Outlook's reply header (`divRplyFwdMsg`, the desktop header's
+/// border-top div) or leadgate's marker on. The plain-text part stays the reference;
+/// this is best-effort formatting.
+pub fn trim_reply_html(html: &str) -> TrimmedHtml {
+    use scraper::{Html, Selector};
+    let mut doc = Html::parse_document(html);
+    let mut quoted = false;
+    let is_el = |n: &scraper::Node, name: &str| n.as_element().is_some_and(|e| e.name() == name);
+
+    // From these on, everything to the end of the document is history. (ego_tree's NodeId
+    // is not re-exported by scraper, hence the inferred types.)
+    let mut onward = Vec::new();
+    for s in ONWARD_SELECTORS {
+        if let Ok(sel) = Selector::parse(s) {
+            onward.extend(doc.select(&sel).map(|e| e.id()));
+        }
+    }
+    onward.extend(doc.tree.nodes().filter_map(|n| {
+        let text = n.value().as_text()?;
+        text.contains(REPLY_MARKER)
+            .then(|| n.parent().map(|p| p.id()))
+            .flatten()
+    }));
+    for id in onward {
+        let root = doc.tree.root().id();
+        let Some(node) = doc.tree.get(id) else {
+            continue;
+        };
+        if node.ancestors().last().map(|r| r.id()) != Some(root) {
+            continue; // already gone with an earlier cut
+        }
+        let mut doomed = vec![id];
+        let before = node
+            .prev_siblings()
+            .find(|n| !n.value().as_text().is_some_and(|t| t.trim().is_empty()));
+        if let Some(hr) = before.filter(|n| is_el(n.value(), "hr")) {
+            doomed.push(hr.id());
+        }
+        let mut cur = Some(node);
+        while let Some(n) = cur {
+            doomed.extend(n.next_siblings().map(|s| s.id()));
+            cur = n
+                .parent()
+                .filter(|p| !is_el(p.value(), "body") && p.parent().is_some());
+        }
+        for d in doomed {
+            if let Some(mut n) = doc.tree.get_mut(d) {
+                n.detach();
+            }
+        }
+        quoted = true;
+    }
+    let mut remove = Vec::new();
+    for s in REMOVE_SELECTORS {
+        if let Ok(sel) = Selector::parse(s) {
+            remove.extend(doc.select(&sel).map(|e| e.id()));
+        }
+    }
+    for id in remove {
+        if let Some(mut node) = doc.tree.get_mut(id) {
+            node.detach();
+            quoted = true;
+        }
+    }
+    TrimmedHtml {
+        html: doc.html(),
+        quoted,
+    }
+}
+
+const REMOVE_SELECTORS: &[&str] = &[
+    "div.gmail_quote",
+    "blockquote",
+    "div.moz-cite-prefix",
+    "div.yahoo_quoted",
+];
+
+const ONWARD_SELECTORS: &[&str] = &[
+    "#divRplyFwdMsg",
+    "#mail-editor-reference-message-container",
+    r#"div[style*="border-top:solid #E1E1E1"]"#,
+    r#"div[style*="border-top:solid #B5C4DF"]"#,
+];
+
 fn re(s: &str) -> Regex {
     Regex::new(s).expect("static regex")
 }

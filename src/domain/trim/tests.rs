@@ -291,3 +291,74 @@ fn odd_input_does_not_panic() {
     }
     assert_eq!(trim_reply("").reply, "");
 }
+
+fn html_case(name: &str, html: &str, keep: &[&str], gone: &[&str]) {
+    let t = trim_reply_html(html);
+    assert!(t.quoted, "{name}: reports the cut");
+    for k in keep {
+        assert!(t.html.contains(k), "{name}: lost {k:?} in {}", t.html);
+    }
+    for g in gone {
+        assert!(!t.html.contains(g), "{name}: kept {g:?} in {}", t.html);
+    }
+}
+
+#[test]
+fn html_gmail_quote_is_removed() {
+    html_case(
+        "gmail",
+        r#"<div dir="ltr">Hi Jane,<div>Thursday works.</div></div><br><div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">On Mon, 23 Nov 2026 at 10:00, leadgate &lt;reply+k3j5@leads.example.com&gt; wrote:<br></div><blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex"><p>##- Reply above this line: your reply goes to Jane Doe through leadgate -##</p><p>Internal note: budget approx. 5k</p></blockquote></div>"#,
+        &["Hi Jane,", "Thursday works."],
+        &["budget", "wrote:", "Reply above"],
+    );
+}
+
+#[test]
+fn html_outlook_web_header_and_everything_after_are_removed() {
+    html_case(
+        "outlook web",
+        r#"<html><body><div style="font-family:Aptos">See you Thursday.</div><div id="appendonsend"></div><hr style="display:inline-block;width:98%" tabindex="-1"><div id="divRplyFwdMsg" dir="ltr"><b>From:</b> leadgate &lt;reply+k3j5@leads.example.com&gt;<br><b>Sent:</b> Monday, November 23, 2026 10:00 AM<br><b>Subject:</b> New lead</div><div><p>Internal note: budget approx. 5k</p></div></body></html>"#,
+        &["See you Thursday."],
+        &["budget", "Sent:", "<hr"],
+    );
+}
+
+#[test]
+fn html_outlook_desktop_header_block_and_body_are_removed() {
+    html_case(
+        "outlook desktop",
+        r#"<html><body><div class="WordSection1"><p class="MsoNormal">Hallo Frau Doe, gerne am Donnerstag.</p><div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p class="MsoNormal"><b>Von:</b> Jane Doe<br><b>Gesendet:</b> Montag, 23. November 2026 10:00</p></div></div><p class="MsoNormal">Was kostet das neue Dach?</p></div></body></html>"#,
+        &["gerne am Donnerstag."],
+        &["Gesendet", "Dach"],
+    );
+}
+
+#[test]
+fn html_apple_and_thunderbird_citations_are_removed() {
+    html_case(
+        "apple mail",
+        r#"<html><body><div>Sounds good.</div><div><br><blockquote type="cite"><div>On 23 Nov 2026, at 10:00, Jane Doe &lt;jane@example.net&gt; wrote:</div><div>What would a new roof cost?</div></blockquote></div></body></html>"#,
+        &["Sounds good."],
+        &["roof", "wrote:"],
+    );
+    html_case(
+        "thunderbird",
+        r#"<html><body><p>Attached.</p><div class="moz-cite-prefix">On 11/23/26 10:00 AM, Jane Doe wrote:<br></div><blockquote type="cite" cite="mid:abc@example.net">What would a new roof cost?</blockquote></body></html>"#,
+        &["Attached."],
+        &["roof", "wrote:"],
+    );
+}
+
+#[test]
+fn html_marker_outside_any_container_cuts_the_rest() {
+    html_case(
+        "bare marker",
+        "<p>Call me at 10.</p><p>##- Reply above this line: your reply goes to Jane Doe through leadgate -##</p><p>Internal note: budget</p>",
+        &["Call me at 10."],
+        &["budget", "Reply above"],
+    );
+    let plain = trim_reply_html("<p>Just text</p>");
+    assert!(!plain.quoted);
+    assert!(plain.html.contains("Just text"));
+    let _ = trim_reply_html("<<<>>>&&&\u{0}");
+}
