@@ -403,3 +403,60 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod noise_tests {
+    use super::*;
+
+    #[test]
+    fn random_action_lines_never_panic_and_errors_name_a_real_line() {
+        const FRAGS: &[&str] = &[
+            "/next ",
+            "/assign ",
+            "/status ",
+            "/snooze ",
+            "/done",
+            "/x",
+            "\n",
+            "tomorrow ",
+            "3d ",
+            "mon ",
+            "10:00 ",
+            "12pm ",
+            "27.11. ",
+            "2026-11-27 ",
+            "in ",
+            "next ",
+            "week ",
+            "ü",
+            "😀",
+            " ",
+            "won",
+            "at ",
+            "99999y ",
+            "31.02.2027 ",
+        ];
+        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        let now: Timestamp = "2026-11-23T13:00:00Z".parse().unwrap();
+        let mut x: u64 = 11;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            for _ in 0..(x % 12) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(FRAGS[(x >> 33) as usize % FRAGS.len()]);
+            }
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            match parse_actions(&s, now, &tz) {
+                Ok(p) => assert!(s.ends_with(&p.rest), "rest is the tail of {s:?}"),
+                Err(e) => {
+                    let line = s.split_inclusive('\n').nth(e.line - 1).unwrap_or("");
+                    assert!(line.contains(e.text.as_str()), "{e} names a line of {s:?}");
+                }
+            }
+        }
+    }
+}

@@ -281,7 +281,11 @@ fn relative(toks: &[Tok<'_>], now: &Zoned) -> Option<(Result<DatePart, WhenError
 }
 
 fn parse_span(s: &str) -> Option<Span> {
-    // jiff's friendly format: "3d", "2h 30m", "1 week"; never a bare number.
+    // jiff's friendly format: "3d", "2h 30m", "1 week"; never a bare number, and not its
+    // "10:00:00" clock form, which people mean as a time of day.
+    if s.contains(':') {
+        return None;
+    }
     let span: Span = s.parse().ok()?;
     (span.signum() > 0).then_some(span)
 }
@@ -447,6 +451,10 @@ mod tests {
     // 2026-11-23 is a Monday.
     const MON: &str = "2026-11-23T14:00";
 
+    fn now_mon() -> Timestamp {
+        at(MON, &berlin())
+    }
+
     #[test]
     fn absolute_dates_and_times() {
         assert_eq!(
@@ -537,6 +545,10 @@ mod tests {
         assert_eq!(b("16:00 call", MON).0, "2026-11-23 16:00 CET");
         assert_eq!(b("10:00 call", MON).0, "2026-11-24 10:00 CET");
         assert_eq!(b("at 9am call", MON).0, "2026-11-24 09:00 CET");
+        assert!(
+            parse_when("10:00:00 call", now_mon(), &berlin()).is_err(),
+            "a clock with seconds is neither a time we read nor a 10h span"
+        );
     }
 
     #[test]

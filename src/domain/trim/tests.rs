@@ -362,3 +362,64 @@ fn html_marker_outside_any_container_cuts_the_rest() {
     assert!(plain.html.contains("Just text"));
     let _ = trim_reply_html("<<<>>>&&&\u{0}");
 }
+
+/// Mail-shaped noise from fragments that each layer reacts to.
+fn noise(seed: u64, n: usize) -> Vec<String> {
+    const FRAGS: &[&str] = &[
+        "> ",
+        ">",
+        "\n",
+        "\r\n",
+        "On ",
+        "Am ",
+        "Le ",
+        " wrote:",
+        " schrieb ",
+        " a écrit :",
+        "23 Nov 2026",
+        "<j@x.example>",
+        "From: a",
+        "Sent: b",
+        "To: c",
+        "Subject: d",
+        "________________",
+        "-- ",
+        "-----Original Message-----",
+        REPLY_MARKER,
+        "ü",
+        "😀",
+        "\u{a0}",
+        "\u{feff}",
+        "*",
+        ":",
+        "Hi",
+        " ",
+    ];
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            let mut s = String::new();
+            for _ in 0..(x % 40) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(FRAGS[(x >> 33) as usize % FRAGS.len()]);
+            }
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn random_mail_never_panics_and_the_reply_is_always_from_the_input() {
+    for mail in noise(7, 3000) {
+        for strip_signature in [false, true] {
+            let t = trim_reply_with(&mail, TrimOptions { strip_signature });
+            assert!(mail.contains(&t.reply), "trim invented text from {mail:?}");
+            assert_eq!(t.quoted, t.cut_by.is_some());
+        }
+    }
+}
