@@ -66,6 +66,26 @@ fn cases() -> Vec<Case> {
             mail: format!("Hej Jane\n\nTak, vi ses torsdag.\n\nDen man. 23. nov. 2026 kl. 10.00 skrev Jane Doe <jane@example.net>:\n\n{lead_q}\n"),
             reply: "Hej Jane\n\nTak, vi ses torsdag.",
         },
+        Case {
+            name: "gmail nl",
+            mail: format!("Hoi Jane,\n\ndonderdag is prima.\n\nOp ma 23 nov 2026 om 10:00 schreef Jane Doe <jane@example.net>:\n\n{lead_q}\n"),
+            reply: "Hoi Jane,\n\ndonderdag is prima.",
+        },
+        Case {
+            name: "gmail it",
+            mail: format!("Ciao Jane,\n\ngiovedì va bene.\n\nIl giorno lun 23 nov 2026 alle ore 10:00 Jane Doe <jane@example.net> ha scritto:\n\n{lead_q}\n"),
+            reply: "Ciao Jane,\n\ngiovedì va bene.",
+        },
+        Case {
+            name: "gmail sv",
+            mail: format!("Hej Jane,\n\ntorsdag passar.\n\nDen mån 23 nov. 2026 kl 10:00 skrev Jane Doe <jane@example.net>:\n\n{lead_q}\n"),
+            reply: "Hej Jane,\n\ntorsdag passar.",
+        },
+        Case {
+            name: "gmail pt",
+            mail: format!("Olá Jane,\n\nquinta-feira está ótimo.\n\nEm seg., 23 de nov. de 2026 às 10:00, Jane Doe <jane@example.net> escreveu:\n\n{lead_q}\n"),
+            reply: "Olá Jane,\n\nquinta-feira está ótimo.",
+        },
         // Outlook desktop
         Case {
             name: "outlook desktop en original message",
@@ -183,7 +203,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn real_client_replies_survive_and_their_quotes_do_not() {
     let all = cases();
-    assert!(all.len() >= 27, "fixtures ran");
+    assert!(all.len() >= 31, "fixtures ran");
     for case in all {
         let t = trim_reply(&case.mail);
         assert_eq!(t.reply, case.reply, "fixture {:?}", case.name);
