@@ -1,6 +1,7 @@
 //! Pure domain logic: nothing here does I/O or reads the wall clock.
 //! Callers pass in parsed messages, settings and `now`.
 
+pub mod actions;
 pub mod classify;
 pub mod email;
 pub mod extract;
@@ -8,6 +9,10 @@ pub mod hours;
 pub mod lead;
 pub mod message;
 pub mod notify;
+pub mod optout;
+pub mod ratecap;
 pub mod report;
 pub mod route;
 pub mod token;
+pub mod trim;
+pub mod when;
