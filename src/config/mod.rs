@@ -8,7 +8,7 @@ pub mod raw;
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Template;
 use crate::domain::hours::BusinessHours;
-use crate::domain::route::{Duty, Person, Rule, Strategy, Target};
+use crate::domain::route::{Duty, Person, Rule, Strategy, Target, WithinHours};
 use crate::domain::token::{TokenKeys, TrackedAddressFormat};
 use jiff::SignedDuration;
 use raw::*;
@@ -445,12 +445,20 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         let every: jiff::Span = every_s
             .parse()
             .ok()
-            .filter(|s: &jiff::Span| s.is_positive())
+            .filter(|s: &jiff::Span| {
+                let whole = s.get_hours() == 0
+                    && s.get_minutes() == 0
+                    && s.get_seconds() == 0
+                    && s.get_milliseconds() == 0
+                    && s.get_microseconds() == 0
+                    && s.get_nanoseconds() == 0;
+                s.is_positive() && whole
+            })
             .unwrap_or_else(|| {
                 c.add(
                     "duty.every",
                     format!("{every_s:?} is not a period"),
-                    "write a period like \"1w\" or \"2w\" or \"1d\"",
+                    "write a period of whole days, weeks or months like \"1w\", \"2w\", \"1d\" or \"1mo\"",
                 );
                 jiff::Span::new().weeks(1)
             });
@@ -479,16 +487,48 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
                 fields.push((f.clone(), re));
             }
         }
-        let targets =
-            r.owner.is_some() as u8 + (!r.pool.is_empty()) as u8 + (r.duty == Some(true)) as u8;
+        let targets = r.owner.is_some() as u8
+            + (!r.pool.is_empty()) as u8
+            + (r.duty == Some(true)) as u8
+            + (r.account == Some(true)) as u8;
         if targets != 1 {
             c.add(
                 &key,
                 format!("route {name:?} names {targets} targets"),
-                "give exactly one of owner = \"id\", pool = [\"id\", ...] or duty = true",
+                "give exactly one of owner = \"id\", pool = [\"id\", ...], duty = true or account = true",
             );
         }
-        let target = if let Some(owner) = &r.owner {
+        let submitters = r.submitter.to_vec();
+        for (j, s) in submitters.iter().enumerate() {
+            let t = s.trim().trim_start_matches('@');
+            let ok = match t.split_once('@') {
+                Some((l, d)) => !l.is_empty() && d.contains('.') && !d.contains('@'),
+                None => t.contains('.') && !t.contains(char::is_whitespace),
+            };
+            if !ok {
+                c.add(
+                    format!("{key}.submitter[{j}]"),
+                    format!("{s:?} is neither an address nor a domain"),
+                    "write an address like \"jane@client.example\" or a domain like \"client.example\"",
+                );
+            }
+        }
+        let hours = match r.hours.as_deref().map(|h| h.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(h) if h == "in" => Some(WithinHours::In),
+            Some(h) if h == "out" => Some(WithinHours::Out),
+            Some(h) => {
+                c.add(
+                    format!("{key}.hours"),
+                    format!("{h:?} is not \"in\" or \"out\""),
+                    "write hours = \"in\" (within team.hours) or hours = \"out\" (outside them)",
+                );
+                None
+            }
+        };
+        let target = if r.account == Some(true) {
+            Target::Account
+        } else if let Some(owner) = &r.owner {
             known(&mut c, &format!("{key}.owner"), owner);
             Target::Person(owner.clone())
         } else if !r.pool.is_empty() {
@@ -526,6 +566,8 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
             sources: r.source.to_vec(),
             forms: r.form.to_vec(),
             fields,
+            submitters,
+            hours,
             target,
         });
     }

@@ -142,3 +142,69 @@ fn durations_read_like_people_write_them() {
     );
     assert!(parse_duration("soon").is_err());
 }
+
+#[test]
+fn routes_take_submitter_hours_and_account_keys() {
+    let toml = format!(
+        r#"{MINIMAL}
+[[routes]]
+name = "vip"
+submitter = ["bigclient.example.org", "jane@solo.test"]
+hours = "out"
+owner = "alice"
+[[routes]]
+name = "accounts"
+account = true
+[accounts]
+"BigClient.example.org" = "alice"
+[duty]
+rotation = ["alice"]
+starts = "2026-11-23"
+every = "2w"
+"#
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    assert_eq!(
+        s.routes[1].submitters,
+        vec!["bigclient.example.org", "jane@solo.test"]
+    );
+    assert_eq!(s.routes[1].hours, Some(WithinHours::Out));
+    assert_eq!(s.routes[2].target, Target::Account);
+    assert_eq!(
+        s.accounts.get("bigclient.example.org").map(String::as_str),
+        Some("alice")
+    );
+    assert_eq!(s.duty.unwrap().every.get_weeks(), 2);
+}
+
+#[test]
+fn bad_route_keys_are_reported_with_their_keys() {
+    let toml = format!(
+        r#"{MINIMAL}
+[[routes]]
+name = "bad"
+submitter = ["not a domain"]
+hours = "night"
+account = true
+owner = "alice"
+[duty]
+rotation = ["alice"]
+every = "12h"
+"#
+    );
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&toml), Path::new(".")) else {
+        panic!("expected problems");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "routes[1].submitter[0]",
+        "routes[1].hours",
+        "routes[1]",
+        "duty.every",
+    ] {
+        assert!(
+            keys.contains(&expected),
+            "no problem for {expected}: {keys:?}"
+        );
+    }
+}
