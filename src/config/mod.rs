@@ -111,14 +111,8 @@ pub struct TeamSettings {
     pub default_owner: Option<String>,
 }
 
-#[derive(Clone, Debug)]
-pub struct StaleSettings {
-    pub first_reply_within: SignedDuration,
-    pub accept_within: SignedDuration,
-    pub idle_after: SignedDuration,
-    pub remind_every: SignedDuration,
-    pub escalate_after: SignedDuration,
-}
+/// `[stale]`: the drift thresholds, as the drift rules take them.
+pub use crate::domain::drift::StaleRules as StaleSettings;
 
 #[derive(Clone, Debug)]
 pub struct DigestSettings {

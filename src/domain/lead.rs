@@ -1,6 +1,14 @@
 //! Lead state: status and its allowed transitions, the next action, history entry kinds.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// What the owner will do next, and by when (`/next`); shown as `{"what", "due"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextAction {
+    pub what: String,
+    pub due: Timestamp,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,7 +1,9 @@
 //! Pure domain logic: nothing here does I/O or reads the wall clock.
 //! Callers pass in parsed messages, settings and `now`.
 
+pub mod acceptance;
 pub mod classify;
+pub mod drift;
 pub mod email;
 pub mod extract;
 pub mod hours;
