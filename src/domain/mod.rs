@@ -10,5 +10,6 @@ pub mod hours;
 pub mod lead;
 pub mod message;
 pub mod notify;
+pub mod review;
 pub mod route;
 pub mod token;
