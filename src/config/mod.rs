@@ -568,8 +568,27 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
 
     let mut accounts = BTreeMap::new();
     for (k, v) in &raw.accounts {
-        known(&mut c, &format!("accounts.{k:?}"), v);
-        accounts.insert(k.to_ascii_lowercase(), v.clone());
+        let key = format!("accounts.{k:?}");
+        known(&mut c, &key, v);
+        let norm = k.trim().trim_start_matches('@').to_ascii_lowercase();
+        let ok = match norm.split_once('@') {
+            Some((l, d)) => !l.is_empty() && d.contains('.') && !d.contains('@'),
+            None => norm.contains('.'),
+        } && !norm.contains(char::is_whitespace);
+        if !ok {
+            c.add(
+                &key,
+                format!("{k:?} is neither an address nor a domain"),
+                "write \"client.example\" = \"id\" or \"jane@client.example\" = \"id\"",
+            );
+        }
+        if accounts.insert(norm, v.clone()).is_some() {
+            c.add(
+                &key,
+                format!("{k:?} is listed twice (letter case does not count)"),
+                "keep one entry per address or domain",
+            );
+        }
     }
 
     let s = &raw.stale;
@@ -580,6 +599,13 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         remind_every: c.duration("stale.remind_every", &s.remind_every, "24h"),
         escalate_after: c.duration("stale.escalate_after", &s.escalate_after, "2d"),
     };
+    if stale.remind_every < SignedDuration::from_mins(1) {
+        c.add(
+            "stale.remind_every",
+            "is under a minute, so every sweep would remind again",
+            "write how often a reminder may repeat, e.g. \"24h\"",
+        );
+    }
 
     let digest = {
         let d = &raw.digest;

@@ -208,3 +208,48 @@ every = "12h"
         );
     }
 }
+
+#[test]
+fn stale_thresholds_are_read_into_the_drift_rules() {
+    let toml = format!(
+        "{MINIMAL}\n[stale]\nfirst_reply_within = \"30m\"\naccept_within = \"4h\"\nidle_after = \"5d\"\nremind_every = \"12h\"\nescalate_after = \"1d\"\n"
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    assert_eq!(
+        s.stale,
+        crate::domain::drift::StaleRules {
+            first_reply_within: SignedDuration::from_mins(30),
+            accept_within: SignedDuration::from_hours(4),
+            idle_after: SignedDuration::from_hours(120),
+            remind_every: SignedDuration::from_hours(12),
+            escalate_after: SignedDuration::from_hours(24),
+        }
+    );
+    let defaults = validate(raw(MINIMAL), Path::new(".")).unwrap();
+    assert_eq!(defaults.stale, crate::domain::drift::StaleRules::default());
+}
+
+#[test]
+fn bad_stale_and_accounts_are_reported_with_their_keys() {
+    let toml = format!(
+        "{MINIMAL}\n[stale]\nremind_every = \"0s\"\n[accounts]\n\"not a domain\" = \"alice\"\n\"Client.test\" = \"alice\"\n\"client.test\" = \"zed\"\n"
+    );
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&toml), Path::new(".")) else {
+        panic!("expected problems");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "stale.remind_every",
+        "accounts.\"not a domain\"",
+        "accounts.\"client.test\"",
+    ] {
+        assert!(
+            keys.contains(&expected),
+            "no problem for {expected}: {keys:?}"
+        );
+    }
+    assert!(
+        problems.iter().any(|p| p.problem.contains("listed twice")),
+        "{problems:?}"
+    );
+}
