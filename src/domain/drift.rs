@@ -707,4 +707,35 @@ mod tests {
             let _ = reminders_due(&lead, &k, &h, &r, now);
         }
     }
+
+    #[test]
+    fn idle_counts_elapsed_hours_across_dst() {
+        // Berlin gains an hour on 2026-10-25: 72 hours after Friday 12:00 CEST is
+        // Monday 11:00 CET.
+        let lead = LeadFacts {
+            status: LeadStatus::Contacted,
+            next_action: next("call", "2026-10-24T10:00:00Z"),
+            last_activity_at: at("2026-10-23T10:00:00Z"),
+            ..fresh()
+        };
+        assert_eq!(kinds(&lead, "2026-10-26T09:59:00Z"), [Overdue]);
+        assert_eq!(kinds(&lead, "2026-10-26T10:00:00Z"), [Overdue, Idle]);
+    }
+
+    #[test]
+    fn unaccepted_across_the_spring_dst_change() {
+        // Assigned Friday 2026-03-27 16:30 CET (15:30 UTC); Berlin springs forward on
+        // Sunday; 30 minutes on Friday, 90 on Monday: due Monday 10:30 CEST = 08:30 UTC.
+        let lead = LeadFacts {
+            accepted: false,
+            assigned_at: Some(at("2026-03-27T15:30:00Z")),
+            created_at: at("2026-03-27T15:00:00Z"),
+            first_reply_at: Some(at("2026-03-27T15:10:00Z")),
+            next_action: next("call", "2026-04-10T09:00:00Z"),
+            last_activity_at: at("2026-03-29T12:00:00Z"),
+            ..fresh()
+        };
+        assert!(kinds(&lead, "2026-03-30T08:29:00Z").is_empty());
+        assert_eq!(kinds(&lead, "2026-03-30T08:30:00Z"), [Unaccepted]);
+    }
 }

@@ -1145,4 +1145,79 @@ mod tests {
         let a = next_owner("alice", Some(&lb), &[], None, &w.ctx());
         assert_eq!(a.owner.as_deref(), Some("bob"));
     }
+
+    #[test]
+    fn pools_and_rotation_never_pick_someone_away_or_full() {
+        // Every combination of away and full among three people, for each target kind.
+        let members = ["alice", "bob", "carol"];
+        let targets = [
+            pool("p", &members, Strategy::RoundRobin),
+            pool("p", &members, Strategy::LeastBusy),
+            Rule::new("p", Target::Duty),
+        ];
+        for mask in 0..64u32 {
+            let mut w = World::new();
+            w.duty = Some(weekly(&members, date(2026, 11, 16)));
+            w.cursors.insert("p".into(), "bob".into());
+            for (i, m) in members.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    w.set(m, |p| p.away_until = Some(date(2026, 12, 1)));
+                }
+                if mask & (1 << (i + 3)) != 0 {
+                    w.set(m, |p| p.capacity = Some(1));
+                    w.open.insert(m.to_string(), 1);
+                }
+            }
+            let free: Vec<&str> = members
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) == 0 && mask & (1 << (i + 3)) == 0)
+                .map(|(_, m)| *m)
+                .collect();
+            for rule in &targets {
+                let a = route(
+                    &lead("s", None, "a@x.test"),
+                    std::slice::from_ref(rule),
+                    &w.ctx(),
+                );
+                match &a.owner {
+                    Some(o) => assert!(free.contains(&o.as_str()), "{mask}: {o} {}", a.reason),
+                    None => assert!(free.is_empty(), "{mask}: {}", a.reason),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cursor_naming_someone_no_longer_in_the_pool_starts_over() {
+        let mut w = World::new();
+        w.cursors.insert("rr".into(), "zed".into());
+        let rules = [pool("rr", &["alice", "bob"], Strategy::RoundRobin)];
+        let a = route(&lead("s", None, "a@x.test"), &rules, &w.ctx());
+        assert_eq!(a.owner.as_deref(), Some("alice"));
+        assert_eq!(a.cursor, Some(("rr".into(), "alice".into())));
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        let mut w = World::new();
+        w.people.clear();
+        w.duty = Some(weekly(&[], date(2026, 1, 1)));
+        w.now = Timestamp::MAX;
+        let rules = [
+            pool("empty", &[], Strategy::RoundRobin),
+            Rule::new("duty", Target::Duty),
+            Rule::new("acct", Target::Account),
+            Rule::new("ghost", Target::Person("nobody".into())),
+        ];
+        for email in ["", "@", "a@", "@b", "a@b@c", "\u{1F600}@\u{1F600}.de"] {
+            let a = route(&lead("s", None, email), &rules, &w.ctx());
+            assert_eq!(a.owner, None);
+            assert!(account_keys(email).len() <= 2);
+            let _ = next_owner("x", Some(&rules[0]), &[], None, &w.ctx());
+            let _ = next_owner("x", Some(&rules[1]), &[], None, &w.ctx());
+        }
+        w.now = Timestamp::MIN;
+        let _ = route(&lead("s", None, "a@b.c"), &rules, &w.ctx());
+    }
 }
