@@ -8,7 +8,7 @@ pub mod raw;
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Template;
 use crate::domain::hours::BusinessHours;
-use crate::domain::route::{Duty, Person, Rule, Strategy, Target, WithinHours};
+use crate::domain::route::{Duty, Person, RoutingContext, Rule, Strategy, Target, WithinHours};
 use crate::domain::token::{TokenKeys, TrackedAddressFormat};
 use jiff::SignedDuration;
 use raw::*;
@@ -170,6 +170,35 @@ impl Settings {
                 || p.name.eq_ignore_ascii_case(w)
                 || p.email.eq_ignore_ascii_case(w)
         })
+    }
+
+    /// The route named `name` (a lead's `rule`), for [`crate::domain::route::next_owner`].
+    pub fn route(&self, name: &str) -> Option<&Rule> {
+        self.routes.iter().find(|r| r.name == name)
+    }
+
+    /// Routing's view of these settings plus what the store knows: the round-robin
+    /// cursors, open leads per person and owners of past leads by
+    /// [`crate::domain::route::account_keys`].
+    pub fn routing_context<'a>(
+        &'a self,
+        cursors: &'a std::collections::HashMap<String, String>,
+        open_leads: &'a std::collections::HashMap<String, u32>,
+        past_owners: &'a std::collections::HashMap<String, String>,
+        now: jiff::Timestamp,
+    ) -> RoutingContext<'a> {
+        RoutingContext {
+            people: &self.people,
+            duty: self.duty.as_ref(),
+            cursors,
+            open_leads,
+            now,
+            timezone: &self.team.timezone,
+            hours: &self.team.hours,
+            default_owner: self.team.default_owner.as_deref(),
+            accounts: &self.accounts,
+            past_owners,
+        }
     }
 
     pub fn person_by_email(&self, email: &str) -> Option<&Person> {

@@ -253,3 +253,61 @@ fn bad_stale_and_accounts_are_reported_with_their_keys() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn the_routing_context_carries_team_hours_accounts_and_rotation() {
+    // MINIMAL's only route becomes the duty rotation, behind a night rule.
+    let toml = MINIMAL.replace(
+        "[[routes]]\nname = \"all\"\nowner = \"alice\"\n",
+        r#"[[people]]
+id = "bob"
+email = "bob@team.test"
+[[people]]
+id = "erin"
+email = "erin@team.test"
+[[routes]]
+name = "night"
+hours = "out"
+owner = "erin"
+[[routes]]
+name = "all"
+duty = true
+[accounts]
+"client.test" = "bob"
+[duty]
+rotation = ["alice", "bob"]
+starts = "2026-11-23"
+"#,
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    let cursors = std::collections::HashMap::new();
+    let open = std::collections::HashMap::new();
+    let past = std::collections::HashMap::new();
+    let route_at = |now: &str, email: &str| {
+        let mut lead = crate::domain::extract::Extraction::default();
+        lead.fields.email = Some(email.into());
+        let ctx = s.routing_context(&cursors, &open, &past, now.parse().unwrap());
+        crate::domain::route::route(&lead, &s.routes, &ctx).owner
+    };
+    // Tuesday 2026-11-24 10:00 Berlin: in hours, alice's week.
+    assert_eq!(
+        route_at("2026-11-24T09:00:00Z", "a@x.test").as_deref(),
+        Some("alice")
+    );
+    // Monday 2026-11-30 10:00 Berlin: bob's week.
+    assert_eq!(
+        route_at("2026-11-30T09:00:00Z", "a@x.test").as_deref(),
+        Some("bob")
+    );
+    // Tuesday 20:00 Berlin: out of team hours.
+    assert_eq!(
+        route_at("2026-11-24T19:00:00Z", "a@x.test").as_deref(),
+        Some("erin")
+    );
+    // An account owner comes before every rule.
+    assert_eq!(
+        route_at("2026-11-24T19:00:00Z", "a@client.test").as_deref(),
+        Some("bob")
+    );
+    assert!(s.route("night").is_some() && s.route("nope").is_none());
+}
