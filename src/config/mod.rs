@@ -8,7 +8,7 @@ pub mod raw;
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Template;
 use crate::domain::hours::BusinessHours;
-use crate::domain::route::{Duty, Person, Rule, Strategy, Target};
+use crate::domain::route::{Duty, Person, RoutingContext, Rule, Strategy, Target, WithinHours};
 use crate::domain::token::{TokenKeys, TrackedAddressFormat};
 use jiff::SignedDuration;
 use raw::*;
@@ -111,14 +111,8 @@ pub struct TeamSettings {
     pub default_owner: Option<String>,
 }
 
-#[derive(Clone, Debug)]
-pub struct StaleSettings {
-    pub first_reply_within: SignedDuration,
-    pub accept_within: SignedDuration,
-    pub idle_after: SignedDuration,
-    pub remind_every: SignedDuration,
-    pub escalate_after: SignedDuration,
-}
+/// `[stale]`: the drift thresholds, as the drift rules take them.
+pub use crate::domain::drift::StaleRules as StaleSettings;
 
 #[derive(Clone, Debug)]
 pub struct DigestSettings {
@@ -176,6 +170,35 @@ impl Settings {
                 || p.name.eq_ignore_ascii_case(w)
                 || p.email.eq_ignore_ascii_case(w)
         })
+    }
+
+    /// The route named `name` (a lead's `rule`), for [`crate::domain::route::next_owner`].
+    pub fn route(&self, name: &str) -> Option<&Rule> {
+        self.routes.iter().find(|r| r.name == name)
+    }
+
+    /// Routing's view of these settings plus what the store knows: the round-robin
+    /// cursors, open leads per person and owners of past leads by
+    /// [`crate::domain::route::account_keys`].
+    pub fn routing_context<'a>(
+        &'a self,
+        cursors: &'a std::collections::HashMap<String, String>,
+        open_leads: &'a std::collections::HashMap<String, u32>,
+        past_owners: &'a std::collections::HashMap<String, String>,
+        now: jiff::Timestamp,
+    ) -> RoutingContext<'a> {
+        RoutingContext {
+            people: &self.people,
+            duty: self.duty.as_ref(),
+            cursors,
+            open_leads,
+            now,
+            timezone: &self.team.timezone,
+            hours: &self.team.hours,
+            default_owner: self.team.default_owner.as_deref(),
+            accounts: &self.accounts,
+            past_owners,
+        }
     }
 
     pub fn person_by_email(&self, email: &str) -> Option<&Person> {
@@ -446,12 +469,20 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         let every: jiff::Span = every_s
             .parse()
             .ok()
-            .filter(|s: &jiff::Span| s.is_positive())
+            .filter(|s: &jiff::Span| {
+                let whole = s.get_hours() == 0
+                    && s.get_minutes() == 0
+                    && s.get_seconds() == 0
+                    && s.get_milliseconds() == 0
+                    && s.get_microseconds() == 0
+                    && s.get_nanoseconds() == 0;
+                s.is_positive() && whole
+            })
             .unwrap_or_else(|| {
                 c.add(
                     "duty.every",
                     format!("{every_s:?} is not a period"),
-                    "write a period like \"1w\" or \"2w\" or \"1d\"",
+                    "write a period of whole days, weeks or months like \"1w\", \"2w\", \"1d\" or \"1mo\"",
                 );
                 jiff::Span::new().weeks(1)
             });
@@ -480,16 +511,48 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
                 fields.push((f.clone(), re));
             }
         }
-        let targets =
-            r.owner.is_some() as u8 + (!r.pool.is_empty()) as u8 + (r.duty == Some(true)) as u8;
+        let targets = r.owner.is_some() as u8
+            + (!r.pool.is_empty()) as u8
+            + (r.duty == Some(true)) as u8
+            + (r.account == Some(true)) as u8;
         if targets != 1 {
             c.add(
                 &key,
                 format!("route {name:?} names {targets} targets"),
-                "give exactly one of owner = \"id\", pool = [\"id\", ...] or duty = true",
+                "give exactly one of owner = \"id\", pool = [\"id\", ...], duty = true or account = true",
             );
         }
-        let target = if let Some(owner) = &r.owner {
+        let submitters = r.submitter.to_vec();
+        for (j, s) in submitters.iter().enumerate() {
+            let t = s.trim().trim_start_matches('@');
+            let ok = match t.split_once('@') {
+                Some((l, d)) => !l.is_empty() && d.contains('.') && !d.contains('@'),
+                None => t.contains('.') && !t.contains(char::is_whitespace),
+            };
+            if !ok {
+                c.add(
+                    format!("{key}.submitter[{j}]"),
+                    format!("{s:?} is neither an address nor a domain"),
+                    "write an address like \"jane@client.example\" or a domain like \"client.example\"",
+                );
+            }
+        }
+        let hours = match r.hours.as_deref().map(|h| h.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(h) if h == "in" => Some(WithinHours::In),
+            Some(h) if h == "out" => Some(WithinHours::Out),
+            Some(h) => {
+                c.add(
+                    format!("{key}.hours"),
+                    format!("{h:?} is not \"in\" or \"out\""),
+                    "write hours = \"in\" (within team.hours) or hours = \"out\" (outside them)",
+                );
+                None
+            }
+        };
+        let target = if r.account == Some(true) {
+            Target::Account
+        } else if let Some(owner) = &r.owner {
             known(&mut c, &format!("{key}.owner"), owner);
             Target::Person(owner.clone())
         } else if !r.pool.is_empty() {
@@ -527,14 +590,35 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
             sources: r.source.to_vec(),
             forms: r.form.to_vec(),
             fields,
+            submitters,
+            hours,
             target,
         });
     }
 
     let mut accounts = BTreeMap::new();
     for (k, v) in &raw.accounts {
-        known(&mut c, &format!("accounts.{k:?}"), v);
-        accounts.insert(k.to_ascii_lowercase(), v.clone());
+        let key = format!("accounts.{k:?}");
+        known(&mut c, &key, v);
+        let norm = k.trim().trim_start_matches('@').to_ascii_lowercase();
+        let ok = match norm.split_once('@') {
+            Some((l, d)) => !l.is_empty() && d.contains('.') && !d.contains('@'),
+            None => norm.contains('.'),
+        } && !norm.contains(char::is_whitespace);
+        if !ok {
+            c.add(
+                &key,
+                format!("{k:?} is neither an address nor a domain"),
+                "write \"client.example\" = \"id\" or \"jane@client.example\" = \"id\"",
+            );
+        }
+        if accounts.insert(norm, v.clone()).is_some() {
+            c.add(
+                &key,
+                format!("{k:?} is listed twice (letter case does not count)"),
+                "keep one entry per address or domain",
+            );
+        }
     }
 
     let s = &raw.stale;
@@ -545,6 +629,13 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         remind_every: c.duration("stale.remind_every", &s.remind_every, "24h"),
         escalate_after: c.duration("stale.escalate_after", &s.escalate_after, "2d"),
     };
+    if stale.remind_every < SignedDuration::from_mins(1) {
+        c.add(
+            "stale.remind_every",
+            "is under a minute, so every sweep would remind again",
+            "write how often a reminder may repeat, e.g. \"24h\"",
+        );
+    }
 
     let digest = {
         let d = &raw.digest;

@@ -127,6 +127,12 @@ pub struct RawRoute {
     pub pool: Vec<String>,
     pub strategy: Option<String>,
     pub duty: Option<bool>,
+    /// Submitter addresses or domains (`"jane@x.org"`, `"x.org"`).
+    pub submitter: OneOrMany,
+    /// `"in"` or `"out"` of business hours.
+    pub hours: Option<String>,
+    /// Route to the submitter's account owner (`[accounts]`, then past leads).
+    pub account: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

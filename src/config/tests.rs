@@ -142,3 +142,172 @@ fn durations_read_like_people_write_them() {
     );
     assert!(parse_duration("soon").is_err());
 }
+
+#[test]
+fn routes_take_submitter_hours_and_account_keys() {
+    let toml = format!(
+        r#"{MINIMAL}
+[[routes]]
+name = "vip"
+submitter = ["bigclient.example.org", "jane@solo.test"]
+hours = "out"
+owner = "alice"
+[[routes]]
+name = "accounts"
+account = true
+[accounts]
+"BigClient.example.org" = "alice"
+[duty]
+rotation = ["alice"]
+starts = "2026-11-23"
+every = "2w"
+"#
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    assert_eq!(
+        s.routes[1].submitters,
+        vec!["bigclient.example.org", "jane@solo.test"]
+    );
+    assert_eq!(s.routes[1].hours, Some(WithinHours::Out));
+    assert_eq!(s.routes[2].target, Target::Account);
+    assert_eq!(
+        s.accounts.get("bigclient.example.org").map(String::as_str),
+        Some("alice")
+    );
+    assert_eq!(s.duty.unwrap().every.get_weeks(), 2);
+}
+
+#[test]
+fn bad_route_keys_are_reported_with_their_keys() {
+    let toml = format!(
+        r#"{MINIMAL}
+[[routes]]
+name = "bad"
+submitter = ["not a domain"]
+hours = "night"
+account = true
+owner = "alice"
+[duty]
+rotation = ["alice"]
+every = "12h"
+"#
+    );
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&toml), Path::new(".")) else {
+        panic!("expected problems");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "routes[1].submitter[0]",
+        "routes[1].hours",
+        "routes[1]",
+        "duty.every",
+    ] {
+        assert!(
+            keys.contains(&expected),
+            "no problem for {expected}: {keys:?}"
+        );
+    }
+}
+
+#[test]
+fn stale_thresholds_are_read_into_the_drift_rules() {
+    let toml = format!(
+        "{MINIMAL}\n[stale]\nfirst_reply_within = \"30m\"\naccept_within = \"4h\"\nidle_after = \"5d\"\nremind_every = \"12h\"\nescalate_after = \"1d\"\n"
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    assert_eq!(
+        s.stale,
+        crate::domain::drift::StaleRules {
+            first_reply_within: SignedDuration::from_mins(30),
+            accept_within: SignedDuration::from_hours(4),
+            idle_after: SignedDuration::from_hours(120),
+            remind_every: SignedDuration::from_hours(12),
+            escalate_after: SignedDuration::from_hours(24),
+        }
+    );
+    let defaults = validate(raw(MINIMAL), Path::new(".")).unwrap();
+    assert_eq!(defaults.stale, crate::domain::drift::StaleRules::default());
+}
+
+#[test]
+fn bad_stale_and_accounts_are_reported_with_their_keys() {
+    let toml = format!(
+        "{MINIMAL}\n[stale]\nremind_every = \"0s\"\n[accounts]\n\"not a domain\" = \"alice\"\n\"Client.test\" = \"alice\"\n\"client.test\" = \"zed\"\n"
+    );
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&toml), Path::new(".")) else {
+        panic!("expected problems");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "stale.remind_every",
+        "accounts.\"not a domain\"",
+        "accounts.\"client.test\"",
+    ] {
+        assert!(
+            keys.contains(&expected),
+            "no problem for {expected}: {keys:?}"
+        );
+    }
+    assert!(
+        problems.iter().any(|p| p.problem.contains("listed twice")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn the_routing_context_carries_team_hours_accounts_and_rotation() {
+    // MINIMAL's only route becomes the duty rotation, behind a night rule.
+    let toml = MINIMAL.replace(
+        "[[routes]]\nname = \"all\"\nowner = \"alice\"\n",
+        r#"[[people]]
+id = "bob"
+email = "bob@team.test"
+[[people]]
+id = "erin"
+email = "erin@team.test"
+[[routes]]
+name = "night"
+hours = "out"
+owner = "erin"
+[[routes]]
+name = "all"
+duty = true
+[accounts]
+"client.test" = "bob"
+[duty]
+rotation = ["alice", "bob"]
+starts = "2026-11-23"
+"#,
+    );
+    let s = validate(raw(&toml), Path::new(".")).unwrap();
+    let cursors = std::collections::HashMap::new();
+    let open = std::collections::HashMap::new();
+    let past = std::collections::HashMap::new();
+    let route_at = |now: &str, email: &str| {
+        let mut lead = crate::domain::extract::Extraction::default();
+        lead.fields.email = Some(email.into());
+        let ctx = s.routing_context(&cursors, &open, &past, now.parse().unwrap());
+        crate::domain::route::route(&lead, &s.routes, &ctx).owner
+    };
+    // Tuesday 2026-11-24 10:00 Berlin: in hours, alice's week.
+    assert_eq!(
+        route_at("2026-11-24T09:00:00Z", "a@x.test").as_deref(),
+        Some("alice")
+    );
+    // Monday 2026-11-30 10:00 Berlin: bob's week.
+    assert_eq!(
+        route_at("2026-11-30T09:00:00Z", "a@x.test").as_deref(),
+        Some("bob")
+    );
+    // Tuesday 20:00 Berlin: out of team hours.
+    assert_eq!(
+        route_at("2026-11-24T19:00:00Z", "a@x.test").as_deref(),
+        Some("erin")
+    );
+    // An account owner comes before every rule.
+    assert_eq!(
+        route_at("2026-11-24T19:00:00Z", "a@client.test").as_deref(),
+        Some("bob")
+    );
+    assert!(s.route("night").is_some() && s.route("nope").is_none());
+}

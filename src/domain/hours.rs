@@ -9,7 +9,9 @@ use jiff::{SignedDuration, Timestamp, Zoned};
 pub struct BusinessHours {
     days: [bool; 7], // Monday first
     open: Time,
-    close: Time,
+    /// `None` is the end of the day (the next day's start), so that `always` and
+    /// `..-24:00` lose no time at midnight.
+    close: Option<Time>,
 }
 
 impl BusinessHours {
@@ -18,7 +20,7 @@ impl BusinessHours {
         BusinessHours {
             days: [true; 7],
             open: Time::midnight(),
-            close: Time::MAX,
+            close: None,
         }
     }
 
@@ -57,39 +59,65 @@ impl BusinessHours {
                 .parse::<Time>()
                 .map_err(|_| format!("{t:?} is not a time like 09:00"))
         };
-        let (open, close) = (parse_time(open)?, parse_time(close)?);
-        if open >= close {
-            return Err(format!("opening {open} is not before closing {close}"));
+        let open = parse_time(open)?;
+        let close = match close.trim() {
+            "24:00" => None,
+            c => Some(parse_time(c)?),
+        };
+        if close.is_some_and(|c| open >= c) {
+            return Err(format!(
+                "opening {open} is not before closing {}",
+                close.map(|c| c.to_string()).unwrap_or_default()
+            ));
         }
         Ok(BusinessHours { days, open, close })
+    }
+
+    /// The opening and closing instants of `date`, if it is a working day.
+    fn window(&self, date: jiff::civil::Date, tz: &TimeZone) -> Option<(Zoned, Zoned)> {
+        if !self.is_work_day(date.weekday()) {
+            return None;
+        }
+        let open = date.to_datetime(self.open).to_zoned(tz.clone()).ok()?;
+        let close = match self.close {
+            Some(c) => date.to_datetime(c).to_zoned(tz.clone()).ok()?,
+            None => date.tomorrow().ok()?.to_zoned(tz.clone()).ok()?,
+        };
+        (open < close).then_some((open, close))
+    }
+
+    /// Whether `at` falls within business hours.
+    pub fn is_open(&self, at: Timestamp, tz: &TimeZone) -> bool {
+        // Windows never cross midnight, so only the local day's window counts.
+        self.window(at.to_zoned(tz.clone()).date(), tz)
+            .is_some_and(|(open, close)| open.timestamp() <= at && at < close.timestamp())
     }
 
     fn is_work_day(&self, wd: Weekday) -> bool {
         self.days[wd.to_monday_zero_offset() as usize]
     }
 
-    /// `start` plus `work` counted in business hours only.
+    /// `start` plus `work` counted in business hours only. Zero or negative work is `start`.
     pub fn add(&self, start: Timestamp, work: SignedDuration, tz: &TimeZone) -> Timestamp {
+        if !work.is_positive() {
+            return start;
+        }
         if !self.days.iter().any(|d| *d) {
             return start.saturating_add(work).unwrap_or(start);
         }
         let mut left = work;
         let mut at: Zoned = start.to_zoned(tz.clone());
-        // Bounded: a year of days covers any sane deadline.
-        for _ in 0..400 {
+        // Bounded: ten years of days covers any sane deadline.
+        for _ in 0..3700 {
             let date = at.date();
-            if self.is_work_day(date.weekday()) {
-                let open = date.to_datetime(self.open).to_zoned(tz.clone()).ok();
-                let close = date.to_datetime(self.close).to_zoned(tz.clone()).ok();
-                if let (Some(open), Some(close)) = (open, close) {
-                    let from = if at < open { open } else { at.clone() };
-                    if from < close {
-                        let room = from.duration_until(&close);
-                        if left <= room {
-                            return from.timestamp().saturating_add(left).unwrap_or(start);
-                        }
-                        left -= room;
+            if let Some((open, close)) = self.window(date, tz) {
+                let from = if at < open { open } else { at.clone() };
+                if from < close {
+                    let room = from.duration_until(&close);
+                    if left <= room {
+                        return from.timestamp().saturating_add(left).unwrap_or(start);
                     }
+                    left -= room;
                 }
             }
             let next_day = date
@@ -109,27 +137,18 @@ impl BusinessHours {
         if to <= from {
             return SignedDuration::ZERO;
         }
+        if !self.days.iter().any(|d| *d) {
+            return from.duration_until(to);
+        }
         let mut total = SignedDuration::ZERO;
         let mut at = from.to_zoned(tz.clone());
-        for _ in 0..4000 {
+        for _ in 0..3700 {
             let date = at.date();
-            if self.is_work_day(date.weekday()) {
-                let open = date.to_datetime(self.open).to_zoned(tz.clone()).ok();
-                let close = date.to_datetime(self.close).to_zoned(tz.clone()).ok();
-                if let (Some(open), Some(close)) = (open, close) {
-                    let a = if at.timestamp() < open.timestamp() {
-                        open.timestamp()
-                    } else {
-                        at.timestamp()
-                    };
-                    let b = if to < close.timestamp() {
-                        to
-                    } else {
-                        close.timestamp()
-                    };
-                    if a < b {
-                        total += a.duration_until(b);
-                    }
+            if let Some((open, close)) = self.window(date, tz) {
+                let a = at.timestamp().max(open.timestamp());
+                let b = to.min(close.timestamp());
+                if a < b {
+                    total += a.duration_until(b);
                 }
             }
             match date
@@ -205,6 +224,67 @@ mod tests {
             &berlin(),
         );
         assert_eq!(due, at("2026-10-26T09:00:00Z"));
+    }
+
+    #[test]
+    fn always_loses_no_time_at_midnight() {
+        let h = BusinessHours::always();
+        let start = at("2026-11-24T22:30:00Z"); // 23:30 Berlin
+        let due = h.add(start, SignedDuration::from_hours(1), &berlin());
+        assert_eq!(due, at("2026-11-24T23:30:00Z"));
+        assert_eq!(
+            h.between(start, at("2026-11-27T22:30:00Z"), &berlin()),
+            SignedDuration::from_hours(72)
+        );
+    }
+
+    #[test]
+    fn zero_or_negative_work_is_the_start() {
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        let sat = at("2026-11-28T12:00:00Z");
+        assert_eq!(h.add(sat, SignedDuration::ZERO, &berlin()), sat);
+        assert_eq!(h.add(sat, SignedDuration::from_hours(-3), &berlin()), sat);
+    }
+
+    #[test]
+    fn is_open_follows_local_hours_and_days() {
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        assert!(
+            h.is_open(at("2026-11-24T08:00:00Z"), &berlin()),
+            "Tue 09:00"
+        );
+        assert!(
+            !h.is_open(at("2026-11-24T07:59:00Z"), &berlin()),
+            "Tue 08:59"
+        );
+        assert!(
+            !h.is_open(at("2026-11-24T16:00:00Z"), &berlin()),
+            "Tue 17:00"
+        );
+        assert!(
+            !h.is_open(at("2026-11-28T10:00:00Z"), &berlin()),
+            "Saturday"
+        );
+        let late = BusinessHours::parse("Mon-Fri 18:00-24:00").unwrap();
+        assert!(late.is_open(at("2026-11-24T22:59:00Z"), &berlin()), "23:59");
+        assert!(
+            !late.is_open(at("2026-11-24T23:00:00Z"), &berlin()),
+            "Wed 00:00"
+        );
+    }
+
+    #[test]
+    fn between_spans_a_weekend_and_dst() {
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        // Fri 2026-10-23 16:00 CEST → Mon 2026-10-26 10:00 CET: 1h + 1h.
+        assert_eq!(
+            h.between(
+                at("2026-10-23T14:00:00Z"),
+                at("2026-10-26T09:00:00Z"),
+                &berlin()
+            ),
+            SignedDuration::from_hours(2)
+        );
     }
 
     #[test]

@@ -1,6 +1,14 @@
 //! Lead state: status and its allowed transitions, the next action, history entry kinds.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// What the owner will do next, and by when (`/next`); shown as `{"what", "due"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextAction {
+    pub what: String,
+    pub due: Timestamp,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,6 +59,37 @@ impl LeadStatus {
         )
     }
 
+    /// Won, lost, archived and opted-out leads need no owner and never drift.
+    pub fn is_closed(self) -> bool {
+        !self.is_open()
+    }
+
+    /// `to` if the domain allows it, else what a user can do instead (for `/status`).
+    pub fn transition(self, to: LeadStatus) -> Result<LeadStatus, String> {
+        if self.can_become(to) {
+            return Ok(to);
+        }
+        if self == to {
+            return Err(format!("the lead is already {}", to.as_str()));
+        }
+        let allowed: Vec<&str> = Self::ALL
+            .into_iter()
+            .filter(|s| self.can_become(*s))
+            .map(LeadStatus::as_str)
+            .collect();
+        let article = if self.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        Err(format!(
+            "{article} {} lead cannot become {}; it can become {}",
+            self.as_str(),
+            to.as_str(),
+            allowed.join(", ")
+        ))
+    }
+
     /// The transitions the domain allows. Closed leads may only be archived or reopened
     /// as contacted (a lost lead that writes back); opted-out is final but for archiving.
     pub fn can_become(self, to: LeadStatus) -> bool {
@@ -90,6 +129,9 @@ pub enum ActivityKind {
     Escalation,
     Bounce,
     Notified,
+    Snoozed,
+    DriftOpened,
+    DriftClosed,
 }
 
 impl ActivityKind {
@@ -112,13 +154,96 @@ impl ActivityKind {
             ActivityKind::Escalation => "escalation",
             ActivityKind::Bounce => "bounce",
             ActivityKind::Notified => "notified",
+            ActivityKind::Snoozed => "snoozed",
+            ActivityKind::DriftOpened => "drift_opened",
+            ActivityKind::DriftClosed => "drift_closed",
         }
+    }
+
+    pub const ALL: [ActivityKind; 20] = [
+        ActivityKind::Captured,
+        ActivityKind::Resubmitted,
+        ActivityKind::Assigned,
+        ActivityKind::Accepted,
+        ActivityKind::Handoff,
+        ActivityKind::MessageIn,
+        ActivityKind::MessageOut,
+        ActivityKind::Logged,
+        ActivityKind::Note,
+        ActivityKind::NextActionSet,
+        ActivityKind::NextActionDone,
+        ActivityKind::Status,
+        ActivityKind::OptedOut,
+        ActivityKind::Reminder,
+        ActivityKind::Escalation,
+        ActivityKind::Bounce,
+        ActivityKind::Notified,
+        ActivityKind::Snoozed,
+        ActivityKind::DriftOpened,
+        ActivityKind::DriftClosed,
+    ];
+
+    /// The kind stored under `s` (its snake_case name).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::LeadStatus::*;
+    use super::{ActivityKind, LeadStatus};
+
+    #[test]
+    fn the_whole_transition_table() {
+        // Rows: from; columns: to, in ALL order (new contacted qualified won lost archived opted_out).
+        let table = [
+            (New, "-++++++"),
+            (Contacted, "--+++++"),
+            (Qualified, "---++++"),
+            (Won, "-+---++"),
+            (Lost, "-+---++"),
+            (Archived, "-+----+"),
+            (OptedOut, "-----+-"),
+        ];
+        for (from, row) in table {
+            for (to, cell) in LeadStatus::ALL.into_iter().zip(row.chars()) {
+                assert_eq!(from.can_become(to), cell == '+', "{from:?} -> {to:?}");
+                assert_eq!(from.transition(to).is_ok(), cell == '+');
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_transition_says_what_is_allowed() {
+        assert_eq!(
+            OptedOut.transition(Contacted),
+            Err("an opted_out lead cannot become contacted; it can become archived".into())
+        );
+        assert_eq!(Won.transition(Won), Err("the lead is already won".into()));
+        assert_eq!(New.transition(Contacted), Ok(Contacted));
+    }
+
+    #[test]
+    fn open_and_closed_partition_the_statuses() {
+        for s in LeadStatus::ALL {
+            assert_ne!(s.is_open(), s.is_closed(), "{s:?}");
+            assert_eq!(LeadStatus::parse(&s.as_str().to_uppercase()), Some(s));
+        }
+        assert!(New.is_open() && Contacted.is_open() && Qualified.is_open());
+        assert_eq!(LeadStatus::parse("pending"), None);
+    }
+
+    #[test]
+    fn activity_kinds_round_trip_their_names() {
+        for k in ActivityKind::ALL {
+            assert_eq!(ActivityKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+    }
 
     #[test]
     fn open_leads_move_forward_and_closed_ones_stay_closed() {

@@ -1,8 +1,10 @@
 //! Pure domain logic: nothing here does I/O or reads the wall clock.
 //! Callers pass in parsed messages, settings and `now`.
 
+pub mod acceptance;
 pub mod actions;
 pub mod classify;
+pub mod drift;
 pub mod email;
 pub mod extract;
 pub mod hours;
@@ -12,6 +14,7 @@ pub mod notify;
 pub mod optout;
 pub mod ratecap;
 pub mod report;
+pub mod review;
 pub mod route;
 pub mod token;
 pub mod trim;
