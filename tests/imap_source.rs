@@ -533,3 +533,76 @@ async fn shutdown_interrupts_idle_promptly() {
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     delete_folder(INBOX_USER, &folder).await;
 }
+
+#[tokio::test]
+async fn idle_is_renewed_and_still_delivers() {
+    let folder = test_folder("renew");
+    create_folder(INBOX_USER, &folder).await;
+    let ingest = Arc::new(MemoryIngest::default());
+    let mut s = settings(INBOX_USER, &folder, StartFrom::Now);
+    s.idle_renew = SignedDuration::from_secs(1);
+    let w = start(s, ingest.clone());
+    w.until_waiting().await;
+    let first = w.status.passes();
+    let status = w.status.clone();
+    // Each renewal ends IDLE with DONE and runs a catch-up pass.
+    assert!(wait_until(Duration::from_secs(5), || status.passes() >= first + 2).await);
+    assert!(status.connected() && status.last_error().is_none());
+    let id = unique_message_id("renew");
+    append(INBOX_USER, &folder, &msg(&id, "after renewals"), None, None).await;
+    until_ingested(&ingest, &id).await;
+    w.stop().await;
+    delete_folder(INBOX_USER, &folder).await;
+}
+
+#[tokio::test]
+async fn reconnects_after_the_server_drops_the_connection() {
+    // manager@team.test: no other test uses it, so the kick hits only this watcher.
+    let user = "manager@team.test";
+    let folder = test_folder("kick");
+    create_folder(user, &folder).await;
+    let ingest = Arc::new(MemoryIngest::default());
+    let w = start(settings(user, &folder, StartFrom::Now), ingest.clone());
+    w.until_waiting().await;
+    kick(user);
+    let status = w.status.clone();
+    assert!(
+        wait_until(Duration::from_secs(5), || status.last_error().is_some()).await,
+        "the drop was noticed"
+    );
+    // Mail that arrives while reconnecting is found by the catch-up search.
+    let id = unique_message_id("kick");
+    append(user, &folder, &msg(&id, "during the reconnect"), None, None).await;
+    until_ingested(&ingest, &id).await;
+    w.until_waiting().await;
+    assert!(status.connected());
+    assert_eq!(ingest.calls().len(), 1);
+    w.stop().await;
+    delete_folder(user, &folder).await;
+}
+
+#[tokio::test]
+async fn a_backlog_is_fetched_in_batches_in_uid_order() {
+    let folder = test_folder("backlog");
+    let ids: Vec<String> = (0..450)
+        .map(|i| unique_message_id(&format!("b{i}")))
+        .collect();
+    let raws: Vec<Vec<u8>> = ids.iter().map(|id| msg(id, "backlog")).collect();
+    append_many(INBOX_USER, &folder, &raws).await;
+    let ingest = Arc::new(MemoryIngest::default());
+    let w = start(
+        settings(INBOX_USER, &folder, StartFrom::All),
+        ingest.clone(),
+    );
+    let status = w.status.clone();
+    assert!(wait_until(Duration::from_secs(30), || status.ingested() == 450).await);
+    w.until_waiting().await;
+    w.stop().await;
+    let calls = ingest.calls();
+    assert_eq!(calls.len(), 450);
+    for (i, (raw, origin)) in calls.iter().enumerate() {
+        assert!(has_message_id(raw, &ids[i]), "message {i} out of order");
+        assert!(matches!(origin, Origin::Imap { uid, .. } if *uid == i as u32 + 1));
+    }
+    delete_folder(INBOX_USER, &folder).await;
+}

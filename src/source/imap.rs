@@ -237,6 +237,22 @@ impl<I: Ingest> Watcher<'_, I> {
         let uidvalidity = mailbox
             .uid_validity
             .ok_or_else(|| anyhow!("the server sent no UIDVALIDITY for {:?}", s.mailbox))?;
+        if s.after == AfterProcessing::Keyword
+            && !mailbox
+                .permanent_flags
+                .iter()
+                .any(|f| matches!(f, async_imap::types::Flag::MayCreate))
+            && !mailbox
+                .permanent_flags
+                .iter()
+                .any(|f| matches!(f, async_imap::types::Flag::Custom(k) if k.as_ref() == s.keyword))
+        {
+            // Harmless for correctness (the checkpoint decides), but people lose the marker.
+            tracing::warn!(
+                keyword = %s.keyword,
+                "the server may not keep the processed keyword (no \\* in PERMANENTFLAGS)"
+            );
+        }
         self.status.set_connected(true);
         tracing::info!(
             imap.mailbox = %s.mailbox, imap.uidvalidity = uidvalidity,

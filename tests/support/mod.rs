@@ -338,3 +338,32 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Appends many messages to `folder` over one session (created when missing).
+pub async fn append_many(user: &str, folder: &str, raws: &[Vec<u8>]) {
+    let mut s = imap_login(user).await;
+    s.create(folder).await.ok();
+    for raw in raws {
+        s.append(folder, None, None, raw)
+            .await
+            .unwrap_or_else(|e| panic!("APPEND to {folder}: {e}"));
+    }
+    s.logout().await.ok();
+}
+
+/// Ends every IMAP session of `user` on the server side (`doveadm kick`), as a server
+/// restart or a dropped connection would. Use a user no other test watches.
+pub fn kick(user: &str) {
+    let conf = lab().dir.join("dovecot/dovecot.conf");
+    let out = std::process::Command::new("doveadm")
+        .arg("-c")
+        .arg(&conf)
+        .args(["kick", user])
+        .output()
+        .expect("run doveadm");
+    assert!(
+        out.status.success(),
+        "doveadm kick {user}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
