@@ -27,6 +27,8 @@ use tokio_util::sync::CancellationToken;
 
 /// UIDs per `UID FETCH`: large enough that a backlog streams, small enough to bound memory.
 const FETCH_BATCH: usize = 200;
+/// At most this many bytes of bodies per `UID FETCH` (one bigger message goes alone).
+const FETCH_BYTES: u64 = 32 * 1024 * 1024;
 /// Connect, TLS, LOGIN, SELECT and short commands.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// One `UID FETCH` batch of bodies.
@@ -455,38 +457,41 @@ impl<I: Ingest> Watcher<'_, I> {
         cursor: &mut u32,
         can_move: bool,
     ) -> anyhow::Result<Woke> {
-        for batch in uids.chunks(FETCH_BATCH) {
-            if self.shutdown.is_cancelled() {
-                return Ok(Woke::Shutdown);
-            }
-            let bodies = fetch_bodies(session, batch).await?;
-            let mut done = Vec::with_capacity(batch.len());
-            let mut woke = Woke::Again;
-            for &uid in batch {
+        for chunk in uids.chunks(FETCH_BATCH) {
+            for batch in size_batches(chunk, &fetch_sizes(session, chunk).await?) {
+                let batch = batch.as_slice();
                 if self.shutdown.is_cancelled() {
-                    woke = Woke::Shutdown;
-                    break;
+                    return Ok(Woke::Shutdown);
                 }
-                let Some(raw) = bodies.get(&uid) else {
-                    // Expunged by someone else between SEARCH and FETCH.
-                    tracing::debug!(imap.uid = uid, "message gone before fetch");
-                    continue;
-                };
-                match self.ingest_one(uidvalidity, uid, raw).await {
-                    Some(true) => {
-                        done.push(uid);
-                        *cursor = uid;
-                    }
-                    Some(false) => *cursor = uid,
-                    None => {
+                let bodies = fetch_bodies(session, batch).await?;
+                let mut done = Vec::with_capacity(batch.len());
+                let mut woke = Woke::Again;
+                for &uid in batch {
+                    if self.shutdown.is_cancelled() {
                         woke = Woke::Shutdown;
                         break;
                     }
+                    let Some(raw) = bodies.get(&uid) else {
+                        // Expunged by someone else between SEARCH and FETCH.
+                        tracing::debug!(imap.uid = uid, "message gone before fetch");
+                        continue;
+                    };
+                    match self.ingest_one(uidvalidity, uid, raw).await {
+                        Some(true) => {
+                            done.push(uid);
+                            *cursor = uid;
+                        }
+                        Some(false) => *cursor = uid,
+                        None => {
+                            woke = Woke::Shutdown;
+                            break;
+                        }
+                    }
                 }
-            }
-            self.mark(session, &done, can_move).await?;
-            if let Woke::Shutdown = woke {
-                return Ok(woke);
+                self.mark(session, &done, can_move).await?;
+                if let Woke::Shutdown = woke {
+                    return Ok(woke);
+                }
             }
         }
         Ok(Woke::Again)
@@ -613,8 +618,20 @@ impl<I: Ingest> Watcher<'_, I> {
 
     /// IDLE until the server reports something, `idle_renew` passes, or shutdown.
     async fn idle(&self, session: Session) -> anyhow::Result<(Session, Woke)> {
+        // A clone of the receiver: the handle owns the session while idling.
+        let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         timed("IDLE", handle.init()).await?;
+        // Some servers report mail that came in just before IDLE ahead of "+ idling": such
+        // an EXISTS would otherwise wait for the next renewal.
+        let mut early = false;
+        while let Ok(r) = unsolicited.try_recv() {
+            early |= matches!(r, UnsolicitedResponse::Exists(_));
+        }
+        if early {
+            let session = timed("DONE", handle.done()).await?;
+            return Ok((session, Woke::Again));
+        }
         let renew = self
             .settings
             .idle_renew
@@ -710,6 +727,41 @@ async fn fetch_bodies(
         }
     }
     Ok(out)
+}
+
+/// `UID FETCH set (UID RFC822.SIZE)`: sizes first, so a batch of bodies stays bounded.
+async fn fetch_sizes(session: &mut Session, uids: &[u32]) -> anyhow::Result<HashMap<u32, u64>> {
+    let set = uid_set(uids);
+    let fetched = timed("UID FETCH RFC822.SIZE", async {
+        let stream = session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+        stream.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    Ok(fetched
+        .into_iter()
+        .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+        .collect())
+}
+
+/// Splits ascending `uids` into runs whose bodies add up to at most [`FETCH_BYTES`] (a
+/// message larger than that gets a batch of its own). Unknown sizes count as zero.
+fn size_batches(uids: &[u32], sizes: &HashMap<u32, u64>) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0u64;
+    for &uid in uids {
+        let size = sizes.get(&uid).copied().unwrap_or(0);
+        if !current.is_empty() && bytes.saturating_add(size) > FETCH_BYTES {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push(uid);
+        bytes = bytes.saturating_add(size);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// `1,2,3,7,9,10` → `1:3,7,9:10` (ascending input).
@@ -813,6 +865,18 @@ mod tests {
         assert_eq!(uid_set(&[5]), "5");
         assert_eq!(uid_set(&[]), "");
         assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), "4294967294:4294967295");
+    }
+
+    #[test]
+    fn batches_are_bounded_by_bytes() {
+        let sizes: HashMap<u32, u64> = [(1, 10), (2, FETCH_BYTES), (3, 5), (4, 5)]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            size_batches(&[1, 2, 3, 4, 5], &sizes),
+            vec![vec![1], vec![2], vec![3, 4, 5]]
+        );
+        assert!(size_batches(&[], &sizes).is_empty());
     }
 
     #[test]
