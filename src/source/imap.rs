@@ -229,7 +229,11 @@ impl<I: Ingest> Watcher<'_, I> {
     /// catch-up pass has completed, so the caller can reset its backoff.
     async fn session(&mut self, progressed: &mut bool) -> anyhow::Result<()> {
         let s = self.settings;
-        let mut session = self.connect().await?;
+        // Nothing is in flight while connecting: shutdown may cut it short.
+        let mut session = tokio::select! {
+            _ = self.shutdown.cancelled() => return Ok(()),
+            session = self.connect() => session?,
+        };
         let caps = timed("CAPABILITY", session.capabilities()).await?;
         let can_idle = caps.has_str("IDLE");
         let can_move = caps.has_str("MOVE");
@@ -638,11 +642,17 @@ impl<I: Ingest> Watcher<'_, I> {
             .unsigned_abs()
             .max(Duration::from_secs(1));
         let woke = {
-            // The stop source ends the wait if this scope is left early; dropping the wait
-            // future on shutdown is what interrupts it promptly.
-            let (wait, _stop) = handle.wait_with_timeout(renew);
+            // async-imap's own timeout restarts after every ignored response, and Dovecot
+            // sends "* OK Still here" every 2 minutes: with it alone IDLE would never be
+            // renewed. So the renewal is our own deadline, and async-imap's is only a backstop.
+            // Dropping the wait future (shutdown, renewal) interrupts it promptly.
+            let (wait, _stop) = handle.wait_with_timeout(renew.saturating_mul(2));
             tokio::select! {
                 _ = self.shutdown.cancelled() => Woke::Shutdown,
+                _ = tokio::time::sleep(renew) => {
+                    tracing::debug!("IDLE renewed");
+                    Woke::Again
+                }
                 r = wait => {
                     match r? {
                         IdleResponse::NewData(data) => {
