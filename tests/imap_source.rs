@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 struct MemoryIngest {
     state: Mutex<State>,
     fail_marker: Option<String>,
+    /// Simulates a database outage: every call fails while set.
+    down: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -51,6 +53,13 @@ impl MemoryIngest {
             .count()
     }
 
+    fn check_up(&self) -> anyhow::Result<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("test store is down");
+        }
+        Ok(())
+    }
+
     fn checkpoint_of(&self, mailbox: &str) -> Option<Checkpoint> {
         self.state.lock().unwrap().checkpoints.get(mailbox).copied()
     }
@@ -58,10 +67,12 @@ impl MemoryIngest {
 
 impl Ingest for MemoryIngest {
     async fn checkpoint(&self, mailbox: &str) -> anyhow::Result<Option<Checkpoint>> {
+        self.check_up()?;
         Ok(self.checkpoint_of(mailbox))
     }
 
     async fn set_checkpoint(&self, mailbox: &str, checkpoint: Checkpoint) -> anyhow::Result<()> {
+        self.check_up()?;
         self.state
             .lock()
             .unwrap()
@@ -71,6 +82,7 @@ impl Ingest for MemoryIngest {
     }
 
     async fn ingest(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
+        self.check_up()?;
         let mut s = self.state.lock().unwrap();
         if let Some(m) = &self.fail_marker {
             if raw.windows(m.len()).any(|w| w == m.as_bytes()) {
@@ -604,5 +616,38 @@ async fn a_backlog_is_fetched_in_batches_in_uid_order() {
         assert!(has_message_id(raw, &ids[i]), "message {i} out of order");
         assert!(matches!(origin, Origin::Imap { uid, .. } if *uid == i as u32 + 1));
     }
+    delete_folder(INBOX_USER, &folder).await;
+}
+
+#[tokio::test]
+async fn a_store_outage_does_not_skip_messages() {
+    use std::sync::atomic::Ordering;
+    let folder = test_folder("outage");
+    create_folder(INBOX_USER, &folder).await;
+    let ingest = Arc::new(MemoryIngest::default());
+    let w = start(
+        settings(INBOX_USER, &folder, StartFrom::Now),
+        ingest.clone(),
+    );
+    w.until_waiting().await;
+    ingest.down.store(true, Ordering::SeqCst);
+    let id = unique_message_id("outage");
+    append(
+        INBOX_USER,
+        &folder,
+        &msg(&id, "while the store is down"),
+        None,
+        None,
+    )
+    .await;
+    let status = w.status.clone();
+    assert!(
+        wait_until(Duration::from_secs(10), || status.last_error().is_some()).await,
+        "the outage is reported"
+    );
+    ingest.down.store(false, Ordering::SeqCst);
+    until_ingested(&ingest, &id).await;
+    assert_eq!(w.status.skipped(), 0);
+    w.stop().await;
     delete_folder(INBOX_USER, &folder).await;
 }

@@ -480,7 +480,17 @@ impl<I: Ingest> Watcher<'_, I> {
                         tracing::debug!(imap.uid = uid, "message gone before fetch");
                         continue;
                     };
-                    match self.ingest_one(uidvalidity, uid, raw).await {
+                    let handled = match self.ingest_one(uidvalidity, uid, raw).await {
+                        Ok(h) => h,
+                        Err(e) => {
+                            // Keep the marks of what did go through; reconnect later.
+                            if let Err(m) = self.mark(session, &done, can_move).await {
+                                tracing::warn!(error = %format!("{m:#}"), "cannot mark processed mail");
+                            }
+                            return Err(e);
+                        }
+                    };
+                    match handled {
                         Some(true) => {
                             done.push(uid);
                             *cursor = uid;
@@ -501,9 +511,16 @@ impl<I: Ingest> Watcher<'_, I> {
         Ok(Woke::Again)
     }
 
-    /// Some(true) ingested, Some(false) skipped after `max_attempts`, None shutdown while
-    /// waiting to retry.
-    async fn ingest_one(&mut self, uidvalidity: u32, uid: u32, raw: &[u8]) -> Option<bool> {
+    /// Ok(Some(true)) ingested, Ok(Some(false)) skipped after `max_attempts`, Ok(None)
+    /// shutdown while waiting to retry, Err when the ingest as a whole is down (its
+    /// checkpoint cannot be read either): then no attempt is counted, so a database outage
+    /// does not make every message look poisoned.
+    async fn ingest_one(
+        &mut self,
+        uidvalidity: u32,
+        uid: u32,
+        raw: &[u8],
+    ) -> anyhow::Result<Option<bool>> {
         let s = self.settings;
         let key = (uidvalidity, uid);
         loop {
@@ -519,7 +536,7 @@ impl<I: Ingest> Watcher<'_, I> {
                 if let Err(e) = self.set_checkpoint(uidvalidity, uid).await {
                     tracing::error!(imap.uid = uid, error = %format!("{e:#}"), "cannot move the checkpoint past a skipped message");
                 }
-                return Some(false);
+                return Ok(Some(false));
             }
             let origin = Origin::Imap {
                 mailbox: s.mailbox.clone(),
@@ -531,9 +548,14 @@ impl<I: Ingest> Watcher<'_, I> {
                     tracing::debug!(imap.uid = uid, ?outcome, "ingested");
                     self.failures.remove(&key);
                     self.status.ingested.fetch_add(1, Ordering::SeqCst);
-                    return Some(true);
+                    return Ok(Some(true));
                 }
                 Err(e) => {
+                    if let Err(down) = self.ingest.checkpoint(&s.mailbox).await {
+                        return Err(e.context(format!(
+                            "ingest is unavailable (reading the checkpoint fails too: {down:#})"
+                        )));
+                    }
                     let attempts = attempts + 1;
                     self.failures.insert(key, attempts);
                     tracing::warn!(
@@ -546,7 +568,7 @@ impl<I: Ingest> Watcher<'_, I> {
                             .saturating_mul(1 << attempts.min(16))
                             .min(RETRY_CAP);
                         tokio::select! {
-                            _ = self.shutdown.cancelled() => return None,
+                            _ = self.shutdown.cancelled() => return Ok(None),
                             _ = tokio::time::sleep(pause) => {}
                         }
                     }
