@@ -157,3 +157,18 @@ async fn authenticated_submission_with_starttls() {
         "{id} not in dave's INBOX"
     );
 }
+
+#[tokio::test]
+async fn reset_mailbox_empties_an_inbox() {
+    // world@example.net: no other test reads it.
+    let user = "world@example.net";
+    let id = unique_message_id("reset");
+    smtp_send(
+        &message(&id, "a@leads.test", "jane@example.org", "x", "x"),
+        &["jane@example.org"],
+    )
+    .await;
+    assert!(delivered(user, &id).await);
+    reset_mailbox(user).await;
+    assert!(imap_messages(user).await.is_empty());
+}
