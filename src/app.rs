@@ -6,6 +6,7 @@ use crate::config::Settings;
 use crate::outbox::transport::Transport;
 use crate::outbox::{smtp::SmtpSender, OutboxWorker};
 use crate::pipeline::Pipeline;
+use crate::source::imap::ImapStatus;
 use crate::store::{self, Store};
 use anyhow::Context;
 use std::sync::Arc;
@@ -52,10 +53,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let (wake, shutdown) = (wake.clone(), shutdown.clone());
         tasks.spawn(async move { worker.run(wake, shutdown).await });
     }
+    let imap_status = ImapStatus::new();
     if let Some(imap) = settings.imap.clone() {
-        let (pipeline, shutdown) = (pipeline.clone(), shutdown.clone());
+        let (pipeline, shutdown, status, clock) = (
+            pipeline.clone(),
+            shutdown.clone(),
+            imap_status.clone(),
+            clock.clone(),
+        );
         tasks.spawn(async move {
-            if let Err(e) = crate::source::imap::watch(&imap, pipeline.as_ref(), shutdown).await {
+            if let Err(e) =
+                crate::source::imap::watch(&imap, pipeline.as_ref(), &status, &clock, shutdown)
+                    .await
+            {
                 tracing::error!(error = %format!("{e:#}"), "IMAP watcher stopped");
             }
         });

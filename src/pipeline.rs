@@ -10,7 +10,7 @@ use crate::domain::extract::Extraction;
 use crate::domain::lead::ActivityKind;
 use crate::domain::message::MessageView;
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
-use crate::domain::route::{route, RoutingContext};
+use crate::domain::route::{account_keys, route};
 use crate::outbox::render;
 use crate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
 use crate::store::{self, leads, messages, outbox, state, Conn, Store};
@@ -192,15 +192,9 @@ impl Pipeline {
 
         let cursors = state::route_cursors(tx).await?;
         let open_counts = leads::open_counts(tx).await?;
-        let ctx = RoutingContext {
-            people: &s.people,
-            duty: s.duty.as_ref(),
-            cursors: &cursors,
-            open_leads: &open_counts,
-            now,
-            timezone: &s.team.timezone,
-            default_owner: s.team.default_owner.as_deref(),
-        };
+        let account_keys = email_norm.as_deref().map(account_keys).unwrap_or_default();
+        let past_owners = leads::past_owners(tx, &account_keys).await?;
+        let ctx = s.routing_context(&cursors, &open_counts, &past_owners, now);
         let assignment = route(e, &s.routes, &ctx);
         let due = s
             .team

@@ -20,6 +20,7 @@ CREATE TABLE leads (
     name             TEXT,
     email            TEXT,
     email_norm       TEXT,
+    email_domain     TEXT,
     phone            TEXT,
     company          TEXT,
     message          TEXT,
@@ -39,6 +40,7 @@ CREATE TABLE leads (
     previous_lead    BIGINT
 );
 CREATE INDEX leads_by_email ON leads (email_norm, status);
+CREATE INDEX leads_by_domain ON leads (email_domain);
 CREATE INDEX leads_by_owner ON leads (owner, status);
 CREATE INDEX leads_by_status ON leads (status);
 

@@ -63,34 +63,33 @@ pub fn view(
         }),
         created_at: store::timestamp(row.created_at).to_string(),
         last_activity_at: store::timestamp(row.last_activity_at).to_string(),
-        drift: drift(row, active, store::millis(now)),
+        drift: drift(row, s, active, now),
         tracked_address: tracked_address(s, row.id),
         needs_template: row.needs_template,
         route_reason: row.route_reason.clone(),
     }
 }
 
-/// The drift kinds visible from the lead row alone.
-fn drift(row: &LeadRow, active: &HashSet<String>, now: i64) -> Vec<String> {
-    let open = crate::domain::lead::LeadStatus::parse(&row.status).is_some_and(|s| s.is_open());
-    if !open {
-        return Vec::new();
-    }
-    let mut d = Vec::new();
-    match &row.owner {
-        Some(o) if active.contains(o) => {
-            if !row.accepted {
-                d.push("unaccepted".to_owned());
-            }
-        }
-        _ => d.push("orphaned".to_owned()),
-    }
-    match row.next_action_due {
-        Some(due) if due < now => d.push("overdue".to_owned()),
-        Some(_) => {}
-        None => d.push("no_next_action".to_owned()),
-    }
-    d
+fn drift(
+    row: &LeadRow,
+    s: &Settings,
+    active: &HashSet<String>,
+    now: jiff::Timestamp,
+) -> Vec<String> {
+    let owner_active = row
+        .owner
+        .as_ref()
+        .is_some_and(|o| active.contains(o) && s.person(o).is_some());
+    crate::domain::drift::drift(
+        &row.facts(owner_active),
+        &s.stale,
+        &s.team.hours,
+        &s.team.timezone,
+        now,
+    )
+    .into_iter()
+    .map(|k| k.as_str().to_owned())
+    .collect()
 }
 
 pub async fn list(

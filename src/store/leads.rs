@@ -37,6 +37,35 @@ pub struct LeadRow {
     pub previous_lead: Option<i64>,
 }
 
+impl LeadRow {
+    /// What the drift rules need to know of this lead. `owner_active`: whether the owner
+    /// is still in the team.
+    pub fn facts(&self, owner_active: bool) -> crate::domain::drift::LeadFacts {
+        use super::timestamp as ts;
+        crate::domain::drift::LeadFacts {
+            status: crate::domain::lead::LeadStatus::parse(&self.status)
+                .unwrap_or(crate::domain::lead::LeadStatus::New),
+            owner: self.owner.clone(),
+            owner_active,
+            accepted: self.accepted,
+            assigned_at: self.assigned_at.map(ts),
+            created_at: ts(self.created_at),
+            first_reply_at: self.first_reply_at.map(ts),
+            last_inbound_at: self.last_inbound_at.map(ts),
+            last_outbound_at: self.last_outbound_at.map(ts),
+            next_action: match (&self.next_action, self.next_action_due) {
+                (Some(what), Some(due)) => Some(crate::domain::lead::NextAction {
+                    what: what.clone(),
+                    due: ts(due),
+                }),
+                _ => None,
+            },
+            last_activity_at: ts(self.last_activity_at),
+            snoozed_until: self.snoozed_until.map(ts),
+        }
+    }
+}
+
 const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
     message, consent, extra, needs_template, route_rule, route_reason, next_action, next_action_due,
@@ -99,9 +128,9 @@ pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
     let row = sqlx::query(
         "INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
              phone, company, message, consent, extra, needs_template, route_rule, route_reason,
-             next_action, next_action_due, created_at, last_activity_at, previous_lead)
+             next_action, next_action_due, created_at, last_activity_at, previous_lead, email_domain)
          VALUES ('new', $1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $18, $19)
+                 $18, $18, $19, $20)
          RETURNING id",
     )
     .bind(l.owner)
@@ -123,6 +152,7 @@ pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
     .bind(l.next_action_due)
     .bind(l.now)
     .bind(l.previous_lead)
+    .bind(l.email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d))
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
@@ -176,6 +206,30 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows.iter().map(from_row).collect())
+}
+
+/// Owners of earlier leads under these account keys (an address, or a domain), newest
+/// first per key: routing's "existing account → account owner".
+pub async fn past_owners(
+    conn: &mut Conn,
+    keys: &[String],
+) -> sqlx::Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for key in keys {
+        let sql = if key.contains('@') {
+            "SELECT owner FROM leads WHERE email_norm = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+        } else {
+            "SELECT owner FROM leads WHERE email_domain = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+        };
+        if let Some(r) = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?
+        {
+            out.insert(key.clone(), r.get::<String, _>(0));
+        }
+    }
+    Ok(out)
 }
 
 /// Open leads per owner, for least-busy routing and capacity.
