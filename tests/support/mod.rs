@@ -7,6 +7,8 @@
 //! product never does.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod app;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{SocketAddr, TcpStream as StdTcpStream};

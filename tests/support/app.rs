@@ -1,0 +1,314 @@
+//! The leadgate side of end-to-end tests: a fresh database (SQLite file, or a fresh
+//! PostgreSQL database when `LEADGATE_TEST_BACKEND=postgres`), a config file pointing at the
+//! mail lab with its own isolated shared inbox (`inbox@sN.test`, catch-all for `sN.test`,
+//! which is also the relay domain), the `leadgate` binary as a CLI or as a daemon process.
+//!
+//! Convention: every test takes its own `sN.test` domain (N in 1..=16), so tests running in
+//! parallel never read each other's mail. Owners are alice/bob/carol/dave/manager@team.test
+//! and leads write from @example.net/@example.org (world@example.net gets it all): filter
+//! what you read there by this test's domain ([`TestApp::mine`]).
+#![allow(dead_code)]
+
+use super::{imap_messages, lab, reset_mailbox};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub const TEAM_TOML: &str = r#"
+[team]
+name = "Test Team"
+timezone = "Europe/Berlin"
+hours = "always"
+manager = "manager"
+
+[[people]]
+id = "alice"
+name = "Alice Smith"
+email = "alice@team.test"
+
+[[people]]
+id = "bob"
+name = "Bob Jones"
+email = "bob@team.test"
+
+[[people]]
+id = "carol"
+name = "Carol White"
+email = "carol@team.test"
+
+[[people]]
+id = "dave"
+name = "Dave Brown"
+email = "dave@team.test"
+
+[[people]]
+id = "manager"
+name = "Erin Manager"
+email = "manager@team.test"
+"#;
+
+pub struct TestApp {
+    /// `sN.test`: the relay domain, and the shared inbox is `inbox@sN.test`.
+    pub domain: String,
+    pub inbox: String,
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub database_url: String,
+}
+
+pub fn backend_is_postgres() -> bool {
+    std::env::var("LEADGATE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+impl TestApp {
+    /// A fresh world for domain `sN.test`: its inbox emptied, a new database, and a config
+    /// made of the lab settings, [`TEAM_TOML`] and `extra` (routes, stale rules, ...).
+    /// `extra` may override nothing above; write routes, [duty], [stale], [digest] there.
+    pub async fn new(n: u8, extra: &str) -> TestApp {
+        Self::with_team(n, TEAM_TOML, extra).await
+    }
+
+    pub async fn with_team(n: u8, team: &str, extra: &str) -> TestApp {
+        assert!(
+            (1..=16).contains(&n),
+            "test domains are s1.test .. s16.test"
+        );
+        let domain = format!("s{n}.test");
+        let inbox = format!("inbox@{domain}");
+        reset_mailbox(&inbox).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = if backend_is_postgres() {
+            fresh_pg_database(&format!("lg_{n}_{}", std::process::id())).await
+        } else {
+            format!("sqlite://{}", dir.path().join("leadgate.db").display())
+        };
+        let l = lab();
+        let config = format!(
+            r#"
+[database]
+url = "{database_url}"
+
+[imap]
+host = "{host}"
+port = {imap_port}
+tls = "none"
+username = "{inbox}"
+password = "{password}"
+idle = true
+poll = "1s"
+start_from = "all"
+
+[smtp]
+host = "{host}"
+port = {smtp_port}
+tls = "none"
+from = "leadgate@{domain}"
+
+[relay]
+domain = "{domain}"
+secret = "test-secret-0123456789abcdef-{domain}"
+
+[outbox]
+retry_after = "1s"
+max_retry_after = "2s"
+
+{team}
+{extra}
+"#,
+            host = l.host,
+            imap_port = l.imap_port,
+            smtp_port = l.smtp_port,
+            password = l.password,
+        );
+        let config_path = dir.path().join("leadgate.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        TestApp {
+            domain,
+            inbox,
+            dir,
+            config_path,
+            database_url,
+        }
+    }
+
+    /// `leadgate --config <ours> <args>` as a command to adjust.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_leadgate"));
+        c.arg("--config").arg(&self.config_path).args(args);
+        c.env_remove("LEADGATE_CONFIG");
+        c
+    }
+
+    /// Runs a one-shot command; panics with its output if it fails.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = self.cli_output(args);
+        assert!(
+            out.status.success(),
+            "leadgate {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn cli_output(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run leadgate")
+    }
+
+    /// `leadgate leads --json`, parsed.
+    pub fn leads(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.cli(&["leads", "--json"])).expect("leads --json is JSON")
+    }
+
+    /// `leadgate show ID --json`, parsed.
+    pub fn show(&self, id: i64) -> serde_json::Value {
+        serde_json::from_str(&self.cli(&["show", &id.to_string(), "--json"]))
+            .expect("show --json is JSON")
+    }
+
+    /// Starts `leadgate run`; the process is killed when the returned value drops.
+    pub fn start(&self) -> Daemon {
+        let log = std::fs::File::create(
+            self.dir
+                .path()
+                .join(format!("daemon-{}.log", rand_suffix())),
+        )
+        .expect("log file");
+        let child = self
+            .command(&["run"])
+            .env("RUST_LOG", "leadgate=debug,info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start leadgate run");
+        Daemon { child: Some(child) }
+    }
+
+    /// Messages in `user`'s INBOX that belong to this test: anything mentioning our domain
+    /// (tracked addresses, our From, our Message-IDs).
+    pub async fn mine(&self, user: &str) -> Vec<Vec<u8>> {
+        let needle = self.domain.as_bytes();
+        imap_messages(user)
+            .await
+            .into_iter()
+            .filter(|raw| {
+                raw.windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle))
+            })
+            .collect()
+    }
+
+    /// Waits until `mine(user)` has at least `n` messages; returns them.
+    pub async fn wait_for_mail(&self, user: &str, n: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let got = self.mine(user).await;
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until `leads --json` has at least `n` leads; returns them.
+    pub async fn wait_for_leads(&self, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let leads = self.leads();
+            if leads.len() >= n || std::time::Instant::now() > deadline {
+                return leads;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        let mut out = String::new();
+        if let Ok(dir) = std::fs::read_dir(self.dir.path()) {
+            for e in dir.flatten() {
+                if e.file_name().to_string_lossy().starts_with("daemon-") {
+                    out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct Daemon {
+    child: Option<Child>,
+}
+
+impl Daemon {
+    /// SIGKILL: a crash at whatever point the daemon is.
+    pub fn kill9(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait: a clean stop.
+    pub fn stop(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+            panic!("leadgate did not stop within 30 s of SIGTERM");
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    format!(
+        "{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// A new, empty PostgreSQL database next to `LEADGATE_TEST_PG_URL`'s.
+async fn fresh_pg_database(name: &str) -> String {
+    use sqlx::Executor;
+    let base = lab()
+        .pg_url
+        .clone()
+        .expect("LEADGATE_TEST_BACKEND=postgres needs LEADGATE_TEST_PG_URL (run scripts/test-env)");
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to the test PostgreSQL");
+    let name = format!("{name}_{}", rand_suffix());
+    conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await
+        .expect("drop db");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create db");
+    match base.rfind('/') {
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => panic!("LEADGATE_TEST_PG_URL has no database part: {base}"),
+    }
+}
