@@ -40,6 +40,7 @@ pub mod domain;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;
+pub mod relay;
 pub mod source;
 pub mod store;
 pub mod telemetry;

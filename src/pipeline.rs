@@ -19,6 +19,24 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+/// One stored message as a handler sees it, inside the message's transaction.
+pub struct Incoming<'a> {
+    /// The `messages` row just written for it.
+    pub row: i64,
+    pub raw: &'a [u8],
+    pub view: &'a MessageView,
+    pub classification: &'a Classification,
+}
+
+/// What a handler did with a message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Handled {
+    /// The lead the message belongs to, if any (the message row is linked to it).
+    pub lead: Option<i64>,
+    /// Whether outbox rows were written (the sender is then woken after commit).
+    pub queued_mail: bool,
+}
+
 /// The actor name of leadgate itself in the history.
 pub const SYSTEM_ACTOR: &str = "leadgate";
 
@@ -77,15 +95,6 @@ impl Pipeline {
             return Ok(IngestOutcome::Duplicate { message_row: row });
         }
 
-        let mut queued_mail = false;
-        let lead = match (&classification.class, &classification.extraction) {
-            (MessageClass::Notification, Some(extraction)) => {
-                let (lead, mail) = self.capture(&mut tx, &view, extraction, now).await?;
-                queued_mail = mail;
-                Some(lead)
-            }
-            _ => None,
-        };
         let raw_sha256 = hex::encode(Sha256::digest(raw));
         let row = messages::insert(
             &mut tx,
@@ -99,12 +108,42 @@ impl Pipeline {
                 reason: &classification.reason,
                 sender: view.from.as_ref().map(|m| m.address.as_str()),
                 subject: Some(view.subject.as_str()),
-                lead_id: lead,
+                lead_id: None,
                 quarantined,
                 raw,
             },
         )
         .await?;
+        let handled = match (&classification.class, &classification.extraction) {
+            (MessageClass::Notification, Some(extraction)) => {
+                let (lead, queued_mail) = self.capture(&mut tx, &view, extraction, now).await?;
+                Handled {
+                    lead: Some(lead),
+                    queued_mail,
+                }
+            }
+            (
+                MessageClass::Relay
+                | MessageClass::BccLog
+                | MessageClass::Reply
+                | MessageClass::Bounce
+                | MessageClass::AutoReply,
+                _,
+            ) => {
+                let incoming = Incoming {
+                    row,
+                    raw,
+                    view: &view,
+                    classification: &classification,
+                };
+                crate::relay::handle(&mut tx, &self.settings, &incoming, now).await?
+            }
+            _ => Handled::default(),
+        };
+        let (lead, queued_mail) = (handled.lead, handled.queued_mail);
+        if let Some(lead) = lead {
+            messages::set_lead(&mut tx, row, lead).await?;
+        }
         messages::add_sighting(&mut tx, row, &origin_text, now_ms).await?;
         save_checkpoint(&mut tx, &origin, now_ms).await?;
         tx.commit()
