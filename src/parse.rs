@@ -55,6 +55,11 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
             None => ct.ctype().to_ascii_lowercase(),
         })
         .unwrap_or_else(|| "text/plain".into());
+    v.has_text_part = msg
+        .text_body
+        .first()
+        .and_then(|&i| msg.parts.get(i as usize))
+        .is_some_and(|p| matches!(p.body, PartType::Text(_)));
     v.text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     v.html = msg.body_html(0).map(|t| t.into_owned());
     for part in msg.attachments() {

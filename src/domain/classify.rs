@@ -2,6 +2,8 @@
 //! an auto-reply, a bounce, a newsletter, spam, a calendar invite, or other.
 //! Only notifications make leads; every other class is still stored and listable.
 
+mod signals;
+
 use super::extract::{self, Extraction, Template};
 use super::message::MessageView;
 use super::token::TrackedAddressFormat;
@@ -119,31 +121,92 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
             return Classification::of(MessageClass::BccLog, "sent to the logging address");
         }
     }
-    if view.content_type == "text/calendar"
-        || view
-            .attachments
-            .iter()
-            .any(|a| a.content_type == "text/calendar")
-    {
+    if is_calendar(view) {
         return Classification::of(MessageClass::Calendar, "calendar invitation");
     }
-    if view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some() {
-        return Classification::of(MessageClass::Newsletter, "mailing-list headers");
+    let from = view
+        .from
+        .as_ref()
+        .map(|m| m.address.to_ascii_lowercase())
+        .unwrap_or_default();
+    if !from.is_empty() && ctx.team_addresses.contains(&from) && view.attached_messages.is_empty() {
+        // a team member's own mail is a forward (handled below) or internal
+        let body = extract::body_text(view);
+        if !signals::looks_forwarded(&view.subject, &body) {
+            return Classification::of(MessageClass::Other, "internal mail from a team member");
+        }
     }
-    if let Some(extraction) = extract::extract(view, &ctx.templates) {
+    if let Some(reason) = signals::system_mail(view) {
+        return Classification::of(MessageClass::Other, reason);
+    }
+    let found = extract::find(view, &ctx.templates);
+    let strong = found
+        .as_ref()
+        .is_some_and(|f| f.hosted || f.templated || f.forwarded);
+    let own_thread = ctx.message_id_domain.as_deref().is_some_and(|d| {
+        view.in_reply_to
+            .iter()
+            .chain(view.references.iter())
+            .any(|id| id.to_ascii_lowercase().ends_with(&d.to_ascii_lowercase()))
+    });
+    if own_thread {
+        return Classification::of(MessageClass::Reply, "a reply in one of leadgate's threads");
+    }
+    let bulk = bulk_signal(view);
+    if let Some(reason) = &bulk {
+        if !strong {
+            let class =
+                if view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some() {
+                    MessageClass::Newsletter
+                } else {
+                    MessageClass::AutoReply
+                };
+            return Classification::of(class, reason.clone());
+        }
+    }
+    let threaded = !view.in_reply_to.is_empty() || !view.references.is_empty();
+    if threaded && !strong {
+        return Classification::of(MessageClass::Reply, "a reply in a thread (In-Reply-To)");
+    }
+    if let Some(reason) = signals::confirmation_to_submitter(view) {
+        return Classification::of(MessageClass::AutoReply, reason);
+    }
+    if let Some(f) = found {
+        if let Some(reason) = signals::spam(&f.extraction) {
+            return Classification::of(MessageClass::Spam, reason);
+        }
+        let e = f.extraction;
+        let mut reason = format!("form notification from {}", e.source);
+        if f.forwarded {
+            reason.push_str(" (forwarded)");
+        }
+        if e.needs_template() {
+            reason.push_str("; no email or phone found: needs a template");
+        }
         return Classification {
             class: MessageClass::Notification,
-            reason: format!("form notification from {}", extraction.source),
-            extraction: Some(extraction),
+            reason,
+            extraction: Some(e),
         };
     }
-    if !view.in_reply_to.is_empty() || view.subject.to_ascii_lowercase().starts_with("re:") {
-        return Classification::of(MessageClass::Reply, "a reply in a thread");
+    if signals::is_reply_subject(&view.subject) {
+        return Classification::of(MessageClass::Reply, "a reply (Re: subject)");
     }
     if let Some(problem) = view.problems.first() {
         return Classification::of(MessageClass::Other, format!("unreadable: {problem}"));
     }
     Classification::of(MessageClass::Other, "no form fields found")
+}
+
+fn is_calendar(view: &MessageView) -> bool {
+    view.content_type == "text/calendar"
+        || view.attachments.iter().any(|a| {
+            a.content_type == "text/calendar"
+                || a.content_type == "application/ics"
+                || a.filename
+                    .as_deref()
+                    .is_some_and(|f| f.to_ascii_lowercase().ends_with(".ics"))
+        })
 }
 
 fn bounce_signal(view: &MessageView) -> Option<String> {
@@ -158,7 +221,33 @@ fn bounce_signal(view: &MessageView) -> Option<String> {
     (local == "mailer-daemon" || local == "postmaster").then(|| format!("sent by {local}"))
 }
 
+/// Signals that always mean an automatic answer, whatever the body looks like.
 fn auto_reply_signal(view: &MessageView) -> Option<String> {
+    if let Some(v) = view.header("Auto-Submitted") {
+        let v = v.trim().to_ascii_lowercase();
+        if v.starts_with("auto-replied") {
+            return Some(format!("Auto-Submitted: {v}"));
+        }
+    }
+    for h in ["X-Autoreply", "X-Autorespond", "X-Autorespond-Id"] {
+        if view.header(h).is_some() {
+            return Some(format!("{h} header"));
+        }
+    }
+    if view
+        .header("Precedence")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("auto_reply"))
+    {
+        return Some("Precedence: auto_reply".into());
+    }
+    if let Some(reason) = signals::out_of_office(view) {
+        return Some(reason);
+    }
+    None
+}
+
+/// Signals of machine or bulk mail that a recognised notification may still carry.
+fn bulk_signal(view: &MessageView) -> Option<String> {
     if let Some(v) = view.header("Auto-Submitted") {
         if !v.trim().eq_ignore_ascii_case("no") {
             return Some(format!("Auto-Submitted: {}", v.trim()));
@@ -166,14 +255,15 @@ fn auto_reply_signal(view: &MessageView) -> Option<String> {
     }
     if let Some(v) = view.header("Precedence") {
         let v = v.trim().to_ascii_lowercase();
-        if ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str()) {
+        if ["bulk", "junk", "list"].contains(&v.as_str()) {
             return Some(format!("Precedence: {v}"));
         }
     }
-    for h in ["X-Autoreply", "X-Autorespond"] {
-        if view.header(h).is_some() {
-            return Some(format!("{h} header"));
-        }
+    if view.header("List-Id").is_some() {
+        return Some("List-Id header (mailing list)".into());
+    }
+    if view.header("List-Unsubscribe").is_some() {
+        return Some("List-Unsubscribe header (newsletter)".into());
     }
     None
 }

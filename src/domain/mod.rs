@@ -8,5 +8,6 @@ pub mod hours;
 pub mod lead;
 pub mod message;
 pub mod notify;
+pub mod report;
 pub mod route;
 pub mod token;
