@@ -60,8 +60,13 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
         .first()
         .and_then(|&i| msg.parts.get(i as usize))
         .is_some_and(|p| matches!(p.body, PartType::Text(_)));
-    v.text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
-    v.html = msg.body_html(0).map(|t| t.into_owned());
+    v.text = msg
+        .body_text(0)
+        .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()))
+        .unwrap_or_default();
+    v.html = msg
+        .body_html(0)
+        .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()));
     for part in msg.attachments() {
         if let PartType::Message(inner) = &part.body {
             if depth < MAX_NESTING {
@@ -122,4 +127,23 @@ fn header_text(v: &HeaderValue<'_>) -> String {
         },
         HeaderValue::Received(_) | HeaderValue::Empty => String::new(),
     }
+}
+
+/// UTF-8 bytes that were declared (or guessed) as Latin-1/Windows-1252 decode to "Ã©",
+/// "â€™" and the like. When the text re-encodes to Windows-1252 exactly and those bytes
+/// are valid UTF-8, the UTF-8 reading is the right one.
+fn fix_mojibake(s: &str) -> Option<String> {
+    let suspicious = s
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == 0xC3 && matches!(w[1], 0x82 | 0x83 | 0xA2));
+    if !suspicious {
+        return None;
+    }
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(s);
+    if unmappable {
+        return None;
+    }
+    let fixed = std::str::from_utf8(&bytes).ok()?;
+    (fixed != s).then(|| fixed.to_owned())
 }

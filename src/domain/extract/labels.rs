@@ -54,6 +54,7 @@ const NAME: &[&str] = &[
 ];
 const FIRST: &[&str] = &[
     "first name",
+    "name (first)",
     "firstname",
     "first",
     "given name",
@@ -68,6 +69,7 @@ const FIRST: &[&str] = &[
 ];
 const LAST: &[&str] = &[
     "last name",
+    "name (last)",
     "lastname",
     "last",
     "surname",

@@ -138,7 +138,7 @@ static GOOGLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static GENERIC_SAAS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:to|for|on|from|in|:)|form submission\s*[-:–]|new submission\s*[-:–])\s*:?\s*(.+)$",
+        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:to|for|from|in|:|-|–)|(?:new )?form submission\s*[-:–])\s*:?\s*(.+)$",
     )
 });
 
