@@ -168,31 +168,90 @@ pub fn subject_core(subject: &str) -> &str {
     .trim()
 }
 
+/// Per hosted service: where its form name is (subject or body) and the pattern.
+static FORM_RULES: LazyLock<Vec<(&'static str, bool, Regex)>> = LazyLock::new(|| {
+    let rules: &[(&str, bool, &str)] = &[
+        (
+            "typeform",
+            false,
+            r"(?i)^new (?:typeform )?response (?:to|for)\s+(.+)$",
+        ),
+        (
+            "tally",
+            false,
+            r"(?i)^new tally form submission\s*:\s*(.+)$",
+        ),
+        (
+            "tally",
+            false,
+            r"(?i)^new (?:tally )?submission (?:to|for|on)\s+(.+)$",
+        ),
+        (
+            "webflow",
+            true,
+            r"(?im)^your form,?\s*(.+?),?\s+on\s+.+?\s+has (?:a )?new submission",
+        ),
+        (
+            "squarespace",
+            false,
+            r"(?i)^form submission\s*[-–:]\s*(.+)$",
+        ),
+        ("wix", false, r"(?i)^new submission\s*[:\-–]\s*(.+)$"),
+        ("wix", true, r"(?m)^form:\s*(.+?)\s*(?:·|\||$)"),
+        (
+            "hubspot",
+            false,
+            r"(?i)^new (?:form )?submission on\s+(.+)$",
+        ),
+        ("hubspot", true, r"(?m)^.+? submitted (.+)$"),
+        (
+            "netlify",
+            false,
+            r"(?i)form submission from\s+(.+?)\s+form\b",
+        ),
+        ("formspree", true, r"(?im)^new submission for\s+(.+)$"),
+        (
+            "zoho-forms",
+            false,
+            r"(?i)^(?:new entry|neuer eintrag|nouvelle entrée|nueva entrada|new submission)\s*[:\-]\s*(.+)$",
+        ),
+        (
+            "zoho-forms",
+            true,
+            r"(?im)^(?:neuer eintrag in|new entry in|nouvelle entrée dans)\s+(.+)$",
+        ),
+        (
+            "cognito-forms",
+            false,
+            r"(?i)^(.+?)\s*[-–]\s*(?:new )?entry\s*#?\s*\d*$",
+        ),
+    ];
+    rules
+        .iter()
+        .map(|(s, body, p)| (*s, *body, re(p)))
+        .collect()
+});
+static FORMSPREE_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new submission from\s+(.+)$"));
+
 fn hosted_form(source: &str, d: &Doc<'_>) -> Option<String> {
     let s = subject_core(d.subject);
-    let r = |p: &str| cap(&re(p), s);
-    let b = |p: &str| cap(&re(p), d.plain);
-    let f = match source {
-        "jotform" => Some(clean_form(s)).filter(|x| !x.is_empty()),
-        "typeform" => r(r"(?i)^new (?:typeform )?response (?:to|for)\s+(.+)$"),
-        "tally" => r(r"(?i)^new tally form submission\s*:\s*(.+)$")
-            .or_else(|| r(r"(?i)^new (?:tally )?submission (?:to|for|on)\s+(.+)$")),
-        "webflow" => b(r"(?im)^your form,?\s*(.+?),?\s+on\s+.+?\s+has (?:a )?new submission"),
-        "squarespace" => r(r"(?i)^form submission\s*[-–:]\s*(.+)$"),
-        "wix" => r(r"(?i)^new submission\s*[:\-–]\s*(.+)$")
-            .or_else(|| b(r"(?m)^form:\s*(.+?)\s*(?:·|\||$)")),
-        "hubspot" => r(r"(?i)^new (?:form )?submission on\s+(.+)$")
-            .or_else(|| b(r"(?m)^.+? submitted (.+)$")),
-        "netlify" => r(r"(?i)form submission from\s+(.+?)\s+form\b"),
-        "formspree" => b(r"(?im)^new submission for\s+(.+)$").or_else(|| {
-            r(r"(?i)^new submission from\s+(.+)$").filter(|f| !looks_like_path(f))
-        }),
-        "zoho-forms" => r(r"(?i)^(?:new entry|neuer eintrag|nouvelle entrée|nueva entrada|new submission)\s*[:\-]\s*(.+)$")
-            .or_else(|| b(r"(?im)^(?:neuer eintrag in|new entry in|nouvelle entrée dans)\s+(.+)$")),
-        "cognito-forms" => r(r"(?i)^(.+?)\s*[-–]\s*(?:new )?entry\s*#?\s*\d*$"),
-        _ => None,
+    if source == "jotform" {
+        return Some(clean_form(s)).filter(|x| !x.is_empty());
+    }
+    let by_rule = FORM_RULES
+        .iter()
+        .filter(|(src, _, _)| *src == source)
+        .find_map(|(_, body, re)| cap(re, if *body { d.plain } else { s }));
+    let formspree = || {
+        (source == "formspree")
+            .then(|| cap(&FORMSPREE_SUBJECT, s))
+            .flatten()
+            .filter(|f| !looks_like_path(f))
     };
-    f.or_else(|| cap(&GENERIC_SAAS_SUBJECT, s).filter(|f| !looks_like_path(f)))
+    by_rule
+        .or_else(formspree)
+        .or_else(|| cap(&GENERIC_SAAS_SUBJECT, s).filter(|f| !looks_like_path(f)))
 }
 
 pub fn detect(d: &Doc<'_>) -> Option<Provider> {
