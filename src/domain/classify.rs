@@ -152,16 +152,18 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
     if own_thread {
         return Classification::of(MessageClass::Reply, "a reply in one of leadgate's threads");
     }
-    let bulk = bulk_signal(view);
-    if let Some(reason) = &bulk {
-        if !strong {
-            let class =
-                if view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some() {
-                    MessageClass::Newsletter
-                } else {
-                    MessageClass::AutoReply
-                };
-            return Classification::of(class, reason.clone());
+    let list = view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some();
+    if let Some(reason) = bulk_signal(view) {
+        // Some providers mark notifications as bulk or auto-generated; a mailing list
+        // only counts as a notification when the sender is a known form service.
+        let notification = found.as_ref().is_some_and(|_| strong || !list);
+        if !notification {
+            let class = if list {
+                MessageClass::Newsletter
+            } else {
+                MessageClass::AutoReply
+            };
+            return Classification::of(class, reason);
         }
     }
     let threaded = !view.in_reply_to.is_empty() || !view.references.is_empty();
@@ -172,6 +174,12 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
         return Classification::of(MessageClass::AutoReply, reason);
     }
     if let Some(f) = found {
+        if signals::addressed_to_submitter(view, &f.extraction) {
+            return Classification::of(
+                MessageClass::AutoReply,
+                "a copy addressed to the submitter (confirmation)",
+            );
+        }
         if let Some(reason) = signals::spam(&f.extraction) {
             return Classification::of(MessageClass::Spam, reason);
         }

@@ -57,11 +57,38 @@ pub fn looks_forwarded(subject: &str, body: &str) -> bool {
         || body.contains("________________________________")
 }
 
+/// Phrases that mean an out-of-office reply wherever they stand in the subject.
+static OOO_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(out of (the )?office|automatic reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|automatisch antwoord|risposta automatica|automatisk svar|resposta automática|automatyczna odpowiedź)",
+    )
+});
+
 pub fn out_of_office(view: &MessageView) -> Option<String> {
     let s = view.subject.trim();
-    let head: String = s.chars().take(60).collect();
-    OOO.find(&head)
+    if let Some(m) = OOO_ANYWHERE.find(s) {
+        return Some(format!("out-of-office subject ({})", m.as_str()));
+    }
+    // weaker words ("absent", "on vacation") only when they open the subject
+    let rest = match REPLY_SUBJECT.find(s) {
+        Some(m) => s[m.end()..].trim_start(),
+        None => s,
+    };
+    OOO.find(rest)
+        .filter(|m| m.start() == 0)
         .map(|m| format!("out-of-office subject ({})", m.as_str()))
+}
+
+/// The form's copy to the person who filled it in: sent to the very address it names.
+pub fn addressed_to_submitter(view: &MessageView, e: &Extraction) -> bool {
+    let Some(email) = e.fields.email.as_deref() else {
+        return false;
+    };
+    !view.to.is_empty()
+        && view
+            .to
+            .iter()
+            .all(|m| m.address.eq_ignore_ascii_case(email))
 }
 
 pub fn system_mail(view: &MessageView) -> Option<String> {

@@ -85,11 +85,55 @@ pub fn parse_mailbox(v: &str) -> Option<Mailbox> {
     super::labels::email_in(v).map(|a| Mailbox::new(None, &a))
 }
 
-pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
-    let start = items
+const DATE: &[&str] = &[
+    "date",
+    "datum",
+    "fecha",
+    "data",
+    "sent",
+    "gesendet",
+    "envoyé",
+    "envoyé le",
+    "enviado",
+    "inviato",
+    "verzonden",
+    "sendt",
+    "skickat",
+];
+
+fn key_of(t: &str) -> Option<String> {
+    colon_split(t).map(|(k, _)| k.to_lowercase())
+}
+
+/// A header block without a marker line (Outlook's HTML forwards draw a rule instead):
+/// a `From:` line followed, within three lines, by a date line.
+fn bare_header_block(items: &[Item]) -> Option<usize> {
+    let lines: Vec<(usize, &str)> = items
         .iter()
-        .position(|i| i.line().is_some_and(|t| MARKER.is_match(t.trim())))?;
-    let mut j = start + 1;
+        .enumerate()
+        .filter_map(|(i, it)| it.line().map(|t| (i, t)))
+        .collect();
+    lines.iter().enumerate().find_map(|(k, (i, t))| {
+        let from = key_of(t).is_some_and(|key| FROM.contains(&key.as_str()))
+            && colon_split(t).is_some_and(|(_, v)| parse_mailbox(v).is_some());
+        let dated = lines
+            .iter()
+            .skip(k + 1)
+            .take(3)
+            .any(|(_, n)| key_of(n).is_some_and(|key| DATE.contains(&key.as_str())));
+        (from && dated).then_some(*i)
+    })
+}
+
+pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
+    let start = match items
+        .iter()
+        .position(|i| i.line().is_some_and(|t| MARKER.is_match(t.trim())))
+    {
+        Some(marker) => marker + 1,
+        None => bare_header_block(items)?,
+    };
+    let mut j = start;
     while matches!(items.get(j), Some(Item::Blank)) {
         j += 1;
     }

@@ -202,6 +202,14 @@ impl Renderer {
         }
         let bold = bold || matches!(name, "b" | "strong" | "th") || bold_style(&el);
         let block = is_block(name);
+        if name == "dl" {
+            self.block_end();
+            for (l, v) in definition_pairs(&el) {
+                self.items.push(Item::Pair(l, v));
+                self.block_end();
+            }
+            return;
+        }
         if block {
             let pair = if name == "tr" {
                 row_pair(&el)
@@ -284,6 +292,31 @@ fn one_line(el: &ElementRef<'_>) -> String {
 fn plausible_label(l: &str) -> bool {
     let n = l.chars().count();
     n > 0 && n <= 150 && !l.ends_with(',') && !l.ends_with('!')
+}
+
+/// `<dl><dt>Label</dt><dd>Value</dd>...</dl>`; several `dd` for one `dt` join with `\n`.
+fn definition_pairs(dl: &ElementRef<'_>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut label: Option<String> = None;
+    for k in child_elements(dl) {
+        match k.value().name() {
+            "dt" => label = Some(one_line(&k)),
+            "dd" => {
+                let v = cell_value(&k);
+                match (&label, out.last_mut()) {
+                    (Some(l), Some((pl, pv))) if pl == l => {
+                        pv.push('\n');
+                        pv.push_str(&v);
+                    }
+                    (Some(l), _) => out.push((l.clone(), v)),
+                    (None, _) => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out.retain(|(l, v)| !l.is_empty() && !v.trim().is_empty());
+    out
 }
 
 /// `<tr><td>Label</td><td>Value</td></tr>` (either cell may be `th`).
