@@ -224,6 +224,9 @@ fn bounce_signal(view: &MessageView) -> Option<String> {
     if view.return_path.as_deref() == Some("") {
         return Some("null return path".into());
     }
+    if signals::bounce_subject(&view.subject) {
+        return Some("delivery failure subject".into());
+    }
     let from = view.from.as_ref().map(|m| m.address.to_ascii_lowercase())?;
     let local = from.split('@').next().unwrap_or("");
     (local == "mailer-daemon" || local == "postmaster").then(|| format!("sent by {local}"))

@@ -27,7 +27,7 @@ static NOTIFICATION_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SYSTEM_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(\breceipt\b|\binvoice\b|payment (received|failed|confirmation|due)|password reset|reset your password|security alert|new sign-?in|sign-?in attempt|verify your (email|account)|verification code|confirm your (email|account|subscription)|test e-?mail|test message|automatically updated|plugins? (were|have been) updated|update available|\bupdated to\b|reached \d+\s?%|submission limit|usage (limit|warning|alert)|your (subscription|plan|trial|account) (is|has|will|was)|billing|rechnung|zahlungsbestätigung|passwort|mot de passe|facture|factura|recibo|contraseña|wachtwoord|fattura)",
+        r"(?i)(\border\s*#?\s*\d+|new order\b|order (confirmation|placed|received|shipped)|\breceipt\b|\binvoice\b|payment (received|failed|confirmation|due)|password reset|reset your password|security alert|new sign-?in|sign-?in attempt|verify your (email|account)|verification code|confirm your (email|account|subscription)|test e-?mail|test message|automatically updated|plugins? (were|have been) updated|update available|\bupdated to\b|reached \d+\s?%|submission limit|usage (limit|warning|alert)|your (subscription|plan|trial|account) (is|has|will|was)|billing|rechnung|zahlungsbestätigung|passwort|mot de passe|facture|factura|recibo|contraseña|wachtwoord|fattura)",
     )
 });
 static SYSTEM_BODY: LazyLock<Regex> = LazyLock::new(|| {
@@ -46,6 +46,16 @@ static SPAM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static URL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)https?://|www\.|\.test\b|\.ru\b"));
+
+static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(undeliverable|undelivered mail|delivery status notification|mail delivery (failed|failure|subsystem)|returned mail|delivery failure|failure notice|unzustellbar|non remis|no se puede entregar|onbestelbaar|non recapitabile)",
+    )
+});
+
+pub fn bounce_subject(subject: &str) -> bool {
+    BOUNCE_SUBJECT.is_match(subject)
+}
 
 pub fn is_reply_subject(subject: &str) -> bool {
     REPLY_SUBJECT.is_match(subject)

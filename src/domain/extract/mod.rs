@@ -124,7 +124,13 @@ pub fn body_text(view: &MessageView) -> String {
 fn find_depth(view: &MessageView, depth: usize) -> Option<Found> {
     let items = body_items(view);
     let from = view.from.as_ref();
-    if let Some(fw) = forward::unwrap(&items) {
+    // A reply quotes its thread below a header block too; only forwards are unwrapped.
+    let inline = if REPLY_SUBJECT.is_match(&view.subject) {
+        None
+    } else {
+        forward::unwrap(&items)
+    };
+    if let Some(fw) = inline {
         let subject = if fw.subject.is_empty() {
             providers::subject_core(&view.subject).to_owned()
         } else {
@@ -157,6 +163,9 @@ fn find_depth(view: &MessageView, depth: usize) -> Option<Found> {
 
 static MARKETPLACE_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(.+?) (?:is looking for|needs|wants|is interested in|requested|requests) (?:a |an )?(.+?) (?:in|near) (.+?)\.?$").expect("static regex")
+});
+static REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(re|aw|sv|vs|antw|rif|r)\s*(\[\d+\])?\s*:").expect("static regex")
 });
 static NOREPLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
