@@ -278,3 +278,98 @@ fn bulk_signal(view: &MessageView) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::Mailbox;
+
+    fn mail(subject: &str, headers: &[(&str, &str)], text: &str) -> MessageView {
+        MessageView {
+            subject: subject.into(),
+            from: Some(Mailbox::new(Some("Someone"), "someone@example.net")),
+            to: vec![Mailbox::new(None, "leads@example.com")],
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            text: text.into(),
+            has_text_part: true,
+            content_type: "text/plain".into(),
+            ..Default::default()
+        }
+    }
+
+    const FORM: &str = "Name: Ann Lee\nEmail: ann@example.org\nPhone: 555 0100 111\nMessage: hi\n";
+
+    fn class(v: &MessageView) -> MessageClass {
+        classify(v, &ClassifyContext::default()).class
+    }
+
+    #[test]
+    fn out_of_office_in_several_languages() {
+        for s in [
+            "Out of Office: Re: quote",
+            "Abwesenheitsnotiz: Ihre Anfrage",
+            "Réponse automatique : devis",
+            "Respuesta automática: presupuesto",
+            "Automatisch antwoord: offerte",
+            "Risposta automatica: preventivo",
+            "Automatisk svar: tilbud",
+            "Absent du bureau jusqu'au 3",
+        ] {
+            assert_eq!(class(&mail(s, &[], FORM)), MessageClass::AutoReply, "{s}");
+        }
+        let lead = mail("New Entry: Dog sitting while on vacation", &[], FORM);
+        assert_eq!(class(&lead), MessageClass::Notification);
+    }
+
+    #[test]
+    fn header_signals() {
+        let v = mail("x", &[("Auto-Submitted", "auto-replied")], FORM);
+        assert_eq!(class(&v), MessageClass::AutoReply);
+        let v = mail("x", &[("X-Autorespond", "yes")], FORM);
+        assert_eq!(class(&v), MessageClass::AutoReply);
+        let v = mail("Hello", &[("Precedence", "bulk")], "Some news for you.");
+        assert_eq!(class(&v), MessageClass::AutoReply);
+        let v = mail("Hello", &[("List-Id", "<news.example.net>")], FORM);
+        assert_eq!(class(&v), MessageClass::Newsletter);
+        let v = mail("x", &[(LOOP_HEADER, "1")], FORM);
+        assert_eq!(class(&v), MessageClass::Other);
+        let mut v = mail("x", &[], FORM);
+        v.return_path = Some(String::new());
+        assert_eq!(class(&v), MessageClass::Bounce);
+        let v = mail("Undeliverable: quote", &[], FORM);
+        assert_eq!(class(&v), MessageClass::Bounce);
+    }
+
+    #[test]
+    fn context_addresses() {
+        let mut ctx = ClassifyContext {
+            log_address: Some("log@leads.example.com".into()),
+            team_addresses: vec!["someone@example.net".into()],
+            ..Default::default()
+        };
+        let mut v = mail("Re: your quote", &[], "Hi Ann, see attached.");
+        v.cc.push(Mailbox::new(None, "log@leads.example.com"));
+        assert_eq!(classify(&v, &ctx).class, MessageClass::BccLog);
+        ctx.log_address = None;
+        let v = mail("Callback", &[], FORM);
+        assert_eq!(classify(&v, &ctx).class, MessageClass::Other);
+    }
+
+    #[test]
+    fn notifications_without_contact_need_a_template() {
+        let v = mail("New lead", &[], "Name: Ann Lee\nService: Roof\n");
+        assert_eq!(class(&v), MessageClass::Other);
+        let mut v = mail(
+            "New submission",
+            &[],
+            "Name: Ann\nWhat do you need: a roof\n",
+        );
+        v.from = Some(Mailbox::new(Some("Webflow"), "no-reply@webflow.com"));
+        let c = classify(&v, &ClassifyContext::default());
+        assert_eq!(c.class, MessageClass::Notification);
+        assert!(c.extraction.is_some_and(|e| e.needs_template()));
+    }
+}

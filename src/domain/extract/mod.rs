@@ -320,3 +320,78 @@ fn set_field(e: &mut Extraction, field: &str, value: String) {
     };
     slot.get_or_insert(value);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(subject: &str, text: &str) -> MessageView {
+        MessageView {
+            subject: subject.into(),
+            from: Some(Mailbox::new(None, "web@acme.example.com")),
+            text: text.into(),
+            has_text_part: true,
+            ..Default::default()
+        }
+    }
+
+    fn template(subject: &str, fields: &[(&str, &str)]) -> Template {
+        Template {
+            name: "acme".into(),
+            source: "acme-site".into(),
+            match_from: None,
+            match_subject: Some(Regex::new(subject).expect("re")),
+            match_body: None,
+            fields: fields
+                .iter()
+                .map(|(k, r)| (k.to_string(), Regex::new(r).expect("re")))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn template_extracts_and_explains_failures() {
+        let v = view(
+            "Website enquiry",
+            "Who: Ann Lee\nMail: ann@example.org\nBudget: 5k\n",
+        );
+        let t = template(
+            "^Website enquiry",
+            &[
+                ("name", r"(?m)^Who: (.+)$"),
+                ("email", r"Mail: (\S+)"),
+                ("Budget", r"Budget: (.+)"),
+            ],
+        );
+        let e = try_template(&v, &t).expect("matches");
+        assert_eq!(e.source, "acme-site");
+        assert_eq!(e.fields.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(e.extra.get("Budget").map(String::as_str), Some("5k"));
+        assert_eq!(
+            extract(&v, &[t]).map(|e| e.source),
+            Some("acme-site".into())
+        );
+
+        let err = try_template(&view("Other", ""), &template("^Website", &[])).unwrap_err();
+        assert!(err.contains("match.subject"), "{err}");
+        let t = template("^Website", &[("name", "Nobody: (.+)")]);
+        let err = try_template(&v, &t).unwrap_err();
+        assert!(err.contains("no field") && err.contains("name"), "{err}");
+    }
+
+    #[test]
+    fn generic_labels_in_other_languages() {
+        let e = extract(
+            &view(
+                "Kontaktanfrage",
+                "Vorname: Eva\nNachname: Roth\nE-Mail: eva@example.de\nTelefon: 0170 5551234\nIhre Nachricht: Bitte um Rückruf.\nDatenschutz: Ja\n",
+            ),
+            &[],
+        )
+        .expect("lead");
+        assert_eq!(e.fields.name.as_deref(), Some("Eva Roth"));
+        assert_eq!(e.fields.message.as_deref(), Some("Bitte um Rückruf."));
+        assert_eq!(e.consent, Some(true));
+        assert_eq!(e.source, "generic");
+    }
+}
