@@ -87,6 +87,28 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
             size: part.contents().len(),
         });
     }
+    // An invitation's text/calendar may be an alternative body rather than an attachment.
+    let calendar_part = msg.parts.iter().find(|p| {
+        p.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("calendar"))
+        })
+    });
+    if let Some(p) = calendar_part {
+        if !v
+            .attachments
+            .iter()
+            .any(|a| a.content_type == "text/calendar")
+        {
+            v.attachments.push(AttachmentView {
+                content_type: "text/calendar".into(),
+                filename: p.attachment_name().map(str::to_owned),
+                size: p.contents().len(),
+            });
+        }
+    }
     v
 }
 

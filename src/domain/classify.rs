@@ -207,7 +207,8 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
 }
 
 fn is_calendar(view: &MessageView) -> bool {
-    view.content_type == "text/calendar"
+    signals::calendar_subject(&view.subject)
+        || view.content_type == "text/calendar"
         || view.attachments.iter().any(|a| {
             a.content_type == "text/calendar"
                 || a.content_type == "application/ics"

@@ -53,6 +53,16 @@ static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+static CALENDAR_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*((updated |new )?invitation|invitation mise à jour|(aktualisierte )?einladung|invitación( actualizada)?|uitnodiging|invito)\s*:.+@|^\s*(accepted|declined|tentative|tentatively accepted|canceled event|cancelled event|event canceled|angenommen|abgelehnt|mit vorbehalt|accepté|refusé|aceptado|rechazado)\s*:",
+    )
+});
+
+pub fn calendar_subject(subject: &str) -> bool {
+    CALENDAR_SUBJECT.is_match(subject)
+}
+
 pub fn bounce_subject(subject: &str) -> bool {
     BOUNCE_SUBJECT.is_match(subject)
 }

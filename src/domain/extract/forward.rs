@@ -63,6 +63,16 @@ const OTHER: &[&str] = &[
     "antwort an",
     "répondre à",
     "do",
+    "enviado el",
+    "bcc",
+    "importance",
+    "wichtigkeit",
+    "priority",
+    "priorität",
+    "attachments",
+    "anlagen",
+    "pièces jointes",
+    "adjuntos",
 ];
 
 pub struct Forwarded {
@@ -99,6 +109,7 @@ const DATE: &[&str] = &[
     "verzonden",
     "sendt",
     "skickat",
+    "enviado el",
 ];
 
 fn key_of(t: &str) -> Option<String> {

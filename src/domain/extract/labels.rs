@@ -186,7 +186,7 @@ const META_KEEP: &[&str] = &[
 ];
 
 static CONSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\baccept|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|\bsms\b.*(consent|opt)|text messages)").expect("static regex")
+    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\baccept|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages)").expect("static regex")
 });
 static EMAIL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(e-?mail|mail\b|correo|courriel|электронн|メール)").expect("static regex")
@@ -299,7 +299,11 @@ fn role(label: &str, value: &str) -> Role {
     if EMAIL_LABEL.is_match(&l) && email_in(value).is_some() {
         return Role::Email;
     }
-    if PHONE_LABEL.is_match(&l) && digits(value) >= 6 {
+    let reach_number = l.contains("number")
+        && ["reach", "call", "contact", "best"]
+            .iter()
+            .any(|w| l.contains(w));
+    if (PHONE_LABEL.is_match(&l) || reach_number) && digits(value) >= 6 {
         return Role::Phone;
     }
     if in_set(FIRST, &l) {
@@ -313,7 +317,8 @@ fn role(label: &str, value: &str) -> Role {
     }
     let company_word = l
         .split(|c: char| !c.is_alphanumeric())
-        .any(|w| w == "company");
+        .any(|w| w == "company")
+        || (l.contains("name") && (l.contains("business") || l.contains("organi")));
     if in_set(COMPANY, &l) || company_word {
         return Role::Company;
     }

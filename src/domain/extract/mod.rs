@@ -215,6 +215,16 @@ fn analyse(
             }
         }
     }
+    if marketplace {
+        // relay or masked addresses on the marketplace's own domain are not the person's
+        let source = provider.as_ref().map(|p| p.source).unwrap_or("");
+        if e.fields.email.as_deref().is_some_and(|a| {
+            let d = domain(a).to_lowercase();
+            d.split('.').any(|l| l == source) || d == domain(&from_addr)
+        }) {
+            e.fields.email = None;
+        }
+    }
     if e.fields.email.is_none() && !marketplace {
         let from_domain = domain(&from_addr);
         e.fields.email = reply_to.iter().map(|m| m.address.to_lowercase()).find(|a| {
