@@ -167,7 +167,7 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
         }
     }
     let threaded = !view.in_reply_to.is_empty() || !view.references.is_empty();
-    if threaded && !strong {
+    if threaded && !strong && (found.is_none() || signals::is_reply_subject(&view.subject)) {
         return Classification::of(MessageClass::Reply, "a reply in a thread (In-Reply-To)");
     }
     if let Some(reason) = signals::confirmation_to_submitter(view) {

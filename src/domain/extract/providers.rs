@@ -55,6 +55,8 @@ const HOSTED: &[(&str, &str)] = &[
     ("netlify", "netlify"),
     ("formspree", "formspree"),
     ("zohoforms", "zoho-forms"),
+    ("zohopublic", "zoho-forms"),
+    ("webforms", "webflow"),
     ("cognitoforms", "cognito-forms"),
     ("paperform", "paperform"),
     ("usebasin", "basin"),
