@@ -234,6 +234,33 @@ pub fn is_dropped(label: &str) -> bool {
     DROP.contains(&l.as_str()) || l.contains("honeypot") || l.starts_with("ip ")
 }
 
+/// A table's own header row ("Question | Response", "Field | Value").
+fn is_header_row(label: &str, value: &str) -> bool {
+    let heads = [
+        "question",
+        "field",
+        "field name",
+        "label",
+        "frage",
+        "feld",
+        "champ",
+        "pregunta",
+        "campo",
+    ];
+    let answers = [
+        "response",
+        "answer",
+        "value",
+        "antwort",
+        "wert",
+        "réponse",
+        "valeur",
+        "respuesta",
+        "valor",
+    ];
+    heads.contains(&norm(label).as_str()) && answers.contains(&norm(value).as_str())
+}
+
 pub fn keeps_in_meta(label: &str) -> bool {
     META_KEEP.contains(&norm(label).as_str())
 }
@@ -368,7 +395,8 @@ pub fn build(fields: &[Field]) -> Extraction {
     let mut extras: Vec<(String, String, Option<u8>)> = Vec::new();
     for field in fields {
         let (label, value) = (field.label.as_str(), field.value.trim());
-        if is_dropped(label) || (field.meta && !keeps_in_meta(label)) {
+        if is_dropped(label) || (field.meta && !keeps_in_meta(label)) || is_header_row(label, value)
+        {
             continue;
         }
         if field.meta {
