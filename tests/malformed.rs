@@ -79,6 +79,12 @@ fn bad_boundaries_and_nesting() {
         "</div></td></tr></table>".repeat(3000)
     );
     run(html.as_bytes());
+    let dl = format!(
+        "Content-Type: text/html\n\n{}x{}",
+        "<dl><dt>a</dt><dd><span>".repeat(5000),
+        "</span></dd></dl>".repeat(5000)
+    );
+    run(dl.as_bytes());
 }
 
 #[test]

@@ -204,7 +204,7 @@ impl Renderer {
         let block = is_block(name);
         if name == "dl" {
             self.block_end();
-            for (l, v) in definition_pairs(&el) {
+            for (l, v) in definition_pairs(&el, depth) {
                 self.items.push(Item::Pair(l, v));
                 self.block_end();
             }
@@ -212,9 +212,9 @@ impl Renderer {
         }
         if block {
             let pair = if name == "tr" {
-                row_pair(&el)
+                row_pair(&el, depth)
             } else {
-                two_child_pair(&el)
+                two_child_pair(&el, depth)
             };
             if let Some((l, v)) = pair {
                 self.block_end();
@@ -260,14 +260,14 @@ fn contains_any(el: &ElementRef<'_>, names: &[&str]) -> bool {
 }
 
 /// Lines of a cell's content, joined with `\n`.
-fn cell_value(el: &ElementRef<'_>) -> String {
+fn cell_value(el: &ElementRef<'_>, depth: usize) -> String {
     let mut r = Renderer::default();
     for child in el.children() {
         match child.value() {
             Node::Text(t) => r.text(t, false),
             Node::Element(_) => {
                 if let Some(e) = ElementRef::wrap(child) {
-                    r.walk(e, false, 1);
+                    r.walk(e, false, depth + 1);
                 }
             }
             _ => {}
@@ -285,8 +285,8 @@ fn cell_value(el: &ElementRef<'_>) -> String {
         .join("\n")
 }
 
-fn one_line(el: &ElementRef<'_>) -> String {
-    cell_value(el).replace('\n', " ").trim().to_owned()
+fn one_line(el: &ElementRef<'_>, depth: usize) -> String {
+    cell_value(el, depth).replace('\n', " ").trim().to_owned()
 }
 
 fn plausible_label(l: &str) -> bool {
@@ -295,14 +295,14 @@ fn plausible_label(l: &str) -> bool {
 }
 
 /// `<dl><dt>Label</dt><dd>Value</dd>...</dl>`; several `dd` for one `dt` join with `\n`.
-fn definition_pairs(dl: &ElementRef<'_>) -> Vec<(String, String)> {
+fn definition_pairs(dl: &ElementRef<'_>, depth: usize) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut label: Option<String> = None;
     for k in child_elements(dl) {
         match k.value().name() {
-            "dt" => label = Some(one_line(&k)),
+            "dt" => label = Some(one_line(&k, depth)),
             "dd" => {
-                let v = cell_value(&k);
+                let v = cell_value(&k, depth);
                 match (&label, out.last_mut()) {
                     (Some(l), Some((pl, pv))) if pl == l => {
                         pv.push('\n');
@@ -320,7 +320,7 @@ fn definition_pairs(dl: &ElementRef<'_>) -> Vec<(String, String)> {
 }
 
 /// `<tr><td>Label</td><td>Value</td></tr>` (either cell may be `th`).
-fn row_pair(tr: &ElementRef<'_>) -> Option<(String, String)> {
+fn row_pair(tr: &ElementRef<'_>, depth: usize) -> Option<(String, String)> {
     let cells: Vec<_> = child_elements(tr)
         .into_iter()
         .filter(|c| matches!(c.value().name(), "td" | "th"))
@@ -331,13 +331,13 @@ fn row_pair(tr: &ElementRef<'_>) -> Option<(String, String)> {
     if cells.iter().any(hidden) {
         return None;
     }
-    let label = one_line(&cells[0]);
-    let value = cell_value(&cells[1]);
+    let label = one_line(&cells[0], depth);
+    let value = cell_value(&cells[1], depth);
     (plausible_label(&label) && !value.trim().is_empty()).then(|| (label, value.trim().to_owned()))
 }
 
 /// A block holding exactly two text blocks: `<div>Label</div><div>Value</div>`.
-fn two_child_pair(el: &ElementRef<'_>) -> Option<(String, String)> {
+fn two_child_pair(el: &ElementRef<'_>, depth: usize) -> Option<(String, String)> {
     if has_direct_text(el) {
         return None;
     }
@@ -357,8 +357,8 @@ fn two_child_pair(el: &ElementRef<'_>) -> Option<(String, String)> {
     {
         return None;
     }
-    let label = one_line(&kids[0]);
-    let value = cell_value(&kids[1]);
+    let label = one_line(&kids[0], depth);
+    let value = cell_value(&kids[1], depth);
     (plausible_label(&label) && !label.ends_with('.') && !value.trim().is_empty())
         .then(|| (label, value.trim().to_owned()))
 }
