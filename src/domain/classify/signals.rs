@@ -30,6 +30,12 @@ static SYSTEM_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(\border\s*#?\s*\d+|new order\b|order (confirmation|placed|received|shipped)|\breceipt\b|\binvoice\b|payment (received|failed|confirmation|due)|password reset|reset your password|security alert|new sign-?in|sign-?in attempt|verify your (email|account)|verification code|confirm your (email|account|subscription)|test e-?mail|test message|automatically updated|plugins? (were|have been) updated|update available|\bupdated to\b|reached \d+\s?%|submission limit|usage (limit|warning|alert)|your (subscription|plan|trial|account) (is|has|will|was)|billing|rechnung|zahlungsbestätigung|passwort|mot de passe|facture|factura|recibo|contraseña|wachtwoord|fattura)",
     )
 });
+/// CMS mail that quotes a title or names a person, yet is never a lead.
+static SITE_ADMIN_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(please moderate|new comment on|\bcomment: [\x22“]|new user registration|password changed|e-?mail address changed|admin email|site health|automatic updates?\b|background updates?|backup (completed|failed|successful)|ssl certificate|domain (renewal|expir)|quote\s*#\s*\d+|estimate\s*#\s*\d+|shipping confirmation|has shipped|shipment (notification|confirmation)|payout|welcome to\b|activate your account)",
+    )
+});
 static SYSTEM_BODY: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(you were charged|amount paid|requested a password reset|test email was sent|have automatically updated|we noticed a new sign-in|your forms have received)",
@@ -119,6 +125,12 @@ pub fn system_mail(view: &MessageView) -> Option<String> {
         return Some("mailer test message".into());
     }
     let subject = view.subject.as_str();
+    if let Some(m) = SITE_ADMIN_SUBJECT.find(subject) {
+        return Some(format!(
+            "site administration mail ({})",
+            m.as_str().to_lowercase()
+        ));
+    }
     if NOTIFICATION_SUBJECT.is_match(subject) {
         return None;
     }
