@@ -154,9 +154,11 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
     }
     let list = view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some();
     if let Some(reason) = bulk_signal(view) {
-        // Some providers mark notifications as bulk or auto-generated; a mailing list
-        // only counts as a notification when the sender is a known form service.
-        let notification = found.as_ref().is_some_and(|_| strong || !list);
+        // Providers and their mail services mark notifications as bulk or auto-generated
+        // and add List-Unsubscribe; a real list (List-Id) only counts as a notification
+        // when the sender is a known form service.
+        let listed = view.header("List-Id").is_some();
+        let notification = found.as_ref().is_some_and(|_| strong || !listed);
         if !notification {
             let class = if list {
                 MessageClass::Newsletter
