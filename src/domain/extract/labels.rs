@@ -17,7 +17,6 @@ const NAME: &[&str] = &[
     "customer name",
     "client",
     "client name",
-    "contact",
     "contact name",
     "contact person",
     "owner name",
@@ -186,7 +185,7 @@ const META_KEEP: &[&str] = &[
 ];
 
 static CONSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\baccept|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages)").expect("static regex")
+    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\bacceptance\b|\baccept(e|é|o|s)?\b.*(terms|privacy|policy|conditions|data|datenschutz|politique|política|donn)|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages)").expect("static regex")
 });
 static EMAIL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(e-?mail|mail\b|correo|courriel|электронн|メール)").expect("static regex")
