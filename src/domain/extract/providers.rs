@@ -131,6 +131,8 @@ static CF7_BODY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CF7_FORM: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?im)^sent from the ["“](.+?)["”] form on\b"#));
+static FORMINATOR_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new form entry\s*#?\s*\d*\s+for\s+(.+)$"));
 static GOOGLE_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^new (?:form )?responses?\s*[:\-–—]\s*(.+)$"));
 static GOOGLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
@@ -335,6 +337,9 @@ pub fn detect(d: &Doc<'_>) -> Option<Provider> {
         || plain_lc.contains("fluent forms")
     {
         return plugin("fluent-forms", None);
+    }
+    if FORMINATOR_SUBJECT.is_match(subject) || plain_lc.contains("forminator") {
+        return plugin("forminator", cap(&FORMINATOR_SUBJECT, subject));
     }
     if CF7_BODY.is_match(d.plain) || CF7_FORM.is_match(d.plain) {
         return plugin("contact-form-7", cap(&CF7_FORM, d.plain));
