@@ -232,6 +232,20 @@ fn analyse(
             !NOREPLY.is_match(local) && domain(a) != from_domain && a.contains('@')
         });
     }
+    if e.fields.email.is_none() && !marketplace {
+        // scripts that send "from" the submitter: From's name is the person's name
+        let same_person = from.is_some_and(|m| {
+            m.name.as_deref().is_some_and(|n| {
+                e.fields
+                    .name
+                    .as_deref()
+                    .is_some_and(|x| x.trim().eq_ignore_ascii_case(n.trim()))
+            })
+        });
+        if same_person {
+            e.fields.email = Some(from_addr.clone());
+        }
+    }
     let f = &e.fields;
     let contact = f.email.is_some() || f.phone.is_some();
     let ok = if hosted {
