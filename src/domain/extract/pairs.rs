@@ -262,10 +262,13 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
     out
 }
 
+/// No form has more fields than this; the rest of a huge body is not read as fields.
+const MAX_FIELDS: usize = 500;
+
 fn push(out: &mut Parsed, label: &str, value: &str, meta: bool) {
     let label = label.trim().trim_end_matches([':', '：']).trim();
     let value = value.trim();
-    if label.is_empty() || value.is_empty() {
+    if label.is_empty() || value.is_empty() || out.fields.len() >= MAX_FIELDS {
         return;
     }
     if out
