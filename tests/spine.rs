@@ -159,7 +159,7 @@ async fn restart_misses_nothing_and_processes_nothing_twice() {
         &app.inbox,
         "INBOX",
         &notification(&app, 5, "Seen By Human", "seen@example.net"),
-        Some("\\Seen"),
+        Some("(\\Seen)"),
         None,
     )
     .await;

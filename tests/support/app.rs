@@ -50,6 +50,9 @@ email = "manager@team.test"
 pub struct TestApp {
     /// `sN.test`: the relay domain, and the shared inbox is `inbox@sN.test`.
     pub domain: String,
+    /// Unique per TestApp: in leadgate's sender address (`leadgate+<run>@sN.test`) and in the
+    /// relay secret, so this run's mail is told apart from earlier runs' in shared mailboxes.
+    pub run: String,
     pub inbox: String,
     pub dir: tempfile::TempDir,
     pub config_path: PathBuf,
@@ -74,6 +77,7 @@ impl TestApp {
             "test domains are s1.test .. s16.test"
         );
         let domain = format!("s{n}.test");
+        let run = format!("r{}", rand_suffix());
         let inbox = format!("inbox@{domain}");
         reset_mailbox(&inbox).await;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -102,11 +106,11 @@ start_from = "all"
 host = "{host}"
 port = {smtp_port}
 tls = "none"
-from = "leadgate@{domain}"
+from = "leadgate+{run}@{domain}"
 
 [relay]
 domain = "{domain}"
-secret = "test-secret-0123456789abcdef-{domain}"
+secret = "test-secret-0123456789abcdef-{run}"
 
 [outbox]
 retry_after = "1s"
@@ -122,13 +126,17 @@ max_retry_after = "2s"
         );
         let config_path = dir.path().join("leadgate.toml");
         std::fs::write(&config_path, config).expect("write config");
-        TestApp {
+        let app = TestApp {
             domain,
+            run,
             inbox,
             dir,
             config_path,
             database_url,
-        }
+        };
+        // Create the database (migrations) before a daemon and a CLI race to do it.
+        app.cli(&["leads", "--json"]);
+        app
     }
 
     /// `leadgate --config <ours> <args>` as a command to adjust.
@@ -184,16 +192,26 @@ max_retry_after = "2s"
         Daemon { child: Some(child) }
     }
 
-    /// Messages in `user`'s INBOX that belong to this test: anything mentioning our domain
-    /// (tracked addresses, our From, our Message-IDs).
+    /// Messages in `user`'s INBOX that belong to this run: sent by this run's leadgate
+    /// (its `From` carries the run id) or mentioning one of this run's tracked addresses.
     pub async fn mine(&self, user: &str) -> Vec<Vec<u8>> {
-        let needle = self.domain.as_bytes();
+        let mut needles: Vec<Vec<u8>> = vec![self.run.as_bytes().to_vec()];
+        let listing = self.cli_output(&["leads", "--json"]).stdout;
+        if let Ok(leads) = serde_json::from_slice::<Vec<serde_json::Value>>(&listing) {
+            needles.extend(
+                leads
+                    .iter()
+                    .filter_map(|l| l["tracked_address"].as_str())
+                    .map(|a| a.as_bytes().to_vec()),
+            );
+        }
         imap_messages(user)
             .await
             .into_iter()
             .filter(|raw| {
-                raw.windows(needle.len())
-                    .any(|w| w.eq_ignore_ascii_case(needle))
+                needles
+                    .iter()
+                    .any(|n| raw.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
             })
             .collect()
     }
