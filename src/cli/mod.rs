@@ -95,7 +95,7 @@ pub enum Command {
     Next {
         id: i64,
         /// WHEN then WHAT: `2026-11-27 10:00 send the quote`, `3d follow up`, ...
-        #[arg(required = true, num_args = 2.., allow_hyphen_values = true)]
+        #[arg(required = true, num_args = 2..)]
         when_what: Vec<String>,
         #[arg(long)]
         by: Option<String>,
@@ -116,7 +116,7 @@ pub enum Command {
     /// An internal note (never sent to the lead).
     Note {
         id: i64,
-        #[arg(required = true, allow_hyphen_values = true)]
+        #[arg(required = true)]
         text: Vec<String>,
         #[arg(long)]
         by: Option<String>,
