@@ -8,6 +8,8 @@
 //! the clock or commits: `now` and the transaction are the caller's.
 
 use crate::config::Settings;
+use crate::domain::actions::QuickAction;
+use crate::domain::email::EmailAddress;
 use crate::domain::extract::{Extraction, LeadFields};
 use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
@@ -371,7 +373,7 @@ pub async fn done(
 /// Moves the lead to `to` if [`LeadStatus::transition`] allows it.
 pub async fn set_status(
     tx: &mut Conn,
-    _s: &Settings,
+    s: &Settings,
     lead: i64,
     to: LeadStatus,
     actor: &str,
@@ -395,10 +397,54 @@ pub async fn set_status(
         None,
     )
     .await?;
+    let mut summary = format!("lead #{lead}: {} → {}", from.as_str(), to.as_str());
+    // Opt-out belongs to the address: record it, and close its other open leads too.
+    if let (LeadStatus::OptedOut, Some(norm)) = (to, address_of(&row)) {
+        let how = format!("status set on lead #{lead} by {actor}");
+        let also = opt_out(tx, s, &norm, &how, actor, now).await?;
+        summary = format!("{summary}; {}", also.summary);
+    }
     Ok(Outcome {
         queued_mail: false,
-        summary: format!("lead #{lead}: {} → {}", from.as_str(), to.as_str()),
+        summary,
     })
+}
+
+/// One quick action from a team member's mail (`actor` is their person id), as the relay
+/// runs them: `/assign` hands on without a reason, `/accept` is by the sender, `/optout`
+/// opts out the lead's address.
+pub async fn apply(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    action: &QuickAction,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    match action {
+        QuickAction::Assign(to) => assign(tx, s, lead, to, "", actor, now).await,
+        QuickAction::Accept => accept(tx, s, lead, actor, now).await,
+        QuickAction::Next { due, what } => set_next(tx, s, lead, what, *due, actor, now).await,
+        QuickAction::Done => done(tx, s, lead, actor, now).await,
+        QuickAction::Status(to) => set_status(tx, s, lead, *to, actor, now).await,
+        QuickAction::Note(text) => note(tx, s, lead, text, actor, now).await,
+        QuickAction::Snooze { until } => snooze(tx, s, lead, *until, actor, now).await,
+        QuickAction::OptOut => {
+            let row = load(tx, lead).await?;
+            let norm = address_of(&row).ok_or_else(|| {
+                OpError::NotAllowed(format!("lead #{lead} has no email address to opt out"))
+            })?;
+            opt_out(tx, s, &norm, &format!("/optout by {actor}"), actor, now).await
+        }
+    }
+}
+
+/// The lead's normalised address, as opt-outs are keyed.
+fn address_of(row: &LeadRow) -> Option<String> {
+    row.email
+        .as_deref()
+        .and_then(|e| EmailAddress::parse(e).ok())
+        .map(|e| e.normalized())
 }
 
 /// An internal note: history only, never relayed to the lead.
@@ -1251,6 +1297,26 @@ owner = "alice"
         assert!(state::is_opted_out(&mut tx, "jane@example.net")
             .await
             .unwrap());
+        // /status opted_out on one lead is an opt-out of the address.
+        let joe2 = lead(&mut tx, Some("alice"), "joe@example.net").await;
+        let o = apply(
+            &mut tx,
+            &w.s,
+            other,
+            &QuickAction::Status(LeadStatus::OptedOut),
+            "bob",
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(o.summary.contains(&format!("#{joe2}")), "{}", o.summary);
+        assert!(state::is_opted_out(&mut tx, "joe@example.net")
+            .await
+            .unwrap());
+        assert_eq!(
+            leads::get(&mut tx, joe2).await.unwrap().unwrap().status,
+            "opted_out"
+        );
         let again = opt_out(&mut tx, &w.s, "jane@example.net", "x", "leadgate", now)
             .await
             .unwrap();
