@@ -1025,7 +1025,12 @@ owner = "alice"
     async fn world(extra: &str) -> World {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leadgate.toml");
-        std::fs::write(&path, format!("{CONFIG}\n{extra}")).unwrap();
+        // `extra` goes into [team].
+        let config = CONFIG.replace(
+            "hours = \"always\"\n",
+            &format!("hours = \"always\"\n{extra}\n"),
+        );
+        std::fs::write(&path, config).unwrap();
         let s = crate::config::load(&path).unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
             .await
@@ -1372,6 +1377,24 @@ owner = "alice"
                 Some("bob")
             );
         }
+    }
+
+    #[tokio::test]
+    async fn the_orphan_policy_is_read_from_team_orphans() {
+        assert!(world("orphans = \"keep\"").await.s.team.keep_orphans);
+        assert!(!world("orphans = \"reassign\"").await.s.team.keep_orphans);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        let bad = CONFIG.replace(
+            "hours = \"always\"\n",
+            "hours = \"always\"\norphans = \"sometimes\"\n",
+        );
+        std::fs::write(&path, bad).unwrap();
+        let err = crate::config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("team.orphans") && err.contains("\"keep\""),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -319,6 +319,12 @@ owner = "bob"
 
     let lead = app.show(id);
     assert_eq!(lead["status"], "qualified");
+    let listed: Vec<Value> =
+        serde_json::from_str(&app.cli(&["leads", "--status", "qualified", "--json"])).unwrap();
+    assert_eq!(listed.len(), 1);
+    let listed: Vec<Value> =
+        serde_json::from_str(&app.cli(&["leads", "--status", "new", "--json"])).unwrap();
+    assert!(listed.is_empty());
     let k = kinds(&lead);
     let tail: Vec<&str> = k.iter().rev().take(4).rev().map(String::as_str).collect();
     assert_eq!(
@@ -465,7 +471,14 @@ owner = "dave"
         .count();
     assert_eq!(marks, 1);
 
-    // Someone takes the orphan.
+    // Someone takes the orphan; its owner cannot accept it any more.
+    let out = app.cli_output(&["accept", &second.to_string()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("dave left the team"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = app.cli(&["accept", &second.to_string(), "--as", "alice"]);
     assert!(
         out.contains("took the orphaned lead (dave left the team)"),
