@@ -1380,6 +1380,74 @@ owner = "alice"
     }
 
     #[tokio::test]
+    async fn leadgate_reassigns_or_orphans_and_quick_actions_run_as_their_sender() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = lead(&mut tx, Some("bob"), "jane@example.net").await;
+        let now = t("2026-11-23T12:00:00Z");
+        let o = reassign(
+            &mut tx,
+            &w.s,
+            id,
+            None,
+            "bob did not accept in time; no manager: orphaned",
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(
+            o.queued_mail && o.summary.contains("orphaned"),
+            "{}",
+            o.summary
+        );
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!(row.owner, None);
+        let h = kinds(&mut tx, id).await;
+        assert!(
+            h.contains(&(
+                "leadgate".into(),
+                "handoff".into(),
+                "from bob to nobody (orphaned): bob did not accept in time; no manager: orphaned"
+                    .into()
+            )),
+            "{h:?}"
+        );
+        let mail = outbox(&mut tx).await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0].0.contains("bob@team.test") && mail[0].2.contains("Orphaned: Jane Doe"));
+        assert!(reassign(&mut tx, &w.s, id, None, "again", now)
+            .await
+            .is_err());
+
+        // /accept from carol takes the orphan; /assign alice hands it on.
+        apply(&mut tx, &w.s, id, &QuickAction::Accept, "carol", now)
+            .await
+            .unwrap();
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!((row.owner.as_deref(), row.accepted), (Some("carol"), true));
+        apply(
+            &mut tx,
+            &w.s,
+            id,
+            &QuickAction::Assign("alice@team.test".into()),
+            "carol",
+            now,
+        )
+        .await
+        .unwrap();
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!((row.owner.as_deref(), row.accepted), (Some("alice"), false));
+        let o = apply(&mut tx, &w.s, id, &QuickAction::OptOut, "alice", now)
+            .await
+            .unwrap();
+        assert!(
+            o.summary.contains("jane@example.net opted out"),
+            "{}",
+            o.summary
+        );
+    }
+
+    #[tokio::test]
     async fn the_orphan_policy_is_read_from_team_orphans() {
         assert!(world("orphans = \"keep\"").await.s.team.keep_orphans);
         assert!(!world("orphans = \"reassign\"").await.s.team.keep_orphans);
