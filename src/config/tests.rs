@@ -311,3 +311,17 @@ starts = "2026-11-23"
     );
     assert!(s.route("night").is_some() && s.route("nope").is_none());
 }
+
+#[test]
+fn the_shipped_example_config_validates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/leadgate.example.toml");
+    let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.imap.is_some() && s.smtp.is_some());
+    assert!(!s.routes.is_empty() && !s.templates.is_empty());
+}
+
+#[test]
+fn the_demo_config_validates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/leadgate.toml");
+    assert!(load(&path).is_ok());
+}
