@@ -3,7 +3,7 @@
 //! mail lab with its own isolated shared inbox (`inbox@sN.test`, catch-all for `sN.test`,
 //! which is also the relay domain), the `leadgate` binary as a CLI or as a daemon process.
 //!
-//! Convention: every test takes its own `sN.test` domain (N in 1..=16), so tests running in
+//! Convention: every test takes its own `sN.test` domain (N in 1..=24), so tests running in
 //! parallel never read each other's mail. Owners are alice/bob/carol/dave/manager@team.test
 //! and leads write from @example.net/@example.org (world@example.net gets it all): filter
 //! what you read there by this test's domain ([`TestApp::mine`]).
@@ -73,8 +73,8 @@ impl TestApp {
 
     pub async fn with_team(n: u8, team: &str, extra: &str) -> TestApp {
         assert!(
-            (1..=16).contains(&n),
-            "test domains are s1.test .. s16.test"
+            (1..=24).contains(&n),
+            "test domains are s1.test .. s24.test"
         );
         let domain = format!("s{n}.test");
         let run = format!("r{}", rand_suffix());
