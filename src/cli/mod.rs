@@ -182,6 +182,7 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Run => "info",
@@ -281,6 +282,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::SyncTeam { reassign } => ops::sync_team(load(&cli.config)?, reassign).await,
     }
+}
+
+/// `leadgate leads | head` closes our stdout early; `println!` then panics. That is the
+/// reader's choice, not an error: exit quietly instead of printing a panic.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
 
 fn load(path: &Path) -> anyhow::Result<Settings> {
