@@ -113,7 +113,7 @@ pub async fn run(keep: Option<PathBuf>) -> anyhow::Result<()> {
     let mut conn = store.acquire().await?;
     for l in store::leads::list(&mut conn, &Default::default()).await? {
         println!(
-            "   #{} {:<14} {:<28} owner {:<6} ({})",
+            "   #{} {:<14} {:<30} owner {:<6} ({})",
             l.id,
             l.name.as_deref().unwrap_or("-"),
             l.email.as_deref().unwrap_or("(no email: needs a template)"),
