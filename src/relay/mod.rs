@@ -2,6 +2,10 @@
 //! Also BCC logging, replies that lost the tracked address, bounces of relayed mail and
 //! auto-replies (recorded, never answered).
 
+pub mod auth;
+pub mod compose;
+pub mod signals;
+
 use crate::config::Settings;
 use crate::pipeline::{Handled, Incoming};
 use crate::store::Conn;
