@@ -63,7 +63,11 @@ pub fn parse(
                 .unwrap_or_default();
             println!(
                 "{:<8} {:<13} {:<16} {:<30} {}",
-                report.kind,
+                if report.kind == crate::domain::report::Kind::Lead {
+                    "lead"
+                } else {
+                    "not_lead"
+                },
                 c.class.as_str(),
                 report.source.as_deref().unwrap_or("-"),
                 who,
