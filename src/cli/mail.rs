@@ -3,7 +3,7 @@
 use super::print_json;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::classify::{classify, ClassifyContext};
+use crate::domain::classify::classify;
 use crate::domain::report::ParseReport;
 use crate::pipeline::{classify_context, Pipeline};
 use crate::source::{files, Ingest, IngestOutcome, Origin};
@@ -19,9 +19,7 @@ pub fn parse(
     template: Option<&str>,
     settings: Option<&Settings>,
 ) -> anyhow::Result<ExitCode> {
-    let ctx = settings
-        .map(classify_context)
-        .unwrap_or_else(ClassifyContext::default);
+    let ctx = settings.map(classify_context).unwrap_or_default();
     let template = match template {
         Some(name) => {
             let t = ctx.templates.iter().find(|t| t.name == name).with_context(|| {
