@@ -215,6 +215,9 @@ fn header<'a>(v: &'a MessageView, name: &str) -> &'a str {
 async fn owner_reply_reaches_the_lead_trimmed_and_the_lead_reaches_the_owner() {
     let app = TestApp::new(8, ROUTES).await;
     let _daemon = app.start();
+    // Let the daemon create the database before the CLI reads it (concurrent first
+    // migrations on a fresh SQLite file race).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let jane = Lead::new("Jane", "example.net");
     let other = Lead::new("Otto", "example.org");
     smtp_send(
@@ -376,7 +379,16 @@ async fn owner_reply_reaches_the_lead_trimmed_and_the_lead_reaches_the_owner() {
 #[tokio::test(flavor = "multi_thread")]
 async fn strangers_forged_tokens_and_auto_replies_reach_no_lead() {
     let app = TestApp::new(9, ROUTES).await;
+    let config = std::fs::read_to_string(&app.config_path).unwrap();
+    std::fs::write(
+        &app.config_path,
+        config.replacen("[relay]\n", "[relay]\nrate_cap = \"3/2h\"\n", 1),
+    )
+    .unwrap();
     let _daemon = app.start();
+    // Let the daemon create the database before the CLI reads it (concurrent first
+    // migrations on a fresh SQLite file race).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let jane = Lead::new("Jane", "example.net");
     smtp_send(&notification(&app, &jane, "Need a quote."), &[&app.inbox]).await;
     let (id, tracked) = wait_lead(&app, &jane.email).await;
@@ -467,6 +479,50 @@ async fn strangers_forged_tokens_and_auto_replies_reach_no_lead() {
         alice.iter().map(|(v, _)| &v.subject).collect::<Vec<_>>()
     );
     assert_eq!(app.show(id)["status"], "new", "nothing counted as a reply");
+
+    // The rate cap (3 in 2 hours per sender): Mallory's third mail is shown, the rest not.
+    for n in 3..=5 {
+        smtp_send(
+            &mail(
+                "Mallory <mallory@example.org>",
+                &tracked,
+                "again",
+                "",
+                &format!("capped-{n}-{}", jane.name),
+            ),
+            &[&tracked],
+        )
+        .await;
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let h = history(&app, id);
+        let capped = h.iter().filter(|(_, d)| d.contains("rate cap")).count();
+        if capped == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{h:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let flagged = wait_mail_with("alice@team.test", &["capped-3", &jane.name], 1).await;
+    assert_eq!(flagged.len(), 1);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(mail_with("alice@team.test", &["capped-4", &jane.name])
+        .await
+        .is_empty());
+    assert!(mail_with("alice@team.test", &["capped-5", &jane.name])
+        .await
+        .is_empty());
+
+    // The List-Unsubscribe mailto: the tracked address with the subject "unsubscribe".
+    smtp_send(
+        &mail(&jane.email, &tracked, "unsubscribe", "", ""),
+        &[&tracked],
+    )
+    .await;
+    let got = wait_mail_with("alice@team.test", &["unsubscribed", &jane.name], 1).await;
+    assert_eq!(got.len(), 1, "log:\n{}", app.log());
+    assert_eq!(app.show(id)["status"], "opted_out");
 }
 
 /// A malformed quick action gets its error email; a BCC'd mail is logged as the first
@@ -475,6 +531,9 @@ async fn strangers_forged_tokens_and_auto_replies_reach_no_lead() {
 async fn bcc_logging_malformed_actions_and_opt_out_by_reply() {
     let app = TestApp::new(10, ROUTES).await;
     let _daemon = app.start();
+    // Let the daemon create the database before the CLI reads it (concurrent first
+    // migrations on a fresh SQLite file race).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let jane = Lead::new("Jane", "example.net");
     smtp_send(&notification(&app, &jane, "Need a quote."), &[&app.inbox]).await;
     let (id, tracked) = wait_lead(&app, &jane.email).await;
@@ -608,24 +667,43 @@ async fn one_click_unsubscribe_then_a_refused_relay() {
     )
     .await;
     let _daemon = app.start();
+    // Let the daemon create the database before the CLI reads it (concurrent first
+    // migrations on a fresh SQLite file race).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let jane = Lead::new("Jane", "example.net");
     smtp_send(&notification(&app, &jane, "Need a quote."), &[&app.inbox]).await;
     let (id, tracked) = wait_lead(&app, &jane.email).await;
     let notice = assignment("alice@team.test", &jane).await;
 
-    smtp_send(
-        &mail(
-            "Alice Smith <alice@team.test>",
-            &tracked,
-            &format!("Re: {}", notice.subject),
-            &threading_headers(&notice),
-            &format!("Hello Jane, first-xyz.\n\n{}", quoted(&notice)),
-        ),
-        &[&tracked],
-    )
-    .await;
+    // A reply with a file: the file goes along.
+    let with_file = format!(
+        "Message-ID: {id}\r\nFrom: Alice Smith <alice@team.test>\r\nTo: {tracked}\r\n\
+         Subject: Re: {subject}\r\n{threading}MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Hello Jane, first-xyz, the quote is attached.\r\n\r\n{quote}\r\n\
+         --b1\r\nContent-Type: application/pdf; name=\"quote.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"quote.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQgZmFrZQ==\r\n--b1--\r\n",
+        id = support::unique_message_id("file"),
+        subject = notice.subject,
+        threading = threading_headers(&notice),
+        quote = quoted(&notice).replace('\n', "\r\n"),
+    );
+    smtp_send(with_file.as_bytes(), &[&tracked]).await;
     let got = wait_mail("world@example.net", &jane.email, 1).await;
     assert_eq!(got.len(), 1, "log:\n{}", app.log());
+    let relayed = &got[0].0;
+    assert_eq!(
+        relayed.text.replace("\r\n", "\n").trim(),
+        "Hello Jane, first-xyz, the quote is attached."
+    );
+    assert_eq!(relayed.attachments.len(), 1, "{relayed:?}");
+    assert_eq!(
+        relayed.attachments[0].filename.as_deref(),
+        Some("quote.pdf")
+    );
+    assert_eq!(relayed.attachments[0].content_type, "application/pdf");
     let token = tracked
         .strip_prefix("reply+")
         .and_then(|t| t.split('@').next())

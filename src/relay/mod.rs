@@ -25,7 +25,7 @@ use crate::domain::actions::{parse_actions, QuickAction};
 use crate::domain::classify::{MessageClass, LOOP_HEADER};
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::{ActivityKind, LeadStatus};
-use crate::domain::notify::{header_safe, Draft};
+use crate::domain::notify::{header_safe, Attachment, Draft};
 use crate::domain::ratecap::RateDecision;
 use crate::domain::route::Person;
 use crate::domain::trim::{trim_reply, trim_reply_html};
@@ -37,6 +37,9 @@ use anyhow::Context;
 use jiff::Timestamp;
 use signals::{Evidence, Verdict};
 use sqlx::Connection;
+
+/// Attached files relayed with a message, in bytes at most (the original keeps them all).
+const MAX_ATTACHED: usize = 15 * 1024 * 1024;
 
 /// Handles relay, bcc_log, reply, bounce and auto_reply messages inside the message's
 /// transaction.
@@ -182,6 +185,27 @@ impl<'a> Run<'a> {
             },
             None => "(no sender)".into(),
         }
+    }
+
+    /// The message's attached files, to carry over, up to [`MAX_ATTACHED`] bytes in all
+    /// (the rest stays in the stored original).
+    fn files(&self) -> Vec<Attachment> {
+        if self.view().attachments.is_empty() {
+            return Vec::new();
+        }
+        let mut total = 0;
+        crate::parse::attachment_files(self.msg.raw)
+            .into_iter()
+            .filter(|(_, _, bytes)| {
+                total += bytes.len();
+                total <= MAX_ATTACHED
+            })
+            .map(|(name, content_type, bytes)| Attachment {
+                filename: name.unwrap_or_else(|| "attachment".into()),
+                content_type,
+                bytes,
+            })
+            .collect()
     }
 
     fn subject(&self) -> &str {
@@ -599,7 +623,7 @@ impl<'a> Run<'a> {
                 text: format!("{text}\n"),
                 html,
                 thread: &thread,
-                attachments: Vec::new(),
+                attachments: self.files(),
             },
         );
         let outbox = self.send(tx, &draft, Some(lead.id)).await?;
@@ -720,7 +744,7 @@ impl<'a> Run<'a> {
                     html: view.html.as_deref(),
                     thread: &thread,
                     purpose: "relay_to_owner",
-                    attachments: Vec::new(),
+                    attachments: self.files(),
                 },
             );
             outbox = self.send(tx, &draft, Some(lead.id)).await?;
