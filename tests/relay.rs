@@ -372,6 +372,32 @@ async fn owner_reply_reaches_the_lead_trimmed_and_the_lead_reaches_the_owner() {
     assert!(mail_about("world@example.net", &other.email)
         .await
         .is_empty());
+
+    // The lead's server bounces the second relay: recorded on the lead, the owner told.
+    let bounced = second.message_id.clone().unwrap();
+    let dsn = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\nTo: leadgate@{domain}\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: {mid}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
+         --r\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n\
+         --r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n\
+         Final-Recipient: rfc822; {email}\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 mailbox unavailable\r\n\
+         --r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{bounced}>\r\nTo: {email}\r\n--r--\r\n",
+        domain = app.domain,
+        mid = support::unique_message_id("dsn"),
+        email = jane.email,
+    );
+    smtp_send(dsn.as_bytes(), &[&format!("leadgate@{}", app.domain)]).await;
+    let h = wait_history(&app, id, "bounce", "550 5.1.1").await;
+    assert!(h.iter().any(|(k, _)| k == "bounce"), "{h:?}\n{}", app.log());
+    let got = wait_mail_with(
+        "alice@team.test",
+        &["could not be delivered", &jane.name],
+        1,
+    )
+    .await;
+    assert_eq!(got.len(), 1);
 }
 
 /// Strangers and forged tokens reach no lead; an auto-reply from the lead's side is

@@ -275,8 +275,14 @@ impl<'a> Run<'a> {
         Ok(id)
     }
 
-    /// Why the rate cap refuses this mail, if it does (per sender, and per lead).
-    async fn capped(&self, tx: &mut Conn, lead: Option<i64>) -> anyhow::Result<Option<String>> {
+    /// Why the rate cap refuses this mail, if it does: per sender (a team member's mail
+    /// counts per lead, `member_lead`), and per lead (`lead`: relays written for it).
+    async fn capped(
+        &self,
+        tx: &mut Conn,
+        member_lead: Option<i64>,
+        lead: Option<i64>,
+    ) -> anyhow::Result<Option<String>> {
         let cap = self.s.relay.rate_cap;
         let since = self
             .now
@@ -284,7 +290,8 @@ impl<'a> Run<'a> {
             .map(store::millis)
             .unwrap_or(i64::MIN);
         let to_ts = |v: Vec<i64>| v.into_iter().map(store::timestamp).collect::<Vec<_>>();
-        let from_sender = q::mail_from_sender(tx, &self.sender(), since, self.msg.row).await?;
+        let from_sender =
+            q::mail_from_sender(tx, &self.sender(), since, self.msg.row, member_lead).await?;
         if let RateDecision::Deny { retry_after } = cap.check(&to_ts(from_sender), self.now) {
             return Ok(Some(format!(
                 "rate cap: more than {} mails from {} within {} (next allowed {retry_after})",
@@ -358,7 +365,7 @@ impl<'a> Run<'a> {
         via: Via,
     ) -> anyhow::Result<()> {
         let view = self.view();
-        if let Some(why) = self.capped(tx, None).await? {
+        if let Some(why) = self.capped(tx, Some(lead.id), None).await? {
             self.activity(
                 tx,
                 lead.id,
@@ -584,7 +591,7 @@ impl<'a> Run<'a> {
                 .note_reason(tx, "not relayed: the lead opted out")
                 .await;
         }
-        if let Some(why) = self.capped(tx, Some(lead.id)).await? {
+        if let Some(why) = self.capped(tx, Some(lead.id), Some(lead.id)).await? {
             self.activity(
                 tx,
                 lead.id,
@@ -683,7 +690,7 @@ impl<'a> Run<'a> {
     async fn lead_mail(&mut self, tx: &mut Conn, lead: &LeadRow) -> anyhow::Result<()> {
         let view = self.view();
         let name = compose::lead_name(lead);
-        if let Some(why) = self.capped(tx, Some(lead.id)).await? {
+        if let Some(why) = self.capped(tx, None, Some(lead.id)).await? {
             self.activity(
                 tx,
                 lead.id,
@@ -780,7 +787,7 @@ impl<'a> Run<'a> {
         let view = self.view();
         let name = compose::lead_name(lead);
         let who = self.sender_label();
-        if let Some(why) = self.capped(tx, Some(lead.id)).await? {
+        if let Some(why) = self.capped(tx, None, Some(lead.id)).await? {
             self.activity(
                 tx,
                 lead.id,

@@ -124,20 +124,24 @@ pub async fn relays_for_lead(conn: &mut Conn, lead: i64, since_ms: i64) -> sqlx:
 }
 
 /// When this sender's earlier relay-path mail arrived since `since_ms`, for the
-/// per-sender cap (the message being handled, `except_row`, is not counted).
+/// per-sender cap (the message being handled, `except_row`, is not counted); with `lead`,
+/// only their mail about that lead (a team member writes to many leads in a day).
 pub async fn mail_from_sender(
     conn: &mut Conn,
     sender: &str,
     since_ms: i64,
     except_row: i64,
+    lead: Option<i64>,
 ) -> sqlx::Result<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT received_at FROM messages WHERE LOWER(sender) = $1 AND received_at > $2
-           AND id <> $3 AND class IN ('relay', 'reply', 'auto_reply')",
+           AND id <> $3 AND class IN ('relay', 'reply', 'auto_reply')
+           AND ($4 = 0 OR lead_id = $4)",
     )
     .bind(sender.to_lowercase())
     .bind(since_ms)
     .bind(except_row)
+    .bind(lead.unwrap_or(0))
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
