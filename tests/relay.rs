@@ -625,6 +625,45 @@ async fn bcc_logging_malformed_actions_and_opt_out_by_reply() {
             .is_empty()
     );
 
+    // An HTML reply (Gmail-style quote): the lead gets the trimmed HTML too, and nothing of
+    // the quote in either part.
+    let html_mail = format!(
+        "Message-ID: {id}\r\nFrom: Alice Smith <alice@team.test>\r\nTo: {tracked}\r\n\
+         Subject: Re: {subject}\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/alternative; boundary=\"a1\"\r\n\r\n\
+         --a1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Hello Jane, html-{name} here.\r\n\r\n\
+         On Mon, 23 Nov 2026 at 10:00, Test Team leads <leadgate@example.com> wrote:\r\n\
+         > ##- Reply above this line: your reply goes to {name} through leadgate -##\r\n\
+         > internal-html-secret\r\n\
+         --a1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <html><body><div dir=\"ltr\">Hello Jane, html-{name} here.</div><br>\
+         <div class=\"gmail_quote\"><div class=\"gmail_attr\">On Mon, 23 Nov 2026 at 10:00, Test Team leads \
+         &lt;leadgate@example.com&gt; wrote:<br></div><blockquote class=\"gmail_quote\">\
+         ##- Reply above this line: your reply goes to {name} through leadgate -##<br>\
+         internal-html-secret</blockquote></div></body></html>\r\n--a1--\r\n",
+        id = support::unique_message_id("html"),
+        subject = notice.subject,
+        name = jane.name,
+    );
+    smtp_send(html_mail.as_bytes(), &[&tracked]).await;
+    let needle = format!("html-{}", jane.name);
+    let got = wait_mail("world@example.net", &needle, 1).await;
+    assert_eq!(got.len(), 1, "log:\n{}", app.log());
+    let (v, raw) = &got[0];
+    assert_eq!(
+        v.text.replace("\r\n", "\n").trim(),
+        format!("Hello Jane, {needle} here.")
+    );
+    let html = v.html.as_deref().expect("the HTML part goes along");
+    assert!(html.contains(&needle), "{html}");
+    let raw = String::from_utf8_lossy(raw);
+    assert!(
+        !raw.contains("internal-html-secret") && !raw.contains("Reply above"),
+        "{raw}"
+    );
+    assert!(!html.contains("internal-html-secret"), "{html}");
+
     // The lead asks to stop.
     smtp_send(
         &mail(
