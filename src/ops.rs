@@ -8,6 +8,8 @@
 //! the clock or commits: `now` and the transaction are the caller's.
 
 use crate::config::Settings;
+use crate::domain::actions::QuickAction;
+use crate::domain::email::EmailAddress;
 use crate::domain::extract::{Extraction, LeadFields};
 use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
@@ -371,7 +373,7 @@ pub async fn done(
 /// Moves the lead to `to` if [`LeadStatus::transition`] allows it.
 pub async fn set_status(
     tx: &mut Conn,
-    _s: &Settings,
+    s: &Settings,
     lead: i64,
     to: LeadStatus,
     actor: &str,
@@ -395,10 +397,54 @@ pub async fn set_status(
         None,
     )
     .await?;
+    let mut summary = format!("lead #{lead}: {} → {}", from.as_str(), to.as_str());
+    // Opt-out belongs to the address: record it, and close its other open leads too.
+    if let (LeadStatus::OptedOut, Some(norm)) = (to, address_of(&row)) {
+        let how = format!("status set on lead #{lead} by {actor}");
+        let also = opt_out(tx, s, &norm, &how, actor, now).await?;
+        summary = format!("{summary}; {}", also.summary);
+    }
     Ok(Outcome {
         queued_mail: false,
-        summary: format!("lead #{lead}: {} → {}", from.as_str(), to.as_str()),
+        summary,
     })
+}
+
+/// One quick action from a team member's mail (`actor` is their person id), as the relay
+/// runs them: `/assign` hands on without a reason, `/accept` is by the sender, `/optout`
+/// opts out the lead's address.
+pub async fn apply(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    action: &QuickAction,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    match action {
+        QuickAction::Assign(to) => assign(tx, s, lead, to, "", actor, now).await,
+        QuickAction::Accept => accept(tx, s, lead, actor, now).await,
+        QuickAction::Next { due, what } => set_next(tx, s, lead, what, *due, actor, now).await,
+        QuickAction::Done => done(tx, s, lead, actor, now).await,
+        QuickAction::Status(to) => set_status(tx, s, lead, *to, actor, now).await,
+        QuickAction::Note(text) => note(tx, s, lead, text, actor, now).await,
+        QuickAction::Snooze { until } => snooze(tx, s, lead, *until, actor, now).await,
+        QuickAction::OptOut => {
+            let row = load(tx, lead).await?;
+            let norm = address_of(&row).ok_or_else(|| {
+                OpError::NotAllowed(format!("lead #{lead} has no email address to opt out"))
+            })?;
+            opt_out(tx, s, &norm, &format!("/optout by {actor}"), actor, now).await
+        }
+    }
+}
+
+/// The lead's normalised address, as opt-outs are keyed.
+fn address_of(row: &LeadRow) -> Option<String> {
+    row.email
+        .as_deref()
+        .and_then(|e| EmailAddress::parse(e).ok())
+        .map(|e| e.normalized())
 }
 
 /// An internal note: history only, never relayed to the lead.
@@ -930,4 +976,532 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use sqlx::Row;
+
+    const CONFIG: &str = r#"
+[database]
+url = "sqlite://unused.db"
+[smtp]
+host = "127.0.0.1"
+port = 2525
+tls = "none"
+from = "leadgate@leads.test"
+[relay]
+domain = "leads.test"
+secret = "0123456789abcdef0123456789abcdef"
+[team]
+name = "Acme"
+timezone = "Europe/Berlin"
+hours = "always"
+[[people]]
+id = "alice"
+name = "Alice Smith"
+email = "alice@team.test"
+[[people]]
+id = "bob"
+name = "Bob Jones"
+email = "bob@team.test"
+[[people]]
+id = "carol"
+name = "Carol White"
+email = "carol@team.test"
+[[routes]]
+name = "all"
+owner = "alice"
+"#;
+
+    struct World {
+        _dir: tempfile::TempDir,
+        store: Store,
+        s: Settings,
+    }
+
+    async fn world(extra: &str) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leadgate.toml");
+        // `extra` goes into [team].
+        let config = CONFIG.replace(
+            "hours = \"always\"\n",
+            &format!("hours = \"always\"\n{extra}\n"),
+        );
+        std::fs::write(&path, config).unwrap();
+        let s = crate::config::load(&path).unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        World {
+            _dir: dir,
+            store,
+            s,
+        }
+    }
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    async fn lead(tx: &mut Conn, owner: Option<&str>, email: &str) -> i64 {
+        let id = leads::insert(
+            tx,
+            &leads::NewLead {
+                owner,
+                source: "contact-form-7",
+                form: Some("Contact"),
+                name: Some("Jane Doe"),
+                email: Some(email),
+                email_norm: Some(email),
+                phone: Some("+1 555 0100"),
+                company: None,
+                message: Some("Please call me"),
+                consent: Some(true),
+                extra: r#"{"Service":"Roof"}"#,
+                needs_template: false,
+                route_rule: Some("all"),
+                route_reason: "rule all: owner alice",
+                next_action: Some("first reply"),
+                next_action_due: Some(store::millis(t("2026-11-23T11:00:00Z"))),
+                now: store::millis(t("2026-11-23T10:00:00Z")),
+                previous_lead: None,
+            },
+        )
+        .await
+        .unwrap();
+        add(
+            tx,
+            id,
+            store::millis(t("2026-11-23T10:00:00Z")),
+            "leadgate",
+            ActivityKind::Captured,
+            "captured from contact-form-7",
+        )
+        .await
+        .unwrap();
+        id
+    }
+
+    async fn outbox(tx: &mut Conn) -> Vec<(String, String, String)> {
+        sqlx::query("SELECT recipients, purpose, raw FROM outbox ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.get::<String, _>(0),
+                    r.get::<String, _>(1),
+                    String::from_utf8_lossy(&r.get::<Vec<u8>, _>(2)).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    async fn kinds(tx: &mut Conn, id: i64) -> Vec<(String, String, String)> {
+        leads::history(tx, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.actor, a.kind, a.detail))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn assign_hands_over_with_context_and_the_new_owner_must_accept() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = lead(&mut tx, Some("bob"), "jane@example.net").await;
+        let now = t("2026-11-23T12:00:00Z");
+        let o = assign(
+            &mut tx,
+            &w.s,
+            id,
+            "Carol White",
+            "she knows roofs",
+            "alice",
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(o.queued_mail);
+        assert!(o.summary.contains("from bob to carol"), "{}", o.summary);
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!(row.owner.as_deref(), Some("carol"));
+        assert!(!row.accepted);
+        assert_eq!(row.assigned_at, Some(store::millis(now)));
+        let h = kinds(&mut tx, id).await;
+        assert!(h.contains(&(
+            "alice".into(),
+            "handoff".into(),
+            "from bob to carol: she knows roofs".into()
+        )));
+        let mail = outbox(&mut tx).await;
+        assert_eq!(mail.len(), 2, "{mail:?}");
+        let (to, purpose, raw) = &mail[0];
+        assert!(to.contains("carol@team.test") && purpose == "handoff");
+        assert!(raw.contains("Reply-To: reply+"), "{raw}");
+        assert!(raw.contains("Reply above this line"));
+        assert!(raw.contains("she knows roofs"));
+        assert!(raw.contains("History:") && raw.contains("captured from contact-form-7"));
+        assert!(raw.contains("Please call me") && raw.contains("Roof"));
+        let (to, purpose, raw) = &mail[1];
+        assert!(
+            to.contains("bob@team.test") && purpose == "handoff_notice",
+            "{raw}"
+        );
+
+        let err = accept(&mut tx, &w.s, id, "bob", now).await.unwrap_err();
+        assert!(matches!(err, OpError::NotAllowed(_)), "{err}");
+        let o = accept(&mut tx, &w.s, id, "carol", now).await.unwrap();
+        assert!(o.summary.contains("accepted"), "{}", o.summary);
+        assert!(leads::get(&mut tx, id).await.unwrap().unwrap().accepted);
+        let again = accept(&mut tx, &w.s, id, "carol", now).await.unwrap();
+        assert!(again.summary.contains("already"), "{}", again.summary);
+    }
+
+    #[tokio::test]
+    async fn unknown_people_and_leads_are_named_with_what_exists() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = lead(&mut tx, Some("bob"), "jane@example.net").await;
+        let now = t("2026-11-23T12:00:00Z");
+        let err = assign(&mut tx, &w.s, id, "zed", "", "alice", now)
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("\"zed\"") && msg.contains("alice (Alice Smith"),
+            "{msg}"
+        );
+        assert!(matches!(
+            note(&mut tx, &w.s, 999, "x", "alice", now).await,
+            Err(OpError::NoSuchLead(999))
+        ));
+        let err = assign(&mut tx, &w.s, id, "bob", "", "alice", now)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("already bob's"), "{err}");
+        // Taking it yourself is accepting it.
+        let o = assign(&mut tx, &w.s, id, "alice", "", "alice", now)
+            .await
+            .unwrap();
+        assert!(o.summary.contains("accepted"), "{}", o.summary);
+        assert!(leads::get(&mut tx, id).await.unwrap().unwrap().accepted);
+    }
+
+    #[tokio::test]
+    async fn next_done_status_note_snooze_record_history_and_refuse_what_the_domain_refuses() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = lead(&mut tx, Some("alice"), "jane@example.net").await;
+        let now = t("2026-11-23T12:00:00Z");
+        let due = t("2026-11-24T09:00:00Z");
+        set_next(&mut tx, &w.s, id, "send the quote", due, "alice", now)
+            .await
+            .unwrap();
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!(row.next_action.as_deref(), Some("send the quote"));
+        assert_eq!(row.next_action_due, Some(store::millis(due)));
+        let past = set_next(
+            &mut tx,
+            &w.s,
+            id,
+            "x",
+            t("2026-11-23T11:00:00Z"),
+            "alice",
+            now,
+        )
+        .await;
+        assert!(matches!(past, Err(OpError::NotAllowed(_))));
+        done(&mut tx, &w.s, id, "alice", now).await.unwrap();
+        assert_eq!(
+            leads::get(&mut tx, id).await.unwrap().unwrap().next_action,
+            None
+        );
+        assert!(done(&mut tx, &w.s, id, "alice", now).await.is_err());
+        note(&mut tx, &w.s, id, "called, no answer", "alice", now)
+            .await
+            .unwrap();
+        snooze(&mut tx, &w.s, id, due, "alice", now).await.unwrap();
+        assert_eq!(
+            leads::get(&mut tx, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .snoozed_until,
+            Some(store::millis(due))
+        );
+        set_status(&mut tx, &w.s, id, LeadStatus::Won, "alice", now)
+            .await
+            .unwrap();
+        let err = set_status(&mut tx, &w.s, id, LeadStatus::New, "alice", now)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("lead #{id}: a won lead cannot become new; it can become contacted, archived, opted_out")
+        );
+        let h: Vec<String> = kinds(&mut tx, id)
+            .await
+            .into_iter()
+            .map(|(_, k, _)| k)
+            .collect();
+        assert_eq!(
+            h,
+            [
+                "captured",
+                "next_action_set",
+                "next_action_done",
+                "note",
+                "snoozed",
+                "status"
+            ]
+        );
+        assert!(
+            outbox(&mut tx).await.is_empty(),
+            "none of these mail anyone"
+        );
+    }
+
+    #[tokio::test]
+    async fn opt_out_closes_every_open_lead_of_the_address_once() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let a = lead(&mut tx, Some("alice"), "jane@example.net").await;
+        let b = lead(&mut tx, Some("bob"), "jane@example.net").await;
+        let other = lead(&mut tx, Some("bob"), "joe@example.net").await;
+        let now = t("2026-11-23T12:00:00Z");
+        set_status(&mut tx, &w.s, b, LeadStatus::Won, "bob", now)
+            .await
+            .unwrap();
+        let o = opt_out(
+            &mut tx,
+            &w.s,
+            "jane@example.net",
+            "replied: stop",
+            "leadgate",
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(
+            o.summary.contains("opted out") && o.summary.contains(&format!("#{a}")),
+            "{}",
+            o.summary
+        );
+        for (id, status) in [(a, "opted_out"), (b, "won"), (other, "new")] {
+            assert_eq!(
+                leads::get(&mut tx, id).await.unwrap().unwrap().status,
+                status
+            );
+        }
+        assert!(state::is_opted_out(&mut tx, "jane@example.net")
+            .await
+            .unwrap());
+        // /status opted_out on one lead is an opt-out of the address.
+        let joe2 = lead(&mut tx, Some("alice"), "joe@example.net").await;
+        let o = apply(
+            &mut tx,
+            &w.s,
+            other,
+            &QuickAction::Status(LeadStatus::OptedOut),
+            "bob",
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(o.summary.contains(&format!("#{joe2}")), "{}", o.summary);
+        assert!(state::is_opted_out(&mut tx, "joe@example.net")
+            .await
+            .unwrap());
+        assert_eq!(
+            leads::get(&mut tx, joe2).await.unwrap().unwrap().status,
+            "opted_out"
+        );
+        let again = opt_out(&mut tx, &w.s, "jane@example.net", "x", "leadgate", now)
+            .await
+            .unwrap();
+        assert!(again.summary.contains("already"), "{}", again.summary);
+    }
+
+    #[tokio::test]
+    async fn orphans_are_marked_once_and_routed_again_unless_kept() {
+        for expect_moved in [true, false] {
+            let w = world("").await;
+            assert!(!w.s.team.keep_orphans, "reassign is the default");
+            let mut s = w.s.clone();
+            s.team.keep_orphans = !expect_moved;
+            let mut tx = w.store.begin().await.unwrap();
+            let id = lead(&mut tx, Some("zed"), "jane@example.net").await;
+            let kept = lead(&mut tx, Some("bob"), "joe@example.net").await;
+            let now = t("2026-11-23T12:00:00Z");
+            assert_eq!(mark_orphans(&mut tx, &s, now).await.unwrap(), vec![id]);
+            assert!(
+                mark_orphans(&mut tx, &s, now).await.unwrap().is_empty(),
+                "once"
+            );
+            let moved = reassign_orphans(&mut tx, &s, now).await.unwrap();
+            let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+            if expect_moved {
+                assert_eq!(moved, vec![id]);
+                assert_eq!(row.owner.as_deref(), Some("alice"));
+                assert!(!row.accepted);
+                let h = kinds(&mut tx, id).await;
+                assert!(
+                    h.iter().any(|(a, k, d)| a == "leadgate"
+                        && k == "handoff"
+                        && d.starts_with("from zed to alice: zed left the team")),
+                    "{h:?}"
+                );
+            } else {
+                assert!(moved.is_empty());
+                assert_eq!(row.owner.as_deref(), Some("zed"));
+            }
+            let marks = kinds(&mut tx, id)
+                .await
+                .into_iter()
+                .filter(|(_, _, d)| d == "orphaned: zed left the team")
+                .count();
+            assert_eq!(marks, 1);
+            assert_eq!(
+                leads::get(&mut tx, kept)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .owner
+                    .as_deref(),
+                Some("bob")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn leadgate_reassigns_or_orphans_and_quick_actions_run_as_their_sender() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = lead(&mut tx, Some("bob"), "jane@example.net").await;
+        let now = t("2026-11-23T12:00:00Z");
+        let o = reassign(
+            &mut tx,
+            &w.s,
+            id,
+            None,
+            "bob did not accept in time; no manager: orphaned",
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(
+            o.queued_mail && o.summary.contains("orphaned"),
+            "{}",
+            o.summary
+        );
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!(row.owner, None);
+        let h = kinds(&mut tx, id).await;
+        assert!(
+            h.contains(&(
+                "leadgate".into(),
+                "handoff".into(),
+                "from bob to nobody (orphaned): bob did not accept in time; no manager: orphaned"
+                    .into()
+            )),
+            "{h:?}"
+        );
+        let mail = outbox(&mut tx).await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0].0.contains("bob@team.test") && mail[0].2.contains("Orphaned: Jane Doe"));
+        assert!(reassign(&mut tx, &w.s, id, None, "again", now)
+            .await
+            .is_err());
+
+        // /accept from carol takes the orphan; /assign alice hands it on.
+        apply(&mut tx, &w.s, id, &QuickAction::Accept, "carol", now)
+            .await
+            .unwrap();
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!((row.owner.as_deref(), row.accepted), (Some("carol"), true));
+        apply(
+            &mut tx,
+            &w.s,
+            id,
+            &QuickAction::Assign("alice@team.test".into()),
+            "carol",
+            now,
+        )
+        .await
+        .unwrap();
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!((row.owner.as_deref(), row.accepted), (Some("alice"), false));
+        let o = apply(&mut tx, &w.s, id, &QuickAction::OptOut, "alice", now)
+            .await
+            .unwrap();
+        assert!(
+            o.summary.contains("jane@example.net opted out"),
+            "{}",
+            o.summary
+        );
+    }
+
+    #[tokio::test]
+    async fn the_orphan_policy_is_read_from_team_orphans() {
+        assert!(world("orphans = \"keep\"").await.s.team.keep_orphans);
+        assert!(!world("orphans = \"reassign\"").await.s.team.keep_orphans);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        let bad = CONFIG.replace(
+            "hours = \"always\"\n",
+            "hours = \"always\"\norphans = \"sometimes\"\n",
+        );
+        std::fs::write(&path, bad).unwrap();
+        let err = crate::config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("team.orphans") && err.contains("\"keep\""),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_reply_accepts_contacts_and_completes_the_first_reply_action() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = lead(&mut tx, Some("alice"), "jane@example.net").await;
+        let now = t("2026-11-23T10:30:00Z");
+        record_inbound(&mut tx, id, t("2026-11-23T10:10:00Z"))
+            .await
+            .unwrap();
+        record_first_reply(&mut tx, &w.s, id, "alice", now)
+            .await
+            .unwrap();
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert!(row.accepted);
+        assert_eq!(row.status, "contacted");
+        assert_eq!(row.first_reply_at, Some(store::millis(now)));
+        assert_eq!(row.last_outbound_at, Some(store::millis(now)));
+        assert_eq!(
+            row.last_inbound_at,
+            Some(store::millis(t("2026-11-23T10:10:00Z")))
+        );
+        assert_eq!(row.next_action, None);
+        let later = t("2026-11-23T11:00:00Z");
+        let o = record_first_reply(&mut tx, &w.s, id, "alice", later)
+            .await
+            .unwrap();
+        assert_eq!(o.summary, format!("lead #{id}: reply recorded"));
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!(
+            row.first_reply_at,
+            Some(store::millis(now)),
+            "first stays first"
+        );
+        assert_eq!(row.last_outbound_at, Some(store::millis(later)));
+        assert!(matches!(
+            record_inbound(&mut tx, 999, now).await,
+            Err(OpError::NoSuchLead(999))
+        ));
+    }
 }

@@ -113,6 +113,13 @@ fn ten_megabyte_body() {
         raw.extend_from_slice(line);
     }
     run(&raw);
+    let mut many = b"Subject: many\nContent-Type: text/plain\n\n".to_vec();
+    let mut i = 0u64;
+    while many.len() < 10 * 1024 * 1024 {
+        many.extend_from_slice(format!("Label {i}: value {i}\n").as_bytes());
+        i += 1;
+    }
+    run(&many);
     let mut html = b"Subject: big\nContent-Type: text/html\n\n".to_vec();
     while html.len() < 10 * 1024 * 1024 {
         html.extend_from_slice(b"<p><b>Label:</b> value &amp; more</p>\n");

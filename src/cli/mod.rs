@@ -76,57 +76,69 @@ pub enum Command {
     },
     /// Hand a lead to PERSON (id, name or email); they must accept it.
     Assign {
+        /// The lead's id.
         id: i64,
         person: String,
         /// Why, for the history and the new owner.
         #[arg(long)]
         why: Option<String>,
-        /// Who hands it on (a team member), for the history.
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// Accept a lead: its owner (default), or `--as PERSON` taking an orphan.
     Accept {
+        /// The lead's id.
         id: i64,
         #[arg(long = "as", value_name = "PERSON")]
         as_person: Option<String>,
     },
     /// Set the next action: `next 12 tomorrow 10:00 call back` (team time zone).
     Next {
+        /// The lead's id.
         id: i64,
         /// WHEN then WHAT: `2026-11-27 10:00 send the quote`, `3d follow up`, ...
-        #[arg(required = true, num_args = 2.., allow_hyphen_values = true)]
+        #[arg(required = true, num_args = 2..)]
         when_what: Vec<String>,
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// The next action is done (it is cleared).
     Done {
+        /// The lead's id.
         id: i64,
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// Change a lead's status: new, contacted, qualified, won, lost, archived, opted_out.
     Status {
+        /// The lead's id.
         id: i64,
         status: String,
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// An internal note (never sent to the lead).
     Note {
+        /// The lead's id.
         id: i64,
-        #[arg(required = true, allow_hyphen_values = true)]
+        #[arg(required = true)]
         text: Vec<String>,
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// No reminders about a lead until WHEN.
     Snooze {
+        /// The lead's id.
         id: i64,
         #[arg(required = true)]
         when: Vec<String>,
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// Record that an address asked not to be contacted; its open leads become opted_out.
@@ -135,7 +147,8 @@ pub enum Command {
         /// How they asked, for the history.
         #[arg(long)]
         how: Option<String>,
-        #[arg(long)]
+        /// Who did it (a team member), for the history; default "cli".
+        #[arg(long, value_name = "PERSON")]
         by: Option<String>,
     },
     /// Make the team in the database match the config (as `run` does at start); open

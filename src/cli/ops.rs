@@ -108,11 +108,19 @@ async fn apply(
                     let row = crate::store::leads::get(tx, id)
                         .await?
                         .ok_or(OpError::NoSuchLead(id))?;
-                    row.owner.ok_or_else(|| {
-                        OpError::NotAllowed(format!(
-                            "lead #{id} has no owner; say who takes it: `accept {id} --as PERSON`"
-                        ))
-                    })?
+                    match row.owner {
+                        Some(o) if s.person(&o).is_some() => o,
+                        Some(o) => {
+                            return Err(OpError::NotAllowed(format!(
+                                "lead #{id}'s owner {o} left the team; say who takes it: `accept {id} --as PERSON`"
+                            )))
+                        }
+                        None => {
+                            return Err(OpError::NotAllowed(format!(
+                                "lead #{id} has no owner; say who takes it: `accept {id} --as PERSON`"
+                            )))
+                        }
+                    }
                 }
             };
             ops::accept(tx, s, id, &who, now).await

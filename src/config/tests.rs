@@ -347,3 +347,17 @@ fn relay_keys_from_mode_rate_cap_optout_phrases_authserv_id() {
         assert!(keys.contains(&k), "{k} in {keys:?}");
     }
 }
+
+#[test]
+fn the_shipped_example_config_validates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/leadgate.example.toml");
+    let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.imap.is_some() && s.smtp.is_some());
+    assert!(!s.routes.is_empty() && !s.templates.is_empty());
+}
+
+#[test]
+fn the_demo_config_validates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/leadgate.toml");
+    assert!(load(&path).is_ok());
+}

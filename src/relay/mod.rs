@@ -457,34 +457,10 @@ impl<'a> Run<'a> {
         member: &Person,
         action: &QuickAction,
     ) -> Result<bool, String> {
-        let (s, id, by, now) = (self.s, lead.id, member.id.as_str(), self.now);
-        let out = match action {
-            QuickAction::Assign(who) => {
-                let Some(to) = s.find_person(who) else {
-                    return Err(format!(
-                        "nobody in the team is called {who:?}; use an id, a name or an email of: {}",
-                        s.people
-                            .iter()
-                            .map(|p| p.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                };
-                let why = format!("/assign by {by}");
-                ops::assign(tx, s, id, &to.id, &why, by, now).await
-            }
-            QuickAction::Accept => ops::accept(tx, s, id, by, now).await,
-            QuickAction::Next { due, what } => ops::set_next(tx, s, id, what, *due, by, now).await,
-            QuickAction::Done => ops::done(tx, s, id, by, now).await,
-            QuickAction::Status(st) => ops::set_status(tx, s, id, *st, by, now).await,
-            QuickAction::Note(text) => ops::note(tx, s, id, text, by, now).await,
-            QuickAction::Snooze { until } => ops::snooze(tx, s, id, *until, by, now).await,
-            QuickAction::OptOut => match lead_email(lead) {
-                Some(e) => ops::opt_out(tx, s, &e.normalized(), "by a team member", by, now).await,
-                None => return Err("the lead has no email address to opt out".into()),
-            },
-        };
-        out.map(|o| o.queued_mail).map_err(|e| e.to_string())
+        ops::apply(tx, self.s, lead.id, action, &member.id, self.now)
+            .await
+            .map(|o| o.queued_mail)
+            .map_err(|e| e.to_string())
     }
 
     async fn relay_to_lead(

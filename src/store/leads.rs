@@ -192,8 +192,9 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
         "SELECT {COLUMNS} FROM leads
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR owner = $2)
            AND ($3 = 0 OR needs_template = 1)
-           AND ($4 = 0 OR (owner IS NOT NULL AND accepted = 0))
-           AND ($5 = 0 OR owner IS NULL OR owner NOT IN (SELECT id FROM people WHERE active = 1))
+           AND ($4 = 0 OR (owner IS NOT NULL AND accepted = 0 AND status IN ('new', 'contacted', 'qualified')))
+           AND ($5 = 0 OR ((owner IS NULL OR owner NOT IN (SELECT id FROM people WHERE active = 1))
+                           AND status IN ('new', 'contacted', 'qualified')))
          ORDER BY id LIMIT $6"
     );
     let rows = sqlx::query(&q)

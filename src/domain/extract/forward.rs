@@ -24,6 +24,7 @@ const FROM: &[&str] = &[
     "expéditeur",
 ];
 const SUBJECT: &[&str] = &[
+    "sujet",
     "subject",
     "betreff",
     "objet",
@@ -159,12 +160,16 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
         } else if SUBJECT.contains(&k.as_str()) && subject.is_empty() {
             subject = v.to_owned();
         } else if !OTHER.contains(&k.as_str()) {
-            break;
+            // an unknown header name in another language: short, and near the top
+            let short = k.chars().count() <= 25 && k.split_whitespace().count() <= 3;
+            if !short || seen >= 8 {
+                break;
+            }
         }
         seen += 1;
         j += 1;
     }
-    if seen == 0 {
+    if from.is_none() && subject.is_empty() {
         return None;
     }
     Some(Forwarded {

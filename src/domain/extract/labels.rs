@@ -445,6 +445,12 @@ pub fn build(fields: &[Field]) -> Extraction {
             _ => extras.push((extra_key(label), value.to_owned(), None)),
         }
     }
+    if let (Some(name), None, Some(l)) = (&f.name, &first, &last) {
+        // "Name" used as the given name beside a "Last name" field
+        if !name.contains(l.as_str()) {
+            f.name = Some(format!("{name} {l}"));
+        }
+    }
     if f.name.is_none() {
         f.name = match (first, last) {
             (Some(a), Some(b)) => Some(format!("{a} {b}")),

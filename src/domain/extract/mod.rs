@@ -105,14 +105,29 @@ pub fn find(view: &MessageView, templates: &[Template]) -> Option<Found> {
     find_depth(view, 0)
 }
 
+/// Notifications are small; beyond this many bytes a body is not read for fields (a 10 MB
+/// message must not cost seconds).
+const MAX_BODY: usize = 512 * 1024;
+
+fn head(s: &str) -> &str {
+    if s.len() <= MAX_BODY {
+        return s;
+    }
+    let mut end = MAX_BODY;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The body as items: the text part when there is a real one, else the HTML.
 pub fn body_items(view: &MessageView) -> Vec<Item> {
     match (
         &view.html,
         view.has_text_part && !view.text.trim().is_empty(),
     ) {
-        (Some(html), false) => items::from_html(html),
-        _ => items::from_text(&view.text),
+        (Some(html), false) => items::from_html(head(html)),
+        _ => items::from_text(head(&view.text)),
     }
 }
 
@@ -155,7 +170,7 @@ fn find_depth(view: &MessageView, depth: usize) -> Option<Found> {
     }
     // A text part that says nothing may sit beside an HTML part that does.
     if let (Some(html), true) = (&view.html, view.has_text_part) {
-        let items = items::from_html(html);
+        let items = items::from_html(head(html));
         return analyse(&view.subject, from, &view.reply_to, &view.headers, &items);
     }
     None
@@ -231,6 +246,20 @@ fn analyse(
             let local = a.split('@').next().unwrap_or("");
             !NOREPLY.is_match(local) && domain(a) != from_domain && a.contains('@')
         });
+    }
+    if e.fields.email.is_none() && !marketplace {
+        // scripts that send "from" the submitter: From's name is the person's name
+        let same_person = from.is_some_and(|m| {
+            m.name.as_deref().is_some_and(|n| {
+                e.fields
+                    .name
+                    .as_deref()
+                    .is_some_and(|x| x.trim().eq_ignore_ascii_case(n.trim()))
+            })
+        });
+        if same_person {
+            e.fields.email = Some(from_addr.clone());
+        }
     }
     let f = &e.fields;
     let contact = f.email.is_some() || f.phone.is_some();

@@ -105,6 +105,9 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
     let mut i = 0;
     let line_at = |k: usize| items.get(k).and_then(Item::line);
     let bold_at = |k: usize| matches!(items.get(k), Some(Item::Line { bold: true, .. }));
+    // a bold line that heads its own value lines (a bold value stands alone)
+    let bold_label_at =
+        |k: usize| bold_at(k) && matches!(items.get(k + 1), Some(Item::Line { bold: false, .. }));
     while i < n {
         let (text, bold) = match &items[i] {
             Item::Blank => {
@@ -240,11 +243,11 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                 i = j;
                 continue;
             }
-        } else if starts_paragraph && next_is_value && label_ok && !bold_at(i + 1) {
+        } else if starts_paragraph && next_is_value && label_ok && !bold_label_at(i + 1) {
             let mut j = i + 1;
             let mut lines = Vec::new();
             while let Some(t) = line_at(j) {
-                if colon_label(t).is_some() || is_separator(t) {
+                if colon_label(t).is_some() || is_separator(t) || bold_label_at(j) {
                     break;
                 }
                 lines.push(t);
@@ -262,10 +265,13 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
     out
 }
 
+/// No form has more fields than this; the rest of a huge body is not read as fields.
+const MAX_FIELDS: usize = 500;
+
 fn push(out: &mut Parsed, label: &str, value: &str, meta: bool) {
     let label = label.trim().trim_end_matches([':', '：']).trim();
     let value = value.trim();
-    if label.is_empty() || value.is_empty() {
+    if label.is_empty() || value.is_empty() || out.fields.len() >= MAX_FIELDS {
         return;
     }
     if out
