@@ -112,6 +112,31 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
     v
 }
 
+/// The files attached to a message (not nested messages), with their bytes, for the relay
+/// to carry over: (file name, `type/subtype`, bytes). Empty when the message does not parse.
+pub fn attachment_files(raw: &[u8]) -> Vec<(Option<String>, String, Vec<u8>)> {
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
+    msg.attachments()
+        .filter(|part| !matches!(part.body, PartType::Message(_)))
+        .map(|part| {
+            let ct = part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                    None => ct.ctype().to_ascii_lowercase(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into());
+            (
+                part.attachment_name().map(str::to_owned),
+                ct,
+                part.contents().to_vec(),
+            )
+        })
+        .collect()
+}
+
 fn ids(h: &HeaderValue<'_>) -> Vec<String> {
     match h {
         HeaderValue::Text(t) => vec![t.to_string()],

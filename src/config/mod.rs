@@ -100,6 +100,22 @@ pub struct RelaySettings {
     pub address: TrackedAddressFormat,
     pub log_address: EmailAddress,
     pub require_authenticated_sender: bool,
+    /// Whose name a relayed mail to a lead carries.
+    pub from_mode: FromMode,
+    pub optout: crate::domain::optout::OptOutDetector,
+    pub rate_cap: crate::domain::ratecap::RateCap,
+    /// When set, only `Authentication-Results` headers from this authserv-id are believed
+    /// (ours); without it, any such header is (fine when the MTA strips foreign ones).
+    pub authserv_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FromMode {
+    /// `"Alice Smith" <tracked address>`
+    #[default]
+    Member,
+    /// `"<team name>" <tracked address>`
+    Team,
 }
 
 #[derive(Clone, Debug)]
@@ -951,9 +967,50 @@ fn validate_relay(c: &mut Check, r: &RawRelay) -> Option<RelaySettings> {
         .unwrap_or("log@{domain}")
         .replace("{domain}", &domain);
     let log_address = c.email("relay.log_address", &log);
+    let from_mode = match r.from_mode.as_deref().map(str::trim) {
+        None | Some("member") => FromMode::Member,
+        Some("team") => FromMode::Team,
+        Some(other) => {
+            c.add(
+                "relay.from_mode",
+                format!("{other:?} is not a from mode"),
+                "write \"member\" (the team member's name) or \"team\" (the team's name)",
+            );
+            FromMode::Member
+        }
+    };
+    let rate_cap = match r.rate_cap.as_deref() {
+        None => crate::domain::ratecap::RateCap::default(),
+        Some(s) => crate::domain::ratecap::RateCap::parse(s).unwrap_or_else(|why| {
+            c.add(
+                "relay.rate_cap",
+                why,
+                "write a count per window, e.g. \"20/2h\"",
+            );
+            crate::domain::ratecap::RateCap::default()
+        }),
+    };
+    if r.optout_phrases.iter().any(|p| p.trim().is_empty()) {
+        c.add(
+            "relay.optout_phrases",
+            "has an empty phrase",
+            "remove the empty string from the list",
+        );
+    }
+    let optout = crate::domain::optout::OptOutDetector::with_extra(&r.optout_phrases);
+    let authserv_id = r
+        .authserv_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_lowercase);
     let mut secrets = vec![secret?.into_bytes()];
     secrets.extend(r.previous_secrets.iter().map(|s| s.clone().into_bytes()));
     Some(RelaySettings {
+        from_mode,
+        optout,
+        rate_cap,
+        authserv_id,
         domain,
         keys: TokenKeys::new(secrets),
         address: address?,

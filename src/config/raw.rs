@@ -93,6 +93,14 @@ pub struct RawRelay {
     pub address: Option<String>,
     pub log_address: Option<String>,
     pub require_authenticated_sender: Option<bool>,
+    /// `"member"` (relayed mail to a lead shows the team member's name) or `"team"`.
+    pub from_mode: Option<String>,
+    /// Opt-out phrases added to the built-in ones.
+    pub optout_phrases: Vec<String>,
+    /// Relays per sender and per lead, e.g. `"20/2h"`.
+    pub rate_cap: Option<String>,
+    /// Only `Authentication-Results` headers with this authserv-id are believed.
+    pub authserv_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -313,6 +313,42 @@ starts = "2026-11-23"
 }
 
 #[test]
+fn relay_keys_from_mode_rate_cap_optout_phrases_authserv_id() {
+    let s = validate(raw(MINIMAL), Path::new(".")).unwrap();
+    assert_eq!(s.relay.from_mode, FromMode::Member);
+    assert_eq!(s.relay.rate_cap, crate::domain::ratecap::RateCap::default());
+    assert_eq!(s.relay.authserv_id, None);
+    let set = MINIMAL.replace(
+        "[relay]\n",
+        "[relay]\nfrom_mode = \"team\"\nrate_cap = \"5/1h\"\noptout_phrases = [\"kein Interesse mehr\"]\nauthserv_id = \"MX.Team.test\"\n",
+    );
+    let s = validate(raw(&set), Path::new(".")).unwrap();
+    assert_eq!(s.relay.from_mode, FromMode::Team);
+    assert_eq!(s.relay.rate_cap.limit, 5);
+    assert_eq!(s.relay.authserv_id.as_deref(), Some("mx.team.test"));
+    assert!(s
+        .relay
+        .optout
+        .detect("Ich habe kein Interesse mehr.")
+        .is_some());
+    assert!(
+        s.relay.optout.detect("please unsubscribe me").is_some(),
+        "defaults kept"
+    );
+    let bad = MINIMAL.replace(
+        "[relay]\n",
+        "[relay]\nfrom_mode = \"lead\"\nrate_cap = \"many\"\noptout_phrases = [\" \"]\n",
+    );
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&bad), Path::new(".")) else {
+        panic!("bad relay keys must be refused");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for k in ["relay.from_mode", "relay.rate_cap", "relay.optout_phrases"] {
+        assert!(keys.contains(&k), "{k} in {keys:?}");
+    }
+}
+
+#[test]
 fn the_shipped_example_config_validates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/leadgate.example.toml");
     let s = load(&path).unwrap_or_else(|e| panic!("{e}"));

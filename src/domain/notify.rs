@@ -30,6 +30,25 @@ pub struct Draft {
     pub auto_submitted: bool,
     /// What this mail is, for the history and the logs: `assignment`, `reminder`, `relay`, ...
     pub purpose: String,
+    /// `List-Unsubscribe` value (RFC 2369), e.g. `<mailto:...>, <https://...>`; on mail to leads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
+    /// Adds `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058); only with an
+    /// https URL in `list_unsubscribe`.
+    #[serde(default)]
+    pub list_unsubscribe_post: bool,
+    /// Files carried over from a relayed mail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// One file attached to a [`Draft`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    /// `type/subtype`; anything unparsable is sent as `application/octet-stream`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// What an owner needs to see of a lead.

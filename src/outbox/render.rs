@@ -3,8 +3,9 @@
 
 use crate::domain::classify::LOOP_HEADER;
 use crate::domain::notify::{header_safe, Draft};
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +62,31 @@ pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<
                 .join(" "),
         );
     }
-    let mut msg = match &d.html {
-        Some(html) => b.multipart(MultiPart::alternative_plain_html(
-            d.text.clone(),
-            html.clone(),
-        )),
-        None => b.singlepart(SinglePart::plain(d.text.clone())),
+    let mut msg = if d.attachments.is_empty() {
+        match &d.html {
+            Some(html) => b.multipart(MultiPart::alternative_plain_html(
+                d.text.clone(),
+                html.clone(),
+            )),
+            None => b.singlepart(SinglePart::plain(d.text.clone())),
+        }
+    } else {
+        let mut mixed = match &d.html {
+            Some(html) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(
+                d.text.clone(),
+                html.clone(),
+            )),
+            None => MultiPart::mixed().singlepart(SinglePart::plain(d.text.clone())),
+        };
+        for a in &d.attachments {
+            let ct = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
+                ContentType::parse("application/octet-stream").expect("static")
+            });
+            mixed = mixed.singlepart(
+                LettreAttachment::new(header_safe(&a.filename, 120)).body(a.bytes.clone(), ct),
+            );
+        }
+        b.multipart(mixed)
     }
     .map_err(|e| err(e.to_string()))?;
     let headers = msg.headers_mut();
@@ -74,6 +94,18 @@ pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<
         HeaderName::new_from_ascii_str(LOOP_HEADER),
         d.purpose.clone(),
     ));
+    if let Some(lu) = &d.list_unsubscribe {
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            header_safe(lu, 900),
+        ));
+        if d.list_unsubscribe_post {
+            headers.insert_raw(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
+        }
+    }
     if d.auto_submitted {
         headers.insert_raw(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
@@ -81,4 +113,63 @@ pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<
         ));
     }
     Ok(msg.formatted())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::notify::Attachment;
+
+    fn draft() -> Draft {
+        Draft {
+            from_name: Some("Alice Smith".into()),
+            from: "reply+abc@leads.test".into(),
+            to: vec!["jane@example.net".into()],
+            reply_to: Some("reply+abc@leads.test".into()),
+            subject: "Re: your quote".into(),
+            text: "Hello Jane".into(),
+            purpose: "relay_to_lead".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn list_unsubscribe_headers_and_one_click() {
+        let mut d = draft();
+        d.list_unsubscribe = Some(
+            "<mailto:reply+abc@leads.test?subject=unsubscribe>, <https://leads.test/unsubscribe/abc>"
+                .into(),
+        );
+        d.list_unsubscribe_post = true;
+        let raw =
+            String::from_utf8(render(&d, "lg.1@leads.test", jiff::Timestamp::UNIX_EPOCH).unwrap())
+                .unwrap();
+        let v = crate::parse::view(raw.as_bytes());
+        let unfolded = raw.replace("\r\n ", " ");
+        assert!(
+            unfolded.contains("List-Unsubscribe: <mailto:reply+abc@leads.test?subject=unsubscribe>, <https://leads.test/unsubscribe/abc>\r\n"),
+            "{raw}"
+        );
+        assert_eq!(
+            v.header("List-Unsubscribe-Post").map(str::trim),
+            Some("List-Unsubscribe=One-Click")
+        );
+        assert_eq!(v.text.trim(), "Hello Jane");
+    }
+
+    #[test]
+    fn attachments_ride_along_in_a_mixed_multipart() {
+        let mut d = draft();
+        d.attachments.push(Attachment {
+            filename: "quote.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes: b"%PDF-1.4 fake".to_vec(),
+        });
+        let raw = render(&d, "lg.2@leads.test", jiff::Timestamp::UNIX_EPOCH).unwrap();
+        let v = crate::parse::view(&raw);
+        assert_eq!(v.text.trim(), "Hello Jane");
+        assert_eq!(v.attachments.len(), 1, "{v:?}");
+        assert_eq!(v.attachments[0].filename.as_deref(), Some("quote.pdf"));
+        assert!(!String::from_utf8_lossy(&raw).contains("List-Unsubscribe"));
+    }
 }

@@ -129,3 +129,13 @@ pub async fn set_lead(conn: &mut Conn, id: i64, lead: i64) -> sqlx::Result<()> {
         .await
         .map(|_| ())
 }
+
+/// Replaces a message's reason (the relay says what it did with the message).
+pub async fn set_reason(conn: &mut Conn, id: i64, reason: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE messages SET reason = $1 WHERE id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}

@@ -9,6 +9,7 @@
 pub mod leads;
 pub mod messages;
 pub mod outbox;
+pub mod relay;
 pub mod state;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
