@@ -129,8 +129,21 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
         .as_ref()
         .map(|m| m.address.to_ascii_lowercase())
         .unwrap_or_default();
+    let own_thread = ctx.message_id_domain.as_deref().is_some_and(|d| {
+        view.in_reply_to
+            .iter()
+            .chain(view.references.iter())
+            .any(|id| id.to_ascii_lowercase().ends_with(&d.to_ascii_lowercase()))
+    });
     if !from.is_empty() && ctx.team_addresses.contains(&from) && view.attached_messages.is_empty() {
-        // a team member's own mail is a forward (handled below) or internal
+        // A team member's own mail is a reply in one of our threads (the relay finds the
+        // lead by its evidence), a forward (handled below), or internal.
+        if own_thread || view.subject.contains("[LG-") {
+            return Classification::of(
+                MessageClass::Reply,
+                "a team member's reply in one of leadgate's threads",
+            );
+        }
         let body = extract::body_text(view);
         if !signals::looks_forwarded(&view.subject, &body) {
             return Classification::of(MessageClass::Other, "internal mail from a team member");
@@ -143,12 +156,6 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
     let strong = found
         .as_ref()
         .is_some_and(|f| f.hosted || f.templated || f.forwarded);
-    let own_thread = ctx.message_id_domain.as_deref().is_some_and(|d| {
-        view.in_reply_to
-            .iter()
-            .chain(view.references.iter())
-            .any(|id| id.to_ascii_lowercase().ends_with(&d.to_ascii_lowercase()))
-    });
     if own_thread {
         return Classification::of(MessageClass::Reply, "a reply in one of leadgate's threads");
     }
@@ -307,6 +314,31 @@ mod tests {
 
     fn class(v: &MessageView) -> MessageClass {
         classify(v, &ClassifyContext::default()).class
+    }
+
+    #[test]
+    fn a_team_members_mail_in_our_threads_is_a_reply_and_other_internal_mail_is_other() {
+        let ctx = ClassifyContext {
+            team_addresses: vec!["alice@team.test".into()],
+            message_id_domain: Some("leads.test".into()),
+            ..Default::default()
+        };
+        let mut v = mail("Re: the quote", &[], "Thanks, sending it today.");
+        v.from = Some(Mailbox::new(Some("Alice"), "alice@team.test"));
+        assert_eq!(classify(&v, &ctx).class, MessageClass::Other, "internal");
+        v.in_reply_to = vec!["lg.0123abcd@leads.test".into()];
+        assert_eq!(
+            classify(&v, &ctx).class,
+            MessageClass::Reply,
+            "our Message-ID"
+        );
+        v.in_reply_to.clear();
+        v.subject = "Re: New lead: Jane Doe [LG-12]".into();
+        assert_eq!(
+            classify(&v, &ctx).class,
+            MessageClass::Reply,
+            "our subject tag"
+        );
     }
 
     #[test]
