@@ -44,6 +44,7 @@ pub mod outbox;
 pub mod parse;
 pub mod pipeline;
 pub mod relay;
+pub mod scheduler;
 pub mod source;
 pub mod store;
 pub mod telemetry;
