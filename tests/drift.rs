@@ -9,7 +9,21 @@ mod support;
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::app::TestApp;
+use support::app::{TestApp, TEAM_TOML};
+
+/// The team mailboxes outlive a test run: the team's name (in every From) tells this
+/// run's mail from earlier runs'.
+async fn app(n: u8) -> (TestApp, String) {
+    let run = format!(
+        "Run{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let team = TEAM_TOML.replace("Test Team", &format!("Team {run}"));
+    (TestApp::with_team(n, &team, CONFIG).await, run)
+}
 
 /// Routing gives nobody at capture (so every lead starts orphaned and the test sets the
 /// owners); "pool" is only there for handing on unaccepted leads.
@@ -79,7 +93,8 @@ fn notification(app: &TestApp, tag: &str, name: &str, email: &str) -> String {
 fn import(app: &TestApp, leads: &[(&str, &str)]) -> BTreeMap<String, i64> {
     let mut paths = Vec::new();
     for (tag, name) in leads {
-        let email = format!("{tag}.{}@example.net", app.domain.replace('.', "-"));
+        // A free-mail domain: no "existing account" routing between the test's leads.
+        let email = format!("{tag}.{}@gmail.com", app.domain.replace('.', "-"));
         let path = app.dir.path().join(format!("{tag}.eml"));
         std::fs::write(&path, notification(app, tag, name, &email)).unwrap();
         paths.push(path.display().to_string());
@@ -139,31 +154,40 @@ async fn set(
     .unwrap();
 }
 
-fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
-    raw.split("\r\n\r\n").next().and_then(|head| {
-        head.lines()
-            .find(|l| {
-                l.len() > name.len()
-                    && l[..name.len()].eq_ignore_ascii_case(name)
-                    && l.as_bytes()[name.len()] == b':'
-            })
-            .map(|l| l[name.len() + 1..].trim())
-    })
+/// A header's value, unfolded.
+fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next()?;
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .find(|l| {
+            l.len() > name.len()
+                && l[..name.len()].eq_ignore_ascii_case(name)
+                && l.as_bytes()[name.len()] == b':'
+        })
+        .map(|l| l[name.len() + 1..].trim().to_owned())
 }
 
 /// `user`'s mail of this test with leadgate purpose `purpose`, as text.
-async fn mail(app: &TestApp, user: &str, purposes: &[&str]) -> Vec<String> {
+async fn mail(app: &(TestApp, String), user: &str, purposes: &[&str]) -> Vec<String> {
+    let (app, run) = app;
     app.mine(user)
         .await
         .into_iter()
         .map(|raw| String::from_utf8_lossy(&raw).into_owned())
-        .filter(|m| header(m, "X-Leadgate-Loop").is_some_and(|p| purposes.contains(&p)))
+        .filter(|m| m.contains(run.as_str()))
+        .filter(|m| header(m, "X-Leadgate-Loop").is_some_and(|p| purposes.contains(&p.as_str())))
         .collect()
 }
 
 /// Waits until `user` has `n` mails of these purposes (and a moment more, so extra
 /// mail would show); returns them.
-async fn expect_mail(app: &TestApp, user: &str, purposes: &[&str], n: usize) -> Vec<String> {
+async fn expect_mail(
+    app: &(TestApp, String),
+    user: &str,
+    purposes: &[&str],
+    n: usize,
+) -> Vec<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let got = mail(app, user, purposes).await;
@@ -175,7 +199,7 @@ async fn expect_mail(app: &TestApp, user: &str, purposes: &[&str], n: usize) -> 
                 n,
                 "{user}: {n} mail(s) of {purposes:?} expected, got:\n{}",
                 got.iter()
-                    .map(|m| header(m, "Subject").unwrap_or("?").to_owned())
+                    .map(|m| header(m, "Subject").unwrap_or_default())
                     .collect::<Vec<_>>()
                     .join("\n")
             );
@@ -197,9 +221,10 @@ fn sweep(app: &TestApp, now: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_drifting() {
-    let app = TestApp::new(12, CONFIG).await;
+    let world = app(12).await;
+    let app = &world.0;
     let ids = import(
-        &app,
+        app,
         &[
             ("overdue", "Olga Overdue"),
             ("nonext", "Nina Nonext"),
@@ -210,7 +235,7 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
             ("healthy", "Hank Healthy"),
         ],
     );
-    let mut c = db(&app).await;
+    let mut c = db(app).await;
     let h = |n| hours_from(T0, n);
     let id = |t: &str| ids[t];
     set(
@@ -313,7 +338,7 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
         serde_json::from_str(&app.cli(&["sweep", "--now", T0, "--dry-run", "--json"])).unwrap();
     assert_eq!(again["opened"], dry["opened"], "a dry run writes nothing");
 
-    let report = sweep(&app, T0);
+    let report = sweep(app, T0);
     let mut reminded: Vec<(i64, String, bool)> = report["reminders"]
         .as_array()
         .unwrap()
@@ -338,16 +363,16 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
     assert_eq!(reminded, expected, "{report:#}");
 
     let reminders = ["reminder", "escalation"];
-    let alice = expect_mail(&app, "alice@team.test", &reminders, 2).await;
+    let alice = expect_mail(&world, "alice@team.test", &reminders, 2).await;
     assert!(subject_has(&alice, &format!("[LG-{}]", id("overdue"))));
     assert!(subject_has(&alice, &format!("[LG-{}]", id("unaccepted"))));
-    let bob = expect_mail(&app, "bob@team.test", &reminders, 1).await;
+    let bob = expect_mail(&world, "bob@team.test", &reminders, 1).await;
     assert!(subject_has(&bob, &format!("[LG-{}]", id("nonext"))));
-    let carol = expect_mail(&app, "carol@team.test", &reminders, 1).await;
+    let carol = expect_mail(&world, "carol@team.test", &reminders, 1).await;
     assert!(subject_has(&carol, &format!("[LG-{}]", id("noreply"))));
-    let manager = expect_mail(&app, "manager@team.test", &reminders, 1).await;
+    let manager = expect_mail(&world, "manager@team.test", &reminders, 1).await;
     assert!(subject_has(&manager, "Needs an owner: Otto Orphan"));
-    expect_mail(&app, "dave@team.test", &reminders, 0).await;
+    expect_mail(&world, "dave@team.test", &reminders, 0).await;
 
     // Every reminder: auto-generated, Reply-To the lead's tracked address, the marker,
     // what to do.
@@ -367,12 +392,12 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
         })
         .unwrap();
     assert_eq!(
-        header(overdue_mail, "Auto-Submitted"),
+        header(overdue_mail, "Auto-Submitted").as_deref(),
         Some("auto-generated")
     );
     assert_eq!(
         header(overdue_mail, "Reply-To"),
-        Some(tracked(id("overdue")).as_str())
+        Some(tracked(id("overdue")))
     );
     assert!(
         overdue_mail.contains("##- Reply above this line"),
@@ -390,24 +415,27 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
     );
 
     // The same time again: nothing new.
-    let second = sweep(&app, T0);
+    let second = sweep(app, T0);
     assert_eq!(
         second["reminders"].as_array().unwrap().len(),
         0,
         "{second:#}"
     );
     assert_eq!(second["opened"].as_array().unwrap().len(), 0, "{second:#}");
-    expect_mail(&app, "alice@team.test", &reminders, 2).await;
-    expect_mail(&app, "manager@team.test", &reminders, 1).await;
+    expect_mail(&world, "alice@team.test", &reminders, 2).await;
+    expect_mail(&world, "manager@team.test", &reminders, 1).await;
 
     // The digest: to both readers, exactly the drifting leads, need-an-owner first.
     let out = app.cli(&["digest", "--now", T0, "--send"]);
     assert!(out.contains("sent"), "{out}");
     for reader in ["manager@team.test", "dave@team.test"] {
-        let d = expect_mail(&app, reader, &["digest"], 1).await;
+        let d = expect_mail(&world, reader, &["digest"], 1).await;
         let subject = header(&d[0], "Subject").unwrap();
         assert_eq!(subject, "2 leads need an owner, 4 more drifting");
-        assert_eq!(header(&d[0], "Auto-Submitted"), Some("auto-generated"));
+        assert_eq!(
+            header(&d[0], "Auto-Submitted").as_deref(),
+            Some("auto-generated")
+        );
         let printed = app.cli(&["digest", "--now", T0, "--print"]);
         for (tag, lead) in &ids {
             let listed = printed.contains(&format!("#{lead} "));
@@ -421,19 +449,22 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
 
     // Two days of overdue later: escalated to the manager too, one more each.
     let later = at(T0, 49);
-    let report = sweep(&app, &later);
-    let escalated: Vec<i64> = report["reminders"]
+    let report = sweep(app, &later);
+    let mut escalated: Vec<i64> = report["reminders"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|r| r["escalated"] == true && r["kind"] == "overdue")
         .map(|r| r["lead"].as_i64().unwrap())
         .collect();
-    assert_eq!(escalated, vec![id("overdue")], "{report:#}");
+    escalated.sort();
+    // Overdue since the first sweep: escalated (the snooze is over); overdue only since
+    // today (the "call" actions due at T0 + 24h): reminded, not escalated.
+    assert_eq!(escalated, vec![id("overdue"), id("snoozed")], "{report:#}");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let got = mail(&app, "manager@team.test", &["escalation"]).await;
-        let to_alice = mail(&app, "alice@team.test", &["escalation"]).await;
+        let got = mail(&world, "manager@team.test", &["escalation"]).await;
+        let to_alice = mail(&world, "alice@team.test", &["escalation"]).await;
         if subject_has(&got, "Escalated: Olga Overdue")
             && subject_has(&to_alice, "Escalated: Olga Overdue")
         {
@@ -449,10 +480,11 @@ async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_dri
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
-    let app = TestApp::new(13, CONFIG).await;
-    let ids = import(&app, &[("waiting", "Walt Waiting")]);
+    let world = app(13).await;
+    let app = &world.0;
+    let ids = import(app, &[("waiting", "Walt Waiting")]);
     let lead = ids["waiting"];
-    let mut c = db(&app).await;
+    let mut c = db(app).await;
     let h = |n| hours_from(T0, n);
     set(
         &mut c,
@@ -468,19 +500,19 @@ async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
     )
     .await;
 
-    let r = sweep(&app, T0);
+    let r = sweep(app, T0);
     assert_eq!(r["reminders"][0]["kind"], "unaccepted", "{r:#}");
     assert_eq!(r["moved"].as_array().unwrap().len(), 0);
-    let alice = expect_mail(&app, "alice@team.test", &["reminder"], 1).await;
+    let alice = expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
     assert!(alice[0].contains("/accept"), "{}", alice[0]);
 
     // Within the second window: no second reminder, no move.
-    let r = sweep(&app, &at(T0, 1));
+    let r = sweep(app, &at(T0, 1));
     assert_eq!(r["reminders"].as_array().unwrap().len(), 0, "{r:#}");
     assert_eq!(r["moved"].as_array().unwrap().len(), 0, "{r:#}");
 
     // After it: handed to the next of the pool, with the reason; both are told.
-    let r = sweep(&app, &at(T0, 2));
+    let r = sweep(app, &at(T0, 2));
     let moved = &r["moved"][0];
     assert_eq!(moved["lead"], lead, "{r:#}");
     assert_eq!(moved["from"], "alice");
@@ -490,27 +522,21 @@ async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
     assert_eq!(shown["accepted"], false);
     let history = serde_json::to_string(&shown["history"]).unwrap();
     assert!(history.contains("not accepted within 2h"), "{history}");
-    let bob = app
-        .wait_for_mail("bob@team.test", 1, Duration::from_secs(20))
-        .await;
-    let bob: Vec<String> = bob
-        .iter()
-        .map(|m| String::from_utf8_lossy(m).into_owned())
-        .collect();
+    let bob = expect_mail(&world, "bob@team.test", &["handoff"], 1).await;
     assert!(
-        bob.iter().any(|m| m.contains("Walt Waiting")),
+        bob[0].contains("Walt Waiting"),
         "bob is told the lead is his now"
     );
-    let alice_all = app
-        .wait_for_mail("alice@team.test", 2, Duration::from_secs(20))
-        .await;
-    assert_eq!(
-        alice_all.len(),
-        2,
-        "alice: the reminder, then word that it moved on"
+    expect_mail(&world, "bob@team.test", &["reminder"], 0).await;
+    let notice = expect_mail(&world, "alice@team.test", &["handoff_notice"], 1).await;
+    assert!(
+        notice[0].contains("bob") || notice[0].contains("Bob"),
+        "{}",
+        notice[0]
     );
+    expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
 
     // And it does not move again at once: bob has his own window.
-    let r = sweep(&app, &at(T0, 2));
+    let r = sweep(app, &at(T0, 2));
     assert_eq!(r["moved"].as_array().unwrap().len(), 0, "{r:#}");
 }
