@@ -160,6 +160,9 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
             .cmp(&a.lines.len())
             .then(a.owner.cmp(&b.owner))
     });
+    // Counts in the digest's order: ownership first, then deadlines.
+    let mut per_kind: Vec<(DriftKind, usize)> = per_kind.into_iter().collect();
+    per_kind.sort_by_key(|(k, _)| rank(*k));
     let rest: usize = groups.iter().map(|g| g.lines.len()).sum();
     let drifting = need_owner.len() + rest;
     let title = if !need_owner.is_empty() {
@@ -571,6 +574,87 @@ async fn mark_done(store: &Store, now: Timestamp, key: &str) -> anyhow::Result<(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::scheduler::tests::{at, scanned, settings};
+
+    #[test]
+    fn need_an_owner_first_then_by_owner_worst_first() {
+        let s = settings("[digest]\nto = \"erin@team.test\"\n");
+        let now = "2026-12-01T10:00:00Z";
+        let leads = vec![
+            scanned(&s, 1, |_| {}, now),
+            scanned(&s, 2, |r| r.next_action = None, now),
+            scanned(&s, 3, |r| r.owner = None, now),
+            scanned(
+                &s,
+                4,
+                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+                now,
+            ),
+        ];
+        let d = build(&leads, 4, &s, at(now));
+        assert_eq!(d.title, "1 lead needs an owner, 2 more drifting");
+        assert_eq!(d.need_owner.iter().map(|l| l.id).collect::<Vec<_>>(), [3]);
+        assert_eq!(d.groups.len(), 1);
+        assert_eq!(d.groups[0].owner_name, "Alice Smith");
+        assert_eq!(
+            d.groups[0].lines.iter().map(|l| l.id).collect::<Vec<_>>(),
+            [4, 2],
+            "overdue first"
+        );
+        assert!(d.groups[0].lines[0].mailto.starts_with("mailto:reply+"));
+        assert_eq!(
+            d.counts_line,
+            "4 live · 1 orphaned · 1 overdue · 1 no next action"
+        );
+        let mail = daily_draft(&d, &s).unwrap().unwrap();
+        assert_eq!(mail.to, ["erin@team.test"]);
+        assert!(mail.auto_submitted);
+        let html = mail.html.unwrap();
+        assert!(
+            !html.contains("<link") && !html.contains("<style"),
+            "inline styles only"
+        );
+        assert!(html.find("Need an owner").unwrap() < html.find("Alice Smith (2)").unwrap());
+    }
+
+    #[test]
+    fn a_clean_day_sends_nothing_unless_asked() {
+        let s = settings("");
+        let now = "2026-12-01T10:00:00Z";
+        let d = build(&[scanned(&s, 1, |_| {}, now)], 1, &s, at(now));
+        assert!(d.clean);
+        assert_eq!(d.title, "All 1 live lead owned and timed");
+        assert!(daily_draft(&d, &s).unwrap().is_none());
+        let s = settings("[digest]\nsend_when_clean = true\n");
+        let mail = daily_draft(&d, &s).unwrap().unwrap();
+        assert_eq!(
+            mail.to,
+            ["erin@team.test"],
+            "the manager without [digest] to"
+        );
+    }
+
+    #[test]
+    fn digests_are_due_once_per_day_and_week_in_the_team_zone() {
+        let s = settings("[digest]\ndaily = \"08:00\"\nweekly = \"Mon 08:30\"\n");
+        // Monday 2026-11-30 07:59 Berlin = 06:59 UTC.
+        assert_eq!(due_keys(&s, at("2026-11-30T06:59:00Z")), (None, None));
+        assert_eq!(
+            due_keys(&s, at("2026-11-30T07:00:00Z")),
+            (Some("digest:daily:2026-11-30".into()), None)
+        );
+        assert_eq!(
+            due_keys(&s, at("2026-11-30T07:30:00Z")).1.as_deref(),
+            Some("digest:weekly:2026-W49")
+        );
+        assert_eq!(
+            due_keys(&s, at("2026-12-03T20:00:00Z")).1.as_deref(),
+            Some("digest:weekly:2026-W49"),
+            "later in the week: the same slot"
+        );
+    }
+
     #[test]
     fn mailto_subjects_are_percent_encoded() {
         assert_eq!(

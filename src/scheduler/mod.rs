@@ -54,7 +54,7 @@ pub async fn scan(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Resu
     let rows = drift_store::candidates(conn, bounds)
         .await
         .context("Failed to read the open leads")?;
-    let active = active_people(conn, s).await?;
+    let active = active_people(s);
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -77,13 +77,10 @@ fn bounds(s: &Settings, now: Timestamp) -> Bounds {
     }
 }
 
-/// People who are in the team: in the config and active in the store.
-async fn active_people(conn: &mut Conn, s: &Settings) -> anyhow::Result<HashSet<String>> {
-    Ok(leads::active_people(conn)
-        .await?
-        .into_iter()
-        .filter(|p| s.person(p).is_some())
-        .collect())
+/// People who are in the team: the config's (the store's `people` table mirrors it once
+/// the daemon starts; a dry run must not depend on that write).
+fn active_people(s: &Settings) -> HashSet<String> {
+    s.people.iter().map(|p| p.id.clone()).collect()
 }
 
 /// What one sweep did (or, dry, would do).
@@ -664,8 +661,244 @@ pub async fn run(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::domain::lead::NextAction;
+
+    pub(crate) fn settings(extra: &str) -> Settings {
+        let toml = format!(
+            r#"
+[smtp]
+from = "leadgate@leads.test"
+[outbox]
+file_sink = "/nonexistent"
+[relay]
+domain = "leads.test"
+secret = "0123456789abcdef0123456789abcdef"
+[team]
+name = "Acme"
+timezone = "Europe/Berlin"
+hours = "always"
+manager = "erin"
+[[people]]
+id = "alice"
+name = "Alice Smith"
+email = "alice@team.test"
+[[people]]
+id = "erin"
+name = "Erin Manager"
+email = "erin@team.test"
+{extra}
+"#
+        );
+        let raw: crate::config::raw::RawSettings = config::Config::builder()
+            .add_source(config::File::from_str(&toml, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        crate::config::validate(raw, std::path::Path::new(".")).unwrap()
+    }
+
+    pub(crate) fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// A lead as the scan returns it, judged at `now`.
+    pub(crate) fn scanned(
+        s: &Settings,
+        id: i64,
+        f: impl FnOnce(&mut LeadRow),
+        now: &str,
+    ) -> Scanned {
+        let mut row = LeadRow {
+            id,
+            status: "contacted".into(),
+            owner: Some("alice".into()),
+            accepted: true,
+            assigned_at: Some(at("2026-11-20T09:00:00Z").as_millisecond()),
+            source: String::new(),
+            form: None,
+            name: Some(format!("Lead {id}")),
+            email: Some(format!("lead{id}@example.net")),
+            phone: None,
+            company: None,
+            message: None,
+            consent: None,
+            extra: String::new(),
+            needs_template: false,
+            route_rule: None,
+            route_reason: String::new(),
+            next_action: Some("call".into()),
+            next_action_due: Some(at("2026-12-10T09:00:00Z").as_millisecond()),
+            created_at: at("2026-11-20T09:00:00Z").as_millisecond(),
+            last_activity_at: at("2026-11-30T09:00:00Z").as_millisecond(),
+            first_reply_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            last_inbound_at: None,
+            last_outbound_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            snoozed_until: None,
+            previous_lead: None,
+        };
+        f(&mut row);
+        let owner_active = row.owner.as_deref().is_some_and(|o| s.person(o).is_some());
+        let facts = row.facts(owner_active);
+        let drift =
+            drift::drift_details(&facts, &s.stale, &s.team.hours, &s.team.timezone, at(now));
+        Scanned { row, facts, drift }
+    }
+
+    fn kinds_due(d: &[Decision]) -> Vec<(DriftKind, bool)> {
+        d.iter()
+            .filter_map(|d| match d {
+                Decision::Remind { kind, escalate, .. } => Some((*kind, *escalate)),
+                Decision::MoveOn { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_first_reply_is_one_reminder_not_two() {
+        let s = settings("");
+        let now = "2026-12-01T10:00:00Z";
+        let lead = scanned(
+            &s,
+            1,
+            |r| {
+                r.status = "new".into();
+                r.first_reply_at = None;
+                r.last_outbound_at = None;
+                r.created_at = at("2026-12-01T07:00:00Z").as_millisecond();
+                r.next_action = Some("first reply".into());
+                r.next_action_due = Some(at("2026-12-01T08:00:00Z").as_millisecond());
+            },
+            now,
+        );
+        assert_eq!(lead.kinds(), [DriftKind::NoFirstReply, DriftKind::Overdue]);
+        let d = decide(&lead, &[], &s, at(now));
+        assert_eq!(kinds_due(&d), [(DriftKind::NoFirstReply, false)]);
+    }
+
+    #[test]
+    fn unaccepted_is_reminded_once_then_moves_on() {
+        let s = settings("");
+        let unaccepted = |now: &str| {
+            scanned(
+                &s,
+                2,
+                |r| {
+                    r.accepted = false;
+                    r.assigned_at = Some(at("2026-12-01T07:00:00Z").as_millisecond());
+                },
+                now,
+            )
+        };
+        let lead = unaccepted("2026-12-01T10:00:00Z");
+        let d = decide(&lead, &[], &s, at("2026-12-01T10:00:00Z"));
+        assert!(matches!(
+            d[..],
+            [Decision::Remind {
+                kind: DriftKind::Unaccepted,
+                acceptance: true,
+                ..
+            }]
+        ));
+        let reminded = Episode {
+            kind: DriftKind::Unaccepted,
+            first_seen: at("2026-12-01T10:00:00Z").as_millisecond(),
+            last_reminded: Some(at("2026-12-01T10:00:00Z").as_millisecond()),
+            escalated: None,
+        };
+        let lead = unaccepted("2026-12-01T11:00:00Z");
+        assert!(decide(&lead, &[reminded], &s, at("2026-12-01T11:00:00Z")).is_empty());
+        let lead = unaccepted("2026-12-01T12:00:00Z");
+        let d = decide(&lead, &[reminded], &s, at("2026-12-01T12:00:00Z"));
+        assert!(
+            matches!(d[..], [Decision::MoveOn { .. }]),
+            "after a second window"
+        );
+    }
+
+    #[test]
+    fn orphans_go_to_the_manager_and_escalations_copy_them() {
+        let s = settings("");
+        let orphan = scanned(&s, 3, |r| r.owner = None, "2026-12-01T10:00:00Z");
+        assert_eq!(recipients(&s, &orphan, true).0, ["erin@team.test"]);
+        let owned = scanned(&s, 4, |_| {}, "2026-12-01T10:00:00Z");
+        assert_eq!(recipients(&s, &owned, false).0, ["alice@team.test"]);
+        assert_eq!(
+            recipients(&s, &owned, true).0,
+            ["alice@team.test", "erin@team.test"]
+        );
+        let left = scanned(
+            &s,
+            5,
+            |r| r.owner = Some("zoe".into()),
+            "2026-12-01T10:00:00Z",
+        );
+        assert_eq!(left.kinds(), [DriftKind::Orphaned]);
+        assert_eq!(recipients(&s, &left, true).0, ["erin@team.test"]);
+    }
+
+    #[test]
+    fn reminders_carry_the_marker_reply_to_and_what_to_do() {
+        let s = settings("");
+        let now = "2026-12-01T10:00:00Z";
+        let lead = scanned(
+            &s,
+            6,
+            |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+            now,
+        );
+        let d = reminder_draft(
+            &s,
+            &lead,
+            DriftKind::Overdue,
+            false,
+            &["alice@team.test".into()],
+            at(now),
+        )
+        .unwrap();
+        assert!(
+            d.text.starts_with(notify::REPLY_MARKER_PREFIX),
+            "{}",
+            d.text
+        );
+        assert!(d.auto_submitted);
+        assert_eq!(d.reply_to, Some(tracked_address(&s, 6)));
+        assert!(d.text.contains("/done"), "{}", d.text);
+        assert!(
+            d.subject.contains("[LG-6]") && d.subject.starts_with("Reminder: Lead 6"),
+            "{}",
+            d.subject
+        );
+        let _ = NextAction {
+            what: String::new(),
+            due: at(now),
+        };
+    }
+
+    #[test]
+    fn an_owner_template_replaces_the_bundled_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("reminder.txt"), "OURS {{ reference }}").unwrap();
+        let s = settings(&format!(
+            "[digest]\ntemplates = {:?}\n",
+            dir.path().display().to_string()
+        ));
+        let now = "2026-12-01T10:00:00Z";
+        let lead = scanned(&s, 7, |r| r.next_action = None, now);
+        let d = reminder_draft(
+            &s,
+            &lead,
+            DriftKind::NoNextAction,
+            false,
+            &["alice@team.test".into()],
+            at(now),
+        )
+        .unwrap();
+        assert_eq!(d.text, "OURS LG-7");
+        assert!(d.html.unwrap().contains("<html>"), "the HTML stays bundled");
+    }
 
     #[test]
     fn ages_read_like_people_write_them() {
