@@ -540,3 +540,81 @@ async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
     let r = sweep(app, &at(T0, 2));
     assert_eq!(r["moved"].as_array().unwrap().len(), 0, "{r:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_weekly_review_scores_the_week_and_carries_its_chart() {
+    let world = app(14).await;
+    let app = &world.0;
+    let ids = import(app, &[("quick", "Quinn Quick"), ("late", "Lara Late")]);
+    let mut c = db(app).await;
+    let h = |n| hours_from(T0, n);
+    // Captured this week; one answered in 30 minutes, one never: one drift episode.
+    set(
+        &mut c,
+        ids["quick"],
+        Some("alice"),
+        true,
+        "contacted",
+        h(-30),
+        Some(h(-30) + 1_800_000),
+        Some(("call", h(24))),
+        h(-2),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        ids["late"],
+        Some("bob"),
+        true,
+        "new",
+        h(-30),
+        None,
+        Some(("first reply", h(-29))),
+        h(-30),
+        None,
+    )
+    .await;
+    sweep(app, &at(T0, -20));
+    sweep(app, T0);
+
+    let audit: serde_json::Value =
+        serde_json::from_str(&app.cli(&["audit", "--now", T0, "--since", "7d", "--json"])).unwrap();
+    let f = &audit["figures"];
+    assert_eq!(f["live_leads"], 2, "{audit:#}");
+    assert_eq!(f["live_with_accepted_owner"], 2);
+    assert_eq!(f["new_leads"], 2);
+    assert_eq!(
+        f["drift_opened"], 2,
+        "no first reply and overdue on the late lead"
+    );
+    assert_eq!(audit["score"]["checks"].as_array().unwrap().len(), 5);
+    let score = audit["score"]["score"].as_u64().unwrap();
+    assert!((1..=5).contains(&score));
+    assert!(audit["score"]["explanation"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("Score {score} of 5")));
+    assert_eq!(audit["first_replies"].as_array().unwrap().len(), 1);
+
+    let out = app.cli(&["digest", "--now", T0, "--weekly", "--send"]);
+    assert!(out.contains("sent"), "{out}");
+    let review = expect_mail(&world, "manager@team.test", &["review"], 1).await;
+    let m = &review[0];
+    assert!(
+        header(m, "Subject")
+            .unwrap()
+            .starts_with("Weekly ownership review: score"),
+        "{m}"
+    );
+    assert!(m.contains("multipart/related"), "{m}");
+    assert!(m.contains("image/png"), "{m}");
+    assert!(
+        m.contains("cid:review-chart@leadgate"),
+        "the HTML shows the chart inline"
+    );
+    assert!(
+        m.contains("<review-chart@leadgate>"),
+        "the image part has that Content-ID"
+    );
+}

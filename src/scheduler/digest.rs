@@ -363,7 +363,8 @@ pub async fn review(
 ) -> anyhow::Result<Review> {
     let tz = &s.team.timezone;
     let (since_ms, now_ms) = (store::millis(since), store::millis(now));
-    let w = drift_store::week_facts(conn, since_ms, now_ms)
+    // The period includes `now`: a sweep at this very moment counts.
+    let w = drift_store::week_facts(conn, since_ms, now_ms + 1)
         .await
         .context("Failed to count the week's figures")?;
     let handoffs_in_time = w
@@ -429,7 +430,7 @@ pub async fn review(
         let open = w
             .episodes
             .iter()
-            .filter(|(o, c)| *o < end && c.is_none_or(|c| c >= end))
+            .filter(|(o, c)| *o <= end && c.is_none_or(|c| c > end))
             .count() as u32;
         drift_per_day.push(DayCount {
             day: day.strftime("%a %d").to_string(),
