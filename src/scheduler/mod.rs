@@ -83,6 +83,9 @@ fn active_people(s: &Settings) -> HashSet<String> {
     s.people.iter().map(|p| p.id.clone()).collect()
 }
 
+/// The PostgreSQL advisory lock key of the sweep ("leadgate" in ASCII, folded).
+const SWEEP_LOCK: i64 = 0x6c65_6164_6761_7465;
+
 /// What one sweep did (or, dry, would do).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SweepReport {
@@ -99,6 +102,8 @@ pub struct SweepReport {
     pub moved: Vec<MoveAction>,
     /// Orphans handed to an owner by `ops::reassign_orphans`.
     pub orphans_reassigned: Vec<i64>,
+    /// Another instance was sweeping (PostgreSQL): this one did nothing.
+    pub skipped: bool,
 }
 
 impl SweepReport {
@@ -162,6 +167,20 @@ pub async fn sweep(
         ..Default::default()
     };
     let mut tx = store.begin().await.context("Failed to begin the sweep")?;
+    if store.backend() == crate::store::Backend::Postgres && !dry_run {
+        // Several daemons may share a PostgreSQL database: one sweeps at a time, the
+        // others skip this minute (the lock ends with the transaction).
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(SWEEP_LOCK)
+            .fetch_one(&mut *tx)
+            .await
+            .context("Failed to take the sweep lock")?;
+        if !got {
+            report.skipped = true;
+            tx.rollback().await?;
+            return Ok(report);
+        }
+    }
     let mut scanned = scan(&mut tx, s, now).await?;
     let mut episodes = drift_store::episodes(&mut tx)
         .await
