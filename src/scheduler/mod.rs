@@ -269,6 +269,12 @@ pub async fn sweep(
         drift_store::add_activities(&mut tx, &activities, now_ms).await?;
     }
 
+    // Parsed once per sweep: a first sweep over a big backlog renders thousands.
+    let env = if decisions.is_empty() {
+        None
+    } else {
+        Some(templates::environment(s)?)
+    };
     for (i, d) in decisions {
         let lead = &scanned[i];
         match d {
@@ -277,9 +283,12 @@ pub async fn sweep(
                 escalate,
                 acceptance,
             } => {
-                let action = remind(&mut tx, s, lead, kind, escalate, acceptance, now, dry_run)
-                    .await
-                    .with_context(|| format!("Failed to remind about lead #{}", lead.row.id))?;
+                let env = env.as_ref().expect("built when there are decisions");
+                let action = remind(
+                    &mut tx, s, env, lead, kind, escalate, acceptance, now, dry_run,
+                )
+                .await
+                .with_context(|| format!("Failed to remind about lead #{}", lead.row.id))?;
                 if let Some(a) = action {
                     report.reminders.push(a);
                 }
@@ -401,6 +410,7 @@ fn recipients(s: &Settings, lead: &Scanned, escalate: bool) -> (Vec<String>, Vec
 async fn remind(
     tx: &mut Conn,
     s: &Settings,
+    env: &minijinja::Environment<'_>,
     lead: &Scanned,
     kind: DriftKind,
     escalate: bool,
@@ -433,7 +443,7 @@ async fn remind(
     if dry_run {
         return Ok(Some(action));
     }
-    let draft = reminder_draft(s, lead, kind, escalate, &to, now)?;
+    let draft = reminder_draft(s, env, lead, kind, escalate, &to, now)?;
     let outbox_id = pipeline::enqueue(tx, s, &draft, Some(id), now, Some(&once_key)).await?;
     action.queued = outbox_id.is_some();
     drift_store::reminded(tx, id, kind, escalate, now_ms).await?;
@@ -515,6 +525,7 @@ pub fn what_to_do(kind: DriftKind) -> &'static str {
 
 fn reminder_draft(
     s: &Settings,
+    env: &minijinja::Environment<'_>,
     lead: &Scanned,
     kind: DriftKind,
     escalate: bool,
@@ -556,7 +567,6 @@ fn reminder_draft(
         tracked => tracked,
         team => s.team.name,
     };
-    let env = templates::environment(s)?;
     Ok(Draft {
         from_name: Some(format!("{} leads", s.team.name)),
         from: s.from.to_string(),
@@ -566,8 +576,8 @@ fn reminder_draft(
             &format!("{headline}: {name}: {problem} [LG-{}]", row.id),
             200,
         ),
-        text: templates::render(&env, "reminder.txt", &ctx)?,
-        html: Some(templates::render(&env, "reminder.html", &ctx)?),
+        text: templates::render(env, "reminder.txt", &ctx)?,
+        html: Some(templates::render(env, "reminder.html", &ctx)?),
         auto_submitted: true,
         purpose: if escalate { "escalation" } else { "reminder" }.into(),
         ..Default::default()
@@ -868,8 +878,10 @@ email = "erin@team.test"
             |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
             now,
         );
+        let env = templates::environment(&s).unwrap();
         let d = reminder_draft(
             &s,
+            &env,
             &lead,
             DriftKind::Overdue,
             false,
@@ -906,8 +918,10 @@ email = "erin@team.test"
         ));
         let now = "2026-12-01T10:00:00Z";
         let lead = scanned(&s, 7, |r| r.next_action = None, now);
+        let env = templates::environment(&s).unwrap();
         let d = reminder_draft(
             &s,
+            &env,
             &lead,
             DriftKind::NoNextAction,
             false,
