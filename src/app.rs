@@ -80,6 +80,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             "no [imap] section: only the outbox runs (use `leadgate import` to feed mail)"
         );
     }
+    {
+        // The scheduler: drift sweeps every minute, digests at their times.
+        let (store, settings, clock, wake, shutdown) = (
+            store.clone(),
+            settings.clone(),
+            clock.clone(),
+            wake.clone(),
+            shutdown.clone(),
+        );
+        tasks.spawn(
+            async move { crate::scheduler::run(store, settings, clock, wake, shutdown).await },
+        );
+    }
     tracing::info!(database = %store::redact(&settings.database_url), "leadgate running");
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
 

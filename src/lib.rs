@@ -23,6 +23,8 @@
 //!   actions and the scheduler, each inside the caller's transaction.
 //! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
 //! - [`clock`]: the only module that reads the wall clock.
+//! - [`scheduler`]: drift sweeps (reminders, escalations, acceptance timeout), the daily
+//!   digest and the weekly review, on a clock and on demand.
 //!
 //! Invariants (each has a test):
 //! 1. Every notification becomes exactly one lead, across crashes and restarts:
@@ -44,6 +46,7 @@ pub mod outbox;
 pub mod parse;
 pub mod pipeline;
 pub mod relay;
+pub mod scheduler;
 pub mod source;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! The `leadgate` command line: one subcommand per operator task, `--json` on listings,
 //! `--config PATH` (or `LEADGATE_CONFIG`) everywhere.
 
+mod drift;
 mod leads;
 mod mail;
 mod ops;
@@ -171,6 +172,50 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One drift pass as of that time: drift state, reminders, escalations, handoffs of
+    /// unaccepted leads; what it queued is sent at once.
+    Sweep {
+        /// The time to sweep as of (RFC 3339); default now.
+        #[arg(long)]
+        now: Option<String>,
+        /// Say what would be done; write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The daily digest (or, with --weekly, the weekly review): printed, or sent.
+    Digest {
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long)]
+        weekly: bool,
+        /// Print it (the default).
+        #[arg(long, conflicts_with = "send")]
+        print: bool,
+        /// Send it to [digest] to now.
+        #[arg(long)]
+        send: bool,
+        /// Print the HTML part instead of the text.
+        #[arg(long)]
+        html: bool,
+        /// Print the model as JSON.
+        #[arg(long)]
+        json: bool,
+        /// With --weekly: also write the chart to this PNG file.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+    },
+    /// The ownership score and its figures over a period.
+    Audit {
+        /// A date (2026-11-16), a time, or a duration back from now (7d); default 7d.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config; every problem with its key and a fix.
     CheckConfig,
     /// The whole pipeline on bundled sample mail, no server needed.
@@ -281,6 +326,31 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             ops::run(load(&cli.config)?, ops::Op::OptOut { email, how }, by).await
         }
         Command::SyncTeam { reassign } => ops::sync_team(load(&cli.config)?, reassign).await,
+        Command::Sweep { now, dry_run, json } => {
+            drift::sweep(load(&cli.config)?, now.as_deref(), dry_run, json).await
+        }
+        Command::Digest {
+            now,
+            weekly,
+            print: _,
+            send,
+            html,
+            json,
+            chart,
+        } => {
+            let args = drift::DigestArgs {
+                now: now.as_deref(),
+                weekly,
+                send,
+                html,
+                json,
+                chart: chart.as_deref(),
+            };
+            drift::digest(load(&cli.config)?, args).await
+        }
+        Command::Audit { since, now, json } => {
+            drift::audit(load(&cli.config)?, since.as_deref(), now.as_deref(), json).await
+        }
     }
 }
 

@@ -138,6 +138,9 @@ pub struct DigestSettings {
     pub to: Vec<EmailAddress>,
     pub daily: Option<jiff::civil::Time>,
     pub weekly: Option<(jiff::civil::Weekday, jiff::civil::Time)>,
+    /// Owner-edited templates (`[digest] templates`): files here replace bundled ones.
+    pub templates: Option<PathBuf>,
+    pub send_when_clean: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -699,7 +702,23 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
                 })
                 .ok()
         });
-        DigestSettings { to, daily, weekly }
+        let templates = d.templates.as_ref().map(|t| c.base.join(t));
+        if let Some(dir) = &templates {
+            if !dir.is_dir() {
+                c.add(
+                    "digest.templates",
+                    format!("{} is not a folder", dir.display()),
+                    "point it at a folder holding digest.html, digest.txt, reminder.txt, ... (any subset)",
+                );
+            }
+        }
+        DigestSettings {
+            to,
+            daily,
+            weekly,
+            templates,
+            send_when_clean: d.send_when_clean.unwrap_or(false),
+        }
     };
 
     let http = HttpSettings {

@@ -169,6 +169,10 @@ pub struct RawDigest {
     pub to: OneOrMany,
     pub daily: Option<String>,
     pub weekly: Option<String>,
+    /// A folder whose digest/reminder/review templates replace the bundled ones.
+    pub templates: Option<String>,
+    /// Send a one-line "all owned" digest when nothing drifts.
+    pub send_when_clean: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -6,6 +6,7 @@
 //! them into one transaction (the pipeline writes a message, its lead, activities,
 //! outbox rows and the checkpoint together).
 
+pub mod drift;
 pub mod leads;
 pub mod messages;
 pub mod outbox;

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Times `leadgate sweep` over N leads on SQLite. The database is seeded directly with SQL
+# (python3's sqlite3), after leadgate has created it and run its migrations.
+#
+#   bench/sweep.sh [N ...]            default: 10000 100000 1000000
+#   MIX=heavy bench/sweep.sh 1000000  every lead open, half of them drifting
+#   LEADGATE=target/release/leadgate  the binary (default; build with cargo build --release)
+#
+# Mix "typical" (default): 70% closed (won, lost, archived), 30% open; of the open ones
+# 10% drift (spread over orphaned, unaccepted, no first reply, no next action, overdue,
+# idle), the rest owned, accepted and timed. Prints, per N: the dry run, the first real
+# sweep (opens every episode, queues every reminder into the file sink) and a second
+# real sweep at the same time (the steady state: nothing new), in seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${LEADGATE:-target/release/leadgate}
+MIX=${MIX:-typical}
+NOW=2026-12-01T10:00:00Z
+[ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
+
+secs() { python3 -c 'import sys,time; print(f"{time.time():.3f}")'; }
+
+for N in "${SIZES[@]}"; do
+  DIR=$(mktemp -d)
+  trap 'rm -rf "$DIR"' EXIT
+  mkdir -p "$DIR/sent"
+  cat > "$DIR/leadgate.toml" <<TOML
+[database]
+url = "sqlite://$DIR/bench.db"
+[smtp]
+from = "leadgate@bench.test"
+[outbox]
+file_sink = "$DIR/sent"
+[relay]
+domain = "bench.test"
+secret = "bench-secret-0123456789abcdef"
+[team]
+name = "Bench"
+timezone = "Europe/Berlin"
+hours = "Mon-Fri 09:00-17:00"
+manager = "manager"
+[[people]]
+id = "alice"
+email = "alice@team.test"
+[[people]]
+id = "bob"
+email = "bob@team.test"
+[[people]]
+id = "carol"
+email = "carol@team.test"
+[[people]]
+id = "manager"
+email = "manager@team.test"
+[digest]
+to = "manager@team.test"
+TOML
+  # Creates the database and runs the migrations.
+  "$BIN" --config "$DIR/leadgate.toml" sweep --now "$NOW" --dry-run > /dev/null
+  python3 - "$DIR/bench.db" "$N" "$MIX" "$NOW" <<'PY'
+import sqlite3, sys, random, datetime
+db, n, mix, now = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+now = int(datetime.datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() * 1000)
+H = 3_600_000
+rnd = random.Random(42)
+c = sqlite3.connect(db)
+c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=OFF")
+c.executemany("INSERT OR REPLACE INTO people (id, name, email, active, synced_at) VALUES (?, ?, ?, 1, 0)",
+              [(p, p, f"{p}@team.test") for p in ("alice", "bob", "carol", "manager")])
+owners = ["alice", "bob", "carol"]
+open_share, drift_share = (0.3, 0.1) if mix == "typical" else (1.0, 0.5)
+kinds = ["orphaned", "unaccepted", "no_first_reply", "no_next_action", "overdue", "idle"]
+def row(i):
+    created = now - rnd.randint(1, 24 * 90) * H
+    if rnd.random() >= open_share:
+        status = rnd.choice(["won", "lost", "archived"])
+        return (status, rnd.choice(owners), 1, created, "done", None, created, created + H, created + H, created + H)
+    owner, accepted, status = rnd.choice(owners), 1, "contacted"
+    first, nxt, due, last = created + H, "follow up", now + rnd.randint(1, 240) * H, now - rnd.randint(1, 48) * H
+    if rnd.random() < drift_share:
+        k = rnd.choice(kinds)
+        if k == "orphaned": owner, accepted = None, 0
+        elif k == "unaccepted": accepted = 0
+        elif k == "no_first_reply": status, first, nxt, due = "new", None, "first reply", None
+        elif k == "no_next_action": nxt, due = None, None
+        elif k == "overdue": due = now - rnd.randint(1, 240) * H
+        elif k == "idle": nxt, due, last = None, None, now - 10 * 24 * H
+    return (status, owner, accepted, created, nxt, due, last, first, first, None)
+batch = []
+for i in range(n):
+    status, owner, accepted, created, nxt, due, last, first, out, _ = row(i)
+    batch.append((status, owner, accepted, created, "bench", "Contact", f"Lead {i}", f"lead{i}@example.net",
+                  f"lead{i}@example.net", "example.net", "Hello, please call me back about the roof.",
+                  nxt, due, created, last, first, out))
+    if len(batch) == 50_000:
+        c.executemany("""INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email,
+            email_norm, email_domain, message, next_action, next_action_due, created_at, last_activity_at,
+            first_reply_at, last_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
+        batch = []
+if batch:
+    c.executemany("""INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email,
+        email_norm, email_domain, message, next_action, next_action_due, created_at, last_activity_at,
+        first_reply_at, last_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
+c.commit()
+c.execute("ANALYZE")
+c.close()
+PY
+  run() {
+    local t0 t1
+    t0=$(secs)
+    "$BIN" --config "$DIR/leadgate.toml" sweep --now "$NOW" "$@" --json > "$DIR/report.json"
+    t1=$(secs)
+    python3 - "$DIR/report.json" "$t0" "$t1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = float(sys.argv[3]) - float(sys.argv[2])
+print(f"{t:7.2f} s  scanned {r['scanned']:>8}  drifting {r['drifting']:>7}  opened {len(r['opened']):>7}  reminders {len(r['reminders']):>7}")
+PY
+  }
+  echo "N=$N mix=$MIX"
+  printf '  dry run        '; run --dry-run
+  printf '  first sweep    '; run
+  printf '  second sweep   '; run
+  rm -rf "$DIR"
+  trap - EXIT
+done

@@ -1,0 +1,666 @@
+//! The daily digest (orphaned and drifting leads, grouped by owner) and the weekly review
+//! (figures, the five checks and the 1-5 score, a chart), as models, as drafts from the
+//! templates, and on their schedule.
+
+use super::{age, describe, display_name, scan, templates, Scanned};
+use crate::config::Settings;
+use crate::domain::drift::DriftKind;
+use crate::domain::notify::{self, Draft};
+use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
+use crate::pipeline::tracked_address;
+use crate::store::{self, drift as drift_store, outbox, Conn, Store};
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One drifting lead in the digest.
+#[derive(Clone, Debug, Serialize)]
+pub struct DigestLine {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub owner: Option<String>,
+    pub owner_text: String,
+    pub kinds: Vec<DriftKind>,
+    /// What is missing, in words.
+    pub missing: String,
+    pub age: String,
+    pub tracked: String,
+    pub mailto: String,
+    #[serde(skip)]
+    created_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OwnerGroup {
+    pub owner: String,
+    pub owner_name: String,
+    pub lines: Vec<DigestLine>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Count {
+    pub label: String,
+    pub n: usize,
+    pub urgent: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Digest {
+    pub title: String,
+    pub counts_line: String,
+    pub counts: Vec<Count>,
+    pub live: u64,
+    pub drifting: usize,
+    pub clean: bool,
+    /// Orphaned and unaccepted leads, oldest first.
+    pub need_owner: Vec<DigestLine>,
+    /// Everything else that drifts, by owner, the worst first.
+    pub groups: Vec<OwnerGroup>,
+    pub date: String,
+    pub team: String,
+}
+
+/// The order the digest lists problems in: ownership first, then deadlines.
+fn rank(k: DriftKind) -> u8 {
+    match k {
+        DriftKind::Orphaned => 0,
+        DriftKind::Unaccepted => 1,
+        DriftKind::Overdue => 2,
+        DriftKind::NoNextAction => 3,
+        DriftKind::NoFirstReply => 4,
+        DriftKind::Unanswered => 5,
+        DriftKind::Idle => 6,
+    }
+}
+
+fn label(k: DriftKind) -> &'static str {
+    match k {
+        DriftKind::Orphaned => "orphaned",
+        DriftKind::Unaccepted => "not accepted",
+        DriftKind::Overdue => "overdue",
+        DriftKind::NoNextAction => "no next action",
+        DriftKind::NoFirstReply => "no first reply",
+        DriftKind::Unanswered => "unanswered",
+        DriftKind::Idle => "idle",
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The digest of `leads` (as [`scan`] returns them) at `now`. Pure.
+pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Digest {
+    let mut need_owner = Vec::new();
+    let mut by_owner: BTreeMap<String, Vec<DigestLine>> = BTreeMap::new();
+    let mut per_kind: BTreeMap<DriftKind, usize> = BTreeMap::new();
+    for l in leads.iter().filter(|l| !l.drift.is_empty()) {
+        let mut drift = l.drift.clone();
+        if drift.iter().any(|d| d.kind == DriftKind::NoFirstReply) {
+            // The overdue "first reply" action is the missing first reply.
+            drift.retain(|d| d.kind != DriftKind::Overdue);
+        }
+        drift.sort_by_key(|d| rank(d.kind));
+        for d in &drift {
+            *per_kind.entry(d.kind).or_default() += 1;
+        }
+        let name = display_name(&l.row);
+        let tracked = tracked_address(s, l.row.id);
+        let subject = format!("Re: {name} [LG-{}]", l.row.id);
+        let owner_text = match (&l.row.owner, l.facts.owner_active, l.row.accepted) {
+            (None, _, _) => "nobody owns it".to_owned(),
+            (Some(o), false, _) => format!("{o} left the team"),
+            (Some(o), true, false) => format!("proposed to {}, not accepted", person_name(s, o)),
+            (Some(o), true, true) => format!("owned by {}", person_name(s, o)),
+        };
+        let line = DigestLine {
+            id: l.row.id,
+            name,
+            email: l.row.email.clone(),
+            owner: l.row.owner.clone(),
+            owner_text,
+            kinds: drift.iter().map(|d| d.kind).collect(),
+            missing: drift
+                .iter()
+                .map(|d| describe(d.kind, d, &l.facts, s))
+                .collect::<Vec<_>>()
+                .join("; "),
+            age: age(l.facts.created_at, now),
+            mailto: format!("mailto:{tracked}?subject={}", percent(&subject)),
+            tracked,
+            created_ms: l.row.created_at,
+        };
+        let ownerless = drift
+            .iter()
+            .any(|d| matches!(d.kind, DriftKind::Orphaned | DriftKind::Unaccepted));
+        if ownerless {
+            need_owner.push(line);
+        } else {
+            let owner = l.row.owner.clone().unwrap_or_default();
+            by_owner.entry(owner).or_default().push(line);
+        }
+    }
+    need_owner.sort_by_key(|l| (rank(l.kinds[0]), l.created_ms, l.id));
+    let mut groups: Vec<OwnerGroup> = by_owner
+        .into_iter()
+        .map(|(owner, mut lines)| {
+            lines.sort_by_key(|l| (rank(l.kinds[0]), l.created_ms, l.id));
+            OwnerGroup {
+                owner_name: person_name(s, &owner),
+                owner,
+                lines,
+            }
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.lines
+            .len()
+            .cmp(&a.lines.len())
+            .then(a.owner.cmp(&b.owner))
+    });
+    // Counts in the digest's order: ownership first, then deadlines.
+    let mut per_kind: Vec<(DriftKind, usize)> = per_kind.into_iter().collect();
+    per_kind.sort_by_key(|(k, _)| rank(*k));
+    let rest: usize = groups.iter().map(|g| g.lines.len()).sum();
+    let drifting = need_owner.len() + rest;
+    let title = if !need_owner.is_empty() {
+        let n = need_owner.len();
+        let head = format!(
+            "{} {} an owner",
+            plural(n, "lead", "leads"),
+            if n == 1 { "needs" } else { "need" }
+        );
+        if rest > 0 {
+            format!("{head}, {rest} more drifting")
+        } else {
+            head
+        }
+    } else if rest > 0 {
+        format!(
+            "{} drifting: {}",
+            plural(rest, "lead", "leads"),
+            per_kind
+                .iter()
+                .map(|(k, n)| format!("{n} {}", label(*k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!(
+            "All {} owned and timed",
+            plural(live as usize, "live lead", "live leads")
+        )
+    };
+    let mut counts = vec![Count {
+        label: "live".into(),
+        n: live as usize,
+        urgent: false,
+    }];
+    counts.extend(per_kind.iter().map(|(k, n)| Count {
+        label: label(*k).into(),
+        n: *n,
+        urgent: matches!(
+            k,
+            DriftKind::Orphaned | DriftKind::Unaccepted | DriftKind::Overdue
+        ),
+    }));
+    let counts_line = counts
+        .iter()
+        .map(|c| format!("{} {}", c.n, c.label))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    Digest {
+        title,
+        counts_line,
+        counts,
+        live,
+        drifting,
+        clean: drifting == 0,
+        need_owner,
+        groups,
+        date: now
+            .to_zoned(s.team.timezone.clone())
+            .strftime("%A %d %B %Y")
+            .to_string(),
+        team: s.team.name.clone(),
+    }
+}
+
+fn person_name(s: &Settings, id: &str) -> String {
+    s.person(id)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// Enough of RFC 3986 for a mailto subject.
+fn percent(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Who reads digests: `[digest] to`, else the manager.
+fn readers(s: &Settings) -> Vec<String> {
+    if !s.digest.to.is_empty() {
+        return s.digest.to.iter().map(|a| a.to_string()).collect();
+    }
+    s.team
+        .manager
+        .as_deref()
+        .and_then(|m| s.person(m))
+        .map(|p| vec![p.email.clone()])
+        .unwrap_or_default()
+}
+
+async fn live_count(conn: &mut Conn) -> sqlx::Result<u64> {
+    use sqlx::Row;
+    let r =
+        sqlx::query("SELECT COUNT(*) FROM leads WHERE status IN ('new', 'contacted', 'qualified')")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(r.get::<i64, _>(0) as u64)
+}
+
+pub async fn daily(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
+    let leads = scan(conn, s, now).await?;
+    let live = live_count(conn).await?;
+    Ok(build(&leads, live, s, now))
+}
+
+/// The digest email, or None when nothing drifts (unless `send_when_clean`).
+pub fn daily_draft(d: &Digest, s: &Settings) -> anyhow::Result<Option<Draft>> {
+    if d.clean && !s.digest.send_when_clean {
+        return Ok(None);
+    }
+    let env = templates::environment(s)?;
+    let ctx = minijinja::Value::from_serialize(d);
+    Ok(Some(Draft {
+        from_name: Some(format!("{} leads", s.team.name)),
+        from: s.from.to_string(),
+        to: readers(s),
+        subject: notify::header_safe(&d.title, 200),
+        text: templates::render(&env, "digest.txt", &ctx)?,
+        html: Some(templates::render(&env, "digest.html", &ctx)?),
+        auto_submitted: true,
+        purpose: "digest".into(),
+        ..Default::default()
+    }))
+}
+
+/// Queues the daily digest; with a once-key, at most once per key.
+pub async fn send_daily(
+    store: &Store,
+    s: &Settings,
+    now: Timestamp,
+    once_key: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let mut tx = store.begin().await?;
+    let d = daily(&mut tx, s, now).await?;
+    let Some(draft) = daily_draft(&d, s)? else {
+        return Ok(None);
+    };
+    if draft.to.is_empty() {
+        tracing::warn!("the digest has no readers: set [digest] to or [team] manager");
+        return Ok(None);
+    }
+    let id = crate::pipeline::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One day of drift: episodes open at the end of `day`.
+#[derive(Clone, Debug, Serialize)]
+pub struct DayCount {
+    pub day: String,
+    pub open: u32,
+}
+
+/// One lead captured in the period that got a first reply.
+#[derive(Clone, Debug, Serialize)]
+pub struct FirstReply {
+    pub lead: i64,
+    /// Business hours from capture to the first reply.
+    pub hours: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Review {
+    pub title: String,
+    pub since: String,
+    pub until: String,
+    pub period: String,
+    pub figures: ReviewFigures,
+    pub score: OwnershipScore,
+    pub median_first_reply: String,
+    pub target: String,
+    pub first_replies: Vec<FirstReply>,
+    pub drift_per_day: Vec<DayCount>,
+}
+
+fn hm(d: SignedDuration) -> String {
+    let mins = d.as_secs().max(0) / 60;
+    match (mins / 60, mins % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}
+
+/// The review of `[since, now)`: the week's figures, judged by `domain::review`.
+pub async fn review(
+    conn: &mut Conn,
+    s: &Settings,
+    since: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<Review> {
+    let tz = &s.team.timezone;
+    let (since_ms, now_ms) = (store::millis(since), store::millis(now));
+    // The period includes `now`: a sweep at this very moment counts.
+    let w = drift_store::week_facts(conn, since_ms, now_ms + 1)
+        .await
+        .context("Failed to count the week's figures")?;
+    let handoffs_in_time = w
+        .proposals
+        .iter()
+        .filter(|(_, at, accepted)| {
+            accepted.is_some_and(|a| {
+                let deadline = s
+                    .team
+                    .hours
+                    .add(store::timestamp(*at), s.stale.accept_within, tz);
+                store::timestamp(a) <= deadline
+            })
+        })
+        .count() as u32;
+    let mut first_replies: Vec<FirstReply> = Vec::new();
+    let mut durations: Vec<SignedDuration> = Vec::new();
+    for (lead, created, reply) in &w.new_leads {
+        if let Some(r) = reply {
+            let d = s
+                .team
+                .hours
+                .between(store::timestamp(*created), store::timestamp(*r), tz);
+            durations.push(d);
+            first_replies.push(FirstReply {
+                lead: *lead,
+                hours: d.as_secs_f64() / 3600.0,
+            });
+        }
+    }
+    durations.sort();
+    let median = match durations.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(durations[n / 2]),
+        n => Some((durations[n / 2 - 1] + durations[n / 2]) / 2),
+    };
+    let figures = ReviewFigures {
+        live_leads: w.live,
+        live_with_accepted_owner: w.live_accepted,
+        live_with_future_deadline: w.live_future_deadline,
+        handoffs: w.proposals.len() as u32,
+        handoffs_accepted_in_time: handoffs_in_time,
+        new_leads: w.new_leads.len() as u32,
+        median_first_reply: median,
+        first_reply_target: s.stale.first_reply_within,
+        drift_opened: w.drift_opened,
+        drift_closed: w.drift_closed,
+    };
+    let score = ownership_score(&figures, &ScoreTargets::default());
+
+    // Drift open at the end of each local day of the period.
+    let mut drift_per_day = Vec::new();
+    let mut day = since.to_zoned(tz.clone()).date();
+    let last = now.to_zoned(tz.clone()).date();
+    while day <= last && drift_per_day.len() < 62 {
+        let end = day
+            .checked_add(1.day())
+            .ok()
+            .and_then(|d| d.to_zoned(tz.clone()).ok())
+            .map(|z| store::millis(z.timestamp()))
+            .unwrap_or(now_ms)
+            .min(now_ms);
+        let open = w
+            .episodes
+            .iter()
+            .filter(|(o, c)| *o <= end && c.is_none_or(|c| c > end))
+            .count() as u32;
+        drift_per_day.push(DayCount {
+            day: day.strftime("%a %d").to_string(),
+            open,
+        });
+        match day.tomorrow() {
+            Ok(d) => day = d,
+            Err(_) => break,
+        }
+    }
+    let fmt_day = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%a %d %b %Y").to_string();
+    Ok(Review {
+        title: format!("Weekly ownership review: score {} of 5", score.score),
+        since: since.to_string(),
+        until: now.to_string(),
+        period: format!("{} to {}", fmt_day(since), fmt_day(now)),
+        median_first_reply: median.map(hm).unwrap_or_else(|| "none yet".into()),
+        target: hm(s.stale.first_reply_within),
+        figures,
+        score,
+        first_replies,
+        drift_per_day,
+    })
+}
+
+/// The review as an email: text, HTML, and the chart inline by `cid:`.
+pub fn review_mail(r: &Review, s: &Settings, chart: Option<&[u8]>) -> anyhow::Result<Draft> {
+    let env = templates::environment(s)?;
+    let ctx = minijinja::context! {
+        title => r.title, period => r.period, team => s.team.name,
+        score => r.score.score, checks => r.score.checks, explanation => r.score.explanation,
+        f => r.figures, median_first_reply => r.median_first_reply, target => r.target,
+        drift_per_day => r.drift_per_day,
+        chart_cid => chart.map(|_| CHART_CID),
+    };
+    Ok(Draft {
+        from_name: Some(format!("{} leads", s.team.name)),
+        from: s.from.to_string(),
+        to: readers(s),
+        subject: notify::header_safe(&r.title, 200),
+        text: templates::render(&env, "review.txt", &ctx)?,
+        html: Some(templates::render(&env, "review.html", &ctx)?),
+        auto_submitted: true,
+        purpose: "review".into(),
+        ..Default::default()
+    })
+}
+
+pub const CHART_CID: &str = "review-chart@leadgate";
+
+/// Queues the weekly review for the seven days before `now`.
+pub async fn send_weekly(
+    store: &Store,
+    s: &Settings,
+    now: Timestamp,
+    once_key: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let mut tx = store.begin().await?;
+    let since = now
+        .checked_sub(SignedDuration::from_hours(24 * 7))
+        .unwrap_or(now);
+    let r = review(&mut tx, s, since, now).await?;
+    let png = super::chart::review_chart(&r).ok();
+    let draft = review_mail(&r, s, png.as_deref())?;
+    if draft.to.is_empty() {
+        tracing::warn!("the weekly review has no readers: set [digest] to or [team] manager");
+        return Ok(None);
+    }
+    let message_id = crate::outbox::render::new_message_id(&s.relay.domain);
+    let raw = super::chart::render_with_image(&draft, &message_id, now, png.as_deref(), CHART_CID)?;
+    let id = outbox::enqueue(
+        &mut tx,
+        &outbox::NewOutboxRow {
+            purpose: &draft.purpose,
+            lead_id: None,
+            message_id: &message_id,
+            envelope_from: s.from.as_str(),
+            recipients: &draft.to,
+            subject: &draft.subject,
+            raw: &raw,
+            now: store::millis(now),
+            once_key,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The once-keys of the digests due at `now` in the team's time zone.
+pub fn due_keys(s: &Settings, now: Timestamp) -> (Option<String>, Option<String>) {
+    let local = now.to_zoned(s.team.timezone.clone());
+    let daily = s
+        .digest
+        .daily
+        .filter(|t| local.time() >= *t)
+        .map(|_| format!("digest:daily:{}", local.date()));
+    let weekly = s.digest.weekly.and_then(|(day, t)| {
+        // The week's slot: this week's `day` at `t`; due once we are past it.
+        let offset = i64::from(local.weekday().to_monday_zero_offset())
+            - i64::from(day.to_monday_zero_offset());
+        let past = offset > 0 || (offset == 0 && local.time() >= t);
+        past.then(|| {
+            let week = local.date().iso_week_date();
+            format!("digest:weekly:{}-W{:02}", week.year(), week.week())
+        })
+    });
+    (daily, weekly)
+}
+
+/// Sends whatever digest is due and not yet sent; true when mail was queued.
+pub async fn scheduled(store: &Store, s: &Settings, now: Timestamp) -> anyhow::Result<bool> {
+    let (daily, weekly) = due_keys(s, now);
+    let mut queued = false;
+    for (key, weekly) in [(daily, false), (weekly, true)] {
+        let Some(key) = key else { continue };
+        {
+            let mut conn = store.acquire().await?;
+            if drift_store::run_done(&mut conn, &key).await?
+                || drift_store::once_key_used(&mut conn, &key).await?
+            {
+                continue;
+            }
+        }
+        let sent = if weekly {
+            send_weekly(store, s, now, Some(&key)).await?
+        } else {
+            send_daily(store, s, now, Some(&key)).await?
+        };
+        // Sent or clean, this slot is done: a clean day is not re-examined every minute.
+        mark_done(store, now, &key).await?;
+        queued |= sent.is_some();
+    }
+    Ok(queued)
+}
+
+async fn mark_done(store: &Store, now: Timestamp, key: &str) -> anyhow::Result<()> {
+    let mut conn = store.acquire().await?;
+    drift_store::mark_run(&mut conn, key, store::millis(now)).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::tests::{at, scanned, settings};
+
+    #[test]
+    fn need_an_owner_first_then_by_owner_worst_first() {
+        let s = settings("[digest]\nto = \"erin@team.test\"\n");
+        let now = "2026-12-01T10:00:00Z";
+        let leads = vec![
+            scanned(&s, 1, |_| {}, now),
+            scanned(&s, 2, |r| r.next_action = None, now),
+            scanned(&s, 3, |r| r.owner = None, now),
+            scanned(
+                &s,
+                4,
+                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+                now,
+            ),
+        ];
+        let d = build(&leads, 4, &s, at(now));
+        assert_eq!(d.title, "1 lead needs an owner, 2 more drifting");
+        assert_eq!(d.need_owner.iter().map(|l| l.id).collect::<Vec<_>>(), [3]);
+        assert_eq!(d.groups.len(), 1);
+        assert_eq!(d.groups[0].owner_name, "Alice Smith");
+        assert_eq!(
+            d.groups[0].lines.iter().map(|l| l.id).collect::<Vec<_>>(),
+            [4, 2],
+            "overdue first"
+        );
+        assert!(d.groups[0].lines[0].mailto.starts_with("mailto:reply+"));
+        assert_eq!(
+            d.counts_line,
+            "4 live · 1 orphaned · 1 overdue · 1 no next action"
+        );
+        let mail = daily_draft(&d, &s).unwrap().unwrap();
+        assert_eq!(mail.to, ["erin@team.test"]);
+        assert!(mail.auto_submitted);
+        let html = mail.html.unwrap();
+        assert!(
+            !html.contains("<link") && !html.contains("<style"),
+            "inline styles only"
+        );
+        assert!(html.find("Need an owner").unwrap() < html.find("Alice Smith (2)").unwrap());
+    }
+
+    #[test]
+    fn a_clean_day_sends_nothing_unless_asked() {
+        let s = settings("");
+        let now = "2026-12-01T10:00:00Z";
+        let d = build(&[scanned(&s, 1, |_| {}, now)], 1, &s, at(now));
+        assert!(d.clean);
+        assert_eq!(d.title, "All 1 live lead owned and timed");
+        assert!(daily_draft(&d, &s).unwrap().is_none());
+        let s = settings("[digest]\nsend_when_clean = true\n");
+        let mail = daily_draft(&d, &s).unwrap().unwrap();
+        assert_eq!(
+            mail.to,
+            ["erin@team.test"],
+            "the manager without [digest] to"
+        );
+    }
+
+    #[test]
+    fn digests_are_due_once_per_day_and_week_in_the_team_zone() {
+        let s = settings("[digest]\ndaily = \"08:00\"\nweekly = \"Mon 08:30\"\n");
+        // Monday 2026-11-30 07:59 Berlin = 06:59 UTC.
+        assert_eq!(due_keys(&s, at("2026-11-30T06:59:00Z")), (None, None));
+        assert_eq!(
+            due_keys(&s, at("2026-11-30T07:00:00Z")),
+            (Some("digest:daily:2026-11-30".into()), None)
+        );
+        assert_eq!(
+            due_keys(&s, at("2026-11-30T07:30:00Z")).1.as_deref(),
+            Some("digest:weekly:2026-W49")
+        );
+        assert_eq!(
+            due_keys(&s, at("2026-12-03T20:00:00Z")).1.as_deref(),
+            Some("digest:weekly:2026-W49"),
+            "later in the week: the same slot"
+        );
+    }
+
+    #[test]
+    fn mailto_subjects_are_percent_encoded() {
+        assert_eq!(
+            super::percent("Re: Jane [LG-1]"),
+            "Re%3A%20Jane%20%5BLG-1%5D"
+        );
+    }
+}

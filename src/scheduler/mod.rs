@@ -1,0 +1,952 @@
+//! The clock-driven side of leadgate: the drift sweep (drift state, reminders,
+//! escalations, the acceptance timeout), and the daily digest and weekly review at their
+//! times in the team's time zone.
+//!
+//! Every email decided here goes through the outbox with a once-key, so a restart, a
+//! second sweep at the same time or a second instance never queues it twice:
+//! `reminder:<lead>:<kind>:<period>` (period = `now / remind_every`),
+//! `accept:<lead>:<assigned at>`, `digest:daily:<date>`, `digest:weekly:<ISO week>`.
+//!
+//! The drift rules themselves are pure (`domain::drift`, `domain::acceptance`); this
+//! module gathers facts from the store, applies the rules and writes what they decided,
+//! in one transaction per sweep.
+
+pub mod chart;
+pub mod digest;
+pub mod templates;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::acceptance::{acceptance_step, AcceptanceStep, Proposal};
+use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
+use crate::domain::lead::ActivityKind;
+use crate::domain::notify::{self, Draft};
+use crate::pipeline::{self, tracked_address, SYSTEM_ACTOR};
+use crate::store::drift::{self as drift_store, Bounds, Episode, NewActivity};
+use crate::store::leads::{self, LeadRow};
+use crate::store::{self, Conn, Store};
+use anyhow::Context;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// One open lead as the sweep and the digest see it.
+#[derive(Clone, Debug)]
+pub struct Scanned {
+    pub row: LeadRow,
+    pub facts: LeadFacts,
+    pub drift: Vec<Drift>,
+}
+
+impl Scanned {
+    pub fn kinds(&self) -> Vec<DriftKind> {
+        self.drift.iter().map(|d| d.kind).collect()
+    }
+}
+
+/// Open leads that may drift, with their drift at `now`. Leads that cannot drift are
+/// filtered out in SQL (see [`Bounds`]); the rest are judged by `domain::drift`.
+pub async fn scan(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Vec<Scanned>> {
+    let bounds = bounds(s, now);
+    let rows = drift_store::candidates(conn, bounds)
+        .await
+        .context("Failed to read the open leads")?;
+    let active = active_people(s);
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let owner_active = row.owner.as_ref().is_some_and(|o| active.contains(o));
+            let facts = row.facts(owner_active);
+            let drift =
+                drift::drift_details(&facts, &s.stale, &s.team.hours, &s.team.timezone, now);
+            Scanned { row, facts, drift }
+        })
+        .collect())
+}
+
+fn bounds(s: &Settings, now: Timestamp) -> Bounds {
+    let now_ms = store::millis(now);
+    let back = |d: jiff::SignedDuration| now_ms.saturating_sub(d.as_millis() as i64);
+    Bounds {
+        now: now_ms,
+        reply_by: back(s.stale.first_reply_within),
+        idle_by: back(s.stale.idle_after),
+    }
+}
+
+/// People who are in the team: the config's (the store's `people` table mirrors it once
+/// the daemon starts; a dry run must not depend on that write).
+fn active_people(s: &Settings) -> HashSet<String> {
+    s.people.iter().map(|p| p.id.clone()).collect()
+}
+
+/// The PostgreSQL advisory lock key of the sweep ("leadgate" in ASCII, folded).
+const SWEEP_LOCK: i64 = 0x6c65_6164_6761_7465;
+
+/// What one sweep did (or, dry, would do).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SweepReport {
+    pub now: String,
+    pub dry_run: bool,
+    /// Open leads the drift rules looked at (the rest cannot drift, see [`Bounds`]).
+    pub scanned: usize,
+    /// Leads drifting now, and how many per kind.
+    pub drifting: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    pub opened: Vec<LeadKind>,
+    pub closed: Vec<LeadKind>,
+    pub reminders: Vec<ReminderAction>,
+    pub moved: Vec<MoveAction>,
+    /// Orphans handed to an owner by `ops::reassign_orphans`.
+    pub orphans_reassigned: Vec<i64>,
+    /// Another instance was sweeping (PostgreSQL): this one did nothing.
+    pub skipped: bool,
+}
+
+impl SweepReport {
+    /// Whether mail was queued (the outbox is then woken).
+    pub fn queued_mail(&self) -> bool {
+        !self.reminders.is_empty() || !self.moved.is_empty() || !self.orphans_reassigned.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LeadKind {
+    pub lead: i64,
+    pub kind: DriftKind,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ReminderAction {
+    pub lead: i64,
+    pub kind: DriftKind,
+    pub to: Vec<String>,
+    pub escalated: bool,
+    /// False when the once-key said another sweep already queued it.
+    pub queued: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MoveAction {
+    pub lead: i64,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub reason: String,
+}
+
+/// A reminder or move the sweep decided on, before anything is written.
+enum Decision {
+    Remind {
+        kind: DriftKind,
+        escalate: bool,
+        /// The acceptance reminder: once per assignment.
+        acceptance: bool,
+    },
+    MoveOn {
+        reason: String,
+    },
+}
+
+/// One drift pass as of `now`: drift state opened and closed, reminders and escalations
+/// queued (at most one per lead and kind per `remind_every`, none while snoozed),
+/// unaccepted leads reminded once and then handed on, orphans reassigned. With
+/// `dry_run` nothing is written; the report says what would have been done.
+pub async fn sweep(
+    store: &Store,
+    s: &Settings,
+    now: Timestamp,
+    dry_run: bool,
+) -> anyhow::Result<SweepReport> {
+    let now_ms = store::millis(now);
+    let mut report = SweepReport {
+        now: now.to_string(),
+        dry_run,
+        ..Default::default()
+    };
+    let mut tx = store.begin().await.context("Failed to begin the sweep")?;
+    if store.backend() == crate::store::Backend::Postgres && !dry_run {
+        // Several daemons may share a PostgreSQL database: one sweeps at a time, the
+        // others skip this minute (the lock ends with the transaction).
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(SWEEP_LOCK)
+            .fetch_one(&mut *tx)
+            .await
+            .context("Failed to take the sweep lock")?;
+        if !got {
+            report.skipped = true;
+            tx.rollback().await?;
+            return Ok(report);
+        }
+    }
+    let mut scanned = scan(&mut tx, s, now).await?;
+    let mut episodes = drift_store::episodes(&mut tx)
+        .await
+        .context("Failed to read the drift state")?;
+    // Routing orphans again reads every open lead: only when a lead newly became one
+    // (an owner left, or capture found nobody), not every minute for the same orphans.
+    let newly_orphaned = scanned.iter().any(|l| {
+        l.drift.iter().any(|d| d.kind == DriftKind::Orphaned)
+            && !episodes
+                .get(&l.row.id)
+                .is_some_and(|e| e.iter().any(|e| e.kind == DriftKind::Orphaned))
+    });
+    if newly_orphaned && !dry_run {
+        report.orphans_reassigned = crate::ops::reassign_orphans(&mut tx, s, now)
+            .await
+            .context("Failed to reassign orphaned leads")?;
+        if !report.orphans_reassigned.is_empty() {
+            scanned = scan(&mut tx, s, now).await?;
+        }
+    }
+    report.scanned = scanned.len();
+
+    let mut decisions: Vec<(usize, Decision)> = Vec::new();
+    for (i, lead) in scanned.iter().enumerate() {
+        let kinds = lead.kinds();
+        let before_eps = episodes.remove(&lead.row.id).unwrap_or_default();
+        if kinds.is_empty() && before_eps.is_empty() {
+            continue;
+        }
+        let before: Vec<DriftKind> = before_eps.iter().map(|e| e.kind).collect();
+        let changes = drift::drift_changes(&before, &kinds);
+        let id = lead.row.id;
+        report.opened.extend(
+            changes
+                .opened
+                .iter()
+                .map(|&kind| LeadKind { lead: id, kind }),
+        );
+        report.closed.extend(
+            changes
+                .closed
+                .iter()
+                .map(|&kind| LeadKind { lead: id, kind }),
+        );
+        if kinds.is_empty() {
+            continue;
+        }
+        report.drifting += 1;
+        for k in &kinds {
+            *report.by_kind.entry(k.as_str().to_owned()).or_default() += 1;
+        }
+        for d in decide(lead, &before_eps, s, now) {
+            decisions.push((i, d));
+        }
+    }
+    // Episodes of leads that are no longer open (won, lost, ...) close too.
+    for (lead, eps) in episodes {
+        report
+            .closed
+            .extend(eps.iter().map(|e| LeadKind { lead, kind: e.kind }));
+    }
+
+    let pairs = |v: &[LeadKind]| v.iter().map(|l| (l.lead, l.kind)).collect::<Vec<_>>();
+    if !dry_run {
+        drift_store::open(&mut tx, &pairs(&report.opened), now_ms).await?;
+        drift_store::close(&mut tx, &pairs(&report.closed), now_ms).await?;
+        let mut activities: Vec<NewActivity> = Vec::new();
+        for l in &report.opened {
+            activities.push(NewActivity {
+                lead: l.lead,
+                actor: SYSTEM_ACTOR,
+                kind: ActivityKind::DriftOpened,
+                detail: format!("drifting: {}", l.kind),
+                outbox_id: None,
+            });
+        }
+        for l in &report.closed {
+            activities.push(NewActivity {
+                lead: l.lead,
+                actor: SYSTEM_ACTOR,
+                kind: ActivityKind::DriftClosed,
+                detail: format!("no longer {}", l.kind),
+                outbox_id: None,
+            });
+        }
+        drift_store::add_activities(&mut tx, &activities, now_ms).await?;
+    }
+
+    // Parsed once per sweep: a first sweep over a big backlog renders thousands.
+    let env = if decisions.is_empty() {
+        None
+    } else {
+        Some(templates::environment(s)?)
+    };
+    for (i, d) in decisions {
+        let lead = &scanned[i];
+        match d {
+            Decision::Remind {
+                kind,
+                escalate,
+                acceptance,
+            } => {
+                let env = env.as_ref().expect("built when there are decisions");
+                let action = remind(
+                    &mut tx, s, env, lead, kind, escalate, acceptance, now, dry_run,
+                )
+                .await
+                .with_context(|| format!("Failed to remind about lead #{}", lead.row.id))?;
+                if let Some(a) = action {
+                    report.reminders.push(a);
+                }
+            }
+            Decision::MoveOn { reason } => {
+                let action = move_on(&mut tx, s, lead, &reason, now, dry_run)
+                    .await
+                    .with_context(|| format!("Failed to hand lead #{} on", lead.row.id))?;
+                report.moved.push(action);
+            }
+        }
+    }
+
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await.context("Failed to commit the sweep")?;
+    }
+    Ok(report)
+}
+
+/// The reminders and moves due for one drifting lead.
+fn decide(lead: &Scanned, episodes: &[Episode], s: &Settings, now: Timestamp) -> Vec<Decision> {
+    let kinds = lead.kinds();
+    let mut history = ReminderHistory::default();
+    for e in episodes {
+        history
+            .first_seen
+            .insert(e.kind, store::timestamp(e.first_seen));
+        if let Some(r) = e.last_reminded {
+            history.last_sent.insert(e.kind, store::timestamp(r));
+        }
+    }
+    let mut out = Vec::new();
+    // Unaccepted follows the acceptance rule: one reminder, then the lead moves on.
+    let others: Vec<DriftKind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| *k != DriftKind::Unaccepted)
+        .collect();
+    if kinds.contains(&DriftKind::Unaccepted) {
+        let proposal = Proposal {
+            assigned_at: lead.facts.assigned_at.unwrap_or(lead.facts.created_at),
+            accepted: lead.facts.accepted,
+            reminded_at: history.last_sent.get(&DriftKind::Unaccepted).copied(),
+        };
+        let snoozed = lead.facts.snoozed_until.is_some_and(|u| now < u);
+        match acceptance_step(
+            &proposal,
+            s.stale.accept_within,
+            &s.team.hours,
+            &s.team.timezone,
+            now,
+        ) {
+            AcceptanceStep::RemindOwner { .. } if !snoozed => out.push(Decision::Remind {
+                kind: DriftKind::Unaccepted,
+                escalate: false,
+                acceptance: true,
+            }),
+            AcceptanceStep::MoveOn { reason } => out.push(Decision::MoveOn { reason }),
+            _ => {}
+        }
+    }
+    // A missing first reply is the overdue "first reply" action: one reminder, not two.
+    let others: Vec<DriftKind> = if others.contains(&DriftKind::NoFirstReply) {
+        others
+            .into_iter()
+            .filter(|k| *k != DriftKind::Overdue)
+            .collect()
+    } else {
+        others
+    };
+    for r in drift::reminders_due(&lead.facts, &others, &history, &s.stale, now) {
+        out.push(Decision::Remind {
+            kind: r.kind,
+            escalate: r.escalate,
+            acceptance: false,
+        });
+    }
+    out
+}
+
+/// Who gets a reminder: the owner, plus the manager when escalated; the manager alone
+/// (or the digest's readers, without a manager) when nobody owns the lead.
+fn recipients(s: &Settings, lead: &Scanned, escalate: bool) -> (Vec<String>, Vec<String>) {
+    let owner = lead
+        .facts
+        .owner
+        .as_deref()
+        .filter(|_| lead.facts.owner_active)
+        .and_then(|o| s.person(o));
+    let manager = s.team.manager.as_deref().and_then(|m| s.person(m));
+    let mut to = Vec::new();
+    let mut who = Vec::new();
+    if let Some(o) = owner {
+        to.push(o.email.clone());
+        who.push(o.id.clone());
+    }
+    if escalate || owner.is_none() {
+        match manager {
+            Some(m) if !to.contains(&m.email) => {
+                to.push(m.email.clone());
+                who.push(m.id.clone());
+            }
+            Some(_) => {}
+            None if owner.is_none() => {
+                for a in &s.digest.to {
+                    to.push(a.to_string());
+                    who.push(a.to_string());
+                }
+            }
+            None => {}
+        }
+    }
+    (to, who)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn remind(
+    tx: &mut Conn,
+    s: &Settings,
+    env: &minijinja::Environment<'_>,
+    lead: &Scanned,
+    kind: DriftKind,
+    escalate: bool,
+    acceptance: bool,
+    now: Timestamp,
+    dry_run: bool,
+) -> anyhow::Result<Option<ReminderAction>> {
+    let (to, who) = recipients(s, lead, escalate);
+    if to.is_empty() {
+        return Ok(None);
+    }
+    let id = lead.row.id;
+    let now_ms = store::millis(now);
+    let once_key = if acceptance {
+        format!(
+            "accept:{id}:{}",
+            lead.row.assigned_at.unwrap_or(lead.row.created_at)
+        )
+    } else {
+        let period = now_ms / (s.stale.remind_every.as_millis() as i64).max(60_000);
+        format!("reminder:{id}:{kind}:{period}")
+    };
+    let mut action = ReminderAction {
+        lead: id,
+        kind,
+        to: to.clone(),
+        escalated: escalate,
+        queued: true,
+    };
+    if dry_run {
+        return Ok(Some(action));
+    }
+    let draft = reminder_draft(s, env, lead, kind, escalate, &to, now)?;
+    let outbox_id = pipeline::enqueue(tx, s, &draft, Some(id), now, Some(&once_key)).await?;
+    action.queued = outbox_id.is_some();
+    drift_store::reminded(tx, id, kind, escalate, now_ms).await?;
+    if outbox_id.is_some() {
+        let (activity, detail) = if escalate {
+            (
+                ActivityKind::Escalation,
+                format!("{} escalated: reminder to {}", kind, who.join(", ")),
+            )
+        } else {
+            (
+                ActivityKind::Reminder,
+                format!("{} reminder to {}", kind, who.join(", ")),
+            )
+        };
+        leads::add_activity(
+            tx,
+            id,
+            now_ms,
+            SYSTEM_ACTOR,
+            activity,
+            &detail,
+            None,
+            outbox_id,
+        )
+        .await?;
+    }
+    Ok(Some(action))
+}
+
+/// What is wrong, in words, for reminders and the digest.
+pub fn describe(kind: DriftKind, d: &Drift, facts: &LeadFacts, s: &Settings) -> String {
+    let t = |ts: Timestamp| notify::format_time(ts, &s.team.timezone);
+    let since = d
+        .since
+        .map(|x| format!(" since {}", t(x)))
+        .unwrap_or_default();
+    match kind {
+        DriftKind::Orphaned => match &facts.owner {
+            Some(o) => format!("no owner: {o} left the team"),
+            None => "no owner".into(),
+        },
+        DriftKind::Unaccepted => format!(
+            "not accepted by {}{since}",
+            facts.owner.as_deref().unwrap_or("the owner")
+        ),
+        DriftKind::NoFirstReply => format!("no first reply{since}"),
+        DriftKind::Unanswered => format!("the lead wrote again, no answer{since}"),
+        DriftKind::NoNextAction => "no next action".into(),
+        DriftKind::Overdue => match &facts.next_action {
+            Some(n) => format!("next action \"{}\" overdue since {}", n.what, t(n.due)),
+            None => format!("overdue{since}"),
+        },
+        DriftKind::Idle => format!("nothing happened since {}", t(facts.last_activity_at)),
+    }
+}
+
+/// What the owner can do about it: quick actions at the top of a reply.
+pub fn what_to_do(kind: DriftKind) -> &'static str {
+    match kind {
+        DriftKind::Orphaned => "Reply with /accept to take it, or /assign bob to hand it on.",
+        DriftKind::Unaccepted => {
+            "Reply with /accept to take it (a reply to the lead accepts it too), or /assign bob to hand it on."
+        }
+        DriftKind::NoFirstReply | DriftKind::Unanswered => {
+            "Reply to this email to answer the lead (it goes through leadgate), or /next tomorrow call back."
+        }
+        DriftKind::NoNextAction => {
+            "Reply to the lead, or set what happens next: /next 3d follow up (or /status won|lost)."
+        }
+        DriftKind::Overdue => {
+            "Reply to the lead, or /done then /next 2d follow up; /snooze 2d if it can wait."
+        }
+        DriftKind::Idle => {
+            "Reply to the lead, or /next 3d follow up; /status lost if it is over; /snooze 1w if it can wait."
+        }
+    }
+}
+
+fn reminder_draft(
+    s: &Settings,
+    env: &minijinja::Environment<'_>,
+    lead: &Scanned,
+    kind: DriftKind,
+    escalate: bool,
+    to: &[String],
+    now: Timestamp,
+) -> anyhow::Result<Draft> {
+    let row = &lead.row;
+    let name = display_name(row);
+    let drift = lead
+        .drift
+        .iter()
+        .find(|d| d.kind == kind)
+        .copied()
+        .unwrap_or(Drift { kind, since: None });
+    let problem = describe(kind, &drift, &lead.facts, s);
+    let tracked = tracked_address(s, row.id);
+    let headline = match (kind, escalate) {
+        (DriftKind::Orphaned, _) => "Needs an owner",
+        (DriftKind::Unaccepted, _) => "Waiting for you to accept",
+        (_, true) => "Escalated",
+        (_, false) => "Reminder",
+    };
+    let ctx = minijinja::context! {
+        marker => notify::reply_marker(&name),
+        headline => headline,
+        kind => kind.as_str(),
+        problem => problem,
+        what_to_do => what_to_do(kind),
+        escalated => escalate,
+        lead_id => row.id,
+        reference => format!("LG-{}", row.id),
+        name => name,
+        email => row.email,
+        owner => row.owner,
+        status => row.status,
+        next_action => lead.facts.next_action.as_ref().map(|n| format!("{} (due {})", n.what, notify::format_time(n.due, &s.team.timezone))),
+        created => notify::format_time(lead.facts.created_at, &s.team.timezone),
+        age => age(lead.facts.created_at, now),
+        tracked => tracked,
+        team => s.team.name,
+    };
+    Ok(Draft {
+        from_name: Some(format!("{} leads", s.team.name)),
+        from: s.from.to_string(),
+        to: to.to_vec(),
+        reply_to: Some(tracked),
+        subject: notify::header_safe(
+            &format!("{headline}: {name}: {problem} [LG-{}]", row.id),
+            200,
+        ),
+        text: templates::render(env, "reminder.txt", &ctx)?,
+        html: Some(templates::render(env, "reminder.html", &ctx)?),
+        auto_submitted: true,
+        purpose: if escalate { "escalation" } else { "reminder" }.into(),
+        ..Default::default()
+    })
+}
+
+pub fn display_name(row: &LeadRow) -> String {
+    row.name
+        .clone()
+        .or_else(|| row.email.clone())
+        .unwrap_or_else(|| format!("lead #{}", row.id))
+}
+
+/// `3d 4h`, `5h 10m`, `12m`: how long ago, for digests.
+pub fn age(from: Timestamp, now: Timestamp) -> String {
+    let mins = (now.as_second() - from.as_second()).max(0) / 60;
+    let (d, h, m) = (mins / 1440, (mins % 1440) / 60, mins % 60);
+    match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, h) => format!("{h}h {m}m"),
+        (d, h) => format!("{d}d {h}h"),
+    }
+}
+
+/// The acceptance timeout ran out after a reminder: the lead goes to the next person of
+/// its pool or rotation, else the manager (`domain::route::next_owner`).
+async fn move_on(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: &Scanned,
+    reason: &str,
+    now: Timestamp,
+    dry_run: bool,
+) -> anyhow::Result<MoveAction> {
+    let id = lead.row.id;
+    let current = lead.row.owner.clone().unwrap_or_default();
+    let tried = drift_store::moved_from(tx, id).await?;
+    let cursors = store::state::route_cursors(tx).await?;
+    let open_counts = leads::open_counts(tx).await?;
+    let past = HashMap::new();
+    let ctx = s.routing_context(&cursors, &open_counts, &past, now);
+    let rule = lead.row.route_rule.as_deref().and_then(|r| s.route(r));
+    let next =
+        crate::domain::route::next_owner(&current, rule, &tried, s.team.manager.as_deref(), &ctx);
+    let why = format!("{reason}; {}", next.reason);
+    let action = MoveAction {
+        lead: id,
+        from: lead.row.owner.clone(),
+        to: next.owner.clone(),
+        reason: why.clone(),
+    };
+    if dry_run {
+        return Ok(action);
+    }
+    crate::ops::reassign(tx, s, id, next.owner.as_deref(), &why, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some((rule, person)) = &next.cursor {
+        store::state::save_route_cursor(tx, rule, person, store::millis(now)).await?;
+    }
+    if !current.is_empty() {
+        drift_store::record_move(tx, id, &current, store::millis(now)).await?;
+    }
+    Ok(action)
+}
+
+/// The daemon's scheduler: a sweep every minute, and the daily digest and weekly review
+/// once their time has come in the team's time zone (once per day or week, whatever the
+/// restarts: the once-key decides).
+pub async fn run(
+    store: Store,
+    settings: Arc<Settings>,
+    clock: Clock,
+    outbox_wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let now = clock.now();
+        match sweep(&store, &settings, now, false).await {
+            Ok(r) => {
+                if r.queued_mail() {
+                    outbox_wake.notify_one();
+                }
+                if !r.reminders.is_empty() || !r.opened.is_empty() || !r.closed.is_empty() {
+                    tracing::info!(
+                        sweep.scanned = r.scanned,
+                        sweep.drifting = r.drifting,
+                        sweep.opened = r.opened.len(),
+                        sweep.closed = r.closed.len(),
+                        sweep.reminders = r.reminders.len(),
+                        sweep.moved = r.moved.len(),
+                        "sweep"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "sweep failed"),
+        }
+        match digest::scheduled(&store, &settings, now).await {
+            Ok(true) => outbox_wake.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "digest failed"),
+        }
+        // The next whole minute: sweeps line up with digest times.
+        let wait = 60_000 - (store::millis(clock.now()).rem_euclid(60_000)) + 50;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(wait as u64)) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::lead::NextAction;
+
+    pub(crate) fn settings(extra: &str) -> Settings {
+        let toml = format!(
+            r#"
+[smtp]
+from = "leadgate@leads.test"
+[outbox]
+file_sink = "/nonexistent"
+[relay]
+domain = "leads.test"
+secret = "0123456789abcdef0123456789abcdef"
+[team]
+name = "Acme"
+timezone = "Europe/Berlin"
+hours = "always"
+manager = "erin"
+[[people]]
+id = "alice"
+name = "Alice Smith"
+email = "alice@team.test"
+[[people]]
+id = "erin"
+name = "Erin Manager"
+email = "erin@team.test"
+{extra}
+"#
+        );
+        let raw: crate::config::raw::RawSettings = config::Config::builder()
+            .add_source(config::File::from_str(&toml, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        crate::config::validate(raw, std::path::Path::new(".")).unwrap()
+    }
+
+    pub(crate) fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// A lead as the scan returns it, judged at `now`.
+    pub(crate) fn scanned(
+        s: &Settings,
+        id: i64,
+        f: impl FnOnce(&mut LeadRow),
+        now: &str,
+    ) -> Scanned {
+        let mut row = LeadRow {
+            id,
+            status: "contacted".into(),
+            owner: Some("alice".into()),
+            accepted: true,
+            assigned_at: Some(at("2026-11-20T09:00:00Z").as_millisecond()),
+            source: String::new(),
+            form: None,
+            name: Some(format!("Lead {id}")),
+            email: Some(format!("lead{id}@example.net")),
+            phone: None,
+            company: None,
+            message: None,
+            consent: None,
+            extra: String::new(),
+            needs_template: false,
+            route_rule: None,
+            route_reason: String::new(),
+            next_action: Some("call".into()),
+            next_action_due: Some(at("2026-12-10T09:00:00Z").as_millisecond()),
+            created_at: at("2026-11-20T09:00:00Z").as_millisecond(),
+            last_activity_at: at("2026-11-30T09:00:00Z").as_millisecond(),
+            first_reply_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            last_inbound_at: None,
+            last_outbound_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            snoozed_until: None,
+            previous_lead: None,
+        };
+        f(&mut row);
+        let owner_active = row.owner.as_deref().is_some_and(|o| s.person(o).is_some());
+        let facts = row.facts(owner_active);
+        let drift =
+            drift::drift_details(&facts, &s.stale, &s.team.hours, &s.team.timezone, at(now));
+        Scanned { row, facts, drift }
+    }
+
+    fn kinds_due(d: &[Decision]) -> Vec<(DriftKind, bool)> {
+        d.iter()
+            .filter_map(|d| match d {
+                Decision::Remind { kind, escalate, .. } => Some((*kind, *escalate)),
+                Decision::MoveOn { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_first_reply_is_one_reminder_not_two() {
+        let s = settings("");
+        let now = "2026-12-01T10:00:00Z";
+        let lead = scanned(
+            &s,
+            1,
+            |r| {
+                r.status = "new".into();
+                r.first_reply_at = None;
+                r.last_outbound_at = None;
+                r.created_at = at("2026-12-01T07:00:00Z").as_millisecond();
+                r.next_action = Some("first reply".into());
+                r.next_action_due = Some(at("2026-12-01T08:00:00Z").as_millisecond());
+            },
+            now,
+        );
+        assert_eq!(lead.kinds(), [DriftKind::NoFirstReply, DriftKind::Overdue]);
+        let d = decide(&lead, &[], &s, at(now));
+        assert_eq!(kinds_due(&d), [(DriftKind::NoFirstReply, false)]);
+    }
+
+    #[test]
+    fn unaccepted_is_reminded_once_then_moves_on() {
+        let s = settings("");
+        let unaccepted = |now: &str| {
+            scanned(
+                &s,
+                2,
+                |r| {
+                    r.accepted = false;
+                    r.assigned_at = Some(at("2026-12-01T07:00:00Z").as_millisecond());
+                },
+                now,
+            )
+        };
+        let lead = unaccepted("2026-12-01T10:00:00Z");
+        let d = decide(&lead, &[], &s, at("2026-12-01T10:00:00Z"));
+        assert!(matches!(
+            d[..],
+            [Decision::Remind {
+                kind: DriftKind::Unaccepted,
+                acceptance: true,
+                ..
+            }]
+        ));
+        let reminded = Episode {
+            kind: DriftKind::Unaccepted,
+            first_seen: at("2026-12-01T10:00:00Z").as_millisecond(),
+            last_reminded: Some(at("2026-12-01T10:00:00Z").as_millisecond()),
+            escalated: None,
+        };
+        let lead = unaccepted("2026-12-01T11:00:00Z");
+        assert!(decide(&lead, &[reminded], &s, at("2026-12-01T11:00:00Z")).is_empty());
+        let lead = unaccepted("2026-12-01T12:00:00Z");
+        let d = decide(&lead, &[reminded], &s, at("2026-12-01T12:00:00Z"));
+        assert!(
+            matches!(d[..], [Decision::MoveOn { .. }]),
+            "after a second window"
+        );
+    }
+
+    #[test]
+    fn orphans_go_to_the_manager_and_escalations_copy_them() {
+        let s = settings("");
+        let orphan = scanned(&s, 3, |r| r.owner = None, "2026-12-01T10:00:00Z");
+        assert_eq!(recipients(&s, &orphan, true).0, ["erin@team.test"]);
+        let owned = scanned(&s, 4, |_| {}, "2026-12-01T10:00:00Z");
+        assert_eq!(recipients(&s, &owned, false).0, ["alice@team.test"]);
+        assert_eq!(
+            recipients(&s, &owned, true).0,
+            ["alice@team.test", "erin@team.test"]
+        );
+        let left = scanned(
+            &s,
+            5,
+            |r| r.owner = Some("zoe".into()),
+            "2026-12-01T10:00:00Z",
+        );
+        assert_eq!(left.kinds(), [DriftKind::Orphaned]);
+        assert_eq!(recipients(&s, &left, true).0, ["erin@team.test"]);
+    }
+
+    #[test]
+    fn reminders_carry_the_marker_reply_to_and_what_to_do() {
+        let s = settings("");
+        let now = "2026-12-01T10:00:00Z";
+        let lead = scanned(
+            &s,
+            6,
+            |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+            now,
+        );
+        let env = templates::environment(&s).unwrap();
+        let d = reminder_draft(
+            &s,
+            &env,
+            &lead,
+            DriftKind::Overdue,
+            false,
+            &["alice@team.test".into()],
+            at(now),
+        )
+        .unwrap();
+        assert!(
+            d.text.starts_with(notify::REPLY_MARKER_PREFIX),
+            "{}",
+            d.text
+        );
+        assert!(d.auto_submitted);
+        assert_eq!(d.reply_to, Some(tracked_address(&s, 6)));
+        assert!(d.text.contains("/done"), "{}", d.text);
+        assert!(
+            d.subject.contains("[LG-6]") && d.subject.starts_with("Reminder: Lead 6"),
+            "{}",
+            d.subject
+        );
+        let _ = NextAction {
+            what: String::new(),
+            due: at(now),
+        };
+    }
+
+    #[test]
+    fn an_owner_template_replaces_the_bundled_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("reminder.txt"), "OURS {{ reference }}").unwrap();
+        let s = settings(&format!(
+            "[digest]\ntemplates = {:?}\n",
+            dir.path().display().to_string()
+        ));
+        let now = "2026-12-01T10:00:00Z";
+        let lead = scanned(&s, 7, |r| r.next_action = None, now);
+        let env = templates::environment(&s).unwrap();
+        let d = reminder_draft(
+            &s,
+            &env,
+            &lead,
+            DriftKind::NoNextAction,
+            false,
+            &["alice@team.test".into()],
+            at(now),
+        )
+        .unwrap();
+        assert_eq!(d.text, "OURS LG-7");
+        assert!(d.html.unwrap().contains("<html>"), "the HTML stays bundled");
+    }
+
+    #[test]
+    fn ages_read_like_people_write_them() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let now = at("2026-11-24T12:00:00Z");
+        assert_eq!(age(at("2026-11-24T11:48:00Z"), now), "12m");
+        assert_eq!(age(at("2026-11-24T06:50:00Z"), now), "5h 10m");
+        assert_eq!(age(at("2026-11-21T08:00:00Z"), now), "3d 4h");
+        assert_eq!(age(at("2026-11-25T08:00:00Z"), now), "0m", "future");
+    }
+
+    #[test]
+    fn every_kind_says_what_to_do() {
+        for k in DriftKind::ALL {
+            assert!(what_to_do(k).contains('/'), "{k}");
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Drift bookkeeping for the sweep: which open leads may drift (cheap filters in SQL),
+//! the open episodes per lead and kind (`drift_state`), the episode log (`drift_events`)
+//! and the week's figures for the review. Writes are batched: a sweep over a million
+//! leads must not pay one round trip per row.
+//!
+//! Owns only the SQL; what drifts and who is reminded is `domain::drift`'s call.
+
+use super::leads::LeadRow;
+use super::Conn;
+use crate::domain::drift::DriftKind;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// Rows per multi-row statement: well under SQLite's 32766 bound parameters.
+const BATCH: usize = 400;
+
+/// Wall-clock lower bounds of the drift rules, in Unix ms. Business hours never pass
+/// faster than the wall clock, so a lead captured after `now - first_reply_within`
+/// cannot be late yet, whatever the team's hours.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub now: i64,
+    /// `now - first_reply_within`.
+    pub reply_by: i64,
+    /// `now - idle_after`.
+    pub idle_by: i64,
+}
+
+const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned_at, l.created_at,
+    l.first_reply_at, l.last_inbound_at, l.last_outbound_at, l.next_action, l.next_action_due,
+    l.last_activity_at, l.snoozed_until, l.name, l.email, l.route_rule";
+
+/// Open leads that drift now or did at the last sweep; the rest cannot (see [`Bounds`]).
+/// Only the columns the drift rules, reminders and digest lines read are filled in.
+pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>> {
+    let q = format!(
+        "SELECT {CANDIDATE_COLUMNS} FROM leads l
+         WHERE l.status IN ('new', 'contacted', 'qualified') AND (
+               l.owner IS NULL OR l.accepted = 0
+            OR l.owner NOT IN (SELECT id FROM people WHERE active = 1)
+            OR (l.first_reply_at IS NULL AND l.status = 'new' AND l.created_at <= $2)
+            OR (l.last_inbound_at IS NOT NULL AND l.last_inbound_at <= $2
+                AND (l.last_outbound_at IS NULL OR l.last_outbound_at < l.last_inbound_at))
+            OR ((l.next_action IS NULL OR l.next_action_due IS NULL)
+                AND (l.status <> 'new' OR l.first_reply_at IS NOT NULL))
+            OR l.next_action_due < $1
+            OR (l.last_activity_at <= $3 AND (l.next_action_due IS NULL OR l.next_action_due < $1))
+            OR EXISTS (SELECT 1 FROM drift_state d WHERE d.lead_id = l.id))
+         ORDER BY l.id"
+    );
+    let rows = sqlx::query(&q)
+        .bind(b.now)
+        .bind(b.reply_by)
+        .bind(b.idle_by)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| LeadRow {
+            id: r.get(0),
+            status: r.get(1),
+            owner: r.get(2),
+            accepted: r.get::<i64, _>(3) != 0,
+            assigned_at: r.get(4),
+            created_at: r.get(5),
+            first_reply_at: r.get(6),
+            last_inbound_at: r.get(7),
+            last_outbound_at: r.get(8),
+            next_action: r.get(9),
+            next_action_due: r.get(10),
+            last_activity_at: r.get(11),
+            snoozed_until: r.get(12),
+            name: r.get(13),
+            email: r.get(14),
+            route_rule: r.get(15),
+            source: String::new(),
+            form: None,
+            phone: None,
+            company: None,
+            message: None,
+            consent: None,
+            extra: String::new(),
+            needs_template: false,
+            route_reason: String::new(),
+            previous_lead: None,
+        })
+        .collect())
+}
+
+/// One open episode of one kind on one lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Episode {
+    pub kind: DriftKind,
+    pub first_seen: i64,
+    pub last_reminded: Option<i64>,
+    pub escalated: Option<i64>,
+}
+
+/// Every open episode, by lead.
+pub async fn episodes(conn: &mut Conn) -> sqlx::Result<HashMap<i64, Vec<Episode>>> {
+    let rows =
+        sqlx::query("SELECT lead_id, kind, first_seen, last_reminded, escalated FROM drift_state")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut out: HashMap<i64, Vec<Episode>> = HashMap::new();
+    for r in rows {
+        // A kind this build no longer knows is dropped at the next close.
+        let Some(kind) = DriftKind::parse(&r.get::<String, _>(1)) else {
+            continue;
+        };
+        out.entry(r.get(0)).or_default().push(Episode {
+            kind,
+            first_seen: r.get(2),
+            last_reminded: r.get(3),
+            escalated: r.get(4),
+        });
+    }
+    Ok(out)
+}
+
+/// Opens episodes (state and event) at `at`.
+pub async fn open(conn: &mut Conn, opened: &[(i64, DriftKind)], at: i64) -> sqlx::Result<()> {
+    for chunk in opened.chunks(BATCH) {
+        let values = placeholders(chunk.len(), 3);
+        let sql = format!(
+            "INSERT INTO drift_state (lead_id, kind, first_seen) VALUES {values}
+             ON CONFLICT (lead_id, kind) DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql);
+        for (lead, kind) in chunk {
+            q = q.bind(*lead).bind(kind.as_str()).bind(at);
+        }
+        q.execute(&mut *conn).await?;
+        let sql = format!("INSERT INTO drift_events (lead_id, kind, opened_at) VALUES {values}");
+        let mut q = sqlx::query(&sql);
+        for (lead, kind) in chunk {
+            q = q.bind(*lead).bind(kind.as_str()).bind(at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Closes episodes: the state row goes, the event gets its end.
+pub async fn close(conn: &mut Conn, closed: &[(i64, DriftKind)], at: i64) -> sqlx::Result<()> {
+    for chunk in closed.chunks(BATCH) {
+        let pairs = placeholders_from(chunk.len(), 2, 1);
+        let sql = format!("DELETE FROM drift_state WHERE (lead_id, kind) IN (VALUES {pairs})");
+        let mut q = sqlx::query(&sql);
+        for (lead, kind) in chunk {
+            q = q.bind(*lead).bind(kind.as_str());
+        }
+        q.execute(&mut *conn).await?;
+        let pairs = placeholders_from(chunk.len(), 2, 2);
+        let sql = format!(
+            "UPDATE drift_events SET closed_at = $1
+             WHERE closed_at IS NULL AND (lead_id, kind) IN (VALUES {pairs})"
+        );
+        let mut q = sqlx::query(&sql).bind(at);
+        for (lead, kind) in chunk {
+            q = q.bind(*lead).bind(kind.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Records a reminder (and, when `escalated`, the escalation) on an open episode.
+pub async fn reminded(
+    conn: &mut Conn,
+    lead: i64,
+    kind: DriftKind,
+    escalated: bool,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE drift_state SET last_reminded = $1,
+             escalated = CASE WHEN $2 = 1 THEN $1 ELSE escalated END
+         WHERE lead_id = $3 AND kind = $4",
+    )
+    .bind(at)
+    .bind(escalated as i64)
+    .bind(lead)
+    .bind(kind.as_str())
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// People a lead already moved away from for not accepting it.
+pub async fn moved_from(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<String>> {
+    let rows = sqlx::query("SELECT person FROM drift_moves WHERE lead_id = $1 ORDER BY at")
+        .bind(lead)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
+
+pub async fn record_move(conn: &mut Conn, lead: i64, from: &str, at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO drift_moves (lead_id, person, at) VALUES ($1, $2, $3)
+         ON CONFLICT (lead_id, person) DO UPDATE SET at = excluded.at",
+    )
+    .bind(lead)
+    .bind(from)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// Whether an outbox row with this once-key exists (a digest already queued).
+pub async fn once_key_used(conn: &mut Conn, key: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM outbox WHERE once_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+/// Whether the scheduled job `key` was done.
+pub async fn run_done(conn: &mut Conn, key: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM scheduler_runs WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+pub async fn mark_run(conn: &mut Conn, key: &str, at: i64) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO scheduler_runs (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// An activity row for [`add_activities`].
+pub struct NewActivity {
+    pub lead: i64,
+    pub actor: &'static str,
+    pub kind: crate::domain::lead::ActivityKind,
+    pub detail: String,
+    pub outbox_id: Option<i64>,
+}
+
+pub async fn add_activities(conn: &mut Conn, rows: &[NewActivity], at: i64) -> sqlx::Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let values = placeholders(chunk.len(), 6);
+        let sql = format!(
+            "INSERT INTO activities (lead_id, at, actor, kind, detail, outbox_id) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql);
+        for a in chunk {
+            q = q
+                .bind(a.lead)
+                .bind(at)
+                .bind(a.actor)
+                .bind(a.kind.as_str())
+                .bind(a.detail.as_str())
+                .bind(a.outbox_id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The counts behind the weekly review, for leads and events in `[since, until)`.
+#[derive(Clone, Debug, Default)]
+pub struct WeekFacts {
+    pub live: u32,
+    pub live_accepted: u32,
+    pub live_future_deadline: u32,
+    /// (lead, assigned or handed over at, accepted at) for proposals in the period.
+    pub proposals: Vec<(i64, i64, Option<i64>)>,
+    /// (lead, created_at, first_reply_at) of leads captured in the period.
+    pub new_leads: Vec<(i64, i64, Option<i64>)>,
+    pub drift_opened: u32,
+    pub drift_closed: u32,
+    /// (opened_at, closed_at) of episodes that overlap the period, for drift per day.
+    pub episodes: Vec<(i64, Option<i64>)>,
+}
+
+pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result<WeekFacts> {
+    let mut f = WeekFacts::default();
+    let r = sqlx::query(
+        "SELECT COUNT(*),
+            COALESCE(SUM(CASE WHEN accepted = 1 AND owner IN (SELECT id FROM people WHERE active = 1)
+                         THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN next_action_due > $1 THEN 1 ELSE 0 END), 0)
+         FROM leads WHERE status IN ('new', 'contacted', 'qualified')",
+    )
+    .bind(until)
+    .fetch_one(&mut *conn)
+    .await?;
+    f.live = r.get::<i64, _>(0) as u32;
+    f.live_accepted = r.get::<i64, _>(1) as u32;
+    f.live_future_deadline = r.get::<i64, _>(2) as u32;
+
+    // A proposal is an assignment to someone (or a handoff); its acceptance is the first
+    // `accepted` activity after it.
+    let rows = sqlx::query(
+        "SELECT a.lead_id, a.at,
+            (SELECT MIN(b.at) FROM activities b WHERE b.lead_id = a.lead_id
+                AND b.kind = 'accepted' AND b.at >= a.at)
+         FROM activities a JOIN leads l ON l.id = a.lead_id
+         WHERE a.kind IN ('assigned', 'handoff') AND a.at >= $1 AND a.at < $2
+           AND l.owner IS NOT NULL",
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    f.proposals = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+
+    let rows = sqlx::query(
+        "SELECT id, created_at, first_reply_at FROM leads WHERE created_at >= $1 AND created_at < $2",
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    f.new_leads = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+
+    let r = sqlx::query(
+        "SELECT
+            (SELECT COUNT(*) FROM drift_events WHERE opened_at >= $1 AND opened_at < $2),
+            (SELECT COUNT(*) FROM drift_events WHERE closed_at >= $1 AND closed_at < $2)",
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_one(&mut *conn)
+    .await?;
+    f.drift_opened = r.get::<i64, _>(0) as u32;
+    f.drift_closed = r.get::<i64, _>(1) as u32;
+
+    let rows = sqlx::query(
+        "SELECT opened_at, closed_at FROM drift_events
+         WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1)",
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    f.episodes = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    Ok(f)
+}
+
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` values.
+fn placeholders(rows: usize, cols: usize) -> String {
+    placeholders_from(rows, cols, 1)
+}
+
+fn placeholders_from(rows: usize, cols: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(first + r * cols + c).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_and_columns() {
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::placeholders_from(2, 2, 2), "($2, $3), ($4, $5)");
+    }
+}

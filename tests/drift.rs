@@ -1,0 +1,620 @@
+//! End to end on the real mail lab, with `--now`: leads in each drift state get exactly
+//! the right reminders in the right mailboxes, the digest lists exactly the drifting
+//! leads, a second sweep at the same time sends nothing, escalation copies the manager,
+//! and an unaccepted lead moves on after the acceptance timeout. Run `scripts/test-env`
+//! first.
+
+mod support;
+
+use sqlx::Connection;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::app::{TestApp, TEAM_TOML};
+
+/// The team mailboxes outlive a test run: the team's name (in every From) tells this
+/// run's mail from earlier runs'.
+async fn app(n: u8) -> (TestApp, String) {
+    let run = format!(
+        "Run{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let team = TEAM_TOML.replace("Test Team", &format!("Team {run}"));
+    (TestApp::with_team(n, &team, CONFIG).await, run)
+}
+
+/// Routing gives nobody at capture (so every lead starts orphaned and the test sets the
+/// owners); "pool" is only there for handing on unaccepted leads.
+const CONFIG: &str = r#"
+[[routes]]
+name = "pool"
+form = "Never matches"
+pool = ["alice", "bob", "carol"]
+strategy = "round_robin"
+
+[stale]
+first_reply_within = "1h"
+accept_within = "2h"
+idle_after = "3d"
+remind_every = "24h"
+escalate_after = "2d"
+
+[digest]
+to = ["manager@team.test", "dave@team.test"]
+daily = "08:00"
+"#;
+
+/// Tuesday 2026-12-01 11:00 Berlin.
+const T0: &str = "2026-12-01T10:00:00Z";
+
+fn ms(t: &str) -> i64 {
+    t.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+}
+
+fn hours_from(t: &str, h: i64) -> i64 {
+    ms(t) + h * 3_600_000
+}
+
+fn at(t: &str, h: i64) -> String {
+    jiff::Timestamp::from_millisecond(hours_from(t, h))
+        .unwrap()
+        .to_string()
+}
+
+/// A Contact Form 7 notification from `email`.
+fn notification(app: &TestApp, tag: &str, name: &str, email: &str) -> String {
+    format!(
+        "From: Acme Site <wordpress@acme.example.com>\r\n\
+         To: {inbox}\r\n\
+         Reply-To: {email}\r\n\
+         Subject: Acme Site \"Enquiry {tag}\"\r\n\
+         Message-ID: <drift-{tag}-{pid}-{domain}@acme.example.com>\r\n\
+         Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=UTF-8\r\n\
+         \r\n\
+         From: {name} <{email}>\r\n\
+         Subject: Enquiry {tag}\r\n\
+         \r\n\
+         Message Body:\r\n\
+         Please call me about {tag}.\r\n\
+         \r\n\
+         -- \r\n\
+         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
+        inbox = app.inbox,
+        pid = std::process::id(),
+        domain = app.domain,
+    )
+}
+
+/// Imports one lead per (tag, name) and returns tag → lead id.
+fn import(app: &TestApp, leads: &[(&str, &str)]) -> BTreeMap<String, i64> {
+    let mut paths = Vec::new();
+    for (tag, name) in leads {
+        // A free-mail domain: no "existing account" routing between the test's leads.
+        let email = format!("{tag}.{}@gmail.com", app.domain.replace('.', "-"));
+        let path = app.dir.path().join(format!("{tag}.eml"));
+        std::fs::write(&path, notification(app, tag, name, &email)).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let mut args = vec!["import"];
+    args.extend(paths.iter().map(String::as_str));
+    app.cli(&args);
+    let mut ids = BTreeMap::new();
+    for lead in app.leads() {
+        let email = lead["email"].as_str().unwrap();
+        let tag = email.split('.').next().unwrap().to_owned();
+        ids.insert(tag, lead["id"].as_i64().unwrap());
+    }
+    assert_eq!(ids.len(), leads.len(), "one lead per notification: {ids:?}");
+    ids
+}
+
+async fn db(app: &TestApp) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .expect("connect to the test database")
+}
+
+/// Sets a lead's state directly: owner, accepted, status and the times drift reads.
+#[allow(clippy::too_many_arguments)]
+async fn set(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    owner: Option<&str>,
+    accepted: bool,
+    status: &str,
+    created: i64,
+    first_reply: Option<i64>,
+    next: Option<(&str, i64)>,
+    last_activity: i64,
+    snoozed_until: Option<i64>,
+) {
+    sqlx::query(
+        "UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, status = $4,
+             created_at = $3, first_reply_at = $5, last_outbound_at = $5, next_action = $6,
+             next_action_due = $7, last_activity_at = $8, snoozed_until = $9, route_rule = 'pool'
+         WHERE id = $10",
+    )
+    .bind(owner)
+    .bind(accepted as i64)
+    .bind(created)
+    .bind(status)
+    .bind(first_reply)
+    .bind(next.map(|n| n.0))
+    .bind(next.map(|n| n.1))
+    .bind(last_activity)
+    .bind(snoozed_until)
+    .bind(id)
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
+/// A header's value, unfolded.
+fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next()?;
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .find(|l| {
+            l.len() > name.len()
+                && l[..name.len()].eq_ignore_ascii_case(name)
+                && l.as_bytes()[name.len()] == b':'
+        })
+        .map(|l| l[name.len() + 1..].trim().to_owned())
+}
+
+/// `user`'s mail of this test with leadgate purpose `purpose`, as text.
+async fn mail(app: &(TestApp, String), user: &str, purposes: &[&str]) -> Vec<String> {
+    let (app, run) = app;
+    app.mine(user)
+        .await
+        .into_iter()
+        .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+        .filter(|m| m.contains(run.as_str()))
+        .filter(|m| header(m, "X-Leadgate-Loop").is_some_and(|p| purposes.contains(&p.as_str())))
+        .collect()
+}
+
+/// Waits until `user` has `n` mails of these purposes (and a moment more, so extra
+/// mail would show); returns them.
+async fn expect_mail(
+    app: &(TestApp, String),
+    user: &str,
+    purposes: &[&str],
+    n: usize,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = mail(app, user, purposes).await;
+        if got.len() >= n || std::time::Instant::now() > deadline {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let got = mail(app, user, purposes).await;
+            assert_eq!(
+                got.len(),
+                n,
+                "{user}: {n} mail(s) of {purposes:?} expected, got:\n{}",
+                got.iter()
+                    .map(|m| header(m, "Subject").unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn subject_has(mails: &[String], needle: &str) -> bool {
+    mails
+        .iter()
+        .any(|m| header(m, "Subject").is_some_and(|s| s.contains(needle)))
+}
+
+fn sweep(app: &TestApp, now: &str) -> serde_json::Value {
+    serde_json::from_str(&app.cli(&["sweep", "--now", now, "--json"])).expect("sweep --json")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_drift_state_gets_its_reminder_and_the_digest_lists_exactly_the_drifting() {
+    let world = app(12).await;
+    let app = &world.0;
+    let ids = import(
+        app,
+        &[
+            ("overdue", "Olga Overdue"),
+            ("nonext", "Nina Nonext"),
+            ("noreply", "Noah Noreply"),
+            ("orphan", "Otto Orphan"),
+            ("unaccepted", "Uma Unaccepted"),
+            ("snoozed", "Sam Snoozed"),
+            ("healthy", "Hank Healthy"),
+        ],
+    );
+    let mut c = db(app).await;
+    let h = |n| hours_from(T0, n);
+    let id = |t: &str| ids[t];
+    set(
+        &mut c,
+        id("overdue"),
+        Some("alice"),
+        true,
+        "contacted",
+        h(-72),
+        Some(h(-70)),
+        Some(("call back", h(-1))),
+        h(-1),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        id("nonext"),
+        Some("bob"),
+        true,
+        "contacted",
+        h(-6),
+        Some(h(-5)),
+        None,
+        h(-5),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        id("noreply"),
+        Some("carol"),
+        true,
+        "new",
+        h(-3),
+        None,
+        Some(("first reply", h(-2))),
+        h(-3),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        id("orphan"),
+        None,
+        false,
+        "new",
+        h(-1),
+        Some(h(-1)),
+        Some(("call", h(24))),
+        h(-1),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        id("unaccepted"),
+        Some("alice"),
+        false,
+        "new",
+        h(-3),
+        Some(h(-3)),
+        Some(("call", h(24))),
+        h(-3),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        id("snoozed"),
+        Some("dave"),
+        true,
+        "contacted",
+        h(-48),
+        Some(h(-47)),
+        Some(("quote", h(-2))),
+        h(-2),
+        Some(h(24)),
+    )
+    .await;
+    set(
+        &mut c,
+        id("healthy"),
+        Some("dave"),
+        true,
+        "contacted",
+        h(-48),
+        Some(h(-47)),
+        Some(("quote", h(24))),
+        h(-2),
+        None,
+    )
+    .await;
+
+    // The dry run says what it would do and does nothing.
+    let dry: serde_json::Value =
+        serde_json::from_str(&app.cli(&["sweep", "--now", T0, "--dry-run", "--json"])).unwrap();
+    assert_eq!(dry["reminders"].as_array().unwrap().len(), 5, "{dry:#}");
+    let again: serde_json::Value =
+        serde_json::from_str(&app.cli(&["sweep", "--now", T0, "--dry-run", "--json"])).unwrap();
+    assert_eq!(again["opened"], dry["opened"], "a dry run writes nothing");
+
+    let report = sweep(app, T0);
+    let mut reminded: Vec<(i64, String, bool)> = report["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["lead"].as_i64().unwrap(),
+                r["kind"].as_str().unwrap().to_owned(),
+                r["escalated"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    reminded.sort();
+    let mut expected = vec![
+        (id("overdue"), "overdue".to_owned(), false),
+        (id("nonext"), "no_next_action".to_owned(), false),
+        (id("noreply"), "no_first_reply".to_owned(), false),
+        (id("orphan"), "orphaned".to_owned(), true),
+        (id("unaccepted"), "unaccepted".to_owned(), false),
+    ];
+    expected.sort();
+    assert_eq!(reminded, expected, "{report:#}");
+
+    let reminders = ["reminder", "escalation"];
+    let alice = expect_mail(&world, "alice@team.test", &reminders, 2).await;
+    assert!(subject_has(&alice, &format!("[LG-{}]", id("overdue"))));
+    assert!(subject_has(&alice, &format!("[LG-{}]", id("unaccepted"))));
+    let bob = expect_mail(&world, "bob@team.test", &reminders, 1).await;
+    assert!(subject_has(&bob, &format!("[LG-{}]", id("nonext"))));
+    let carol = expect_mail(&world, "carol@team.test", &reminders, 1).await;
+    assert!(subject_has(&carol, &format!("[LG-{}]", id("noreply"))));
+    let manager = expect_mail(&world, "manager@team.test", &reminders, 1).await;
+    assert!(subject_has(&manager, "Needs an owner: Otto Orphan"));
+    expect_mail(&world, "dave@team.test", &reminders, 0).await;
+
+    // Every reminder: auto-generated, Reply-To the lead's tracked address, the marker,
+    // what to do.
+    let leads = app.leads();
+    let tracked = |lead: i64| {
+        leads.iter().find(|l| l["id"] == lead).unwrap()["tracked_address"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let overdue_mail = alice
+        .iter()
+        .find(|m| {
+            header(m, "Subject")
+                .unwrap()
+                .contains(&format!("[LG-{}]", id("overdue")))
+        })
+        .unwrap();
+    assert_eq!(
+        header(overdue_mail, "Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    assert_eq!(
+        header(overdue_mail, "Reply-To"),
+        Some(tracked(id("overdue")))
+    );
+    assert!(
+        overdue_mail.contains("##- Reply above this line"),
+        "{overdue_mail}"
+    );
+    assert!(overdue_mail.contains("/done"), "{overdue_mail}");
+    let history = app.show(id("overdue"))["history"].clone();
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "reminder"),
+        "{history:#}"
+    );
+
+    // The same time again: nothing new.
+    let second = sweep(app, T0);
+    assert_eq!(
+        second["reminders"].as_array().unwrap().len(),
+        0,
+        "{second:#}"
+    );
+    assert_eq!(second["opened"].as_array().unwrap().len(), 0, "{second:#}");
+    expect_mail(&world, "alice@team.test", &reminders, 2).await;
+    expect_mail(&world, "manager@team.test", &reminders, 1).await;
+
+    // The digest: to both readers, exactly the drifting leads, need-an-owner first.
+    let out = app.cli(&["digest", "--now", T0, "--send"]);
+    assert!(out.contains("sent"), "{out}");
+    for reader in ["manager@team.test", "dave@team.test"] {
+        let d = expect_mail(&world, reader, &["digest"], 1).await;
+        let subject = header(&d[0], "Subject").unwrap();
+        assert_eq!(subject, "2 leads need an owner, 4 more drifting");
+        assert_eq!(
+            header(&d[0], "Auto-Submitted").as_deref(),
+            Some("auto-generated")
+        );
+        let printed = app.cli(&["digest", "--now", T0, "--print"]);
+        for (tag, lead) in &ids {
+            let listed = printed.contains(&format!("#{lead} "));
+            assert_eq!(listed, tag != "healthy", "{tag} #{lead} in\n{printed}");
+        }
+        assert!(
+            printed.find("NEED AN OWNER").unwrap() < printed.find("Olga Overdue").unwrap(),
+            "{printed}"
+        );
+    }
+
+    // Two days of overdue later: escalated to the manager too, one more each.
+    let later = at(T0, 49);
+    let report = sweep(app, &later);
+    let mut escalated: Vec<i64> = report["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["escalated"] == true && r["kind"] == "overdue")
+        .map(|r| r["lead"].as_i64().unwrap())
+        .collect();
+    escalated.sort();
+    // Overdue since the first sweep: escalated (the snooze is over); overdue only since
+    // today (the "call" actions due at T0 + 24h): reminded, not escalated.
+    assert_eq!(escalated, vec![id("overdue"), id("snoozed")], "{report:#}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = mail(&world, "manager@team.test", &["escalation"]).await;
+        let to_alice = mail(&world, "alice@team.test", &["escalation"]).await;
+        if subject_has(&got, "Escalated: Olga Overdue")
+            && subject_has(&to_alice, "Escalated: Olga Overdue")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the escalation reaches alice and the manager"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
+    let world = app(13).await;
+    let app = &world.0;
+    let ids = import(app, &[("waiting", "Walt Waiting")]);
+    let lead = ids["waiting"];
+    let mut c = db(app).await;
+    let h = |n| hours_from(T0, n);
+    set(
+        &mut c,
+        lead,
+        Some("alice"),
+        false,
+        "new",
+        h(-3),
+        Some(h(-3)),
+        Some(("call", h(48))),
+        h(-3),
+        None,
+    )
+    .await;
+
+    let r = sweep(app, T0);
+    assert_eq!(r["reminders"][0]["kind"], "unaccepted", "{r:#}");
+    assert_eq!(r["moved"].as_array().unwrap().len(), 0);
+    let alice = expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
+    assert!(alice[0].contains("/accept"), "{}", alice[0]);
+
+    // Within the second window: no second reminder, no move.
+    let r = sweep(app, &at(T0, 1));
+    assert_eq!(r["reminders"].as_array().unwrap().len(), 0, "{r:#}");
+    assert_eq!(r["moved"].as_array().unwrap().len(), 0, "{r:#}");
+
+    // After it: handed to the next of the pool, with the reason; both are told.
+    let r = sweep(app, &at(T0, 2));
+    let moved = &r["moved"][0];
+    assert_eq!(moved["lead"], lead, "{r:#}");
+    assert_eq!(moved["from"], "alice");
+    assert_eq!(moved["to"], "bob");
+    let shown = app.show(lead);
+    assert_eq!(shown["owner"], "bob");
+    assert_eq!(shown["accepted"], false);
+    let history = serde_json::to_string(&shown["history"]).unwrap();
+    assert!(history.contains("not accepted within 2h"), "{history}");
+    let bob = expect_mail(&world, "bob@team.test", &["handoff"], 1).await;
+    assert!(
+        bob[0].contains("Walt Waiting"),
+        "bob is told the lead is his now"
+    );
+    expect_mail(&world, "bob@team.test", &["reminder"], 0).await;
+    let notice = expect_mail(&world, "alice@team.test", &["handoff_notice"], 1).await;
+    assert!(
+        notice[0].contains("bob") || notice[0].contains("Bob"),
+        "{}",
+        notice[0]
+    );
+    expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
+
+    // And it does not move again at once: bob has his own window.
+    let r = sweep(app, &at(T0, 2));
+    assert_eq!(r["moved"].as_array().unwrap().len(), 0, "{r:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_weekly_review_scores_the_week_and_carries_its_chart() {
+    let world = app(14).await;
+    let app = &world.0;
+    let ids = import(app, &[("quick", "Quinn Quick"), ("late", "Lara Late")]);
+    let mut c = db(app).await;
+    let h = |n| hours_from(T0, n);
+    // Captured this week; one answered in 30 minutes, one never: one drift episode.
+    set(
+        &mut c,
+        ids["quick"],
+        Some("alice"),
+        true,
+        "contacted",
+        h(-30),
+        Some(h(-30) + 1_800_000),
+        Some(("call", h(24))),
+        h(-2),
+        None,
+    )
+    .await;
+    set(
+        &mut c,
+        ids["late"],
+        Some("bob"),
+        true,
+        "new",
+        h(-30),
+        None,
+        Some(("first reply", h(-29))),
+        h(-30),
+        None,
+    )
+    .await;
+    sweep(app, &at(T0, -20));
+    sweep(app, T0);
+
+    let audit: serde_json::Value =
+        serde_json::from_str(&app.cli(&["audit", "--now", T0, "--since", "7d", "--json"])).unwrap();
+    let f = &audit["figures"];
+    assert_eq!(f["live_leads"], 2, "{audit:#}");
+    assert_eq!(f["live_with_accepted_owner"], 2);
+    assert_eq!(f["new_leads"], 2);
+    assert_eq!(
+        f["drift_opened"], 2,
+        "no first reply and overdue on the late lead"
+    );
+    assert_eq!(audit["score"]["checks"].as_array().unwrap().len(), 5);
+    let score = audit["score"]["score"].as_u64().unwrap();
+    assert!((1..=5).contains(&score));
+    assert!(audit["score"]["explanation"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("Score {score} of 5")));
+    assert_eq!(audit["first_replies"].as_array().unwrap().len(), 1);
+
+    let out = app.cli(&["digest", "--now", T0, "--weekly", "--send"]);
+    assert!(out.contains("sent"), "{out}");
+    let review = expect_mail(&world, "manager@team.test", &["review"], 1).await;
+    let m = &review[0];
+    assert!(
+        header(m, "Subject")
+            .unwrap()
+            .starts_with("Weekly ownership review: score"),
+        "{m}"
+    );
+    assert!(m.contains("multipart/related"), "{m}");
+    assert!(m.contains("image/png"), "{m}");
+    assert!(
+        m.contains("cid:review-chart@leadgate"),
+        "the HTML shows the chart inline"
+    );
+    assert!(
+        m.contains("<review-chart@leadgate>"),
+        "the image part has that Content-ID"
+    );
+}
