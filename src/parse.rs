@@ -55,8 +55,18 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
             None => ct.ctype().to_ascii_lowercase(),
         })
         .unwrap_or_else(|| "text/plain".into());
-    v.text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
-    v.html = msg.body_html(0).map(|t| t.into_owned());
+    v.has_text_part = msg
+        .text_body
+        .first()
+        .and_then(|&i| msg.parts.get(i as usize))
+        .is_some_and(|p| matches!(p.body, PartType::Text(_)));
+    v.text = msg
+        .body_text(0)
+        .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()))
+        .unwrap_or_default();
+    v.html = msg
+        .body_html(0)
+        .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()));
     for part in msg.attachments() {
         if let PartType::Message(inner) = &part.body {
             if depth < MAX_NESTING {
@@ -76,6 +86,28 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
             filename: part.attachment_name().map(str::to_owned),
             size: part.contents().len(),
         });
+    }
+    // An invitation's text/calendar may be an alternative body rather than an attachment.
+    let calendar_part = msg.parts.iter().find(|p| {
+        p.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("calendar"))
+        })
+    });
+    if let Some(p) = calendar_part {
+        if !v
+            .attachments
+            .iter()
+            .any(|a| a.content_type == "text/calendar")
+        {
+            v.attachments.push(AttachmentView {
+                content_type: "text/calendar".into(),
+                filename: p.attachment_name().map(str::to_owned),
+                size: p.contents().len(),
+            });
+        }
     }
     v
 }
@@ -117,4 +149,23 @@ fn header_text(v: &HeaderValue<'_>) -> String {
         },
         HeaderValue::Received(_) | HeaderValue::Empty => String::new(),
     }
+}
+
+/// UTF-8 bytes that were declared (or guessed) as Latin-1/Windows-1252 decode to "Ã©",
+/// "â€™" and the like. When the text re-encodes to Windows-1252 exactly and those bytes
+/// are valid UTF-8, the UTF-8 reading is the right one.
+fn fix_mojibake(s: &str) -> Option<String> {
+    let suspicious = s
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == 0xC3 && matches!(w[1], 0x82 | 0x83 | 0xA2));
+    if !suspicious {
+        return None;
+    }
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(s);
+    if unmappable {
+        return None;
+    }
+    let fixed = std::str::from_utf8(&bytes).ok()?;
+    (fixed != s).then(|| fixed.to_owned())
 }

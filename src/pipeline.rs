@@ -432,7 +432,6 @@ pub fn classify_context(s: &Settings) -> ClassifyContext {
             .collect(),
         message_id_domain: Some(s.relay.domain.clone()),
         templates: s.templates.clone(),
-        ..Default::default()
     }
 }
 

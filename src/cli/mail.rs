@@ -3,8 +3,8 @@
 use super::print_json;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::classify::{classify, ClassifyContext};
-use crate::domain::report::ParseReport;
+use crate::domain::classify::classify;
+use crate::domain::report::{Kind, ParseReport};
 use crate::pipeline::{classify_context, Pipeline};
 use crate::source::{files, Ingest, IngestOutcome, Origin};
 use crate::store::{self, Store};
@@ -19,9 +19,7 @@ pub fn parse(
     template: Option<&str>,
     settings: Option<&Settings>,
 ) -> anyhow::Result<ExitCode> {
-    let ctx = settings
-        .map(classify_context)
-        .unwrap_or_else(ClassifyContext::default);
+    let ctx = settings.map(classify_context).unwrap_or_default();
     let template = match template {
         Some(name) => {
             let t = ctx.templates.iter().find(|t| t.name == name).with_context(|| {
@@ -63,7 +61,11 @@ pub fn parse(
                 .unwrap_or_default();
             println!(
                 "{:<8} {:<13} {:<16} {:<30} {}",
-                report.kind,
+                if report.kind == Kind::Lead {
+                    "lead"
+                } else {
+                    "not_lead"
+                },
                 c.class.as_str(),
                 report.source.as_deref().unwrap_or("-"),
                 who,

@@ -2,6 +2,8 @@
 //! an auto-reply, a bounce, a newsletter, spam, a calendar invite, or other.
 //! Only notifications make leads; every other class is still stored and listable.
 
+mod signals;
+
 use super::extract::{self, Extraction, Template};
 use super::message::MessageView;
 use super::token::TrackedAddressFormat;
@@ -119,31 +121,103 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
             return Classification::of(MessageClass::BccLog, "sent to the logging address");
         }
     }
-    if view.content_type == "text/calendar"
-        || view
-            .attachments
-            .iter()
-            .any(|a| a.content_type == "text/calendar")
-    {
+    if is_calendar(view) {
         return Classification::of(MessageClass::Calendar, "calendar invitation");
     }
-    if view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some() {
-        return Classification::of(MessageClass::Newsletter, "mailing-list headers");
+    let from = view
+        .from
+        .as_ref()
+        .map(|m| m.address.to_ascii_lowercase())
+        .unwrap_or_default();
+    if !from.is_empty() && ctx.team_addresses.contains(&from) && view.attached_messages.is_empty() {
+        // a team member's own mail is a forward (handled below) or internal
+        let body = extract::body_text(view);
+        if !signals::looks_forwarded(&view.subject, &body) {
+            return Classification::of(MessageClass::Other, "internal mail from a team member");
+        }
     }
-    if let Some(extraction) = extract::extract(view, &ctx.templates) {
+    if let Some(reason) = signals::system_mail(view) {
+        return Classification::of(MessageClass::Other, reason);
+    }
+    let found = extract::find(view, &ctx.templates);
+    let strong = found
+        .as_ref()
+        .is_some_and(|f| f.hosted || f.templated || f.forwarded);
+    let own_thread = ctx.message_id_domain.as_deref().is_some_and(|d| {
+        view.in_reply_to
+            .iter()
+            .chain(view.references.iter())
+            .any(|id| id.to_ascii_lowercase().ends_with(&d.to_ascii_lowercase()))
+    });
+    if own_thread {
+        return Classification::of(MessageClass::Reply, "a reply in one of leadgate's threads");
+    }
+    let list = view.header("List-Id").is_some() || view.header("List-Unsubscribe").is_some();
+    if let Some(reason) = bulk_signal(view) {
+        // Providers and their mail services mark notifications as bulk or auto-generated
+        // and add List-Unsubscribe; a real list (List-Id) only counts as a notification
+        // when the sender is a known form service.
+        let listed = view.header("List-Id").is_some();
+        let notification = found.as_ref().is_some_and(|_| strong || !listed);
+        if !notification {
+            let class = if list {
+                MessageClass::Newsletter
+            } else {
+                MessageClass::AutoReply
+            };
+            return Classification::of(class, reason);
+        }
+    }
+    let threaded = !view.in_reply_to.is_empty() || !view.references.is_empty();
+    if threaded && !strong && (found.is_none() || signals::is_reply_subject(&view.subject)) {
+        return Classification::of(MessageClass::Reply, "a reply in a thread (In-Reply-To)");
+    }
+    if let Some(reason) = signals::confirmation_to_submitter(view) {
+        return Classification::of(MessageClass::AutoReply, reason);
+    }
+    if let Some(f) = found {
+        if signals::addressed_to_submitter(view, &f.extraction) {
+            return Classification::of(
+                MessageClass::AutoReply,
+                "a copy addressed to the submitter (confirmation)",
+            );
+        }
+        if let Some(reason) = signals::spam(&f.extraction) {
+            return Classification::of(MessageClass::Spam, reason);
+        }
+        let e = f.extraction;
+        let mut reason = format!("form notification from {}", e.source);
+        if f.forwarded {
+            reason.push_str(" (forwarded)");
+        }
+        if e.needs_template() {
+            reason.push_str("; no email or phone found: needs a template");
+        }
         return Classification {
             class: MessageClass::Notification,
-            reason: format!("form notification from {}", extraction.source),
-            extraction: Some(extraction),
+            reason,
+            extraction: Some(e),
         };
     }
-    if !view.in_reply_to.is_empty() || view.subject.to_ascii_lowercase().starts_with("re:") {
-        return Classification::of(MessageClass::Reply, "a reply in a thread");
+    if signals::is_reply_subject(&view.subject) {
+        return Classification::of(MessageClass::Reply, "a reply (Re: subject)");
     }
     if let Some(problem) = view.problems.first() {
         return Classification::of(MessageClass::Other, format!("unreadable: {problem}"));
     }
     Classification::of(MessageClass::Other, "no form fields found")
+}
+
+fn is_calendar(view: &MessageView) -> bool {
+    signals::calendar_subject(&view.subject)
+        || view.content_type == "text/calendar"
+        || view.attachments.iter().any(|a| {
+            a.content_type == "text/calendar"
+                || a.content_type == "application/ics"
+                || a.filename
+                    .as_deref()
+                    .is_some_and(|f| f.to_ascii_lowercase().ends_with(".ics"))
+        })
 }
 
 fn bounce_signal(view: &MessageView) -> Option<String> {
@@ -153,12 +227,41 @@ fn bounce_signal(view: &MessageView) -> Option<String> {
     if view.return_path.as_deref() == Some("") {
         return Some("null return path".into());
     }
+    if signals::bounce_subject(&view.subject) {
+        return Some("delivery failure subject".into());
+    }
     let from = view.from.as_ref().map(|m| m.address.to_ascii_lowercase())?;
     let local = from.split('@').next().unwrap_or("");
     (local == "mailer-daemon" || local == "postmaster").then(|| format!("sent by {local}"))
 }
 
+/// Signals that always mean an automatic answer, whatever the body looks like.
 fn auto_reply_signal(view: &MessageView) -> Option<String> {
+    if let Some(v) = view.header("Auto-Submitted") {
+        let v = v.trim().to_ascii_lowercase();
+        if v.starts_with("auto-replied") {
+            return Some(format!("Auto-Submitted: {v}"));
+        }
+    }
+    for h in ["X-Autoreply", "X-Autorespond", "X-Autorespond-Id"] {
+        if view.header(h).is_some() {
+            return Some(format!("{h} header"));
+        }
+    }
+    if view
+        .header("Precedence")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("auto_reply"))
+    {
+        return Some("Precedence: auto_reply".into());
+    }
+    if let Some(reason) = signals::out_of_office(view) {
+        return Some(reason);
+    }
+    None
+}
+
+/// Signals of machine or bulk mail that a recognised notification may still carry.
+fn bulk_signal(view: &MessageView) -> Option<String> {
     if let Some(v) = view.header("Auto-Submitted") {
         if !v.trim().eq_ignore_ascii_case("no") {
             return Some(format!("Auto-Submitted: {}", v.trim()));
@@ -166,14 +269,110 @@ fn auto_reply_signal(view: &MessageView) -> Option<String> {
     }
     if let Some(v) = view.header("Precedence") {
         let v = v.trim().to_ascii_lowercase();
-        if ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str()) {
+        if ["bulk", "junk", "list"].contains(&v.as_str()) {
             return Some(format!("Precedence: {v}"));
         }
     }
-    for h in ["X-Autoreply", "X-Autorespond"] {
-        if view.header(h).is_some() {
-            return Some(format!("{h} header"));
-        }
+    if view.header("List-Id").is_some() {
+        return Some("List-Id header (mailing list)".into());
+    }
+    if view.header("List-Unsubscribe").is_some() {
+        return Some("List-Unsubscribe header (newsletter)".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::Mailbox;
+
+    fn mail(subject: &str, headers: &[(&str, &str)], text: &str) -> MessageView {
+        MessageView {
+            subject: subject.into(),
+            from: Some(Mailbox::new(Some("Someone"), "someone@example.net")),
+            to: vec![Mailbox::new(None, "leads@example.com")],
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            text: text.into(),
+            has_text_part: true,
+            content_type: "text/plain".into(),
+            ..Default::default()
+        }
+    }
+
+    const FORM: &str = "Name: Ann Lee\nEmail: ann@example.org\nPhone: 555 0100 111\nMessage: hi\n";
+
+    fn class(v: &MessageView) -> MessageClass {
+        classify(v, &ClassifyContext::default()).class
+    }
+
+    #[test]
+    fn out_of_office_in_several_languages() {
+        for s in [
+            "Out of Office: Re: quote",
+            "Abwesenheitsnotiz: Ihre Anfrage",
+            "Réponse automatique : devis",
+            "Respuesta automática: presupuesto",
+            "Automatisch antwoord: offerte",
+            "Risposta automatica: preventivo",
+            "Automatisk svar: tilbud",
+            "Absent du bureau jusqu'au 3",
+        ] {
+            assert_eq!(class(&mail(s, &[], FORM)), MessageClass::AutoReply, "{s}");
+        }
+        let lead = mail("New Entry: Dog sitting while on vacation", &[], FORM);
+        assert_eq!(class(&lead), MessageClass::Notification);
+    }
+
+    #[test]
+    fn header_signals() {
+        let v = mail("x", &[("Auto-Submitted", "auto-replied")], FORM);
+        assert_eq!(class(&v), MessageClass::AutoReply);
+        let v = mail("x", &[("X-Autorespond", "yes")], FORM);
+        assert_eq!(class(&v), MessageClass::AutoReply);
+        let v = mail("Hello", &[("Precedence", "bulk")], "Some news for you.");
+        assert_eq!(class(&v), MessageClass::AutoReply);
+        let v = mail("Hello", &[("List-Id", "<news.example.net>")], FORM);
+        assert_eq!(class(&v), MessageClass::Newsletter);
+        let v = mail("x", &[(LOOP_HEADER, "1")], FORM);
+        assert_eq!(class(&v), MessageClass::Other);
+        let mut v = mail("x", &[], FORM);
+        v.return_path = Some(String::new());
+        assert_eq!(class(&v), MessageClass::Bounce);
+        let v = mail("Undeliverable: quote", &[], FORM);
+        assert_eq!(class(&v), MessageClass::Bounce);
+    }
+
+    #[test]
+    fn context_addresses() {
+        let mut ctx = ClassifyContext {
+            log_address: Some("log@leads.example.com".into()),
+            team_addresses: vec!["someone@example.net".into()],
+            ..Default::default()
+        };
+        let mut v = mail("Re: your quote", &[], "Hi Ann, see attached.");
+        v.cc.push(Mailbox::new(None, "log@leads.example.com"));
+        assert_eq!(classify(&v, &ctx).class, MessageClass::BccLog);
+        ctx.log_address = None;
+        let v = mail("Callback", &[], FORM);
+        assert_eq!(classify(&v, &ctx).class, MessageClass::Other);
+    }
+
+    #[test]
+    fn notifications_without_contact_need_a_template() {
+        let v = mail("New lead", &[], "Name: Ann Lee\nService: Roof\n");
+        assert_eq!(class(&v), MessageClass::Other);
+        let mut v = mail(
+            "New submission",
+            &[],
+            "Name: Ann\nWhat do you need: a roof\n",
+        );
+        v.from = Some(Mailbox::new(Some("Webflow"), "no-reply@webflow.com"));
+        let c = classify(&v, &ClassifyContext::default());
+        assert_eq!(c.class, MessageClass::Notification);
+        assert!(c.extraction.is_some_and(|e| e.needs_template()));
+    }
 }

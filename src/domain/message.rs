@@ -51,6 +51,8 @@ pub struct MessageView {
     pub content_type: String,
     /// The plain-text body; converted from HTML when the message has no text part.
     pub text: String,
+    /// True when `text` comes from a real text/plain part (not converted from HTML).
+    pub has_text_part: bool,
     /// The HTML body, when there is one.
     pub html: Option<String>,
     pub attachments: Vec<AttachmentView>,

@@ -325,6 +325,7 @@ pub struct Activity {
     pub detail: String,
 }
 
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 pub async fn add_activity(
     conn: &mut Conn,
     lead: i64,

@@ -1,0 +1,463 @@
+//! What a printed label means: the synonym tables (EN/DE/FR/ES and a few more) that map
+//! labels to name, email, phone, company, message and consent; the labels that are never
+//! submitted data (IP, user agent, timestamps, IDs); and how fields become [`LeadFields`].
+//! Extend the tables here; nothing else needs to change.
+
+use super::pairs::Field;
+use super::{Extraction, LeadFields};
+use regex::Regex;
+use std::sync::LazyLock;
+
+const NAME: &[&str] = &[
+    "name",
+    "your name",
+    "full name",
+    "fullname",
+    "customer",
+    "customer name",
+    "client",
+    "client name",
+    "contact name",
+    "contact person",
+    "owner name",
+    "parent name",
+    "parent/guardian name",
+    "guardian name",
+    "applicant name",
+    "nom",
+    "nom complet",
+    "votre nom",
+    "nom et prénom",
+    "prénom et nom",
+    "ihr name",
+    "vor- und nachname",
+    "vollständiger name",
+    "ansprechpartner",
+    "nombre",
+    "nombre completo",
+    "tu nombre",
+    "su nombre",
+    "nombre y apellidos",
+    "naam",
+    "nome",
+    "nome completo",
+    "navn",
+    "namn",
+    "imię i nazwisko",
+    "имя",
+    "ф.и.о.",
+    "фио",
+    "お名前",
+    "氏名",
+    "名前",
+];
+const FIRST: &[&str] = &[
+    "first name",
+    "name (first)",
+    "firstname",
+    "first",
+    "given name",
+    "forename",
+    "vorname",
+    "prénom",
+    "prenom",
+    "nombre de pila",
+    "voornaam",
+    "fornavn",
+    "förnamn",
+];
+const LAST: &[&str] = &[
+    "last name",
+    "name (last)",
+    "lastname",
+    "last",
+    "surname",
+    "family name",
+    "nachname",
+    "familienname",
+    "nom de famille",
+    "apellido",
+    "apellidos",
+    "achternaam",
+    "efternavn",
+    "efternamn",
+];
+const COMPANY: &[&str] = &[
+    "company",
+    "company name",
+    "business",
+    "business name",
+    "organisation",
+    "organization",
+    "organisation name",
+    "organization name",
+    "firm",
+    "firma",
+    "firmenname",
+    "unternehmen",
+    "société",
+    "societe",
+    "entreprise",
+    "nom de l'entreprise",
+    "empresa",
+    "nombre de la empresa",
+    "employer",
+    "agency",
+    "bedrijf",
+    "azienda",
+    "company/organization",
+];
+const MESSAGE_EXACT: &[&str] = &[
+    "message",
+    "your message",
+    "message body",
+    "comments",
+    "comment",
+    "nachricht",
+    "ihre nachricht",
+    "mitteilung",
+    "votre message",
+    "mensaje",
+    "tu mensaje",
+    "su mensaje",
+    "bericht",
+    "messaggio",
+    "besked",
+    "meddelande",
+    "details",
+    "notes",
+];
+/// Label texts, in any case, that are technical data, not something the person typed.
+const DROP: &[&str] = &[
+    "ip",
+    "ip address",
+    "remote ip",
+    "ip distante",
+    "adresse ip",
+    "ip-adresse",
+    "dirección ip",
+    "user agent",
+    "user-agent",
+    "user-agent (browser/os)",
+    "agent utilisateur",
+    "browser",
+    "powered by",
+    "propulsé par",
+    "bereitgestellt von",
+    "con la tecnología de",
+    "timestamp",
+    "submitted",
+    "submitted at",
+    "submitted on",
+    "submission date",
+    "date submitted",
+    "submission time",
+    "entry id",
+    "entry",
+    "entry #",
+    "lead id",
+    "submission id",
+    "form id",
+    "form",
+    "formulaire",
+    "formular",
+    "formulario",
+    "honeypot",
+    "referer id",
+    "created at",
+];
+const META_KEEP: &[&str] = &[
+    "page url",
+    "page",
+    "url",
+    "referrer",
+    "referer",
+    "url de la page",
+    "seiten-url",
+    "url der seite",
+    "url de la página",
+    "source url",
+    "page submitted on",
+    "form url",
+    "submitted from",
+    "this form submitted at",
+    "sent from page",
+];
+
+static CONSENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\bacceptance\b|\baccept(e|é|o|s)?\b.*(terms|privacy|policy|conditions|data|datenschutz|politique|política|donn)|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages)").expect("static regex")
+});
+static EMAIL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(e-?mail|mail\b|correo|courriel|электронн|メール)").expect("static regex")
+});
+static PHONE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(phone|\btel\b|\btel\.|telefon|téléphone|telephone|teléfono|telefono|mobile|\bcell|handy|portable|móvil|movil|celular|whatsapp|телефон|電話)").expect("static regex")
+});
+static MESSAGE_STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(message|comment|anything\b|describe|description|detail|\bnotes?\b|question|tell us|inquiry|enquiry|nachricht|mitteilung|anmerkung|anliegen|kommentar|bemerkung|commentaire|mensaje|comentario|consulta|additional information|how can we help|what do you need|beschreibung|précisions|demande)").expect("static regex")
+});
+static MESSAGE_WEAK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(help|need|goal|change|situation|hoping|solve|looking for|project|request|about|wish|want|problem|issue)").expect("static regex")
+});
+static EMAIL_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+        .expect("static regex")
+});
+static ACCEPTS_MARKETING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i),?\s*accepts marketing:\s*(true|false|yes|no)").expect("static regex")
+});
+static MAILBOX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$").expect("static regex"));
+
+/// Lowercase, `_` as space, no trailing `?:.*`, single spaces.
+pub fn norm(label: &str) -> String {
+    let l = label.to_lowercase().replace('_', " ");
+    let l = l.trim().trim_end_matches(['?', ':', '.', '*', ' ', '：']);
+    l.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn email_in(v: &str) -> Option<String> {
+    EMAIL_VALUE.find(v).map(|m| m.as_str().to_owned())
+}
+
+fn in_set(set: &[&str], l: &str) -> bool {
+    set.contains(&l) || l.split(" / ").any(|p| set.contains(&p.trim()))
+}
+
+fn digits(v: &str) -> usize {
+    v.chars().filter(char::is_ascii_digit).count()
+}
+
+pub fn is_dropped(label: &str) -> bool {
+    let l = norm(label);
+    DROP.contains(&l.as_str()) || l.contains("honeypot") || l.starts_with("ip ")
+}
+
+/// A table's own header row ("Question | Response", "Field | Value").
+fn is_header_row(label: &str, value: &str) -> bool {
+    let heads = [
+        "question",
+        "field",
+        "field name",
+        "label",
+        "frage",
+        "feld",
+        "champ",
+        "pregunta",
+        "campo",
+    ];
+    let answers = [
+        "response",
+        "answer",
+        "value",
+        "antwort",
+        "wert",
+        "réponse",
+        "valeur",
+        "respuesta",
+        "valor",
+    ];
+    heads.contains(&norm(label).as_str()) && answers.contains(&norm(value).as_str())
+}
+
+pub fn keeps_in_meta(label: &str) -> bool {
+    META_KEEP.contains(&norm(label).as_str())
+}
+
+/// `Some(true)` for a ticked box or agreeing sentence, `Some(false)` for an explicit no.
+pub fn consent_value(v: &str) -> Option<bool> {
+    let l = v.trim().to_lowercase();
+    if l.is_empty() {
+        return None;
+    }
+    let no = [
+        "no",
+        "n",
+        "false",
+        "0",
+        "off",
+        "nein",
+        "non",
+        "unchecked",
+        "not checked",
+        "none",
+        "nee",
+        "nej",
+    ];
+    if no.contains(&l.as_str())
+        || l.starts_with("no,")
+        || l.starts_with("no ")
+        || l.starts_with("no.")
+        || l.starts_with("i do not")
+        || l.starts_with("i don't")
+        || l.starts_with("nein,")
+    {
+        return Some(false);
+    }
+    Some(true)
+}
+
+enum Role {
+    Name,
+    First,
+    Last,
+    Email,
+    Phone,
+    Company,
+    Message(u8),
+    Consent,
+    From,
+    Extra,
+}
+
+fn role(label: &str, value: &str) -> Role {
+    let l = norm(label);
+    if CONSENT.is_match(&l) && !l.contains("e-mail address") && l != "email" {
+        return Role::Consent;
+    }
+    if matches!(
+        l.as_str(),
+        "from" | "von" | "de" | "expéditeur" | "absender" | "remitente"
+    ) && MAILBOX.is_match(value)
+    {
+        return Role::From;
+    }
+    if EMAIL_LABEL.is_match(&l) && email_in(value).is_some() {
+        return Role::Email;
+    }
+    let reach_number = l.contains("number")
+        && ["reach", "call", "contact", "best"]
+            .iter()
+            .any(|w| l.contains(w));
+    if (PHONE_LABEL.is_match(&l) || reach_number) && digits(value) >= 6 {
+        return Role::Phone;
+    }
+    if in_set(FIRST, &l) {
+        return Role::First;
+    }
+    if in_set(LAST, &l) {
+        return Role::Last;
+    }
+    if in_set(NAME, &l) {
+        return Role::Name;
+    }
+    let company_word = l
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "company")
+        || (l.contains("name") && (l.contains("business") || l.contains("organi")));
+    if in_set(COMPANY, &l) || company_word {
+        return Role::Company;
+    }
+    if l.contains("name")
+        && (l.contains("your") || l.contains("full"))
+        && !l.contains("business")
+        && !l.contains("pet")
+        && !l.contains("child")
+    {
+        return Role::Name;
+    }
+    if in_set(MESSAGE_EXACT, &l) {
+        return Role::Message(3);
+    }
+    if MESSAGE_STRONG.is_match(&l) {
+        return Role::Message(2);
+    }
+    if MESSAGE_WEAK.is_match(&l) && (value.chars().count() >= 40 || value.contains('\n')) {
+        return Role::Message(1);
+    }
+    Role::Extra
+}
+
+fn extra_key(label: &str) -> String {
+    label.trim().trim_end_matches([':', '：']).trim().to_owned()
+}
+
+fn strip_quotes(v: &str) -> &str {
+    let t = v.trim();
+    for (a, b) in [('"', '"'), ('“', '”'), ('«', '»'), ('„', '“')] {
+        if t.starts_with(a) && t.ends_with(b) && t.chars().count() >= 2 {
+            let inner = &t[a.len_utf8()..t.len() - b.len_utf8()];
+            if !inner.contains(a) && !inner.contains(b) {
+                return inner.trim();
+            }
+        }
+    }
+    t
+}
+
+/// Fields → an extraction (source and form are set by the caller).
+pub fn build(fields: &[Field]) -> Extraction {
+    let mut e = Extraction::default();
+    let mut f = LeadFields::default();
+    let (mut first, mut last) = (None::<String>, None::<String>);
+    let mut message: Option<(u8, usize)> = None;
+    let mut extras: Vec<(String, String, Option<u8>)> = Vec::new();
+    for field in fields {
+        let (label, value) = (field.label.as_str(), field.value.trim());
+        if is_dropped(label) || (field.meta && !keeps_in_meta(label)) || is_header_row(label, value)
+        {
+            continue;
+        }
+        if field.meta {
+            extras.push((extra_key(label), value.to_owned(), None));
+            continue;
+        }
+        match role(label, value) {
+            Role::Consent => {
+                if e.consent.is_none() {
+                    e.consent = consent_value(value);
+                }
+            }
+            Role::From => {
+                if let Some(c) = MAILBOX.captures(value) {
+                    let name = c.get(1).map(|m| m.as_str().trim_matches('"').trim());
+                    if let Some(n) = name.filter(|n| !n.is_empty()) {
+                        f.name.get_or_insert_with(|| n.to_owned());
+                    }
+                    if let Some(a) = c.get(2) {
+                        f.email.get_or_insert_with(|| a.as_str().to_owned());
+                    }
+                }
+            }
+            Role::Email => {
+                if f.email.is_none() {
+                    f.email = email_in(value);
+                    if let Some(c) = ACCEPTS_MARKETING.captures(value) {
+                        let yes = c.get(1).map(|m| m.as_str().to_lowercase());
+                        e.consent = Some(matches!(yes.as_deref(), Some("true" | "yes")));
+                    }
+                } else {
+                    extras.push((extra_key(label), value.to_owned(), None));
+                }
+            }
+            Role::Phone if f.phone.is_none() => f.phone = Some(value.to_owned()),
+            Role::First if first.is_none() => first = Some(value.to_owned()),
+            Role::Last if last.is_none() => last = Some(value.to_owned()),
+            Role::Name if f.name.is_none() => f.name = Some(value.to_owned()),
+            Role::Company if f.company.is_none() => f.company = Some(value.to_owned()),
+            Role::Message(score) => {
+                let idx = extras.len();
+                extras.push((extra_key(label), value.to_owned(), Some(score)));
+                if message.is_none_or(|(s, _)| score > s) {
+                    message = Some((score, idx));
+                }
+            }
+            _ => extras.push((extra_key(label), value.to_owned(), None)),
+        }
+    }
+    if f.name.is_none() {
+        f.name = match (first, last) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
+    }
+    for (idx, (k, v, _)) in extras.into_iter().enumerate() {
+        if message.is_some_and(|(_, m)| m == idx) {
+            f.message = Some(strip_quotes(&v).to_owned());
+        } else if !e.extra.contains_key(&k) {
+            e.extra.insert(k, v);
+        }
+    }
+    e.fields = f;
+    e
+}

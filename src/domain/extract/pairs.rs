@@ -1,0 +1,359 @@
+//! Label/value pairs out of [`Item`]s, for every layout we meet: `Label: value` lines,
+//! `Label:` with the value on following lines, `--- Label ---` blocks, a label line
+//! followed by its value lines, bold labels, table pairs and JSON dumps. A separator line
+//! (`--`, `---`) or a "User Information" heading after the fields starts the technical
+//! footer, whose pairs are flagged `meta`.
+
+use super::items::Item;
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Field {
+    pub label: String,
+    pub value: String,
+    /// From the technical footer (IP, user agent, page URL...).
+    pub meta: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    pub fields: Vec<Field>,
+    /// Lines before the first field (intro sentences).
+    pub intro: Vec<String>,
+}
+
+static DASHED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^-{2,}\s*(\S.*?)\s*-{2,}$").expect("static regex"));
+static SEPARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[-_=*~]\s?){2,}$").expect("static regex"));
+static META_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(user information|technical (details|information)|meta ?data|submission details|informations techniques|technische (details|informationen))$").expect("static regex")
+});
+static NOISE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(on .*wrote|view\b|see all|see the|manage\b|edit\b|reply to\b|reply for\b|respond\b|check (activity|your|it|out)\b|click\b|download\b|open\b|unsubscribe|you are receiving|you're receiving|your form\b|someone\b|here'?s|here are|thanks\b|thank you|new (response|submission|form|entry|lead|message|quote|request)|a new\b|submitted on\b|eingereicht|soumis le|enviado el|you have\b|you've\b|you got\b|sent (by|from|via)\b|this (e-?mail|message) was|report it|does this submission)").expect("static regex")
+});
+static FOOTER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(this (e-?mail|message|form) (was|is)|sent (from|via|by)\b|you are receiving|you're receiving|powered by|made with|view (all|this|the|submission|entry)|see all|manage (submissions|notification)|diese e-mail wurde|cet e-mail a été|este (mensaje|correo)|questa e-mail|respond (quickly|to this)|reply to \w+:)").expect("static regex")
+});
+
+pub fn is_separator(t: &str) -> bool {
+    SEPARATOR.is_match(t.trim())
+}
+
+fn dashed_label(t: &str) -> Option<&str> {
+    let c = DASHED.captures(t)?;
+    let l = c.get(1)?.as_str();
+    (!l.chars().all(|c| c == '-')).then_some(l)
+}
+
+/// Split `Label: value` at the first colon that is not inside a time (`9:30`) or URL.
+pub fn colon_split(t: &str) -> Option<(&str, &str)> {
+    let chars: Vec<(usize, char)> = t.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if c != ':' && c != '：' {
+            continue;
+        }
+        let prev = k.checked_sub(1).map(|p| chars[p].1);
+        let next = chars.get(k + 1).map(|x| x.1);
+        if prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit()) {
+            continue;
+        }
+        let rest = &t[i + c.len_utf8()..];
+        if rest.starts_with("//") {
+            return None;
+        }
+        let label = t[..i].trim();
+        return Some((label, rest.trim()));
+    }
+    None
+}
+
+pub fn label_like(l: &str) -> bool {
+    let n = l.chars().count();
+    if n == 0 || n > 90 || l.split_whitespace().count() > 14 {
+        return false;
+    }
+    let first = l.chars().next().unwrap_or(' ');
+    if !(first.is_alphabetic() || "¿¡(*#".contains(first)) {
+        return false;
+    }
+    if l.contains('@') || l.contains('<') || l.contains("http") || l.ends_with(',') {
+        return false;
+    }
+    !NOISE_LABEL.is_match(l)
+}
+
+fn colon_label(t: &str) -> Option<(&str, &str)> {
+    colon_split(t).filter(|(l, _)| label_like(l))
+}
+
+fn is_footer(t: &str) -> bool {
+    FOOTER_LINE.is_match(t)
+}
+
+pub fn parse(items: &[Item], plain: &str) -> Parsed {
+    if let Some(fields) = json_dump(plain) {
+        return Parsed {
+            fields,
+            intro: Vec::new(),
+        };
+    }
+    let mut out = Parsed::default();
+    let mut meta = false;
+    let n = items.len();
+    let mut i = 0;
+    let line_at = |k: usize| items.get(k).and_then(Item::line);
+    let bold_at = |k: usize| matches!(items.get(k), Some(Item::Line { bold: true, .. }));
+    while i < n {
+        let (text, bold) = match &items[i] {
+            Item::Blank => {
+                i += 1;
+                continue;
+            }
+            Item::Pair(l, v) => {
+                let l = l.trim().trim_end_matches([':', '：']).trim();
+                if label_like(l) {
+                    push(&mut out, l, v, meta);
+                }
+                i += 1;
+                continue;
+            }
+            Item::Line { text, bold } => (text.as_str(), *bold),
+        };
+        if is_separator(text) {
+            if line_at(i + 1).is_some() && line_at(i + 2).is_some_and(is_separator) {
+                i += 3;
+                continue;
+            }
+            if !out.fields.is_empty() {
+                meta = true;
+            }
+            i += 1;
+            continue;
+        }
+        if META_HEADING.is_match(text) && !out.fields.is_empty() {
+            meta = true;
+            i += 1;
+            continue;
+        }
+        if let Some(label) = dashed_label(text) {
+            let mut j = i + 1;
+            let mut lines = Vec::new();
+            while j < n {
+                match &items[j] {
+                    Item::Blank => {}
+                    Item::Pair(..) => break,
+                    Item::Line { text: t, .. } => {
+                        if dashed_label(t).is_some() || is_separator(t) {
+                            break;
+                        }
+                        lines.push(t.as_str());
+                    }
+                }
+                j += 1;
+            }
+            push(&mut out, label, &lines.join("\n"), meta);
+            i = j;
+            continue;
+        }
+        if let Some((label, value)) = colon_label(text) {
+            let mut j = i + 1;
+            let mut lines: Vec<&str> = Vec::new();
+            if !value.is_empty() {
+                lines.push(value);
+                while let Some(t) = line_at(j) {
+                    if bold_at(j)
+                        || is_separator(t)
+                        || dashed_label(t).is_some()
+                        || colon_label(t).is_some()
+                        || META_HEADING.is_match(t)
+                    {
+                        break;
+                    }
+                    lines.push(t);
+                    j += 1;
+                }
+            } else {
+                let mut blanks = 0;
+                while j < n {
+                    match &items[j] {
+                        Item::Blank => {
+                            blanks += 1;
+                            if blanks >= 2 && !lines.is_empty() {
+                                break;
+                            }
+                        }
+                        Item::Pair(..) => break,
+                        Item::Line { text: t, bold: b } => {
+                            if is_separator(t)
+                                || dashed_label(t).is_some()
+                                || META_HEADING.is_match(t)
+                                || (*b && !lines.is_empty())
+                            {
+                                break;
+                            }
+                            if colon_label(t).is_some() && (lines.is_empty() || blanks > 0) {
+                                break;
+                            }
+                            if blanks > 0 && !lines.is_empty() {
+                                if is_footer(t) {
+                                    break;
+                                }
+                                lines.push("");
+                            }
+                            blanks = 0;
+                            lines.push(t);
+                        }
+                    }
+                    j += 1;
+                }
+            }
+            push(&mut out, label, &lines.join("\n"), meta);
+            i = j;
+            continue;
+        }
+        let starts_paragraph = i == 0 || matches!(items.get(i - 1), Some(Item::Blank));
+        let next_is_value =
+            line_at(i + 1).is_some_and(|t| colon_label(t).is_none() && !is_footer(t));
+        let label_ok = label_like(text)
+            && !text.ends_with('.')
+            && !text.ends_with('!')
+            && !is_footer(text)
+            && !text.ends_with(':');
+        if bold && label_ok {
+            // a bold label: its value is the next non-bold lines (after blank lines, if any)
+            let mut j = i + 1;
+            while matches!(items.get(j), Some(Item::Blank)) {
+                j += 1;
+            }
+            let mut lines = Vec::new();
+            while let Some(t) = line_at(j) {
+                if bold_at(j) || is_separator(t) {
+                    break;
+                }
+                lines.push(t);
+                j += 1;
+            }
+            if !lines.is_empty() {
+                push(&mut out, text, &lines.join("\n"), meta);
+                i = j;
+                continue;
+            }
+        } else if starts_paragraph && next_is_value && label_ok && !bold_at(i + 1) {
+            let mut j = i + 1;
+            let mut lines = Vec::new();
+            while let Some(t) = line_at(j) {
+                if colon_label(t).is_some() || is_separator(t) {
+                    break;
+                }
+                lines.push(t);
+                j += 1;
+            }
+            push(&mut out, text, &lines.join("\n"), meta);
+            i = j;
+            continue;
+        }
+        if out.fields.is_empty() {
+            out.intro.push(text.to_owned());
+        }
+        i += 1;
+    }
+    out
+}
+
+fn push(out: &mut Parsed, label: &str, value: &str, meta: bool) {
+    let label = label.trim().trim_end_matches([':', '：']).trim();
+    let value = value.trim();
+    if label.is_empty() || value.is_empty() {
+        return;
+    }
+    if out
+        .fields
+        .iter()
+        .any(|f| f.label == label && f.value == value)
+    {
+        return;
+    }
+    out.fields.push(Field {
+        label: label.to_owned(),
+        value: value.to_owned(),
+        meta,
+    });
+}
+
+/// A submission dumped as one JSON object in the body.
+fn json_dump(plain: &str) -> Option<Vec<Field>> {
+    let start = plain.find('{')?;
+    let end = plain.rfind('}')?;
+    if end <= start {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(plain.get(start..=end)?).ok()?;
+    let obj = v.as_object()?;
+    let mut fields = Vec::new();
+    for (k, v) in obj {
+        let value = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|x| match x {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => continue,
+        };
+        if !value.trim().is_empty() {
+            fields.push(Field {
+                label: k.clone(),
+                value: value.trim().to_owned(),
+                meta: false,
+            });
+        }
+    }
+    (fields.len() >= 2).then_some(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::items::from_text;
+    use super::*;
+
+    fn pairs(t: &str) -> Vec<(String, String)> {
+        parse(&from_text(t), t)
+            .fields
+            .into_iter()
+            .filter(|f| !f.meta)
+            .map(|f| (f.label, f.value))
+            .collect()
+    }
+
+    #[test]
+    fn colon_lines_and_multiline_message() {
+        let p = pairs(
+            "Intro line\n\nName: Ann\nPick-up: 9:30 PM\nMessage:\nline 1\nline 2\n\nIP: 1.2.3.4",
+        );
+        assert_eq!(p[0], ("Name".into(), "Ann".into()));
+        assert_eq!(p[1], ("Pick-up".into(), "9:30 PM".into()));
+        assert_eq!(p[2], ("Message".into(), "line 1\nline 2".into()));
+    }
+
+    #[test]
+    fn blocks_and_dashed() {
+        let p = pairs("name\nAnn Lee\n\nemail\nann@example.com\n");
+        assert_eq!(p.len(), 2);
+        let p = pairs("--- Name ---\n\nAnn\n\n--- Msg ---\n\na\nb\n");
+        assert_eq!(p[1], ("Msg".into(), "a\nb".into()));
+    }
+
+    #[test]
+    fn footer_is_meta() {
+        let t = "Name: Ann\n\n---\n\nPage URL: https://x.example/\n";
+        let f = parse(&from_text(t), t).fields;
+        assert!(f[1].meta);
+    }
+}

@@ -1,0 +1,351 @@
+//! Which service wrote a notification, and the form's name, from real markers only: the
+//! sender's domain for hosted services and marketplaces, and the plugins' own subject
+//! lines, headers and footers for WordPress plugins. Keyed on nothing site- or
+//! person-specific.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// What the recognisers see of a message.
+pub struct Doc<'a> {
+    pub subject: &'a str,
+    /// Sender address, lowercase.
+    pub from: &'a str,
+    pub headers: &'a [(String, String)],
+    /// The body as plain text.
+    pub plain: &'a str,
+}
+
+impl Doc<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn domain_labels(&self) -> Vec<&str> {
+        self.from
+            .rsplit_once('@')
+            .map(|(_, d)| d.split('.').collect())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provider {
+    pub source: &'static str,
+    pub form: Option<String>,
+    /// Hosted services and marketplaces: their sender is proof of a notification.
+    pub hosted: bool,
+    pub marketplace: bool,
+}
+
+/// Sender domain label → source.
+const HOSTED: &[(&str, &str)] = &[
+    ("jotform", "jotform"),
+    ("typeform", "typeform"),
+    ("tally", "tally"),
+    ("webflow", "webflow"),
+    ("squarespace", "squarespace"),
+    ("wix", "wix"),
+    ("wixforms", "wix"),
+    ("hubspot", "hubspot"),
+    ("hubspotemail", "hubspot"),
+    ("netlify", "netlify"),
+    ("formspree", "formspree"),
+    ("zohoforms", "zoho-forms"),
+    ("zohopublic", "zoho-forms"),
+    ("webforms", "webflow"),
+    ("cognitoforms", "cognito-forms"),
+    ("paperform", "paperform"),
+    ("usebasin", "basin"),
+    ("basin", "basin"),
+    ("getform", "getform"),
+    ("framer", "framer"),
+    ("framerforms", "framer"),
+    ("formstack", "formstack"),
+    ("123formbuilder", "123formbuilder"),
+];
+const MARKETPLACES: &[(&str, &str)] = &[
+    ("thumbtack", "thumbtack"),
+    ("angi", "angi"),
+    ("angieslist", "angi"),
+    ("homeadvisor", "homeadvisor"),
+    ("bark", "bark"),
+    ("yelp", "yelp"),
+    ("houzz", "houzz"),
+    ("porch", "porch"),
+    ("networx", "networx"),
+    ("checkatrade", "checkatrade"),
+    ("mybuilder", "mybuilder"),
+];
+/// Footer phrases of hosted services, for copies sent from an owner's own mailbox.
+const BODY_MARKERS: &[(&str, &str)] = &[
+    ("email notifications for google forms", "google-forms"),
+    ("google forms", "google-forms"),
+    ("made with tally", "tally"),
+    ("powered by zoho forms", "zoho-forms"),
+    ("powered by cognito forms", "cognito-forms"),
+    ("powered by jotform", "jotform"),
+    ("made with paperform", "paperform"),
+    ("powered by paperform", "paperform"),
+    ("powered by basin", "basin"),
+    ("powered by getform", "getform"),
+    ("sent from your framer site", "framer"),
+    ("powered by typeform", "typeform"),
+];
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).expect("static regex")
+}
+
+static FWD_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|sv|vs|r|i)\s*:\s*)+"));
+static WPFORMS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:new entry|nueva entrada|nouvelle entrée|neuer eintrag|nuova voce|nieuwe inzending|nova entrada|ny post)\s*:\s*(.+)$",
+    )
+});
+static ELEMENTOR_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)^(?:new message from|nouveau message de|neue nachricht von|nuevo mensaje de|nuovo messaggio da|nieuw bericht van|nova mensagem de)\s*["«„“”']"#,
+    )
+});
+static ELEMENTOR_BODY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(powered by|propulsé par|bereitgestellt von|con la tecnología de|desarrollado por|mit unterstützung von)\s*:?\s*elementor",
+    )
+});
+static FORMIDABLE_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^(.+?) form submitted on .+$"));
+static GRAVITY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:new submission from|neue einsendung von|nouvelle soumission de|nuevo envío de)\s+(.+)$",
+    )
+});
+static CF7_BODY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(this e-?mail was sent from a contact form on|diese e-mail wurde von einem kontaktformular|cet e-?mail a été envoyé via le formulaire de contact|este (mensaje|correo electrónico) (se envió|se ha enviado|fue enviado) (desde|a través de) un formulario de contacto|questa e-?mail è stata inviata da un modulo di contatto|deze e-?mail is verzonden via een contactformulier|powered by contact form 7|^message body:|^corps du message\s*:|^nachrichtentext:|^cuerpo del mensaje:)",
+    )
+});
+static CF7_FORM: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?im)^sent from the ["“](.+?)["”] form on\b"#));
+static FORMINATOR_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new form entry\s*#?\s*\d*\s+for\s+(.+)$"));
+static GOOGLE_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new (?:form )?responses?\s*[:\-–—]\s*(.+)$"));
+static GOOGLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?im)(?:new response received for|a new response was submitted to)\s*["“]?(.+?)["”]?\.?$"#,
+    )
+});
+static GENERIC_SAAS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:to|for|from|in|:|-|–)|(?:new )?form submission\s*[-:–])\s*:?\s*(.+)$",
+    )
+});
+
+fn cap(re: &Regex, s: &str) -> Option<String> {
+    re.captures(s)
+        .and_then(|c| c.get(1))
+        .map(|m| clean_form(m.as_str()))
+        .filter(|f| !f.is_empty())
+}
+
+fn clean_form(s: &str) -> String {
+    s.trim()
+        .trim_matches(|c: char| "\"“”«»„'".contains(c))
+        .trim()
+        .to_owned()
+}
+
+fn looks_like_path(s: &str) -> bool {
+    s.contains('/') || (s.contains('.') && !s.contains(' '))
+}
+
+pub fn subject_core(subject: &str) -> &str {
+    match FWD_PREFIX.find(subject) {
+        Some(m) => &subject[m.end()..],
+        None => subject,
+    }
+    .trim()
+}
+
+/// Per hosted service: where its form name is (subject or body) and the pattern.
+static FORM_RULES: LazyLock<Vec<(&'static str, bool, Regex)>> = LazyLock::new(|| {
+    let rules: &[(&str, bool, &str)] = &[
+        (
+            "typeform",
+            false,
+            r"(?i)^new (?:typeform )?response (?:to|for)\s+(.+)$",
+        ),
+        (
+            "tally",
+            false,
+            r"(?i)^new tally form submission\s*:\s*(.+)$",
+        ),
+        (
+            "tally",
+            false,
+            r"(?i)^new (?:tally )?submission (?:to|for|on)\s+(.+)$",
+        ),
+        (
+            "webflow",
+            true,
+            r"(?im)^your form,?\s*(.+?),?\s+on\s+.+?\s+has (?:a )?new submission",
+        ),
+        (
+            "squarespace",
+            false,
+            r"(?i)^form submission\s*[-–:]\s*(.+)$",
+        ),
+        ("wix", false, r"(?i)^new submission\s*[:\-–]\s*(.+)$"),
+        ("wix", true, r"(?m)^form:\s*(.+?)\s*(?:·|\||$)"),
+        (
+            "hubspot",
+            false,
+            r"(?i)^new (?:form )?submission on\s+(.+)$",
+        ),
+        ("hubspot", true, r"(?m)^.+? submitted (.+)$"),
+        (
+            "netlify",
+            false,
+            r"(?i)form submission from\s+(.+?)\s+form\b",
+        ),
+        ("formspree", true, r"(?im)^new submission for\s+(.+)$"),
+        (
+            "zoho-forms",
+            false,
+            r"(?i)^(?:new entry|neuer eintrag|nouvelle entrée|nueva entrada|new submission)\s*[:\-]\s*(.+)$",
+        ),
+        (
+            "zoho-forms",
+            true,
+            r"(?im)^(?:neuer eintrag in|new entry in|nouvelle entrée dans)\s+(.+)$",
+        ),
+        (
+            "cognito-forms",
+            false,
+            r"(?i)^(.+?)\s*[-–]\s*(?:new )?entry\s*#?\s*\d*$",
+        ),
+    ];
+    rules
+        .iter()
+        .map(|(s, body, p)| (*s, *body, re(p)))
+        .collect()
+});
+static FORMSPREE_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new submission from\s+(.+)$"));
+
+fn hosted_form(source: &str, d: &Doc<'_>) -> Option<String> {
+    let s = subject_core(d.subject);
+    if source == "jotform" {
+        return Some(clean_form(s)).filter(|x| !x.is_empty());
+    }
+    let by_rule = FORM_RULES
+        .iter()
+        .filter(|(src, _, _)| *src == source)
+        .find_map(|(_, body, re)| cap(re, if *body { d.plain } else { s }));
+    let formspree = || {
+        (source == "formspree")
+            .then(|| cap(&FORMSPREE_SUBJECT, s))
+            .flatten()
+            .filter(|f| !looks_like_path(f))
+    };
+    by_rule
+        .or_else(formspree)
+        .or_else(|| cap(&GENERIC_SAAS_SUBJECT, s).filter(|f| !looks_like_path(f)))
+}
+
+pub fn detect(d: &Doc<'_>) -> Option<Provider> {
+    let labels = d.domain_labels();
+    let plain_lc = d.plain.to_lowercase();
+    let subject = subject_core(d.subject);
+    let hosted = |source: &'static str| Provider {
+        source,
+        form: hosted_form(source, d),
+        hosted: true,
+        marketplace: false,
+    };
+    for (label, source) in MARKETPLACES {
+        if labels.contains(label) {
+            return Some(Provider {
+                source,
+                form: None,
+                hosted: true,
+                marketplace: true,
+            });
+        }
+    }
+    for (label, source) in HOSTED {
+        if labels.contains(label) {
+            return Some(hosted(source));
+        }
+    }
+    let google = d
+        .header("X-Google-Original-From")
+        .is_some_and(|v| v.to_lowercase().contains("apps script"));
+    let google_forms = plain_lc.contains("google forms")
+        || (GOOGLE_SUBJECT.is_match(subject) && GOOGLE_BODY.is_match(d.plain));
+    if google || google_forms {
+        return Some(Provider {
+            source: "google-forms",
+            form: cap(&GOOGLE_SUBJECT, subject).or_else(|| cap(&GOOGLE_BODY, d.plain)),
+            hosted: true,
+            marketplace: false,
+        });
+    }
+    for (marker, source) in BODY_MARKERS {
+        if plain_lc.contains(marker) {
+            return Some(hosted(source));
+        }
+    }
+    let plugin = |source: &'static str, form: Option<String>| {
+        Some(Provider {
+            source,
+            form,
+            hosted: false,
+            marketplace: false,
+        })
+    };
+    let dashed = d
+        .plain
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            t.starts_with("--- ") && t.ends_with(" ---")
+        })
+        .count();
+    if d.header("X-WPForms-Notification").is_some()
+        || WPFORMS_SUBJECT.is_match(subject)
+        || dashed >= 2
+    {
+        return plugin("wpforms", cap(&WPFORMS_SUBJECT, subject));
+    }
+    if ELEMENTOR_SUBJECT.is_match(subject) || ELEMENTOR_BODY.is_match(d.plain) {
+        return plugin("elementor", None);
+    }
+    if FORMIDABLE_SUBJECT.is_match(subject) || plain_lc.contains("user-agent (browser/os)") {
+        return plugin("formidable", cap(&FORMIDABLE_SUBJECT, subject));
+    }
+    if subject.to_lowercase().contains("ninja forms") || plain_lc.contains("ninja forms") {
+        return plugin("ninja-forms", None);
+    }
+    if plain_lc.contains("this form submitted at")
+        || subject.to_lowercase().ends_with("new form submission")
+        || plain_lc.contains("fluent forms")
+    {
+        return plugin("fluent-forms", None);
+    }
+    if FORMINATOR_SUBJECT.is_match(subject) || plain_lc.contains("forminator") {
+        return plugin("forminator", cap(&FORMINATOR_SUBJECT, subject));
+    }
+    if CF7_BODY.is_match(d.plain) || CF7_FORM.is_match(d.plain) {
+        return plugin("contact-form-7", cap(&CF7_FORM, d.plain));
+    }
+    if GRAVITY_SUBJECT.is_match(subject) || plain_lc.contains("gravity forms") {
+        return plugin("gravity-forms", cap(&GRAVITY_SUBJECT, subject));
+    }
+    None
+}
