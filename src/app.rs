@@ -29,8 +29,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let clock = Clock::system();
     let store = Store::open(&settings.database_url).await?;
     {
-        let mut conn = store.acquire().await?;
-        store::state::sync_people(&mut conn, &settings.people, store::millis(clock.now())).await?;
+        let mut tx = store.begin().await?;
+        store::state::sync_people(&mut tx, &settings.people, store::millis(clock.now())).await?;
+        // A person removed from the config leaves their open leads orphaned: say so once.
+        let orphaned = crate::ops::mark_orphans(&mut tx, &settings, clock.now()).await?;
+        tx.commit().await.context("Failed to sync the team")?;
+        if !orphaned.is_empty() {
+            tracing::warn!(leads = ?orphaned, "open leads orphaned: their owner left the team");
+        }
     }
     let settings = Arc::new(settings);
     let shutdown = CancellationToken::new();

@@ -19,6 +19,8 @@
 //! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
 //! - [`store`]: the database behind one type.
 //! - [`pipeline`]: one message = one transaction.
+//! - [`ops`]: lead operations (assign, accept, next, status, ...) shared by the CLI, quick
+//!   actions and the scheduler, each inside the caller's transaction.
 //! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
 //! - [`clock`]: the only module that reads the wall clock.
 //!
@@ -37,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod ops;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;

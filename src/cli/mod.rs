@@ -3,6 +3,7 @@
 
 mod leads;
 mod mail;
+mod ops;
 
 use crate::config::{self, Settings};
 use crate::telemetry::{self, LogFormat};
@@ -72,6 +73,76 @@ pub enum Command {
         id: i64,
         #[arg(long)]
         json: bool,
+    },
+    /// Hand a lead to PERSON (id, name or email); they must accept it.
+    Assign {
+        id: i64,
+        person: String,
+        /// Why, for the history and the new owner.
+        #[arg(long)]
+        why: Option<String>,
+        /// Who hands it on (a team member), for the history.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Accept a lead: its owner (default), or `--as PERSON` taking an orphan.
+    Accept {
+        id: i64,
+        #[arg(long = "as", value_name = "PERSON")]
+        as_person: Option<String>,
+    },
+    /// Set the next action: `next 12 tomorrow 10:00 call back` (team time zone).
+    Next {
+        id: i64,
+        /// WHEN then WHAT: `2026-11-27 10:00 send the quote`, `3d follow up`, ...
+        #[arg(required = true, num_args = 2.., allow_hyphen_values = true)]
+        when_what: Vec<String>,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// The next action is done (it is cleared).
+    Done {
+        id: i64,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Change a lead's status: new, contacted, qualified, won, lost, archived, opted_out.
+    Status {
+        id: i64,
+        status: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// An internal note (never sent to the lead).
+    Note {
+        id: i64,
+        #[arg(required = true, allow_hyphen_values = true)]
+        text: Vec<String>,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// No reminders about a lead until WHEN.
+    Snooze {
+        id: i64,
+        #[arg(required = true)]
+        when: Vec<String>,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Record that an address asked not to be contacted; its open leads become opted_out.
+    Optout {
+        email: String,
+        /// How they asked, for the history.
+        #[arg(long)]
+        how: Option<String>,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Make the team in the database match the config (as `run` does at start); open
+    /// leads of people who left are orphaned, and routed again with --reassign.
+    SyncTeam {
+        #[arg(long)]
+        reassign: bool,
     },
     /// Every ingested message with its class.
     Messages {
@@ -164,6 +235,38 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             mail::messages(load(&cli.config)?, class, limit, json).await
         }
         Command::Outbox { json } => mail::outbox(load(&cli.config)?, json).await,
+        Command::Assign {
+            id,
+            person,
+            why,
+            by,
+        } => ops::run(load(&cli.config)?, ops::Op::Assign { id, person, why }, by).await,
+        Command::Accept { id, as_person } => {
+            ops::run(load(&cli.config)?, ops::Op::Accept { id, as_person }, None).await
+        }
+        Command::Next { id, when_what, by } => {
+            let op = ops::Op::Next {
+                id,
+                words: when_what,
+            };
+            ops::run(load(&cli.config)?, op, by).await
+        }
+        Command::Done { id, by } => ops::run(load(&cli.config)?, ops::Op::Done { id }, by).await,
+        Command::Status { id, status, by } => {
+            ops::run(load(&cli.config)?, ops::Op::Status { id, status }, by).await
+        }
+        Command::Note { id, text, by } => {
+            let op = ops::Op::Note { id, words: text };
+            ops::run(load(&cli.config)?, op, by).await
+        }
+        Command::Snooze { id, when, by } => {
+            let op = ops::Op::Snooze { id, words: when };
+            ops::run(load(&cli.config)?, op, by).await
+        }
+        Command::Optout { email, how, by } => {
+            ops::run(load(&cli.config)?, ops::Op::OptOut { email, how }, by).await
+        }
+        Command::SyncTeam { reassign } => ops::sync_team(load(&cli.config)?, reassign).await,
     }
 }
 

@@ -109,6 +109,9 @@ pub struct TeamSettings {
     pub hours: BusinessHours,
     pub manager: Option<String>,
     pub default_owner: Option<String>,
+    /// `[team] orphans = "keep"`: leads whose owner left stay orphaned (listed in the
+    /// digest) instead of being routed again by the rules.
+    pub keep_orphans: bool,
 }
 
 /// `[stale]`: the drift thresholds, as the drift rules take them.
@@ -432,12 +435,25 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         if let Some(d) = &t.default_owner {
             known(&mut c, "team.default_owner", d);
         }
+        let keep_orphans = match t.orphans.as_deref().map(str::trim) {
+            None | Some("reassign") => false,
+            Some("keep") => true,
+            Some(other) => {
+                c.add(
+                    "team.orphans",
+                    format!("{other:?} is not an orphan policy"),
+                    "write \"reassign\" (route them again by the rules) or \"keep\"",
+                );
+                false
+            }
+        };
         TeamSettings {
             name: t.name.clone().unwrap_or_else(|| "Our team".into()),
             timezone,
             hours,
             manager: t.manager.clone(),
             default_owner: t.default_owner.clone(),
+            keep_orphans,
         }
     };
 

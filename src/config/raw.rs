@@ -103,6 +103,8 @@ pub struct RawTeam {
     pub hours: Option<String>,
     pub manager: Option<String>,
     pub default_owner: Option<String>,
+    /// `"reassign"` (default) or `"keep"`: what happens to leads whose owner left the team.
+    pub orphans: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -369,3 +369,83 @@ pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> 
         })
         .collect())
 }
+
+/// `/snooze`: no reminders until `until` (`None` wakes the lead).
+pub async fn set_snoozed_until(
+    conn: &mut Conn,
+    id: i64,
+    until: Option<i64>,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE leads SET snoozed_until = $1, last_activity_at = $2 WHERE id = $3")
+        .bind(until)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// A reply went out to the lead: the first one sets `first_reply_at`, every one moves
+/// `last_outbound_at`.
+pub async fn record_outbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE leads SET first_reply_at = COALESCE(first_reply_at, $1), last_outbound_at = $1,
+             last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END
+         WHERE id = $2",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// The lead wrote to us.
+pub async fn record_inbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE leads SET last_inbound_at = $1,
+             last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END
+         WHERE id = $2",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// Open leads (new, contacted, qualified), oldest first; of one address when given.
+pub async fn open_leads(conn: &mut Conn, email_norm: Option<&str>) -> sqlx::Result<Vec<LeadRow>> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM leads WHERE status IN ('new', 'contacted', 'qualified')
+           AND ($1 = '' OR email_norm = $1) ORDER BY id"
+    );
+    let rows = sqlx::query(&q)
+        .bind(email_norm.unwrap_or_default())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Whether the lead has an activity of `kind` whose detail is exactly `detail`, at or
+/// after `since`: "record this once" checks.
+pub async fn has_activity(
+    conn: &mut Conn,
+    lead: i64,
+    kind: crate::domain::lead::ActivityKind,
+    detail: &str,
+    since: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM activities WHERE lead_id = $1 AND kind = $2 AND detail = $3 AND at >= $4
+         LIMIT 1",
+    )
+    .bind(lead)
+    .bind(kind.as_str())
+    .bind(detail)
+    .bind(since)
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some())
+}

@@ -96,3 +96,22 @@ pub async fn is_opted_out(conn: &mut Conn, email_norm: &str) -> sqlx::Result<boo
         .await?
         .is_some())
 }
+
+/// Records that `email_norm` asked not to be contacted; `false` if it already had.
+pub async fn add_opt_out(
+    conn: &mut Conn,
+    email_norm: &str,
+    how: &str,
+    at: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO opt_outs (email_norm, at, how) VALUES ($1, $2, $3)
+         ON CONFLICT (email_norm) DO NOTHING",
+    )
+    .bind(email_norm)
+    .bind(at)
+    .bind(how)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,933 @@
+//! Lead operations shared by the CLI, the quick actions of the relay and the scheduler:
+//! assign, accept, next, done, status, note, snooze, opt-out, orphans, replies.
+//!
+//! Each runs inside the caller's transaction, checks the domain rules (who may accept,
+//! [`LeadStatus::transition`], deadlines in the future), records history (an activity
+//! with its actor and detail) and queues the emails it causes through
+//! [`pipeline::enqueue`], so the change and its mail commit together. Nothing here reads
+//! the clock or commits: `now` and the transaction are the caller's.
+
+use crate::config::Settings;
+use crate::domain::extract::{Extraction, LeadFields};
+use crate::domain::lead::{ActivityKind, LeadStatus};
+use crate::domain::notify::{self, Draft, LeadCard, Sender};
+use crate::domain::route::{account_keys, route, Person};
+use crate::pipeline::{self, tracked_address, SYSTEM_ACTOR};
+use crate::store::leads::{self, LeadRow};
+use crate::store::{self, state, Conn};
+use jiff::Timestamp;
+
+/// What an operation did, for the CLI's output and the relay's confirmation mail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Whether outbox rows were written (wake the sender after commit).
+    pub queued_mail: bool,
+    /// One line for a person: what changed.
+    pub summary: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("there is no lead #{0}; `leadgate leads` lists them")]
+    NoSuchLead(i64),
+    /// The message names the input and lists the team.
+    #[error("{0}")]
+    NoSuchPerson(String),
+    /// A domain rule refused the operation; the message says what is allowed instead.
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("database error: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// How many history entries a handoff email carries.
+const HISTORY_IN_EMAIL: usize = 12;
+
+/// A person hands the lead to `to` (id, name or email): records from, to and why; the
+/// new owner gets the lead's full context by email and must accept (unless they assigned
+/// it to themselves); the previous owner is told.
+pub async fn assign(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    to: &str,
+    why: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let person = find_person(s, to)?;
+    hand_over(tx, s, &row, Some(person), why, actor, now).await
+}
+
+/// leadgate itself hands the lead on (acceptance timeout, orphans): the same emails as
+/// [`assign`], actor `leadgate`. `to = None` leaves the lead orphaned, with the reason.
+pub async fn reassign(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    to: Option<&str>,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let person = match to {
+        Some(to) => Some(find_person(s, to)?),
+        None => None,
+    };
+    hand_over(tx, s, &row, person, reason, SYSTEM_ACTOR, now).await
+}
+
+async fn hand_over(
+    tx: &mut Conn,
+    s: &Settings,
+    row: &LeadRow,
+    to: Option<&Person>,
+    why: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let status = status_of(row);
+    if status.is_closed() {
+        return Err(OpError::NotAllowed(format!(
+            "lead #{} is {}: a closed lead has no owner to hand on; reopen it first (status {} contacted)",
+            row.id,
+            status.as_str(),
+            row.id
+        )));
+    }
+    let (lead, now_ms) = (row.id, store::millis(now));
+    let why = why.trim();
+    let why_text = if why.is_empty() {
+        "no reason given"
+    } else {
+        why
+    };
+    let from = row.owner.as_deref();
+    match to {
+        Some(p) if from == Some(p.id.as_str()) => {
+            return Err(OpError::NotAllowed(format!(
+                "lead #{lead} is already {}'s{}",
+                p.id,
+                if row.accepted {
+                    ""
+                } else {
+                    " (not accepted yet: `accept` takes it)"
+                }
+            )))
+        }
+        None if from.is_none() => {
+            return Err(OpError::NotAllowed(format!(
+                "lead #{lead} has no owner already"
+            )))
+        }
+        _ => {}
+    }
+    // Taking a lead yourself is accepting it; handing it to someone else is a proposal.
+    let self_assigned = to.is_some_and(|p| p.id == actor);
+    leads::set_owner(tx, lead, to.map(|p| p.id.as_str()), self_assigned, now_ms).await?;
+    let detail = format!(
+        "from {} to {}: {why_text}",
+        from.unwrap_or("nobody"),
+        to.map(|p| p.id.as_str()).unwrap_or("nobody (orphaned)")
+    );
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Handoff,
+        &detail,
+        None,
+        None,
+    )
+    .await?;
+    if self_assigned {
+        leads::add_activity(
+            tx,
+            lead,
+            now_ms,
+            actor,
+            ActivityKind::Accepted,
+            "took the lead",
+            None,
+            None,
+        )
+        .await?;
+    }
+
+    let mut queued = false;
+    let fresh = load(tx, lead).await?;
+    if let Some(p) = to.filter(|_| !self_assigned) {
+        let reason = format!(
+            "handed to you by {} (from {}): {why_text}. Accept it: reply with /accept, or run `leadgate accept {lead}`.",
+            actor_name(s, actor),
+            from.map(|f| actor_name(s, f)).unwrap_or_else(|| "nobody".into()),
+        );
+        let history = leads::history(tx, lead).await?;
+        let draft = handoff_email(s, &fresh, p, "Handed to you", &reason, &history);
+        let outbox_id = pipeline::enqueue(tx, s, &draft, Some(lead), now, None).await?;
+        leads::add_activity(
+            tx,
+            lead,
+            now_ms,
+            SYSTEM_ACTOR,
+            ActivityKind::Notified,
+            &format!("handoff email to {} queued", p.id),
+            None,
+            outbox_id,
+        )
+        .await?;
+        queued = true;
+    }
+    if let Some(prev) = from
+        .and_then(|f| s.person(f))
+        .filter(|prev| Some(prev.id.as_str()) != to.map(|p| p.id.as_str()) && prev.id != actor)
+    {
+        let draft = handed_on_notice(s, &fresh, prev, to, why_text, actor, now);
+        let outbox_id = pipeline::enqueue(tx, s, &draft, Some(lead), now, None).await?;
+        leads::add_activity(
+            tx,
+            lead,
+            now_ms,
+            SYSTEM_ACTOR,
+            ActivityKind::Notified,
+            &format!("handed-on notice to {} queued", prev.id),
+            None,
+            outbox_id,
+        )
+        .await?;
+        queued = true;
+    }
+    let summary = match to {
+        Some(p) if self_assigned => format!("lead #{lead}: now {}'s (accepted)", p.id),
+        Some(p) => format!(
+            "lead #{lead}: handed from {} to {}; {} must accept it",
+            from.unwrap_or("nobody"),
+            p.id,
+            p.id
+        ),
+        None => format!(
+            "lead #{lead}: orphaned (was {}): {why_text}",
+            from.unwrap_or("nobody")
+        ),
+    };
+    Ok(Outcome {
+        queued_mail: queued,
+        summary,
+    })
+}
+
+/// `by` (a person id, name or email) accepts the lead: the owner accepting a handoff or
+/// a routed lead, or anyone in the team taking an orphan (no owner, or one who left).
+pub async fn accept(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    by: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let person = find_person(s, by)?;
+    let status = status_of(&row);
+    if status.is_closed() {
+        return Err(OpError::NotAllowed(format!(
+            "lead #{lead} is {}: there is nothing to accept",
+            status.as_str()
+        )));
+    }
+    let now_ms = store::millis(now);
+    let owner = row.owner.as_deref();
+    let detail = match owner {
+        Some(o) if o == person.id => {
+            if row.accepted {
+                return Ok(Outcome {
+                    queued_mail: false,
+                    summary: format!("lead #{lead}: already accepted by {o}"),
+                });
+            }
+            leads::set_accepted(tx, lead, now_ms).await?;
+            "accepted".to_owned()
+        }
+        Some(o) if s.person(o).is_some() => {
+            return Err(OpError::NotAllowed(format!(
+                "lead #{lead} is {o}'s, not {}'s: only the owner accepts it; to take it over, `assign {lead} {}` with a reason",
+                person.id, person.id
+            )))
+        }
+        _ => {
+            leads::set_owner(tx, lead, Some(&person.id), true, now_ms).await?;
+            match owner {
+                Some(o) => format!("took the orphaned lead ({o} left the team)"),
+                None => "took the orphaned lead".to_owned(),
+            }
+        }
+    };
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        &person.id,
+        ActivityKind::Accepted,
+        &detail,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: {} by {}", detail, person.id),
+    })
+}
+
+/// Sets the next action and its deadline (which must be in the future).
+pub async fn set_next(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    what: &str,
+    due: Timestamp,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    require_open(&row, "set a next action")?;
+    let what = notify::header_safe(what, 300);
+    if what.is_empty() {
+        return Err(OpError::NotAllowed(
+            "say what the next action is, e.g. `next 12 tomorrow call back`".into(),
+        ));
+    }
+    if due <= now {
+        return Err(OpError::NotAllowed(format!(
+            "the deadline {} is not in the future",
+            notify::format_time(due, &s.team.timezone)
+        )));
+    }
+    let now_ms = store::millis(now);
+    leads::set_next_action(tx, lead, Some(&what), Some(store::millis(due)), now_ms).await?;
+    let when = notify::format_time(due, &s.team.timezone);
+    let detail = match &row.next_action {
+        Some(old) => format!("{what} by {when} (was: {old})"),
+        None => format!("{what} by {when}"),
+    };
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::NextActionSet,
+        &detail,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: next action {what} by {when}"),
+    })
+}
+
+/// The next action is done: it is cleared (the lead then needs a new one, or a status).
+pub async fn done(
+    tx: &mut Conn,
+    _s: &Settings,
+    lead: i64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let Some(what) = row.next_action.clone() else {
+        return Err(OpError::NotAllowed(format!(
+            "lead #{lead} has no next action to mark done; set one with `next {lead} WHEN WHAT`"
+        )));
+    };
+    let now_ms = store::millis(now);
+    leads::set_next_action(tx, lead, None, None, now_ms).await?;
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::NextActionDone,
+        &format!("done: {what}"),
+        None,
+        None,
+    )
+    .await?;
+    let hint = if status_of(&row).is_open() {
+        format!("; set the next one with `next {lead} WHEN WHAT` or close it with `status {lead} won|lost`")
+    } else {
+        String::new()
+    };
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: done: {what}{hint}"),
+    })
+}
+
+/// Moves the lead to `to` if [`LeadStatus::transition`] allows it.
+pub async fn set_status(
+    tx: &mut Conn,
+    _s: &Settings,
+    lead: i64,
+    to: LeadStatus,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let from = status_of(&row);
+    let to = from
+        .transition(to)
+        .map_err(|why| OpError::NotAllowed(format!("lead #{lead}: {why}")))?;
+    let now_ms = store::millis(now);
+    leads::set_status(tx, lead, to.as_str(), now_ms).await?;
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Status,
+        &format!("{} → {}", from.as_str(), to.as_str()),
+        None,
+        None,
+    )
+    .await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: {} → {}", from.as_str(), to.as_str()),
+    })
+}
+
+/// An internal note: history only, never relayed to the lead.
+pub async fn note(
+    tx: &mut Conn,
+    _s: &Settings,
+    lead: i64,
+    text: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    load(tx, lead).await?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OpError::NotAllowed("the note is empty".into()));
+    }
+    let now_ms = store::millis(now);
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Note,
+        text,
+        None,
+        None,
+    )
+    .await?;
+    leads::touch(tx, lead, now_ms).await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: note added"),
+    })
+}
+
+/// No reminders about the lead until `until` (in the future).
+pub async fn snooze(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    until: Timestamp,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    require_open(&row, "snooze it")?;
+    let when = notify::format_time(until, &s.team.timezone);
+    if until <= now {
+        return Err(OpError::NotAllowed(format!(
+            "{when} is not in the future; snooze until a later time"
+        )));
+    }
+    let now_ms = store::millis(now);
+    leads::set_snoozed_until(tx, lead, Some(store::millis(until)), now_ms).await?;
+    leads::add_activity(
+        tx,
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Snoozed,
+        &format!("no reminders until {when}"),
+        None,
+        None,
+    )
+    .await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: snoozed until {when}"),
+    })
+}
+
+/// The address `email_norm` asked not to be contacted (`how`: the phrase, the
+/// List-Unsubscribe mailto, the HTTP endpoint, `/optout`): recorded once for the address,
+/// and every open lead of it becomes opted out, with history.
+pub async fn opt_out(
+    tx: &mut Conn,
+    _s: &Settings,
+    email_norm: &str,
+    how: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let email_norm = email_norm.trim().to_lowercase();
+    if email_norm.is_empty() {
+        return Err(OpError::NotAllowed("no address to opt out".into()));
+    }
+    let now_ms = store::millis(now);
+    let new = state::add_opt_out(tx, &email_norm, how, now_ms).await?;
+    let open = leads::open_leads(tx, Some(&email_norm)).await?;
+    for row in &open {
+        let from = status_of(row);
+        leads::set_status(tx, row.id, LeadStatus::OptedOut.as_str(), now_ms).await?;
+        leads::add_activity(
+            tx,
+            row.id,
+            now_ms,
+            actor,
+            ActivityKind::OptedOut,
+            &format!("{} → opted_out: {how}", from.as_str()),
+            None,
+            None,
+        )
+        .await?;
+    }
+    let ids: Vec<String> = open.iter().map(|r| format!("#{}", r.id)).collect();
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!(
+            "{email_norm} {}{}",
+            if new {
+                "opted out"
+            } else {
+                "was already opted out"
+            },
+            if ids.is_empty() {
+                String::new()
+            } else {
+                format!("; lead {} now opted_out", ids.join(", "))
+            }
+        ),
+    })
+}
+
+/// Open leads whose owner left the team (not in `settings.people`) or that have none.
+pub async fn orphans(tx: &mut Conn, s: &Settings) -> Result<Vec<LeadRow>, OpError> {
+    Ok(leads::open_leads(tx, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.owner.as_deref().is_none_or(|o| s.person(o).is_none()))
+        .collect())
+}
+
+/// After a team change: each open lead whose owner left gets one history entry saying so
+/// (drift kind `orphaned`, recorded once per assignment). Returns the leads marked now.
+/// Run at start, after [`state::sync_people`].
+pub async fn mark_orphans(
+    tx: &mut Conn,
+    s: &Settings,
+    now: Timestamp,
+) -> Result<Vec<i64>, OpError> {
+    let mut marked = Vec::new();
+    for row in orphans(tx, s).await? {
+        let Some(owner) = row.owner.as_deref() else {
+            continue;
+        };
+        let detail = format!("orphaned: {owner} left the team");
+        let since = row.assigned_at.unwrap_or(row.created_at);
+        if leads::has_activity(tx, row.id, ActivityKind::DriftOpened, &detail, since).await? {
+            continue;
+        }
+        leads::add_activity(
+            tx,
+            row.id,
+            store::millis(now),
+            SYSTEM_ACTOR,
+            ActivityKind::DriftOpened,
+            &detail,
+            None,
+            None,
+        )
+        .await?;
+        marked.push(row.id);
+    }
+    Ok(marked)
+}
+
+/// Open leads whose owner left the team, or with none, are routed again by the rules and
+/// handed to the new owner (who must accept), unless `[team] orphans = "keep"`. Leads
+/// the rules give nobody stay orphaned. Returns the leads that got a new owner.
+pub async fn reassign_orphans(
+    tx: &mut Conn,
+    s: &Settings,
+    now: Timestamp,
+) -> Result<Vec<i64>, OpError> {
+    mark_orphans(tx, s, now).await?;
+    if s.team.keep_orphans {
+        return Ok(Vec::new());
+    }
+    let now_ms = store::millis(now);
+    let mut moved = Vec::new();
+    for row in orphans(tx, s).await? {
+        // Fresh per lead: each reassignment moves the cursors and the workload.
+        let cursors = state::route_cursors(tx).await?;
+        let open_counts = leads::open_counts(tx).await?;
+        let keys = row.email.as_deref().map(account_keys).unwrap_or_default();
+        let past_owners = leads::past_owners(tx, &keys).await?;
+        let ctx = s.routing_context(&cursors, &open_counts, &past_owners, now);
+        let assignment = route(&extraction_of(&row), &s.routes, &ctx);
+        let Some(owner) = assignment.owner.as_deref() else {
+            continue;
+        };
+        if Some(owner) == row.owner.as_deref() || s.person(owner).is_none() {
+            continue;
+        }
+        let reason = match row.owner.as_deref() {
+            Some(o) => format!("{o} left the team; routed again: {}", assignment.reason),
+            None => format!("orphaned; routed again: {}", assignment.reason),
+        };
+        reassign(tx, s, row.id, Some(owner), &reason, now).await?;
+        if let Some((rule, person)) = &assignment.cursor {
+            state::save_route_cursor(tx, rule, person, now_ms).await?;
+        }
+        moved.push(row.id);
+    }
+    Ok(moved)
+}
+
+/// A team member's reply went out to the lead (relayed, or BCC-logged): sets
+/// `first_reply_at` (once) and `last_outbound_at`; the owner's reply accepts ownership
+/// (a reply to an orphan takes it); a new lead becomes contacted; the "first reply" next
+/// action is done.
+pub async fn record_first_reply(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    by: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let now_ms = store::millis(now);
+    leads::record_outbound(tx, lead, now_ms).await?;
+    let mut done_things = Vec::new();
+    let person = s.find_person(by);
+    let status = status_of(&row);
+    if let Some(p) = person.filter(|_| status.is_open()) {
+        let owner = row.owner.as_deref();
+        if owner == Some(p.id.as_str()) && !row.accepted {
+            leads::set_accepted(tx, lead, now_ms).await?;
+            add(
+                tx,
+                lead,
+                now_ms,
+                &p.id,
+                ActivityKind::Accepted,
+                "accepted by replying",
+            )
+            .await?;
+            done_things.push("accepted".to_owned());
+        } else if owner.is_none_or(|o| s.person(o).is_none()) {
+            leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
+            add(
+                tx,
+                lead,
+                now_ms,
+                &p.id,
+                ActivityKind::Accepted,
+                "took the orphaned lead by replying",
+            )
+            .await?;
+            done_things.push(format!("taken by {}", p.id));
+        }
+    }
+    if status == LeadStatus::New {
+        leads::set_status(tx, lead, LeadStatus::Contacted.as_str(), now_ms).await?;
+        add(
+            tx,
+            lead,
+            now_ms,
+            by,
+            ActivityKind::Status,
+            "new → contacted (first reply)",
+        )
+        .await?;
+        done_things.push("new → contacted".to_owned());
+    }
+    if row.first_reply_at.is_none() && row.next_action.as_deref() == Some(FIRST_REPLY) {
+        leads::set_next_action(tx, lead, None, None, now_ms).await?;
+        add(
+            tx,
+            lead,
+            now_ms,
+            by,
+            ActivityKind::NextActionDone,
+            "done: first reply",
+        )
+        .await?;
+        done_things.push("first reply done".to_owned());
+    }
+    let summary = if done_things.is_empty() {
+        format!("lead #{lead}: reply recorded")
+    } else {
+        format!("lead #{lead}: reply recorded; {}", done_things.join(", "))
+    };
+    Ok(Outcome {
+        queued_mail: false,
+        summary,
+    })
+}
+
+/// The next action the pipeline sets at capture.
+const FIRST_REPLY: &str = "first reply";
+
+/// The lead wrote to us: `last_inbound_at` (restarts the `unanswered` clock).
+pub async fn record_inbound(tx: &mut Conn, lead: i64, now: Timestamp) -> Result<(), OpError> {
+    load(tx, lead).await?;
+    leads::record_inbound(tx, lead, store::millis(now)).await?;
+    Ok(())
+}
+
+async fn add(
+    tx: &mut Conn,
+    lead: i64,
+    at: i64,
+    actor: &str,
+    kind: ActivityKind,
+    detail: &str,
+) -> sqlx::Result<()> {
+    leads::add_activity(tx, lead, at, actor, kind, detail, None, None).await
+}
+
+async fn load(tx: &mut Conn, lead: i64) -> Result<LeadRow, OpError> {
+    leads::get(tx, lead).await?.ok_or(OpError::NoSuchLead(lead))
+}
+
+fn status_of(row: &LeadRow) -> LeadStatus {
+    LeadStatus::parse(&row.status).unwrap_or(LeadStatus::New)
+}
+
+fn require_open(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
+    let status = status_of(row);
+    if status.is_closed() {
+        return Err(OpError::NotAllowed(format!(
+            "lead #{} is {}: reopen it (status {} contacted) to {to_do}",
+            row.id,
+            status.as_str(),
+            row.id
+        )));
+    }
+    Ok(())
+}
+
+/// A team member by id, name or email; the error lists the team.
+pub fn find_person<'a>(s: &'a Settings, who: &str) -> Result<&'a Person, OpError> {
+    s.find_person(who).ok_or_else(|| {
+        let team: Vec<String> = s
+            .people
+            .iter()
+            .map(|p| format!("{} ({}, {})", p.id, p.name, p.email))
+            .collect();
+        OpError::NoSuchPerson(format!(
+            "no one called {:?} in the team; the team is: {}",
+            who.trim(),
+            if team.is_empty() {
+                "nobody (add [[people]] to the config)".to_owned()
+            } else {
+                team.join("; ")
+            }
+        ))
+    })
+}
+
+fn actor_name(s: &Settings, actor: &str) -> String {
+    s.person(actor)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| actor.to_owned())
+}
+
+/// The owner's view of a stored lead.
+pub fn card(s: &Settings, row: &LeadRow) -> LeadCard {
+    LeadCard {
+        id: row.id,
+        name: row.name.clone(),
+        email: row.email.clone(),
+        phone: row.phone.clone(),
+        company: row.company.clone(),
+        message: row.message.clone(),
+        consent: row.consent,
+        extra: serde_json::from_str(&row.extra).unwrap_or_default(),
+        source: row.source.clone(),
+        form: row.form.clone(),
+        tracked_address: tracked_address(s, row.id),
+    }
+}
+
+fn extraction_of(row: &LeadRow) -> Extraction {
+    Extraction {
+        source: row.source.clone(),
+        form: row.form.clone(),
+        fields: LeadFields {
+            name: row.name.clone(),
+            email: row.email.clone(),
+            phone: row.phone.clone(),
+            company: row.company.clone(),
+            message: row.message.clone(),
+        },
+        consent: row.consent,
+        extra: serde_json::from_str(&row.extra).unwrap_or_default(),
+    }
+}
+
+fn sender(s: &Settings) -> Sender<'_> {
+    Sender {
+        from: s.from.as_str(),
+        team: &s.team.name,
+        timezone: &s.team.timezone,
+    }
+}
+
+/// The lead's full context for a new owner: the assignment email (marker line, every
+/// field, `Reply-To` the tracked address) plus status, next action and history.
+pub fn handoff_email(
+    s: &Settings,
+    row: &LeadRow,
+    to: &Person,
+    headline: &str,
+    reason: &str,
+    history: &[leads::Activity],
+) -> Draft {
+    let card = card(s, row);
+    let mut d = notify::owner_email(
+        &card,
+        &to.email,
+        headline,
+        reason,
+        None,
+        &sender(s),
+        "handoff",
+    );
+    let context = context_text(s, row, history);
+    d.text = match d.text.rfind("\n--\n") {
+        Some(i) => format!("{}\n{context}{}", &d.text[..i], &d.text[i..]),
+        None => format!("{}\n\n{context}", d.text),
+    };
+    d.html = d.html.map(|h| {
+        let block = format!(
+            "<h3>Status and history</h3>\n<pre>{}</pre>\n",
+            html_escape(&context)
+        );
+        match h.rfind("</body>") {
+            Some(i) => format!("{}{block}{}", &h[..i], &h[i..]),
+            None => format!("{h}{block}"),
+        }
+    });
+    d
+}
+
+/// Status, next action and the latest history entries, as plain text.
+pub fn context_text(s: &Settings, row: &LeadRow, history: &[leads::Activity]) -> String {
+    let tz = &s.team.timezone;
+    let mut out = format!("Status:   {}\n", row.status);
+    match (&row.next_action, row.next_action_due) {
+        (Some(what), Some(due)) => out.push_str(&format!(
+            "Next:     {what}, due {}\n",
+            notify::format_time(store::timestamp(due), tz)
+        )),
+        (Some(what), None) => out.push_str(&format!("Next:     {what}\n")),
+        _ => out.push_str("Next:     none set (set one: /next tomorrow call back)\n"),
+    }
+    let skip = history.len().saturating_sub(HISTORY_IN_EMAIL);
+    if skip > 0 {
+        out.push_str(&format!(
+            "History (latest {HISTORY_IN_EMAIL} of {}; `leadgate show {}` has all):\n",
+            history.len(),
+            row.id
+        ));
+    } else {
+        out.push_str("History:\n");
+    }
+    for a in &history[skip..] {
+        let at =
+            a.at.parse::<Timestamp>()
+                .map(|t| {
+                    t.to_zoned(tz.clone())
+                        .strftime("%a %d %b %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_else(|_| a.at.clone());
+        let detail = if a.kind == ActivityKind::Note.as_str() {
+            format!("(note) {}", a.detail)
+        } else {
+            a.detail.clone()
+        };
+        out.push_str(&format!(
+            "  {at}  {:<10} {:<16} {}\n",
+            a.actor,
+            a.kind,
+            notify::header_safe(&detail, 160)
+        ));
+    }
+    out
+}
+
+fn handed_on_notice(
+    s: &Settings,
+    row: &LeadRow,
+    prev: &Person,
+    to: Option<&Person>,
+    why: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Draft {
+    let card = card(s, row);
+    let lead = card.display_name();
+    let (subject, line) = match to {
+        Some(p) => (
+            format!("Handed on to {}: {lead} [{}]", p.name, card.reference()),
+            format!("Lead #{} ({lead}) is now {}'s ({}).", row.id, p.id, p.name),
+        ),
+        None => (
+            format!("Orphaned: {lead} [{}]", card.reference()),
+            format!(
+                "Lead #{} ({lead}) no longer has an owner; it is listed as orphaned.",
+                row.id
+            ),
+        ),
+    };
+    let text = format!(
+        "{line}\nWhy: {why}\nBy: {} at {}\n\nYou are no longer its owner: there is nothing more for you to do on it.\nLead #{} ({}) at {}.\n",
+        actor_name(s, actor),
+        notify::format_time(now, &s.team.timezone),
+        row.id,
+        card.reference(),
+        s.team.name,
+    );
+    Draft {
+        from_name: Some(format!("{} leads", s.team.name)),
+        from: s.from.as_str().to_owned(),
+        to: vec![prev.email.clone()],
+        subject: notify::header_safe(&subject, 200),
+        text,
+        auto_submitted: true,
+        purpose: "handoff_notice".into(),
+        ..Default::default()
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
