@@ -130,15 +130,18 @@ pub async fn while_leader<F, Fut>(
         let run = task(stop.clone());
         tokio::pin!(run);
         let mut lost = false;
+        // False once the election has ended (a fixed leadership, or shutdown).
+        let mut watching = true;
         loop {
             tokio::select! {
                 _ = &mut run => break,
-                ok = leadership.wait_for(false), if !lost => {
+                ok = leadership.wait_for(false), if watching => {
+                    watching = false;
                     if ok {
                         tracing::warn!(task = name, "leadership lost: stopping");
+                        lost = true;
+                        stop.cancel();
                     }
-                    lost = true;
-                    stop.cancel();
                 }
             }
         }
@@ -243,7 +246,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let intake = CancellationToken::new();
     // `sending`: the outbox task's own loop; stopped after intake, then flushed.
     let sending = CancellationToken::new();
-    // `serving`: the HTTP endpoint and the election, which outlive the rest.
+    // `electing`: the leader election; ended once intake has stopped, so that another
+    // instance can take over the watcher while this one flushes its outbox.
+    let electing = CancellationToken::new();
+    // `serving`: the HTTP endpoint, which outlives the rest.
     let serving = CancellationToken::new();
     let wake = Arc::new(Notify::new());
     let pipeline = Arc::new(Pipeline::new(
@@ -258,7 +264,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.outbox.clone(),
         clock.clone(),
     ));
-    let leadership = Leadership::start(&store, &settings.database_url, serving.clone());
+    let leadership = Leadership::start(&store, &settings.database_url, electing.clone());
 
     let outbox_task = {
         let (worker, wake, sending) = (worker.clone(), wake.clone(), sending.clone());
@@ -334,6 +340,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         tracing::warn!("intake did not stop within 20 s; abandoning it (its transaction rolls back, the mail stays in the mailbox)");
         intake_tasks.abort_all();
     }
+    electing.cancel();
     sending.cancel();
     let _ = outbox_task.await;
     flush(&worker, FLUSH_FOR).await;
