@@ -305,7 +305,7 @@ impl Pipeline {
         )
         .await?;
         metrics::counter!(crate::telemetry::LEADS_CREATED).increment(1);
-        metrics::counter!(crate::telemetry::ASSIGNMENTS, "rule" => assignment.rule.clone().unwrap_or_else(|| "none".into())).increment(1);
+        metrics::counter!(crate::telemetry::ASSIGNMENTS, "rule" => crate::telemetry::rule_label(&assignment)).increment(1);
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
         }

@@ -15,7 +15,8 @@ use tracing_subscriber::EnvFilter;
 pub const MESSAGES: &str = "leadgate_messages_total";
 /// Counter: new leads (resubmissions attached to an open lead are not counted).
 pub const LEADS_CREATED: &str = "leadgate_leads_created_total";
-/// Counter, label `rule`: leads routed, by the route rule that picked the owner (`none`).
+/// Counter, label `rule`: leads routed, by the route rule that picked the owner; `account`
+/// for an account's owner, `default` for the default owner, `none` when orphaned.
 pub const ASSIGNMENTS: &str = "leadgate_assignments_total";
 /// Counters: outbox rows delivered, scheduled for a retry, dead-lettered.
 pub const OUTBOX_SENT: &str = "leadgate_outbox_sent_total";
@@ -34,6 +35,16 @@ pub const PROCESSING_SECONDS: &str = "leadgate_message_processing_seconds";
 pub const DRIFT_LEADS: &str = "leadgate_drift_leads";
 /// Gauge: 1 while this instance is the leader (runs the watcher and the scheduler).
 pub const LEADER: &str = "leadgate_leader";
+
+/// The `rule` label of [`ASSIGNMENTS`].
+pub fn rule_label(a: &crate::domain::route::Assignment) -> String {
+    match (&a.rule, &a.owner) {
+        (Some(rule), _) => rule.clone(),
+        (None, Some(_)) if a.reason.starts_with("account ") => "account".into(),
+        (None, Some(_)) => "default".into(),
+        (None, None) => "none".into(),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
