@@ -41,6 +41,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod ops;
 pub mod outbox;
 pub mod parse;

@@ -76,6 +76,7 @@ impl Pipeline {
     }
 
     async fn process(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
+        let started = std::time::Instant::now();
         let now = self.clock.now();
         let now_ms = store::millis(now);
         let (view, classification, quarantined) = read_safely(raw, &self.classify_ctx);
@@ -114,6 +115,7 @@ impl Pipeline {
             },
         )
         .await?;
+        tracing::Span::current().record("message.row", row);
         let handled = match (&classification.class, &classification.extraction) {
             (MessageClass::Notification, Some(extraction)) => {
                 let (lead, queued_mail) = self.capture(&mut tx, &view, extraction, now).await?;
@@ -142,6 +144,7 @@ impl Pipeline {
         };
         let (lead, queued_mail) = (handled.lead, handled.queued_mail);
         if let Some(lead) = lead {
+            tracing::Span::current().record("lead.id", lead);
             messages::set_lead(&mut tx, row, lead).await?;
         }
         messages::add_sighting(&mut tx, row, &origin_text, now_ms).await?;
@@ -152,6 +155,10 @@ impl Pipeline {
         if queued_mail {
             self.outbox_wake.notify_one();
         }
+        metrics::counter!(crate::telemetry::MESSAGES, "class" => classification.class.as_str())
+            .increment(1);
+        metrics::histogram!(crate::telemetry::PROCESSING_SECONDS)
+            .record(started.elapsed().as_secs_f64());
         tracing::info!(
             message.row = row,
             message.class = classification.class.as_str(),
@@ -297,6 +304,8 @@ impl Pipeline {
             None,
         )
         .await?;
+        metrics::counter!(crate::telemetry::LEADS_CREATED).increment(1);
+        metrics::counter!(crate::telemetry::ASSIGNMENTS, "rule" => crate::telemetry::rule_label(&assignment)).increment(1);
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
         }
@@ -507,7 +516,9 @@ impl Ingest for Pipeline {
     }
 
     async fn ingest(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
-        self.process(raw, origin).await
+        use tracing::Instrument;
+        let span = crate::telemetry::message_span(&origin);
+        self.process(raw, origin).instrument(span).await
     }
 }
 

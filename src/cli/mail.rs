@@ -4,7 +4,7 @@ use super::print_json;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::classify::classify;
-use crate::domain::report::ParseReport;
+use crate::domain::report::{Kind, ParseReport};
 use crate::pipeline::{classify_context, Pipeline};
 use crate::source::{files, Ingest, IngestOutcome, Origin};
 use crate::store::{self, Store};
@@ -61,7 +61,7 @@ pub fn parse(
                 .unwrap_or_default();
             println!(
                 "{:<8} {:<13} {:<16} {:<30} {}",
-                if report.kind == crate::domain::report::Kind::Lead {
+                if report.kind == Kind::Lead {
                     "lead"
                 } else {
                     "not_lead"

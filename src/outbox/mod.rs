@@ -79,6 +79,7 @@ impl OutboxWorker {
         match result {
             Ok(()) => {
                 outbox::mark_sent(&mut conn, row.id, now).await?;
+                metrics::counter!(crate::telemetry::OUTBOX_SENT).increment(1);
                 tracing::info!(outbox.id = row.id, lead.id = row.lead_id, purpose = %row.purpose, to = ?row.recipients, "sent");
                 Ok(Step::Sent(row.id))
             }
@@ -89,6 +90,7 @@ impl OutboxWorker {
                     format!("gave up after {} attempts: {}", row.attempts + 1, e.message)
                 };
                 outbox::mark_dead(&mut conn, row.id, &why).await?;
+                metrics::counter!(crate::telemetry::OUTBOX_DEAD).increment(1);
                 tracing::error!(outbox.id = row.id, lead.id = row.lead_id, error = %why, "dead-lettered");
                 Ok(Step::DeadLettered(row.id))
             }
@@ -96,6 +98,7 @@ impl OutboxWorker {
                 let wait = backoff(&self.settings, row.attempts);
                 outbox::mark_retry(&mut conn, row.id, now + wait.as_millis() as i64, &e.message)
                     .await?;
+                metrics::counter!(crate::telemetry::OUTBOX_RETRIED).increment(1);
                 tracing::warn!(outbox.id = row.id, lead.id = row.lead_id, error = %e.message, retry_in = %wait, "send failed, will retry");
                 Ok(Step::Retried(row.id))
             }

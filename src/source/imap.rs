@@ -190,6 +190,7 @@ pub async fn watch<I: Ingest>(
                     "IMAP connection failed; reconnecting"
                 );
                 status.failed(e);
+                metrics::counter!(crate::telemetry::IMAP_RECONNECTS).increment(1);
             }
         }
         tokio::select! {
