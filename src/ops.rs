@@ -570,11 +570,8 @@ pub async fn opt_out(
 
 /// Open leads whose owner left the team (not in `settings.people`) or that have none.
 pub async fn orphans(tx: &mut Conn, s: &Settings) -> Result<Vec<LeadRow>, OpError> {
-    Ok(leads::open_leads(tx, None)
-        .await?
-        .into_iter()
-        .filter(|r| r.owner.as_deref().is_none_or(|o| s.person(o).is_none()))
-        .collect())
+    let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
+    Ok(leads::orphaned_open_leads(tx, &team).await?)
 }
 
 /// After a team change: each open lead whose owner left gets one history entry saying so

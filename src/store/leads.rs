@@ -429,6 +429,31 @@ pub async fn open_leads(conn: &mut Conn, email_norm: Option<&str>) -> sqlx::Resu
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// Open leads with no owner or an owner outside `team` (person ids): only those rows, so
+/// a sweep over a million leads reads the few orphans, not every open lead.
+pub async fn orphaned_open_leads(conn: &mut Conn, team: &[String]) -> sqlx::Result<Vec<LeadRow>> {
+    let in_team = if team.is_empty() {
+        "1 = 0".to_owned()
+    } else {
+        let marks: Vec<String> = (1..=team.len()).map(|i| format!("${i}")).collect();
+        format!("owner IN ({})", marks.join(", "))
+    };
+    let q = format!(
+        "SELECT {COLUMNS} FROM leads WHERE status IN ('new', 'contacted', 'qualified')
+           AND (owner IS NULL OR NOT ({in_team})) ORDER BY id"
+    );
+    let mut query = sqlx::query(&q);
+    for id in team {
+        query = query.bind(id);
+    }
+    Ok(query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect())
+}
+
 /// Whether the lead has an activity of `kind` whose detail is exactly `detail`, at or
 /// after `since`: "record this once" checks.
 pub async fn has_activity(
