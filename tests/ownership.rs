@@ -431,9 +431,16 @@ owner = "dave"
     let dave_block =
         "[[people]]\nid = \"dave\"\nname = \"Dave Brown\"\nemail = \"dave@team.test\"\n";
     assert!(config.contains(dave_block));
+    // Keep orphans listed for the digest instead of routing them again at the next sweep
+    // (the default), so the team can see and take them.
     let config = config
         .replace(dave_block, "")
-        .replace("owner = \"dave\"", "owner = \"alice\"");
+        .replace("owner = \"dave\"", "owner = \"alice\"")
+        .replace(
+            "manager = \"manager\"\n",
+            "manager = \"manager\"\norphans = \"keep\"\n",
+        );
+    assert!(config.contains("orphans = \"keep\""));
     std::fs::write(&app.config_path, config).unwrap();
     let orphaned: Vec<Value> =
         serde_json::from_str(&app.cli(&["leads", "--orphaned", "--json"])).unwrap();
