@@ -19,10 +19,15 @@
 //! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
 //! - [`store`]: the database behind one type.
 //! - [`pipeline`]: one message = one transaction.
+//! - [`relay`]: tracked-address traffic: sender check, quick actions, trimming, rewriting;
+//!   BCC logging, replies without the tracked address, bounces, opt-outs.
 //! - [`ops`]: lead operations (assign, accept, next, status, ...) shared by the CLI, quick
 //!   actions and the scheduler, each inside the caller's transaction.
 //! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
 //! - [`clock`]: the only module that reads the wall clock.
+//! - [`app`]: start-up of `leadgate run`, leader election (PostgreSQL), graceful shutdown.
+//! - [`http`]: `/healthz`, `/metrics`, RFC 8058 one-click unsubscribe.
+//! - [`cli`], [`demo`], [`telemetry`]: the command line, the bundled demo, logs and metrics.
 //! - [`scheduler`]: drift sweeps (reminders, escalations, acceptance timeout), the daily
 //!   digest and the weekly review, on a clock and on demand.
 //!
