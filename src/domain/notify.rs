@@ -123,7 +123,13 @@ pub fn format_time(t: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
-fn templates() -> Environment<'static> {
+/// The bundled templates, parsed once: every assignment email renders from the same set.
+fn templates() -> &'static Environment<'static> {
+    static ENV: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLock::new(bundled);
+    &ENV
+}
+
+fn bundled() -> Environment<'static> {
     let mut env = Environment::new();
     env.add_template(
         "assignment.txt",
