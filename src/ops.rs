@@ -170,18 +170,8 @@ async fn hand_over(
         );
         let history = leads::history(tx, lead).await?;
         let draft = handoff_email(s, &fresh, p, "Handed to you", &reason, &history);
-        let outbox_id = pipeline::enqueue(tx, s, &draft, Some(lead), now, None).await?;
-        leads::add_activity(
-            tx,
-            lead,
-            now_ms,
-            SYSTEM_ACTOR,
-            ActivityKind::Notified,
-            &format!("handoff email to {} queued", p.id),
-            None,
-            outbox_id,
-        )
-        .await?;
+        let detail = format!("handoff email to {} queued", p.id);
+        pipeline::enqueue_notice(tx, s, &draft, lead, &detail, now).await?;
         queued = true;
     }
     if let Some(prev) = from
@@ -189,18 +179,8 @@ async fn hand_over(
         .filter(|prev| Some(prev.id.as_str()) != to.map(|p| p.id.as_str()) && prev.id != actor)
     {
         let draft = handed_on_notice(s, &fresh, prev, to, why_text, actor, now);
-        let outbox_id = pipeline::enqueue(tx, s, &draft, Some(lead), now, None).await?;
-        leads::add_activity(
-            tx,
-            lead,
-            now_ms,
-            SYSTEM_ACTOR,
-            ActivityKind::Notified,
-            &format!("handed-on notice to {} queued", prev.id),
-            None,
-            outbox_id,
-        )
-        .await?;
+        let detail = format!("handed-on notice to {} queued", prev.id);
+        pipeline::enqueue_notice(tx, s, &draft, lead, &detail, now).await?;
         queued = true;
     }
     let summary = match to {

@@ -321,19 +321,8 @@ impl Pipeline {
                 &self.sender(),
                 "assignment",
             );
-            let outbox_id = self.enqueue(tx, &draft, Some(lead_id), now).await?;
             let detail = format!("assignment email to {} queued", owner.id);
-            leads::add_activity(
-                tx,
-                lead_id,
-                now_ms,
-                SYSTEM_ACTOR,
-                ActivityKind::Notified,
-                &detail,
-                None,
-                outbox_id,
-            )
-            .await?;
+            enqueue_notice(tx, s, &draft, lead_id, &detail, now).await?;
             queued = true;
         }
         Ok((lead_id, queued))
@@ -401,6 +390,31 @@ pub async fn enqueue(
     )
     .await?;
     Ok(id)
+}
+
+/// Queues `draft` about `lead` and records it in the lead's history as `Notified` with
+/// `detail` (e.g. "assignment email to bob queued"), in the caller's transaction.
+pub async fn enqueue_notice(
+    tx: &mut Conn,
+    settings: &Settings,
+    draft: &Draft,
+    lead: i64,
+    detail: &str,
+    now: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    let outbox_id = enqueue(tx, settings, draft, Some(lead), now, None).await?;
+    leads::add_activity(
+        tx,
+        lead,
+        store::millis(now),
+        SYSTEM_ACTOR,
+        ActivityKind::Notified,
+        detail,
+        None,
+        outbox_id,
+    )
+    .await?;
+    Ok(())
 }
 
 pub fn tracked_address(settings: &Settings, lead_id: i64) -> String {
