@@ -618,3 +618,83 @@ async fn the_weekly_review_scores_the_week_and_carries_its_chart() {
         "the image part has that Content-ID"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_reminders_for_one_owner_come_as_one_mail_listing_every_lead() {
+    let world = app(22).await;
+    let app = &world.0;
+    let tags = ["ada", "ben", "cy", "dee", "eve"];
+    let ids = import(
+        app,
+        &tags.iter().map(|t| (*t, "Some Lead")).collect::<Vec<_>>(),
+    );
+    let ids: Vec<i64> = tags.iter().map(|t| ids[*t]).collect();
+    let mut c = db(app).await;
+    let h = |n| hours_from(T0, n);
+    // Five leads of alice's, each with a next action a day overdue.
+    for &id in &ids {
+        set(
+            &mut c,
+            id,
+            Some("alice"),
+            true,
+            "contacted",
+            h(-100),
+            Some(h(-99)),
+            Some(("call back", h(-24))),
+            h(-30),
+            None,
+        )
+        .await;
+    }
+    let r = sweep(app, T0);
+    let mut reminded: Vec<i64> = r["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            assert_eq!(x["kind"], "overdue", "{x:#}");
+            assert_eq!(x["queued"], true, "{x:#}");
+            x["lead"].as_i64().unwrap()
+        })
+        .collect();
+    reminded.sort();
+    assert_eq!(reminded, ids, "every lead reminded once: {r:#}");
+
+    let alice = expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
+    let mail = mail_parser::MessageParser::default()
+        .parse(alice[0].as_bytes())
+        .unwrap();
+    assert_eq!(mail.subject(), Some("5 leads need you: 5 overdue"));
+    assert_eq!(
+        header(&alice[0], "Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    let text = mail.body_text(0).unwrap();
+    let leads = app.leads();
+    for &id in &ids {
+        let tracked = leads.iter().find(|l| l["id"] == id).unwrap()["tracked_address"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            text.contains(&format!("#{id} ")),
+            "lead #{id} listed:\n{text}"
+        );
+        assert!(text.contains(&tracked), "its reply address:\n{text}");
+        let history = serde_json::to_string(&app.show(id)["history"]).unwrap();
+        assert!(
+            history.contains("overdue reminder to alice (one mail for 5 reminders)"),
+            "{history}"
+        );
+    }
+
+    // The same time again: nothing new, and no second mail.
+    let second = sweep(app, T0);
+    assert_eq!(
+        second["reminders"].as_array().unwrap().len(),
+        0,
+        "{second:#}"
+    );
+    expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
+}

@@ -663,6 +663,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         idle_after: c.duration("stale.idle_after", &s.idle_after, "3d"),
         remind_every: c.duration("stale.remind_every", &s.remind_every, "24h"),
         escalate_after: c.duration("stale.escalate_after", &s.escalate_after, "2d"),
+        combine_reminders_over: s.combine_reminders_over.unwrap_or(3),
     };
     if stale.remind_every < SignedDuration::from_mins(1) {
         c.add(

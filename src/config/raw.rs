@@ -161,6 +161,7 @@ pub struct RawStale {
     pub idle_after: Option<String>,
     pub remind_every: Option<String>,
     pub escalate_after: Option<String>,
+    pub combine_reminders_over: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

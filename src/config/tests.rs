@@ -212,7 +212,7 @@ every = "12h"
 #[test]
 fn stale_thresholds_are_read_into_the_drift_rules() {
     let toml = format!(
-        "{MINIMAL}\n[stale]\nfirst_reply_within = \"30m\"\naccept_within = \"4h\"\nidle_after = \"5d\"\nremind_every = \"12h\"\nescalate_after = \"1d\"\n"
+        "{MINIMAL}\n[stale]\nfirst_reply_within = \"30m\"\naccept_within = \"4h\"\nidle_after = \"5d\"\nremind_every = \"12h\"\nescalate_after = \"1d\"\ncombine_reminders_over = 5\n"
     );
     let s = validate(raw(&toml), Path::new(".")).unwrap();
     assert_eq!(
@@ -223,6 +223,7 @@ fn stale_thresholds_are_read_into_the_drift_rules() {
             idle_after: SignedDuration::from_hours(120),
             remind_every: SignedDuration::from_hours(12),
             escalate_after: SignedDuration::from_hours(24),
+            combine_reminders_over: 5,
         }
     );
     let defaults = validate(raw(MINIMAL), Path::new(".")).unwrap();

@@ -82,6 +82,8 @@ pub struct StaleRules {
     pub remind_every: SignedDuration,
     /// Continuous drift this long copies the manager.
     pub escalate_after: SignedDuration,
+    /// More reminders than this due at once for the same people go out as one mail.
+    pub combine_reminders_over: usize,
 }
 
 impl Default for StaleRules {
@@ -92,6 +94,7 @@ impl Default for StaleRules {
             idle_after: SignedDuration::from_hours(72),
             remind_every: SignedDuration::from_hours(24),
             escalate_after: SignedDuration::from_hours(48),
+            combine_reminders_over: 3,
         }
     }
 }

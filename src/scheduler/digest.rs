@@ -8,6 +8,7 @@ use crate::domain::drift::DriftKind;
 use crate::domain::notify::{self, Draft};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
 use crate::pipeline::tracked_address;
+use crate::store::leads::LeadRow;
 use crate::store::{self, drift as drift_store, outbox, Conn, Store};
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -63,7 +64,7 @@ pub struct Digest {
 }
 
 /// The order the digest lists problems in: ownership first, then deadlines.
-fn rank(k: DriftKind) -> u8 {
+pub(crate) fn rank(k: DriftKind) -> u8 {
     match k {
         DriftKind::Orphaned => 0,
         DriftKind::Unaccepted => 1,
@@ -75,7 +76,7 @@ fn rank(k: DriftKind) -> u8 {
     }
 }
 
-fn label(k: DriftKind) -> &'static str {
+pub(crate) fn label(k: DriftKind) -> &'static str {
     match k {
         DriftKind::Orphaned => "orphaned",
         DriftKind::Unaccepted => "not accepted",
@@ -107,8 +108,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
             *per_kind.entry(d.kind).or_default() += 1;
         }
         let name = display_name(&l.row);
-        let tracked = tracked_address(s, l.row.id);
-        let subject = format!("Re: {name} [LG-{}]", l.row.id);
+        let (tracked, mailto) = reply_link(s, &l.row);
         let owner_text = match (&l.row.owner, l.facts.owner_active, l.row.accepted) {
             (None, _, _) => "nobody owns it".to_owned(),
             (Some(o), false, _) => format!("{o} left the team"),
@@ -128,7 +128,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
                 .collect::<Vec<_>>()
                 .join("; "),
             age: age(l.facts.created_at, now),
-            mailto: format!("mailto:{tracked}?subject={}", percent(&subject)),
+            mailto,
             tracked,
             created_ms: l.row.created_at,
         };
@@ -232,6 +232,15 @@ fn person_name(s: &Settings, id: &str) -> String {
     s.person(id)
         .map(|p| p.name.clone())
         .unwrap_or_else(|| id.to_owned())
+}
+
+/// The lead's tracked address and a `mailto:` link to it whose subject carries the
+/// lead's `[LG-n]` tag, so a reply written from the link finds the lead.
+pub(crate) fn reply_link(s: &Settings, row: &LeadRow) -> (String, String) {
+    let tracked = tracked_address(s, row.id);
+    let subject = format!("Re: {} [LG-{}]", display_name(row), row.id);
+    let mailto = format!("mailto:{tracked}?subject={}", percent(&subject));
+    (tracked, mailto)
 }
 
 /// Enough of RFC 3986 for a mailto subject.

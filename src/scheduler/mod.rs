@@ -13,6 +13,7 @@
 
 pub mod chart;
 pub mod digest;
+pub mod reminders;
 pub mod templates;
 
 use crate::clock::Clock;
@@ -275,6 +276,9 @@ pub async fn sweep(
     } else {
         Some(templates::environment(s)?)
     };
+    // Hand-ons first; the routing state they read is loaded once and kept up to date.
+    let mut routing: Option<RoutingState> = None;
+    let mut due: Vec<reminders::Due> = Vec::new();
     for (i, d) in decisions {
         let lead = &scanned[i];
         match d {
@@ -283,22 +287,39 @@ pub async fn sweep(
                 escalate,
                 acceptance,
             } => {
-                let env = env.as_ref().expect("built when there are decisions");
-                let action = remind(
-                    &mut tx, s, env, lead, kind, escalate, acceptance, now, dry_run,
-                )
-                .await
-                .with_context(|| format!("Failed to remind about lead #{}", lead.row.id))?;
-                if let Some(a) = action {
-                    report.reminders.push(a);
+                let (to, who) = recipients(s, lead, escalate);
+                if !to.is_empty() {
+                    due.push(reminders::Due {
+                        lead,
+                        kind,
+                        escalate,
+                        acceptance,
+                        to,
+                        who,
+                    });
                 }
             }
             Decision::MoveOn { reason } => {
-                let action = move_on(&mut tx, s, lead, &reason, now, dry_run)
+                let action = move_on(&mut tx, s, &mut routing, lead, &reason, now, dry_run)
                     .await
                     .with_context(|| format!("Failed to hand lead #{} on", lead.row.id))?;
                 report.moved.push(action);
             }
+        }
+    }
+    let (combined, single) = reminders::group(due, s.stale.combine_reminders_over);
+    if let Some(env) = &env {
+        for group in &combined {
+            let actions = reminders::send_combined(&mut tx, s, env, group, now, dry_run)
+                .await
+                .with_context(|| format!("Failed to remind {}", group[0].to.join(", ")))?;
+            report.reminders.extend(actions);
+        }
+        for d in &single {
+            let action = remind(&mut tx, s, env, d, now, dry_run)
+                .await
+                .with_context(|| format!("Failed to remind about lead #{}", d.lead.row.id))?;
+            report.reminders.push(action);
         }
     }
 
@@ -406,22 +427,22 @@ fn recipients(s: &Settings, lead: &Scanned, escalate: bool) -> (Vec<String>, Vec
     (to, who)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn remind(
     tx: &mut Conn,
     s: &Settings,
     env: &minijinja::Environment<'_>,
-    lead: &Scanned,
-    kind: DriftKind,
-    escalate: bool,
-    acceptance: bool,
+    due: &reminders::Due<'_>,
     now: Timestamp,
     dry_run: bool,
-) -> anyhow::Result<Option<ReminderAction>> {
-    let (to, who) = recipients(s, lead, escalate);
-    if to.is_empty() {
-        return Ok(None);
-    }
+) -> anyhow::Result<ReminderAction> {
+    let reminders::Due {
+        lead,
+        kind,
+        escalate,
+        acceptance,
+        ref to,
+        ref who,
+    } = *due;
     let id = lead.row.id;
     let now_ms = store::millis(now);
     let once_key = if acceptance {
@@ -441,9 +462,9 @@ async fn remind(
         queued: true,
     };
     if dry_run {
-        return Ok(Some(action));
+        return Ok(action);
     }
-    let draft = reminder_draft(s, env, lead, kind, escalate, &to, now)?;
+    let draft = reminder_draft(s, env, lead, kind, escalate, to, now)?;
     let outbox_id = pipeline::enqueue(tx, s, &draft, Some(id), now, Some(&once_key)).await?;
     action.queued = outbox_id.is_some();
     drift_store::reminded(tx, id, kind, escalate, now_ms).await?;
@@ -471,7 +492,7 @@ async fn remind(
         )
         .await?;
     }
-    Ok(Some(action))
+    Ok(action)
 }
 
 /// What is wrong, in words, for reminders and the digest.
@@ -602,11 +623,20 @@ pub fn age(from: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// What routing reads besides the settings, loaded at the sweep's first hand-on and kept
+/// up to date as leads move, rather than read again per lead (the open counts are a
+/// `GROUP BY` over every open lead).
+struct RoutingState {
+    cursors: HashMap<String, String>,
+    open_counts: HashMap<String, u32>,
+}
+
 /// The acceptance timeout ran out after a reminder: the lead goes to the next person of
 /// its pool or rotation, else the manager (`domain::route::next_owner`).
 async fn move_on(
     tx: &mut Conn,
     s: &Settings,
+    routing: &mut Option<RoutingState>,
     lead: &Scanned,
     reason: &str,
     now: Timestamp,
@@ -615,10 +645,15 @@ async fn move_on(
     let id = lead.row.id;
     let current = lead.row.owner.clone().unwrap_or_default();
     let tried = drift_store::moved_from(tx, id).await?;
-    let cursors = store::state::route_cursors(tx).await?;
-    let open_counts = leads::open_counts(tx).await?;
+    if routing.is_none() {
+        *routing = Some(RoutingState {
+            cursors: store::state::route_cursors(tx).await?,
+            open_counts: leads::open_counts(tx).await?,
+        });
+    }
+    let state = routing.as_mut().expect("loaded above");
     let past = HashMap::new();
-    let ctx = s.routing_context(&cursors, &open_counts, &past, now);
+    let ctx = s.routing_context(&state.cursors, &state.open_counts, &past, now);
     let rule = lead.row.route_rule.as_deref().and_then(|r| s.route(r));
     let next =
         crate::domain::route::next_owner(&current, rule, &tried, s.team.manager.as_deref(), &ctx);
@@ -629,6 +664,15 @@ async fn move_on(
         to: next.owner.clone(),
         reason: why.clone(),
     };
+    if let Some(n) = state.open_counts.get_mut(&current) {
+        *n = n.saturating_sub(1);
+    }
+    if let Some(to) = &next.owner {
+        *state.open_counts.entry(to.clone()).or_default() += 1;
+    }
+    if let Some((rule, person)) = &next.cursor {
+        state.cursors.insert(rule.clone(), person.clone());
+    }
     if dry_run {
         return Ok(action);
     }

@@ -12,6 +12,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "reminder.html",
         include_str!("../../templates/reminder.html"),
     ),
+    (
+        "reminders.txt",
+        include_str!("../../templates/reminders.txt"),
+    ),
+    (
+        "reminders.html",
+        include_str!("../../templates/reminders.html"),
+    ),
     ("digest.txt", include_str!("../../templates/digest.txt")),
     ("digest.html", include_str!("../../templates/digest.html")),
     ("review.txt", include_str!("../../templates/review.txt")),

@@ -187,6 +187,42 @@ pub async fn reminded(
     .map(|_| ())
 }
 
+/// [`reminded`] for many episodes at once: one statement per kind and up to `BATCH`
+/// leads, for a sweep that reminds thousands (a first sweep over an old database).
+pub async fn reminded_many(
+    conn: &mut Conn,
+    items: &[(i64, DriftKind, bool)],
+    at: i64,
+) -> sqlx::Result<()> {
+    let mut by_kind: std::collections::BTreeMap<(DriftKind, bool), Vec<i64>> =
+        std::collections::BTreeMap::new();
+    for &(lead, kind, escalated) in items {
+        by_kind.entry((kind, escalated)).or_default().push(lead);
+    }
+    for ((kind, escalated), leads) in by_kind {
+        for chunk in leads.chunks(BATCH) {
+            let ids = (0..chunk.len())
+                .map(|i| format!("${}", i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE drift_state SET last_reminded = $1,
+                     escalated = CASE WHEN $2 = 1 THEN $1 ELSE escalated END
+                 WHERE kind = $3 AND lead_id IN ({ids})"
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(at)
+                .bind(escalated as i64)
+                .bind(kind.as_str());
+            for lead in chunk {
+                q = q.bind(*lead);
+            }
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
 /// People a lead already moved away from for not accepting it.
 pub async fn moved_from(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<String>> {
     let rows = sqlx::query("SELECT person FROM drift_moves WHERE lead_id = $1 ORDER BY at")
