@@ -602,10 +602,15 @@ pub async fn reassign_orphans(
     }
     let now_ms = store::millis(now);
     let mut moved = Vec::new();
-    for row in orphans(tx, s).await? {
-        // Fresh per lead: each reassignment moves the cursors and the workload.
-        let cursors = state::route_cursors(tx).await?;
-        let open_counts = leads::open_counts(tx).await?;
+    let orphans = orphans(tx, s).await?;
+    if orphans.is_empty() {
+        return Ok(moved);
+    }
+    // Read once and kept up to date below as each reassignment moves the cursors and
+    // the workload (the open counts are a GROUP BY over every open lead).
+    let mut cursors = state::route_cursors(tx).await?;
+    let mut open_counts = leads::open_counts(tx).await?;
+    for row in orphans {
         let keys = row.email.as_deref().map(account_keys).unwrap_or_default();
         let past_owners = leads::past_owners(tx, &keys).await?;
         let ctx = s.routing_context(&cursors, &open_counts, &past_owners, now);
@@ -623,7 +628,12 @@ pub async fn reassign_orphans(
         reassign(tx, s, row.id, Some(owner), &reason, now).await?;
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
+            cursors.insert(rule.clone(), person.clone());
         }
+        if let Some(n) = row.owner.as_ref().and_then(|o| open_counts.get_mut(o)) {
+            *n = n.saturating_sub(1);
+        }
+        *open_counts.entry(owner.to_owned()).or_default() += 1;
         moved.push(row.id);
     }
     Ok(moved)
