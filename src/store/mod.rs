@@ -14,6 +14,7 @@ pub mod relay;
 pub mod state;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::ConnectOptions;
 use sqlx::{AnyConnection, AnyPool, Transaction};
 use std::str::FromStr;
 
@@ -48,7 +49,10 @@ impl Store {
             (Backend::Postgres, url.to_owned())
         };
         let options = AnyConnectOptions::from_str(&url)
-            .with_context(|| format!("database.url {url:?} is not a database URL"))?;
+            .with_context(|| format!("database.url {url:?} is not a database URL"))?
+            // The sweep's scan of a million leads takes about a second by design; a warning
+            // every minute for it would hide the statements that really are slow.
+            .log_slow_statements(log::LevelFilter::Warn, std::time::Duration::from_secs(5));
         let pool = match backend {
             // SQLite has one writer; one connection per process serialises our own
             // transactions instead of failing them with SQLITE_BUSY on lock upgrades.
