@@ -38,11 +38,18 @@ pub struct Line {
     pub email: Option<String>,
     pub kind: DriftKind,
     pub problem: String,
-    pub what_to_do: &'static str,
     pub escalated: bool,
     pub age: String,
     pub tracked: String,
     pub mailto: String,
+}
+
+/// The lines of one drift kind, with what to do about them said once.
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    pub label: &'static str,
+    pub what_to_do: &'static str,
+    pub lines: Vec<Line>,
 }
 
 /// Groups `due` by recipients, in the order the recipients first appear: those with
@@ -76,62 +83,65 @@ pub fn draft(
     due: &[Due<'_>],
     now: Timestamp,
 ) -> anyhow::Result<Draft> {
-    let mut lines: Vec<Line> = due
-        .iter()
-        .map(|d| {
-            let row = &d.lead.row;
-            let drift = d
-                .lead
-                .drift
-                .iter()
-                .find(|x| x.kind == d.kind)
-                .copied()
-                .unwrap_or(Drift {
-                    kind: d.kind,
-                    since: None,
-                });
-            let (tracked, mailto) = super::digest::reply_link(s, row);
-            Line {
+    let mut by_kind: BTreeMap<(u8, DriftKind), Vec<Line>> = BTreeMap::new();
+    for d in due {
+        let row = &d.lead.row;
+        let drift = d
+            .lead
+            .drift
+            .iter()
+            .find(|x| x.kind == d.kind)
+            .copied()
+            .unwrap_or(Drift {
+                kind: d.kind,
+                since: None,
+            });
+        let (tracked, mailto) = super::digest::reply_link(s, row);
+        by_kind
+            .entry((super::digest::rank(d.kind), d.kind))
+            .or_default()
+            .push(Line {
                 id: row.id,
                 name: display_name(row),
                 email: row.email.clone(),
                 kind: d.kind,
                 problem: describe(d.kind, &drift, &d.lead.facts, s),
-                what_to_do: what_to_do(d.kind),
                 escalated: d.escalate,
                 age: age(d.lead.facts.created_at, now),
                 tracked,
                 mailto,
+            });
+    }
+    // Worst problem first, and the oldest lead first within it.
+    let sections: Vec<Section> = by_kind
+        .into_iter()
+        .map(|((_, kind), mut lines)| {
+            lines.sort_by_key(|l| (std::cmp::Reverse(l.escalated), l.id));
+            Section {
+                label: super::digest::label(kind),
+                what_to_do: what_to_do(kind),
+                lines,
             }
         })
         .collect();
-    lines.sort_by_key(|l| (super::digest::rank(l.kind), l.id));
-    let mut per_kind: BTreeMap<DriftKind, usize> = BTreeMap::new();
-    for l in &lines {
-        *per_kind.entry(l.kind).or_default() += 1;
-    }
-    let mut per_kind: Vec<(DriftKind, usize)> = per_kind.into_iter().collect();
-    per_kind.sort_by_key(|(k, _)| super::digest::rank(*k));
-    let counts_line = per_kind
+    let counts_line = sections
         .iter()
-        .map(|(k, n)| format!("{n} {}", super::digest::label(*k)))
+        .map(|g| format!("{} {}", g.lines.len(), g.label))
         .collect::<Vec<_>>()
         .join(", ");
-    let leads = lines
-        .iter()
-        .map(|l| l.id)
-        .collect::<std::collections::BTreeSet<_>>();
-    let headline = if per_kind.iter().all(|(k, _)| *k == DriftKind::Orphaned) {
+    let leads: std::collections::BTreeSet<i64> = due.iter().map(|d| d.lead.row.id).collect();
+    let headline = if due.iter().all(|d| d.kind == DriftKind::Orphaned) {
         format!("{} leads need an owner", leads.len())
     } else {
         format!("{} leads need you", leads.len())
     };
-    let escalated = lines.iter().any(|l| l.escalated);
+    let escalated = due.iter().any(|d| d.escalate);
     let ctx = minijinja::context! {
         headline => headline,
         counts_line => counts_line,
         escalated => escalated,
-        leads => lines,
+        sections => sections,
+        reminders => due.len(),
         team => s.team.name,
     };
     Ok(Draft {
