@@ -1,7 +1,8 @@
 //! Production behaviour on the real mail lab: two daemons on one PostgreSQL database with
 //! one killed mid-burst (always PostgreSQL, from `LEADGATE_TEST_PG_URL`, whatever
 //! `LEADGATE_TEST_BACKEND` says), a clean SIGTERM during a burst, and the HTTP endpoint
-//! (health, metrics, one-click unsubscribe) over real HTTP. Run `scripts/test-env` first.
+//! (health, metrics, one-click unsubscribe) over real HTTP, and processes starting
+//! together on a new SQLite file (always SQLite). Run `scripts/test-env` first.
 //! Domains: s15.test and s16.test only.
 
 mod support;
@@ -471,4 +472,58 @@ async fn http(url: &str, method: &str) -> (u16, String) {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
     (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// A daemon and CLI commands started together on a new SQLite file (a deploy script, a
+/// cron job): every process starts and the migrations are applied once, not raced.
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_starting_together_on_a_new_sqlite_file_all_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.db");
+    let config = dir.path().join("leadgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite://{db}\"\n[smtp]\nfrom = \"leadgate@leads.test\"\n\
+             [outbox]\nfile_sink = \"{sent}\"\n[relay]\ndomain = \"leads.test\"\n\
+             secret = \"0123456789abcdef0123456789abcdef\"\n[team]\nname = \"Acme\"\n\
+             [[people]]\nid = \"alice\"\nemail = \"alice@team.test\"\n",
+            db = db.display(),
+            sent = dir.path().join("sent").display(),
+        ),
+    )
+    .unwrap();
+    let starts: Vec<Child> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_leadgate"))
+                .arg("--config")
+                .arg(&config)
+                .args(["leads", "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in starts {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "every process starts: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    sqlx::any::install_default_drivers();
+    let mut conn =
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+    let applied: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT version, COUNT(*) FROM _sqlx_migrations GROUP BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let shipped = std::fs::read_dir("migrations/sqlite").unwrap().count();
+    assert_eq!(applied.len(), shipped, "{applied:?}");
+    assert!(applied.iter().all(|(_, n)| *n == 1), "{applied:?}");
 }

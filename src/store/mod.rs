@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod relay;
 pub mod state;
 
+use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::ConnectOptions;
 use sqlx::{AnyConnection, AnyPool, Transaction};
@@ -35,7 +36,6 @@ pub type Tx = Transaction<'static, sqlx::Any>;
 impl Store {
     /// Connects, creating a SQLite file if needed, and runs the migrations.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
-        use anyhow::Context;
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
             // rwc: create the file on first start.
@@ -103,6 +103,12 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
+        // PostgreSQL migrations hold an advisory lock; SQLite's do not, so processes
+        // starting together on a new file take turns on `<file>.migrate.lock`.
+        let _turn = match sqlite_file(&url) {
+            Some(path) => Some(migration_turn(path).await?),
+            None => None,
+        };
         migrator
             .run(&pool)
             .await
@@ -136,15 +142,9 @@ impl Store {
 /// file is refused with the lock's path. `None` for PostgreSQL (several instances are fine
 /// there) and for in-memory databases.
 pub fn single_instance(url: &str) -> anyhow::Result<Option<std::fs::File>> {
-    use anyhow::Context;
-    let Some(rest) = url.strip_prefix("sqlite:") else {
+    let Some(path) = sqlite_file(url) else {
         return Ok(None);
     };
-    let path = rest.trim_start_matches("//");
-    let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path.contains(":memory:") {
-        return Ok(None);
-    }
     let lock_path = format!("{path}.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -162,6 +162,29 @@ pub fn single_instance(url: &str) -> anyhow::Result<Option<std::fs::File>> {
             Err(e).with_context(|| format!("cannot lock {lock_path}"))
         }
     }
+}
+
+/// The file behind a `sqlite:` URL; None for PostgreSQL and in-memory databases.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && !path.contains(":memory:")).then_some(path)
+}
+
+/// Waits for an exclusive lock on `<file>.migrate.lock`; it is released when the returned
+/// file is dropped.
+async fn migration_turn(path: &str) -> anyhow::Result<std::fs::File> {
+    let lock_path = format!("{path}.migrate.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open the migration lock {lock_path}"))?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await?
+        .with_context(|| format!("cannot lock {lock_path}"))
 }
 
 /// A URL without its password, for error messages and logs.
