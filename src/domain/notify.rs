@@ -40,6 +40,9 @@ pub struct Draft {
     /// Files carried over from a relayed mail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Images the HTML shows by `cid:` (the weekly review's chart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline: Vec<Inline>,
 }
 
 /// One file attached to a [`Draft`].
@@ -47,6 +50,16 @@ pub struct Draft {
 pub struct Attachment {
     pub filename: String,
     /// `type/subtype`; anything unparsable is sent as `application/octet-stream`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An image shown inside a [`Draft`]'s HTML as `<img src="cid:{content_id}">`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inline {
+    /// Without angle brackets.
+    pub content_id: String,
+    /// `image/png`, ...
     pub content_type: String,
     pub bytes: Vec<u8>,
 }

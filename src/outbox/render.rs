@@ -62,28 +62,40 @@ pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<
                 .join(" "),
         );
     }
+    let content_type = |ct: &str| {
+        ContentType::parse(ct)
+            .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("static"))
+    };
+    // Text | HTML; the HTML with its inline images as multipart/related (RFC 2387).
+    let alternative = d.html.as_ref().map(|html| {
+        if d.inline.is_empty() {
+            return MultiPart::alternative_plain_html(d.text.clone(), html.clone());
+        }
+        let mut related = MultiPart::related().singlepart(SinglePart::html(html.clone()));
+        for i in &d.inline {
+            related = related.singlepart(
+                LettreAttachment::new_inline(header_safe(&i.content_id, 120))
+                    .body(i.bytes.clone(), content_type(&i.content_type)),
+            );
+        }
+        MultiPart::alternative()
+            .singlepart(SinglePart::plain(d.text.clone()))
+            .multipart(related)
+    });
     let mut msg = if d.attachments.is_empty() {
-        match &d.html {
-            Some(html) => b.multipart(MultiPart::alternative_plain_html(
-                d.text.clone(),
-                html.clone(),
-            )),
+        match alternative {
+            Some(alt) => b.multipart(alt),
             None => b.singlepart(SinglePart::plain(d.text.clone())),
         }
     } else {
-        let mut mixed = match &d.html {
-            Some(html) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(
-                d.text.clone(),
-                html.clone(),
-            )),
+        let mut mixed = match alternative {
+            Some(alt) => MultiPart::mixed().multipart(alt),
             None => MultiPart::mixed().singlepart(SinglePart::plain(d.text.clone())),
         };
         for a in &d.attachments {
-            let ct = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
-                ContentType::parse("application/octet-stream").expect("static")
-            });
             mixed = mixed.singlepart(
-                LettreAttachment::new(header_safe(&a.filename, 120)).body(a.bytes.clone(), ct),
+                LettreAttachment::new(header_safe(&a.filename, 120))
+                    .body(a.bytes.clone(), content_type(&a.content_type)),
             );
         }
         b.multipart(mixed)
@@ -171,5 +183,31 @@ mod tests {
         assert_eq!(v.attachments.len(), 1, "{v:?}");
         assert_eq!(v.attachments[0].filename.as_deref(), Some("quote.pdf"));
         assert!(!String::from_utf8_lossy(&raw).contains("List-Unsubscribe"));
+    }
+
+    #[test]
+    fn inline_images_sit_beside_the_html_in_a_related_part() {
+        let mut d = draft();
+        d.html = Some("<p>Hello Jane</p><img src=\"cid:chart@leadgate\">".into());
+        d.inline.push(crate::domain::notify::Inline {
+            content_id: "chart@leadgate".into(),
+            content_type: "image/png".into(),
+            bytes: b"\x89PNG fake".to_vec(),
+        });
+        let raw = render(&d, "lg.3@leads.test", jiff::Timestamp::UNIX_EPOCH).unwrap();
+        use mail_parser::MimeHeaders;
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(m.body_text(0).as_deref(), Some("Hello Jane"));
+        assert!(m.body_html(0).unwrap().contains("cid:chart@leadgate"));
+        let image = m
+            .parts
+            .iter()
+            .find(|p| p.content_type().is_some_and(|c| c.c_type == "image"))
+            .expect("the image part");
+        assert_eq!(image.content_id(), Some("chart@leadgate"));
+        let text = String::from_utf8_lossy(&raw);
+        let alternative = text.find("multipart/alternative").unwrap();
+        let related = text.find("multipart/related").unwrap();
+        assert!(alternative < related, "related inside alternative:\n{text}");
     }
 }

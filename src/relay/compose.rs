@@ -100,6 +100,7 @@ pub fn to_lead(s: &Settings, m: ToLead<'_>) -> Draft {
         list_unsubscribe: Some(list_unsubscribe),
         list_unsubscribe_post: https.as_deref().is_some_and(|h| h.starts_with("<https://")),
         attachments: m.attachments,
+        inline: Vec::new(),
     }
 }
 

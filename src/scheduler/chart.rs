@@ -1,12 +1,8 @@
 //! The weekly review's picture: time to first reply per lead against the target, and
 //! drift open per day, drawn with plotters into a PNG (no fonts: the words are in the
-//! HTML around it), and the review email that carries it inline by `cid:`.
-//!
-//! The only other user of lettre besides `outbox::render`: a Draft has no inline parts.
+//! HTML around it); the review email carries it inline by `cid:` (`Draft::inline`).
 
 use super::digest::Review;
-use crate::domain::classify::LOOP_HEADER;
-use crate::domain::notify::{header_safe, Draft};
 use anyhow::Context;
 use plotters::prelude::*;
 
@@ -90,61 +86,4 @@ fn draw_drift(area: &Area<'_>, open: &[u32]) -> DrawResult {
             .map(|p| Circle::new(p, 4, ORANGE.filled())),
     )?;
     Ok(())
-}
-
-/// `d` as RFC 5322 bytes: text, and HTML with `png` as a related inline part `cid`.
-pub fn render_with_image(
-    d: &Draft,
-    message_id: &str,
-    date: jiff::Timestamp,
-    png: Option<&[u8]>,
-    cid: &str,
-) -> anyhow::Result<Vec<u8>> {
-    use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-    use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-    let Some(png) = png else {
-        return Ok(crate::outbox::render::render(d, message_id, date)?);
-    };
-    let mailbox = |name: Option<&str>, addr: &str| -> anyhow::Result<Mailbox> {
-        Ok(Mailbox::new(
-            name.map(|n| header_safe(n, 120)),
-            addr.parse()
-                .with_context(|| format!("{addr:?} is not an address"))?,
-        ))
-    };
-    let mut b = lettre::Message::builder()
-        .from(mailbox(d.from_name.as_deref(), &d.from)?)
-        .subject(header_safe(&d.subject, 250))
-        .message_id(Some(format!("<{message_id}>")))
-        .date(
-            std::time::SystemTime::UNIX_EPOCH
-                + std::time::Duration::from_millis(date.as_millisecond().max(0) as u64),
-        );
-    for to in &d.to {
-        b = b.to(mailbox(None, to)?);
-    }
-    let html = d.html.clone().unwrap_or_default();
-    let body = MultiPart::alternative()
-        .singlepart(SinglePart::plain(d.text.clone()))
-        .multipart(
-            MultiPart::related()
-                .singlepart(SinglePart::html(html))
-                .singlepart(
-                    Attachment::new_inline(cid.to_owned())
-                        .body(png.to_vec(), ContentType::parse("image/png")?),
-                ),
-        );
-    let mut msg = b.multipart(body).context("cannot build the review email")?;
-    let headers = msg.headers_mut();
-    headers.insert_raw(HeaderValue::new(
-        HeaderName::new_from_ascii_str(LOOP_HEADER),
-        d.purpose.clone(),
-    ));
-    if d.auto_submitted {
-        headers.insert_raw(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".into(),
-        ));
-    }
-    Ok(msg.formatted())
 }

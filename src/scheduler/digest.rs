@@ -9,7 +9,7 @@ use crate::domain::notify::{self, Draft};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
 use crate::pipeline::tracked_address;
 use crate::store::leads::LeadRow;
-use crate::store::{self, drift as drift_store, outbox, Conn, Store};
+use crate::store::{self, drift as drift_store, Conn, Store};
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::Serialize;
@@ -484,6 +484,14 @@ pub fn review_mail(r: &Review, s: &Settings, chart: Option<&[u8]>) -> anyhow::Re
         html: Some(templates::render(&env, "review.html", &ctx)?),
         auto_submitted: true,
         purpose: "review".into(),
+        inline: chart
+            .map(|png| notify::Inline {
+                content_id: CHART_CID.into(),
+                content_type: "image/png".into(),
+                bytes: png.to_vec(),
+            })
+            .into_iter()
+            .collect(),
         ..Default::default()
     })
 }
@@ -508,23 +516,7 @@ pub async fn send_weekly(
         tracing::warn!("the weekly review has no readers: set [digest] to or [team] manager");
         return Ok(None);
     }
-    let message_id = crate::outbox::render::new_message_id(&s.relay.domain);
-    let raw = super::chart::render_with_image(&draft, &message_id, now, png.as_deref(), CHART_CID)?;
-    let id = outbox::enqueue(
-        &mut tx,
-        &outbox::NewOutboxRow {
-            purpose: &draft.purpose,
-            lead_id: None,
-            message_id: &message_id,
-            envelope_from: s.from.as_str(),
-            recipients: &draft.to,
-            subject: &draft.subject,
-            raw: &raw,
-            now: store::millis(now),
-            once_key,
-        },
-    )
-    .await?;
+    let id = crate::pipeline::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
     tx.commit().await?;
     Ok(id)
 }
