@@ -1,6 +1,7 @@
 //! End to end through the relay on the real mail lab: owners and leads writing to a
 //! lead's tracked address, strangers and forged tokens, BCC logging, opt-out by reply and
-//! by one-click, refused relays, malformed quick actions and auto-replies. Run
+//! by one-click, refused relays, malformed quick actions, auto-replies, and team replies
+//! that lost the tracked address (found by thread and subject tag). Run
 //! `scripts/test-env` first. Mailboxes shared between runs (alice@team.test,
 //! world@example.net) are read through a per-run tag, never emptied.
 
@@ -829,5 +830,74 @@ async fn one_click_unsubscribe_then_a_refused_relay() {
         mail_about("world@example.net", &format!("second-{}", jane.name))
             .await
             .is_empty()
+    );
+}
+
+/// A team member's reply that lost the tracked address (sent to the shared inbox, as a
+/// client that ignores Reply-To does): threaded to the owner email and tagged `[LG-n]`, it
+/// is found and relayed to the lead; a mail with only the subject tag is recorded on the
+/// lead and never relayed.
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_that_lost_the_tracked_address_are_found_by_thread_and_tag() {
+    let app = TestApp::new(23, ROUTES).await;
+    let _daemon = app.start();
+    let jane = Lead::new("Jane", "example.net");
+    smtp_send(
+        &notification(&app, &jane, "Please quote a garden fence."),
+        &[&app.inbox],
+    )
+    .await;
+    let (id, tracked) = wait_lead(&app, &jane.email).await;
+    let notice = assignment("alice@team.test", &jane).await;
+    let tag = format!("[LG-{id}]");
+    assert!(notice.subject.contains(&tag), "{}", notice.subject);
+
+    // Only the subject tag (a weak signal): recorded, not relayed.
+    let weak_words = format!("weak-signal-note-{}", run_tag());
+    smtp_send(
+        &mail(
+            "Alice Smith <alice@team.test>",
+            &app.inbox,
+            &format!("About {tag}"),
+            "",
+            &format!("{weak_words}: I will look at this one."),
+        ),
+        &[&app.inbox],
+    )
+    .await;
+    let h = wait_history(&app, id, "logged", &weak_words).await;
+    assert!(
+        h.iter()
+            .any(|(k, d)| k == "logged" && d.contains("weak signal") && d.contains(&weak_words)),
+        "{h:?}\nlog:\n{}",
+        app.log()
+    );
+
+    // Threaded to the owner email and tagged: relayed to the lead from the tracked address.
+    let words = format!("thread-found-reply-{}", run_tag());
+    smtp_send(
+        &mail(
+            "Alice Smith <alice@team.test>",
+            &app.inbox,
+            &format!("Re: {}", notice.subject),
+            &threading_headers(&notice),
+            &format!("Hello Jane, {words}. The fence can be done next week.\n\nAlice"),
+        ),
+        &[&app.inbox],
+    )
+    .await;
+    let got = wait_mail("world@example.net", &words, 1).await;
+    assert_eq!(got.len(), 1, "the lead got the reply; log:\n{}", app.log());
+    let (relayed, _) = &got[0];
+    assert!(
+        header(relayed, "From").contains(&tracked),
+        "{}",
+        header(relayed, "From")
+    );
+    assert!(!relayed.text.contains(&weak_words));
+    let to_lead: Vec<_> = mail_about("world@example.net", &weak_words).await;
+    assert!(
+        to_lead.is_empty(),
+        "the weak-signal mail never reaches the lead"
     );
 }
