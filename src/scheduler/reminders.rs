@@ -44,7 +44,7 @@ pub struct Line {
     pub mailto: String,
 }
 
-/// The lines of one drift kind, with what to do about them said once.
+/// The leads whose worst problem is one drift kind, with what to do about it said once.
 #[derive(Clone, Debug, Serialize)]
 pub struct Section {
     pub label: &'static str,
@@ -83,36 +83,50 @@ pub fn draft(
     due: &[Due<'_>],
     now: Timestamp,
 ) -> anyhow::Result<Draft> {
-    let mut by_kind: BTreeMap<(u8, DriftKind), Vec<Line>> = BTreeMap::new();
+    // One line per lead, under its worst problem, naming all of them (as the digest does).
+    let mut per_lead: BTreeMap<i64, Vec<&Due<'_>>> = BTreeMap::new();
     for d in due {
-        let row = &d.lead.row;
-        let drift = d
-            .lead
-            .drift
+        per_lead.entry(d.lead.row.id).or_default().push(d);
+    }
+    let mut by_kind: BTreeMap<(u8, DriftKind), Vec<Line>> = BTreeMap::new();
+    for reminders in per_lead.values_mut() {
+        reminders.sort_by_key(|d| super::digest::rank(d.kind));
+        let worst = reminders[0];
+        let row = &worst.lead.row;
+        let problem = reminders
             .iter()
-            .find(|x| x.kind == d.kind)
-            .copied()
-            .unwrap_or(Drift {
-                kind: d.kind,
-                since: None,
-            });
+            .map(|d| {
+                let drift = d
+                    .lead
+                    .drift
+                    .iter()
+                    .find(|x| x.kind == d.kind)
+                    .copied()
+                    .unwrap_or(Drift {
+                        kind: d.kind,
+                        since: None,
+                    });
+                describe(d.kind, &drift, &d.lead.facts, s)
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
         let (tracked, mailto) = super::digest::reply_link(s, row);
         by_kind
-            .entry((super::digest::rank(d.kind), d.kind))
+            .entry((super::digest::rank(worst.kind), worst.kind))
             .or_default()
             .push(Line {
                 id: row.id,
                 name: display_name(row),
                 email: row.email.clone(),
-                kind: d.kind,
-                problem: describe(d.kind, &drift, &d.lead.facts, s),
-                escalated: d.escalate,
-                age: age(d.lead.facts.created_at, now),
+                kind: worst.kind,
+                problem,
+                escalated: reminders.iter().any(|d| d.escalate),
+                age: age(worst.lead.facts.created_at, now),
                 tracked,
                 mailto,
             });
     }
-    // Worst problem first, and the oldest lead first within it.
+    // Worst problem first, and escalated, then the oldest lead, first within it.
     let sections: Vec<Section> = by_kind
         .into_iter()
         .map(|((_, kind), mut lines)| {
@@ -124,9 +138,15 @@ pub fn draft(
             }
         })
         .collect();
-    let counts_line = sections
+    let mut per_kind: BTreeMap<(u8, DriftKind), usize> = BTreeMap::new();
+    for d in due {
+        *per_kind
+            .entry((super::digest::rank(d.kind), d.kind))
+            .or_default() += 1;
+    }
+    let counts_line = per_kind
         .iter()
-        .map(|g| format!("{} {}", g.lines.len(), g.label))
+        .map(|((_, k), n)| format!("{n} {}", super::digest::label(*k)))
         .collect::<Vec<_>>()
         .join(", ");
     let leads: std::collections::BTreeSet<i64> = due.iter().map(|d| d.lead.row.id).collect();
@@ -328,6 +348,46 @@ mod tests {
         let no_next = d.text.find("#14 ").unwrap();
         assert!(first_overdue < no_next, "{}", d.text);
         assert!(d.text.contains(what_to_do(DriftKind::NoNextAction)));
+    }
+
+    #[test]
+    fn a_lead_with_several_problems_is_listed_once_under_the_worst() {
+        let s = settings("");
+        let leads: Vec<Scanned> = (1..=4)
+            .map(|i| {
+                scanned(
+                    &s,
+                    i,
+                    |r| {
+                        r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond());
+                        r.last_activity_at = at("2026-11-20T09:00:00Z").as_millisecond();
+                    },
+                    NOW,
+                )
+            })
+            .collect();
+        let mut all = Vec::new();
+        for l in &leads {
+            all.push(due(l, DriftKind::Idle, "alice@team.test"));
+            all.push(due(l, DriftKind::Overdue, "alice@team.test"));
+        }
+        let env = templates::environment(&s).unwrap();
+        let d = draft(&s, &env, &all, at(NOW)).unwrap();
+        assert_eq!(d.subject, "4 leads need you: 4 overdue, 4 idle");
+        for id in 1..=4 {
+            assert_eq!(
+                d.text.matches(&format!("#{id} Lead {id}")).count(),
+                1,
+                "{}",
+                d.text
+            );
+        }
+        assert!(d.text.contains("OVERDUE (4)"), "{}", d.text);
+        assert!(
+            !d.text.contains("IDLE ("),
+            "no lead has idle as its worst:\n{}",
+            d.text
+        );
     }
 
     #[test]
