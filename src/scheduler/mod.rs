@@ -75,6 +75,7 @@ fn bounds(s: &Settings, now: Timestamp) -> Bounds {
         now: now_ms,
         reply_by: back(s.stale.first_reply_within),
         idle_by: back(s.stale.idle_after),
+        accept_by: back(s.stale.accept_within),
     }
 }
 
@@ -975,6 +976,55 @@ email = "erin@team.test"
         .unwrap();
         assert_eq!(d.text, "OURS LG-7");
         assert!(d.html.unwrap().contains("<html>"), "the HTML stays bundled");
+    }
+
+    /// The scan reads an unaccepted lead only once `accept_within` may have run out: a
+    /// backlog import proposes thousands at once, and reading them all every minute held
+    /// SQLite's one connection and the memory for them.
+    #[tokio::test]
+    async fn a_proposal_younger_than_accept_within_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let s = settings("[stale]\naccept_within = \"2h\"\n");
+        let now = at("2026-12-01T10:00:00Z");
+        let h = |n: i64| store::millis(now) + n * 3_600_000;
+        let mut conn = store.acquire().await.unwrap();
+        sqlx::query("INSERT INTO people (id, name, email, active, synced_at) VALUES ('alice', 'Alice', 'alice@team.test', 1, 0)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        // Proposed 1 h ago, proposed 3 h ago, and nobody's.
+        for (owner, assigned) in [
+            (Some("alice"), h(-1)),
+            (Some("alice"), h(-3)),
+            (None, h(-1)),
+        ] {
+            sqlx::query(
+                "INSERT INTO leads (status, owner, accepted, assigned_at, source, next_action,
+                     next_action_due, created_at, last_activity_at, first_reply_at, last_outbound_at)
+                 VALUES ('contacted', $1, 0, $2, 'test', 'call', $3, $2, $2, $2, $2)",
+            )
+            .bind(owner)
+            .bind(assigned)
+            .bind(h(48))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+        let read: Vec<(i64, Vec<DriftKind>)> = scan(&mut conn, &s, now)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.row.id, l.kinds()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (2, vec![DriftKind::Unaccepted]),
+                (3, vec![DriftKind::Orphaned])
+            ]
+        );
     }
 
     #[test]

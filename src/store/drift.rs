@@ -24,6 +24,8 @@ pub struct Bounds {
     pub reply_by: i64,
     /// `now - idle_after`.
     pub idle_by: i64,
+    /// Proposed before this, an owner can be late to accept.
+    pub accept_by: i64,
 }
 
 const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned_at, l.created_at,
@@ -36,7 +38,8 @@ pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>
     let q = format!(
         "SELECT {CANDIDATE_COLUMNS} FROM leads l
          WHERE l.status IN ('new', 'contacted', 'qualified') AND (
-               l.owner IS NULL OR l.accepted = 0
+               l.owner IS NULL
+            OR (l.accepted = 0 AND COALESCE(l.assigned_at, l.created_at) <= $4)
             OR l.owner NOT IN (SELECT id FROM people WHERE active = 1)
             OR (l.first_reply_at IS NULL AND l.status = 'new' AND l.created_at <= $2)
             OR (l.last_inbound_at IS NOT NULL AND l.last_inbound_at <= $2
@@ -52,6 +55,7 @@ pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>
         .bind(b.now)
         .bind(b.reply_by)
         .bind(b.idle_by)
+        .bind(b.accept_by)
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows
