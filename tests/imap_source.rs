@@ -705,27 +705,28 @@ async fn a_poison_message_in_a_backlog_batch_is_set_aside_and_the_rest_go_throug
     w.until_waiting().await;
     assert_eq!(w.status.skipped(), 1, "the poison message is skipped");
     w.stop().await;
-    let s = ingest.state.lock().unwrap();
-    assert_eq!(
-        s.batch_failures, 1,
-        "the backlog was first offered as one batch"
-    );
-    assert_eq!(
-        s.failures, 2,
-        "then the bad one alone, max_attempts = 2 times"
-    );
-    let order: Vec<usize> = s
-        .calls
-        .iter()
-        .map(|(raw, _)| ids.iter().position(|id| has_message_id(raw, id)).unwrap())
-        .collect();
-    assert_eq!(
-        order,
-        vec![0, 1, 3, 4],
-        "the others, once each, in UID order"
-    );
-    assert_eq!(s.checkpoints.get(&folder).map(|c| c.last_uid), Some(5));
-    drop(s);
+    {
+        let s = ingest.state.lock().unwrap();
+        assert_eq!(
+            s.batch_failures, 1,
+            "the backlog was first offered as one batch"
+        );
+        assert_eq!(
+            s.failures, 2,
+            "then the bad one alone, max_attempts = 2 times"
+        );
+        let order: Vec<usize> = s
+            .calls
+            .iter()
+            .map(|(raw, _)| ids.iter().position(|id| has_message_id(raw, id)).unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            vec![0, 1, 3, 4],
+            "the others, once each, in UID order"
+        );
+        assert_eq!(s.checkpoints.get(&folder).map(|c| c.last_uid), Some(5));
+    }
     for (i, id) in ids.iter().enumerate() {
         let flags = flags_of(user, &folder, id).await.expect("never deleted");
         let marked = flags.iter().any(|f| f.contains("$LeadgateDone"));
@@ -755,9 +756,10 @@ async fn a_backlog_goes_in_batches_and_a_lone_new_message_alone() {
     append(user, &folder, &msg(&late, "live"), None, None).await;
     until_ingested(&ingest, &late).await;
     w.stop().await;
-    let s = ingest.state.lock().unwrap();
-    assert_eq!(s.batches, vec![30], "the live message is not a batch");
-    assert_eq!(s.calls.len(), 31);
-    drop(s);
+    {
+        let s = ingest.state.lock().unwrap();
+        assert_eq!(s.batches, vec![30], "the live message is not a batch");
+        assert_eq!(s.calls.len(), 31);
+    }
     delete_folder(user, &folder).await;
 }
