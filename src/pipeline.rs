@@ -10,14 +10,19 @@ use crate::domain::extract::Extraction;
 use crate::domain::lead::ActivityKind;
 use crate::domain::message::MessageView;
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
-use crate::domain::route::{account_keys, route};
+use crate::domain::route::{account_keys, route, uses_workload, Assignment};
 use crate::outbox::render;
 use crate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
 use crate::store::{self, leads, messages, outbox, state, Conn, Store};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
+use tracing::Instrument;
+
+/// How many messages of a batch are read (parsed, classified) ahead of the writes.
+const READ_AHEAD: usize = 16;
 
 /// One stored message as a handler sees it, inside the message's transaction.
 pub struct Incoming<'a> {
@@ -37,6 +42,95 @@ pub struct Handled {
     pub queued_mail: bool,
 }
 
+/// A message read before its transaction: the CPU part of the pipeline.
+struct Read {
+    view: MessageView,
+    classification: Classification,
+    quarantined: bool,
+    dedupe_key: String,
+    raw_sha256: String,
+}
+
+fn read(raw: &[u8], ctx: &ClassifyContext) -> Read {
+    let (view, classification, quarantined) = read_safely(raw, ctx);
+    let dedupe_key = dedupe_key(&view, raw);
+    Read {
+        view,
+        classification,
+        quarantined,
+        dedupe_key,
+        raw_sha256: hex::encode(Sha256::digest(raw)),
+    }
+}
+
+/// What [`Pipeline::store_one`] wrote, for the sighting and the log after commit.
+struct StoredOne {
+    row: i64,
+    outcome: IngestOutcome,
+    queued_mail: bool,
+    reason: String,
+}
+
+/// What routing reads from the database, read once per transaction and kept current in
+/// memory as the transaction writes leads, instead of once per lead: the round-robin
+/// cursors, open leads per owner (only when routing uses them: counting them is a scan
+/// over the open leads), and the account owners looked up so far. Within one transaction
+/// this is what re-reading would return; the relay path (quick actions can reassign or
+/// close leads) resets it.
+#[derive(Default)]
+struct Routing {
+    cursors: Option<HashMap<String, String>>,
+    open_counts: Option<HashMap<String, u32>>,
+    /// Account key → the owner of its newest lead with one (`None`: no such lead).
+    past_owners: HashMap<String, Option<String>>,
+}
+
+impl Routing {
+    /// Reads what is not known yet for a lead under `keys`. `no_lead_under(key)` says
+    /// when the caller already knows there is no lead under a key at all.
+    async fn load(
+        &mut self,
+        tx: &mut Conn,
+        uses_workload: bool,
+        keys: &[String],
+        no_lead_under: impl Fn(&str) -> bool,
+    ) -> sqlx::Result<()> {
+        if self.cursors.is_none() {
+            self.cursors = Some(state::route_cursors(tx).await?);
+        }
+        if uses_workload && self.open_counts.is_none() {
+            self.open_counts = Some(leads::open_counts(tx).await?);
+        }
+        for key in keys {
+            if self.past_owners.contains_key(key) {
+                continue;
+            }
+            let owner = if no_lead_under(key) {
+                None
+            } else {
+                leads::past_owner(tx, key).await?
+            };
+            self.past_owners.insert(key.clone(), owner);
+        }
+        Ok(())
+    }
+
+    /// A lead under `keys` was just written with `assignment`.
+    fn lead_written(&mut self, assignment: &Assignment, keys: &[String]) {
+        if let Some(owner) = &assignment.owner {
+            if let Some(counts) = self.open_counts.as_mut() {
+                *counts.entry(owner.clone()).or_default() += 1;
+            }
+            for key in keys {
+                self.past_owners.insert(key.clone(), Some(owner.clone()));
+            }
+        }
+        if let (Some(cursors), Some((rule, person))) = (self.cursors.as_mut(), &assignment.cursor) {
+            cursors.insert(rule.clone(), person.clone());
+        }
+    }
+}
+
 /// The actor name of leadgate itself in the history.
 pub const SYSTEM_ACTOR: &str = "leadgate";
 
@@ -44,7 +138,11 @@ pub struct Pipeline {
     store: Store,
     settings: Arc<Settings>,
     clock: Clock,
-    classify_ctx: ClassifyContext,
+    // Arc: shared with the blocking thread that reads a batch ahead of its writes.
+    classify_ctx: Arc<ClassifyContext>,
+    /// Whether routing reads open-lead counts (capacities, least-busy pools); when not,
+    /// they are never counted.
+    uses_workload: bool,
     /// Woken after every commit that queued mail, so the outbox sends at once instead of
     /// at its next poll.
     outbox_wake: Arc<Notify>,
@@ -57,12 +155,14 @@ impl Pipeline {
         clock: Clock,
         outbox_wake: Arc<Notify>,
     ) -> Self {
-        let classify_ctx = classify_context(&settings);
+        let classify_ctx = Arc::new(classify_context(&settings));
+        let uses_workload = uses_workload(&settings.people, &settings.routes);
         Pipeline {
             store,
             settings,
             clock,
             classify_ctx,
+            uses_workload,
             outbox_wake,
         }
     }
@@ -75,54 +175,166 @@ impl Pipeline {
         &self.settings
     }
 
+    /// One message in its own transaction (live mail: committed at once). Read inline:
+    /// handing one message to a blocking thread would only add latency.
     async fn process(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
         let started = std::time::Instant::now();
+        let (send, reads) = mpsc::channel(1);
+        send.try_send(read(raw, &self.classify_ctx))
+            .expect("a fresh channel has room for one");
+        drop(send);
+        let mut outcomes = self.write(&[(raw, origin)], reads, started).await?;
+        Ok(outcomes.pop().expect("one outcome per message"))
+    }
+
+    /// Several messages in one transaction (a catch-up batch). Reading them (parse,
+    /// classify, hashes) is CPU work: it runs on a blocking thread, message by message
+    /// ahead of the writes, so the next messages are read while the database works.
+    async fn process_batch(&self, batch: &[(&[u8], Origin)]) -> anyhow::Result<Vec<IngestOutcome>> {
+        let started = std::time::Instant::now();
+        let raws: Vec<Vec<u8>> = batch.iter().map(|(raw, _)| raw.to_vec()).collect();
+        let ctx = self.classify_ctx.clone();
+        let (send, reads) = mpsc::channel(READ_AHEAD);
+        let reader = tokio::task::spawn_blocking(move || {
+            for raw in raws {
+                // The writer stopped (its transaction failed): nothing more to read.
+                if send.blocking_send(read(&raw, &ctx)).is_err() {
+                    break;
+                }
+            }
+        });
+        let result = self.write(batch, reads, started).await;
+        // Finished or stopped by now (its channel is closed); a panic was caught inside.
+        let _ = reader.await;
+        result
+    }
+
+    /// Writes `batch` (in order, read ahead into `reads`) in one transaction with the
+    /// sightings and the checkpoint of the last message, commits, then logs and counts.
+    async fn write(
+        &self,
+        batch: &[(&[u8], Origin)],
+        mut reads: mpsc::Receiver<Read>,
+        started: std::time::Instant,
+    ) -> anyhow::Result<Vec<IngestOutcome>> {
         let now = self.clock.now();
         let now_ms = store::millis(now);
-        let (view, classification, quarantined) = read_safely(raw, &self.classify_ctx);
-        let dedupe_key = dedupe_key(&view, raw);
-        let origin_text = origin.describe();
-
         let mut tx = self
             .store
             .begin()
             .await
             .context("Failed to begin the message transaction")?;
-        if let Some(row) = messages::find_by_dedupe_key(&mut tx, &dedupe_key).await? {
-            messages::add_sighting(&mut tx, row, &origin_text, now_ms).await?;
-            save_checkpoint(&mut tx, &origin, now_ms).await?;
-            tx.commit().await?;
-            tracing::info!(message.row = row, origin = %origin_text, "duplicate message, recorded as a sighting");
-            return Ok(IngestOutcome::Duplicate { message_row: row });
+        let mut routing = Routing::default();
+        let mut stored = Vec::with_capacity(batch.len());
+        let mut sightings = Vec::with_capacity(batch.len());
+        for (raw, origin) in batch {
+            let r = reads
+                .recv()
+                .await
+                .context("reading a message stopped before its turn")?;
+            let origin_text = origin.describe();
+            let span = crate::telemetry::message_span(origin);
+            let one = self
+                .store_one(&mut tx, raw, &origin_text, r, now, &mut routing)
+                .instrument(span.clone())
+                .await?;
+            sightings.push((one.row, origin_text.clone()));
+            stored.push((one, origin_text, span));
         }
+        messages::add_sightings(&mut tx, &sightings, now_ms).await?;
+        if let Some((_, origin)) = batch
+            .iter()
+            .rev()
+            .find(|(_, o)| matches!(o, Origin::Imap { .. }))
+        {
+            save_checkpoint(&mut tx, origin, now_ms).await?;
+        }
+        tx.commit()
+            .await
+            .context("Failed to commit the message transaction")?;
+        if stored.iter().any(|(one, _, _)| one.queued_mail) {
+            self.outbox_wake.notify_one();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        Ok(stored
+            .into_iter()
+            .map(|(one, origin_text, span)| {
+                let _entered = span.enter();
+                match &one.outcome {
+                    IngestOutcome::Duplicate { message_row } => {
+                        tracing::info!(message.row = message_row, origin = %origin_text, "duplicate message, recorded as a sighting");
+                    }
+                    IngestOutcome::Stored { message_row, class, lead } => {
+                        metrics::counter!(crate::telemetry::MESSAGES, "class" => class.clone())
+                            .increment(1);
+                        metrics::histogram!(crate::telemetry::PROCESSING_SECONDS).record(elapsed);
+                        tracing::info!(
+                            message.row = message_row,
+                            message.class = %class,
+                            lead.id = lead,
+                            origin = %origin_text,
+                            reason = %one.reason,
+                            "message stored"
+                        );
+                    }
+                }
+                one.outcome
+            })
+            .collect())
+    }
 
-        let raw_sha256 = hex::encode(Sha256::digest(raw));
-        let row = messages::insert(
-            &mut tx,
-            &messages::NewMessage {
-                dedupe_key: &dedupe_key,
-                raw_sha256: &raw_sha256,
-                message_id: view.message_id.as_deref(),
-                received_at: now_ms,
-                origin: &origin_text,
-                class: classification.class.as_str(),
-                reason: &classification.reason,
-                sender: view.from.as_ref().map(|m| m.address.as_str()),
-                subject: Some(view.subject.as_str()),
-                lead_id: None,
-                quarantined,
-                raw,
-            },
-        )
-        .await?;
-        tracing::Span::current().record("message.row", row);
-        let handled = match (&classification.class, &classification.extraction) {
+    /// Writes one read message in the caller's transaction: its row, and its lead (a
+    /// notification) or what the relay does with it. A message already stored (same
+    /// dedupe key, also earlier in this transaction) only gets its sighting, by the caller.
+    async fn store_one(
+        &self,
+        tx: &mut Conn,
+        raw: &[u8],
+        origin_text: &str,
+        r: Read,
+        now: jiff::Timestamp,
+        routing: &mut Routing,
+    ) -> anyhow::Result<StoredOne> {
+        let now_ms = store::millis(now);
+        let Read {
+            view,
+            classification,
+            quarantined,
+            dedupe_key,
+            raw_sha256,
+        } = r;
+        if let Some(row) = messages::find_by_dedupe_key(tx, &dedupe_key).await? {
+            return Ok(StoredOne {
+                row,
+                outcome: IngestOutcome::Duplicate { message_row: row },
+                queued_mail: false,
+                reason: String::new(),
+            });
+        }
+        let new_message = |lead_id| messages::NewMessage {
+            dedupe_key: &dedupe_key,
+            raw_sha256: &raw_sha256,
+            message_id: view.message_id.as_deref(),
+            received_at: now_ms,
+            origin: origin_text,
+            class: classification.class.as_str(),
+            reason: &classification.reason,
+            sender: view.from.as_ref().map(|m| m.address.as_str()),
+            subject: Some(view.subject.as_str()),
+            lead_id,
+            quarantined,
+            raw,
+        };
+        let (row, handled) = match (&classification.class, &classification.extraction) {
             (MessageClass::Notification, Some(extraction)) => {
-                let (lead, queued_mail) = self.capture(&mut tx, &view, extraction, now).await?;
-                Handled {
+                // The lead first, so that the message row is written with it (no update).
+                let (lead, queued_mail) = self.capture(tx, &view, extraction, now, routing).await?;
+                let row = messages::insert(tx, &new_message(Some(lead))).await?;
+                let handled = Handled {
                     lead: Some(lead),
                     queued_mail,
-                }
+                };
+                (row, handled)
             }
             (
                 MessageClass::Relay
@@ -132,45 +344,39 @@ impl Pipeline {
                 | MessageClass::AutoReply,
                 _,
             ) => {
+                let row = messages::insert(tx, &new_message(None)).await?;
                 let incoming = Incoming {
                     row,
                     raw,
                     view: &view,
                     classification: &classification,
                 };
-                crate::relay::handle(&mut tx, &self.settings, &incoming, now).await?
+                let handled = crate::relay::handle(tx, &self.settings, &incoming, now).await?;
+                // Quick actions may have changed owners and statuses: read routing afresh.
+                *routing = Routing::default();
+                if let Some(lead) = handled.lead {
+                    messages::set_lead(tx, row, lead).await?;
+                }
+                (row, handled)
             }
-            _ => Handled::default(),
+            _ => (
+                messages::insert(tx, &new_message(None)).await?,
+                Handled::default(),
+            ),
         };
-        let (lead, queued_mail) = (handled.lead, handled.queued_mail);
-        if let Some(lead) = lead {
+        tracing::Span::current().record("message.row", row);
+        if let Some(lead) = handled.lead {
             tracing::Span::current().record("lead.id", lead);
-            messages::set_lead(&mut tx, row, lead).await?;
         }
-        messages::add_sighting(&mut tx, row, &origin_text, now_ms).await?;
-        save_checkpoint(&mut tx, &origin, now_ms).await?;
-        tx.commit()
-            .await
-            .context("Failed to commit the message transaction")?;
-        if queued_mail {
-            self.outbox_wake.notify_one();
-        }
-        metrics::counter!(crate::telemetry::MESSAGES, "class" => classification.class.as_str())
-            .increment(1);
-        metrics::histogram!(crate::telemetry::PROCESSING_SECONDS)
-            .record(started.elapsed().as_secs_f64());
-        tracing::info!(
-            message.row = row,
-            message.class = classification.class.as_str(),
-            lead.id = lead,
-            origin = %origin_text,
-            reason = %classification.reason,
-            "message stored"
-        );
-        Ok(IngestOutcome::Stored {
-            message_row: row,
-            class: classification.class.as_str().to_owned(),
-            lead,
+        Ok(StoredOne {
+            row,
+            outcome: IngestOutcome::Stored {
+                message_row: row,
+                class: classification.class.as_str().to_owned(),
+                lead: handled.lead,
+            },
+            queued_mail: handled.queued_mail,
+            reason: classification.reason,
         })
     }
 
@@ -182,6 +388,7 @@ impl Pipeline {
         view: &MessageView,
         e: &Extraction,
         now: jiff::Timestamp,
+        routing: &mut Routing,
     ) -> anyhow::Result<(i64, bool)> {
         let s = &self.settings;
         let now_ms = store::millis(now);
@@ -236,12 +443,25 @@ impl Pipeline {
             return Ok((open.id, queued));
         }
 
-        let cursors = state::route_cursors(tx).await?;
-        let open_counts = leads::open_counts(tx).await?;
         let account_keys = email_norm.as_deref().map(account_keys).unwrap_or_default();
-        let past_owners = leads::past_owners(tx, &account_keys).await?;
-        let ctx = s.routing_context(&cursors, &open_counts, &past_owners, now);
-        let assignment = route(e, &s.routes, &ctx);
+        let no_lead_under = |key: &str| previous.is_none() && email_norm.as_deref() == Some(key);
+        routing
+            .load(tx, self.uses_workload, &account_keys, no_lead_under)
+            .await?;
+        let assignment = {
+            let past_owners: HashMap<String, String> = account_keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), routing.past_owners.get(k)?.clone()?)))
+                .collect();
+            let (no_cursors, no_counts) = (HashMap::new(), HashMap::new());
+            let ctx = s.routing_context(
+                routing.cursors.as_ref().unwrap_or(&no_cursors),
+                routing.open_counts.as_ref().unwrap_or(&no_counts),
+                &past_owners,
+                now,
+            );
+            route(e, &s.routes, &ctx)
+        };
         let due = s
             .team
             .hours
@@ -270,6 +490,7 @@ impl Pipeline {
             },
         )
         .await?;
+        routing.lead_written(&assignment, &account_keys);
         let captured = match (&previous, view.subject.is_empty()) {
             (Some(p), _) => format!(
                 "captured from {} (again: earlier lead #{} is closed)",
@@ -282,34 +503,14 @@ impl Pipeline {
                 notify::header_safe(&view.subject, 120)
             ),
         };
-        leads::add_activity(
-            tx,
-            lead_id,
-            now_ms,
-            SYSTEM_ACTOR,
-            ActivityKind::Captured,
-            &captured,
-            None,
-            None,
-        )
-        .await?;
-        leads::add_activity(
-            tx,
-            lead_id,
-            now_ms,
-            SYSTEM_ACTOR,
-            ActivityKind::Assigned,
-            &assignment.reason,
-            None,
-            None,
-        )
-        .await?;
         metrics::counter!(crate::telemetry::LEADS_CREATED).increment(1);
         metrics::counter!(crate::telemetry::ASSIGNMENTS, "rule" => crate::telemetry::rule_label(&assignment)).increment(1);
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
         }
-        let mut queued = false;
+        // The owner's email first, so that the history (captured, assigned, notified with
+        // the outbox row) is written in one statement.
+        let mut notified = None;
         if let Some(owner) = assignment.owner.as_deref().and_then(|o| s.person(o)) {
             let card = self.card(lead_id, e);
             let draft = notify::owner_email(
@@ -321,11 +522,39 @@ impl Pipeline {
                 &self.sender(),
                 "assignment",
             );
-            let detail = format!("assignment email to {} queued", owner.id);
-            enqueue_notice(tx, s, &draft, lead_id, &detail, now).await?;
-            queued = true;
+            let outbox_id = enqueue(tx, s, &draft, Some(lead_id), now, None).await?;
+            notified = Some((
+                format!("assignment email to {} queued", owner.id),
+                outbox_id,
+            ));
         }
-        Ok((lead_id, queued))
+        let mut history = vec![
+            leads::NewActivity {
+                actor: SYSTEM_ACTOR,
+                kind: ActivityKind::Captured,
+                detail: &captured,
+                message_row: None,
+                outbox_id: None,
+            },
+            leads::NewActivity {
+                actor: SYSTEM_ACTOR,
+                kind: ActivityKind::Assigned,
+                detail: &assignment.reason,
+                message_row: None,
+                outbox_id: None,
+            },
+        ];
+        if let Some((detail, outbox_id)) = &notified {
+            history.push(leads::NewActivity {
+                actor: SYSTEM_ACTOR,
+                kind: ActivityKind::Notified,
+                detail,
+                message_row: None,
+                outbox_id: *outbox_id,
+            });
+        }
+        leads::add_activities(tx, lead_id, now_ms, &history).await?;
+        Ok((lead_id, notified.is_some()))
     }
 
     fn card(&self, lead_id: i64, e: &Extraction) -> LeadCard {
@@ -530,9 +759,13 @@ impl Ingest for Pipeline {
     }
 
     async fn ingest(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
-        use tracing::Instrument;
-        let span = crate::telemetry::message_span(&origin);
-        self.process(raw, origin).instrument(span).await
+        self.process(raw, origin).await
+    }
+
+    const BATCHES: bool = true;
+
+    async fn ingest_batch(&self, batch: &[(&[u8], Origin)]) -> anyhow::Result<Vec<IngestOutcome>> {
+        self.process_batch(batch).await
     }
 }
 

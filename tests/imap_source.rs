@@ -16,7 +16,8 @@ use support::*;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// Records every message and checkpoint; fails for messages containing `fail_marker`.
+/// Records every message and checkpoint; fails for messages containing `fail_marker`, and
+/// (atomically, like the real store) for batches holding one.
 #[derive(Default)]
 struct MemoryIngest {
     state: Mutex<State>,
@@ -30,7 +31,12 @@ struct State {
     checkpoints: HashMap<String, Checkpoint>,
     /// Every successful `ingest` call, in order (duplicates included).
     calls: Vec<(Vec<u8>, Origin)>,
+    /// Failed `ingest` calls (one message each).
     failures: u32,
+    /// Failed `ingest_batch` calls (nothing of them recorded).
+    batch_failures: u32,
+    /// Sizes of the successful `ingest_batch` calls.
+    batches: Vec<usize>,
 }
 
 impl MemoryIngest {
@@ -79,6 +85,28 @@ impl Ingest for MemoryIngest {
             .checkpoints
             .insert(mailbox.into(), checkpoint);
         Ok(())
+    }
+
+    const BATCHES: bool = true;
+
+    async fn ingest_batch(&self, batch: &[(&[u8], Origin)]) -> anyhow::Result<Vec<IngestOutcome>> {
+        self.check_up()?;
+        {
+            let mut s = self.state.lock().unwrap();
+            if let Some(m) = &self.fail_marker {
+                let poisoned = |raw: &[u8]| raw.windows(m.len()).any(|w| w == m.as_bytes());
+                if batch.iter().any(|(raw, _)| poisoned(raw)) {
+                    s.batch_failures += 1;
+                    anyhow::bail!("test ingest refuses this batch");
+                }
+            }
+            s.batches.push(batch.len());
+        }
+        let mut out = Vec::new();
+        for (raw, origin) in batch {
+            out.push(self.ingest(raw, origin.clone()).await?);
+        }
+        Ok(out)
     }
 
     async fn ingest(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
@@ -650,4 +678,88 @@ async fn a_store_outage_does_not_skip_messages() {
     assert_eq!(w.status.skipped(), 0);
     w.stop().await;
     delete_folder(INBOX_USER, &folder).await;
+}
+
+#[tokio::test]
+async fn a_poison_message_in_a_backlog_batch_is_set_aside_and_the_rest_go_through() {
+    // Its own account (s20.test) and folder: the backlog must be there before the start.
+    let user = "inbox@s20.test";
+    let folder = test_folder("batch-poison");
+    let ids: Vec<String> = (0..5)
+        .map(|i| unique_message_id(&format!("bp{i}")))
+        .collect();
+    let raws: Vec<Vec<u8>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| msg(id, if i == 2 { "POISON" } else { "fine" }))
+        .collect();
+    append_many(user, &folder, &raws).await;
+    let ingest = Arc::new(MemoryIngest::failing_on("POISON"));
+    let w = start(settings(user, &folder, StartFrom::All), ingest.clone());
+    let status = w.status.clone();
+    assert!(
+        wait_until(Duration::from_secs(20), || status.ingested() == 4).await,
+        "the four good messages are ingested; last error: {:?}",
+        status.last_error()
+    );
+    w.until_waiting().await;
+    assert_eq!(w.status.skipped(), 1, "the poison message is skipped");
+    w.stop().await;
+    {
+        let s = ingest.state.lock().unwrap();
+        assert_eq!(
+            s.batch_failures, 1,
+            "the backlog was first offered as one batch"
+        );
+        assert_eq!(
+            s.failures, 2,
+            "then the bad one alone, max_attempts = 2 times"
+        );
+        let order: Vec<usize> = s
+            .calls
+            .iter()
+            .map(|(raw, _)| ids.iter().position(|id| has_message_id(raw, id)).unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            vec![0, 1, 3, 4],
+            "the others, once each, in UID order"
+        );
+        assert_eq!(s.checkpoints.get(&folder).map(|c| c.last_uid), Some(5));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let flags = flags_of(user, &folder, id).await.expect("never deleted");
+        let marked = flags.iter().any(|f| f.contains("$LeadgateDone"));
+        assert_eq!(
+            marked,
+            i != 2,
+            "message {i}: keyword only after ingest: {flags:?}"
+        );
+    }
+    delete_folder(user, &folder).await;
+}
+
+#[tokio::test]
+async fn a_backlog_goes_in_batches_and_a_lone_new_message_alone() {
+    let user = "inbox@s21.test";
+    let folder = test_folder("batches");
+    let ids: Vec<String> = (0..30)
+        .map(|i| unique_message_id(&format!("bt{i}")))
+        .collect();
+    let raws: Vec<Vec<u8>> = ids.iter().map(|id| msg(id, "backlog")).collect();
+    append_many(user, &folder, &raws).await;
+    let ingest = Arc::new(MemoryIngest::default());
+    let w = start(settings(user, &folder, StartFrom::All), ingest.clone());
+    w.until_waiting().await;
+    assert_eq!(ingest.state.lock().unwrap().batches, vec![30]);
+    let late = unique_message_id("bt-late");
+    append(user, &folder, &msg(&late, "live"), None, None).await;
+    until_ingested(&ingest, &late).await;
+    w.stop().await;
+    {
+        let s = ingest.state.lock().unwrap();
+        assert_eq!(s.batches, vec![30], "the live message is not a batch");
+        assert_eq!(s.calls.len(), 31);
+    }
+    delete_folder(user, &folder).await;
 }

@@ -387,6 +387,11 @@ async fn sigterm_during_a_burst_leaves_nothing_half_done_and_http_works() {
         "a clean stop sends nothing twice: {per_lead:?}"
     );
 
+    // The first daemon finishes the batch in hand, which can be the whole burst: one more
+    // notification makes sure the second one has processed mail before /metrics is read.
+    smtp_send(&notification(&app, BURST), &[&app.inbox]).await;
+    let leads = app.wait_for_leads(BURST + 1, Duration::from_secs(60)).await;
+    assert_eq!(leads.len(), BURST + 1, "{}", d2.log());
     http_endpoint(&app, port, &leads, &d2).await;
 }
 

@@ -175,6 +175,21 @@ pub fn account_keys(email: &str) -> Vec<String> {
     keys
 }
 
+/// Whether routing can ever read [`RoutingContext::open_leads`]: only capacities and
+/// least-busy pools look at workload, so without them the caller need not count open leads.
+pub fn uses_workload(people: &[Person], rules: &[Rule]) -> bool {
+    people.iter().any(|p| p.capacity.is_some())
+        || rules.iter().any(|r| {
+            matches!(
+                r.target,
+                Target::Pool {
+                    strategy: Strategy::LeastBusy,
+                    ..
+                }
+            )
+        })
+}
+
 /// The owner of a new lead: the first rule that matches and yields an available person.
 ///
 /// When no rule routes to [`Target::Account`], account owners are consulted before the
@@ -1219,5 +1234,17 @@ mod tests {
         }
         w.now = Timestamp::MIN;
         let _ = route(&lead("s", None, "a@b.c"), &rules, &w.ctx());
+    }
+
+    #[test]
+    fn workload_is_read_only_for_capacities_and_least_busy_pools() {
+        let mut people = team();
+        let person = Rule::new("one", Target::Person("bob".into()));
+        let rr = pool("rr", &["alice", "bob"], Strategy::RoundRobin);
+        let lb = pool("lb", &["alice", "bob"], Strategy::LeastBusy);
+        assert!(!uses_workload(&people, &[person.clone(), rr.clone()]));
+        assert!(uses_workload(&people, &[person.clone(), lb]));
+        people[1].capacity = Some(3);
+        assert!(uses_workload(&people, &[person, rr]));
     }
 }

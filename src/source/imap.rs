@@ -126,6 +126,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 ///   `All` processes everything.
 /// - After every (re)connect a catch-up `UID SEARCH UID n:*` fetches what arrived meanwhile
 ///   (`BODY.PEEK[]`, so `\Seen` is never set), in batches of 200.
+/// - When the ingest batches ([`Ingest::BATCHES`]), the messages of one fetch batch are
+///   ingested in one transaction; if it fails, one at a time (a poison message is then
+///   retried and skipped on its own). A single new message is ingested at once, alone.
 /// - Then IDLE, re-issued every `idle_renew`; without IDLE (or with `idle = false`) a poll
 ///   every `poll`.
 /// - After `ingest` returns Ok the message gets `settings.keyword` (`+FLAGS.SILENT`) or is
@@ -452,8 +455,9 @@ impl<I: Ingest> Watcher<'_, I> {
             .await
     }
 
-    /// Fetches `uids` (ascending) in batches and ingests them in order; marks each batch's
-    /// successes after the batch.
+    /// Fetches `uids` (ascending) in batches and ingests them in order (a batch of several
+    /// as one [`Ingest::ingest_batch`] when the ingest batches); marks each batch's successes
+    /// after the batch. Shutdown is checked between transactions: a batch in hand finishes.
     async fn process(
         &mut self,
         session: &mut Session,
@@ -471,16 +475,49 @@ impl<I: Ingest> Watcher<'_, I> {
                 let bodies = fetch_bodies(session, batch).await?;
                 let mut done = Vec::with_capacity(batch.len());
                 let mut woke = Woke::Again;
-                for &uid in batch {
+                let present: Vec<u32> = batch
+                    .iter()
+                    .copied()
+                    .filter(|uid| {
+                        // Expunged by someone else between SEARCH and FETCH.
+                        let here = bodies.contains_key(uid);
+                        if !here {
+                            tracing::debug!(imap.uid = uid, "message gone before fetch");
+                        }
+                        here
+                    })
+                    .collect();
+                // A backlog goes in one transaction per batch; a lone new message, and any
+                // batch holding a message that failed before, one message at a time.
+                let together = I::BATCHES
+                    && present.len() > 1
+                    && !self.shutdown.is_cancelled()
+                    && !present
+                        .iter()
+                        .any(|&uid| self.failures.contains_key(&(uidvalidity, uid)));
+                let mut rest = present.as_slice();
+                if together {
+                    match self.ingest_together(uidvalidity, &present, &bodies).await {
+                        Ok(true) => {
+                            done.extend_from_slice(&present);
+                            *cursor = *present.last().expect("more than one");
+                            rest = &[];
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            if let Err(m) = self.mark(session, &done, can_move).await {
+                                tracing::warn!(error = %format!("{m:#}"), "cannot mark processed mail");
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                for &uid in rest {
                     if self.shutdown.is_cancelled() {
                         woke = Woke::Shutdown;
                         break;
                     }
-                    let Some(raw) = bodies.get(&uid) else {
-                        // Expunged by someone else between SEARCH and FETCH.
-                        tracing::debug!(imap.uid = uid, "message gone before fetch");
-                        continue;
-                    };
+                    let raw = &bodies[&uid];
                     let handled = match self.ingest_one(uidvalidity, uid, raw).await {
                         Ok(h) => h,
                         Err(e) => {
@@ -510,6 +547,58 @@ impl<I: Ingest> Watcher<'_, I> {
             }
         }
         Ok(Woke::Again)
+    }
+
+    /// Hands `uids` (ascending, all fetched) to the ingest as one batch. Ok(true): all
+    /// committed; Ok(false): the batch failed (nothing of it was committed) and the caller
+    /// takes its messages one at a time, so that a bad message is retried and skipped on
+    /// its own and never holds up the rest; Err: the ingest as a whole is down.
+    async fn ingest_together(
+        &mut self,
+        uidvalidity: u32,
+        uids: &[u32],
+        bodies: &BTreeMap<u32, Vec<u8>>,
+    ) -> anyhow::Result<bool> {
+        let s = self.settings;
+        let batch: Vec<(&[u8], Origin)> = uids
+            .iter()
+            .map(|&uid| {
+                let origin = Origin::Imap {
+                    mailbox: s.mailbox.clone(),
+                    uidvalidity,
+                    uid,
+                };
+                (bodies[&uid].as_slice(), origin)
+            })
+            .collect();
+        match self.ingest.ingest_batch(&batch).await {
+            Ok(outcomes) => {
+                tracing::debug!(
+                    imap.from = uids[0],
+                    imap.to = uids[uids.len() - 1],
+                    messages = outcomes.len(),
+                    "batch ingested"
+                );
+                self.status
+                    .ingested
+                    .fetch_add(uids.len() as u64, Ordering::SeqCst);
+                Ok(true)
+            }
+            Err(e) => {
+                if let Err(down) = self.ingest.checkpoint(&s.mailbox).await {
+                    return Err(e.context(format!(
+                        "ingest is unavailable (reading the checkpoint fails too: {down:#})"
+                    )));
+                }
+                tracing::warn!(
+                    imap.from = uids[0],
+                    imap.to = uids[uids.len() - 1],
+                    error = %format!("{e:#}"),
+                    "batch failed; taking its messages one at a time"
+                );
+                Ok(false)
+            }
+        }
     }
 
     /// Ok(Some(true)) ingested, Ok(Some(false)) skipped after `max_attempts`, Ok(None)

@@ -72,4 +72,25 @@ pub trait Ingest: Send + Sync {
         raw: &[u8],
         origin: Origin,
     ) -> impl Future<Output = anyhow::Result<IngestOutcome>> + Send;
+
+    /// Whether [`Ingest::ingest_batch`] is atomic. Sources hand a backlog over in batches
+    /// only to an ingest that says so, and live mail always one message at a time.
+    const BATCHES: bool = false;
+
+    /// Several messages, in order, in one transaction with the checkpoint of the last one:
+    /// all of them are committed, or none (then the source offers them one at a time, so
+    /// that a message that cannot be stored is found and counted on its own). The default
+    /// is not atomic (it takes them one by one) and is used only where `BATCHES` is false.
+    fn ingest_batch(
+        &self,
+        batch: &[(&[u8], Origin)],
+    ) -> impl Future<Output = anyhow::Result<Vec<IngestOutcome>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(batch.len());
+            for (raw, origin) in batch {
+                out.push(self.ingest(raw, origin.clone()).await?);
+            }
+            Ok(out)
+        }
+    }
 }

@@ -217,28 +217,42 @@ pub async fn past_owners(
 ) -> sqlx::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for key in keys {
-        let sql = if key.contains('@') {
-            "SELECT owner FROM leads WHERE email_norm = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
-        } else {
-            "SELECT owner FROM leads WHERE email_domain = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
-        };
-        if let Some(r) = sqlx::query(sql)
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?
-        {
-            out.insert(key.clone(), r.get::<String, _>(0));
+        if let Some(owner) = past_owner(conn, key).await? {
+            out.insert(key.clone(), owner);
         }
     }
     Ok(out)
 }
 
+/// The owner of the newest lead under one account key (an address, or a domain) that has
+/// an owner; see [`past_owners`].
+pub async fn past_owner(conn: &mut Conn, key: &str) -> sqlx::Result<Option<String>> {
+    let sql = if key.contains('@') {
+        "SELECT owner FROM leads WHERE email_norm = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+    } else {
+        "SELECT owner FROM leads WHERE email_domain = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+    };
+    Ok(sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.get::<String, _>(0)))
+}
+
 /// Open leads per owner, for least-busy routing and capacity.
 pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> {
-    let rows = sqlx::query(
-        "SELECT owner, COUNT(*) FROM leads WHERE owner IS NOT NULL
-           AND status IN ('new', 'contacted', 'qualified') GROUP BY owner",
-    )
+    // SQLite (without ANALYZE statistics) would otherwise take `leads_by_status` and read
+    // every open lead's row, which over a backlog of leads is most of the table; the
+    // (owner, status) index answers it alone. PostgreSQL's planner has statistics.
+    let from = if conn.backend_name() == "SQLite" {
+        "leads INDEXED BY leads_by_owner"
+    } else {
+        "leads"
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT owner, COUNT(*) FROM {from} WHERE owner IS NOT NULL
+           AND status IN ('new', 'contacted', 'qualified') GROUP BY owner"
+    ))
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
@@ -351,6 +365,54 @@ pub async fn add_activity(
     .execute(&mut *conn)
     .await
     .map(|_| ())
+}
+
+/// One entry for [`add_activities`].
+pub struct NewActivity<'a> {
+    pub actor: &'a str,
+    pub kind: crate::domain::lead::ActivityKind,
+    pub detail: &'a str,
+    pub message_row: Option<i64>,
+    pub outbox_id: Option<i64>,
+}
+
+/// Several entries of one lead's history in one statement, in the given order.
+pub async fn add_activities(
+    conn: &mut Conn,
+    lead: i64,
+    at: i64,
+    entries: &[NewActivity<'_>],
+) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..entries.len())
+        .map(|i| {
+            let b = 3 + i * 5;
+            format!(
+                "($1, $2, ${}, ${}, ${}, ${}, ${})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(lead).bind(at);
+    for e in entries {
+        q = q
+            .bind(e.actor)
+            .bind(e.kind.as_str())
+            .bind(e.detail)
+            .bind(e.message_row)
+            .bind(e.outbox_id);
+    }
+    q.execute(&mut *conn).await.map(|_| ())
 }
 
 pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> {

@@ -65,6 +65,49 @@ pub async fn add_sighting(
         .map(|_| ())
 }
 
+/// The rows already stored under any of `keys` (dedupe keys), in one statement.
+pub async fn find_by_dedupe_keys(
+    conn: &mut Conn,
+    keys: &[&str],
+) -> sqlx::Result<std::collections::HashMap<String, i64>> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for k in keys {
+        q = q.bind(*k);
+    }
+    Ok(q.fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .collect())
+}
+
+/// Several sightings (message row, origin) in one statement.
+pub async fn add_sightings(conn: &mut Conn, seen: &[(i64, String)], at: i64) -> sqlx::Result<()> {
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..seen.len())
+        .map(|i| format!("(${}, ${}, $1)", 2 + i * 2, 3 + i * 2))
+        .collect();
+    let sql = format!(
+        "INSERT INTO sightings (message_row, origin, seen_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(at);
+    for (row, origin) in seen {
+        q = q.bind(*row).bind(origin.as_str());
+    }
+    q.execute(&mut *conn).await.map(|_| ())
+}
+
 /// One row of the message listing (no raw bytes).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MessageSummary {
