@@ -180,10 +180,9 @@ fn header_text(v: &HeaderValue<'_>) -> String {
 /// "â€™" and the like. When the text re-encodes to Windows-1252 exactly and those bytes
 /// are valid UTF-8, the UTF-8 reading is the right one.
 fn fix_mojibake(s: &str) -> Option<String> {
-    let suspicious = s
-        .as_bytes()
-        .windows(2)
-        .any(|w| w[0] == 0xC3 && matches!(w[1], 0x82 | 0x83 | 0xA2));
+    let b = s.as_bytes();
+    let suspicious =
+        memchr::memchr_iter(0xC3, b).any(|i| matches!(b.get(i + 1), Some(0x82 | 0x83 | 0xA2)));
     if !suspicious {
         return None;
     }

@@ -125,14 +125,15 @@ fn bare_header_block(items: &[Item]) -> Option<usize> {
         .enumerate()
         .filter_map(|(i, it)| it.line().map(|t| (i, t)))
         .collect();
+    let keys: Vec<Option<String>> = lines.iter().map(|(_, t)| key_of(t)).collect();
     lines.iter().enumerate().find_map(|(k, (i, t))| {
-        let from = key_of(t).is_some_and(|key| FROM.contains(&key.as_str()))
+        let from = keys[k].as_deref().is_some_and(|key| FROM.contains(&key))
             && colon_split(t).is_some_and(|(_, v)| parse_mailbox(v).is_some());
-        let dated = lines
+        let dated = keys
             .iter()
             .skip(k + 1)
             .take(3)
-            .any(|(_, n)| key_of(n).is_some_and(|key| DATE.contains(&key.as_str())));
+            .any(|key| key.as_deref().is_some_and(|key| DATE.contains(&key)));
         (from && dated).then_some(*i)
     })
 }

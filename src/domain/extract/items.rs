@@ -3,7 +3,7 @@
 //! label/value div pairs become pairs, bold-only lines are marked as labels).
 //! Must not know about providers or field meanings.
 
-use scraper::{ElementRef, Html, Node};
+use super::dom::{self, Data, Dom, NodeId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
@@ -41,9 +41,9 @@ pub fn from_text(text: &str) -> Vec<Item> {
 }
 
 pub fn from_html(html: &str) -> Vec<Item> {
-    let doc = Html::parse_document(html);
-    let mut r = Renderer::default();
-    r.walk(doc.root_element(), false, 0);
+    let doc = dom::parse(html);
+    let mut r = Renderer::new(&doc);
+    r.walk(0, false, 0);
     r.newline();
     r.items
 }
@@ -66,8 +66,8 @@ pub fn to_text(items: &[Item]) -> String {
     s
 }
 
-#[derive(Default)]
-struct Renderer {
+struct Renderer<'d> {
+    doc: &'d Dom,
     items: Vec<Item>,
     line: String,
     bold_chars: usize,
@@ -110,30 +110,6 @@ fn is_block(name: &str) -> bool {
     )
 }
 
-fn style_of(el: &ElementRef<'_>) -> String {
-    el.value()
-        .attr("style")
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .replace([' ', '\t', '\n'], "")
-}
-
-fn hidden(el: &ElementRef<'_>) -> bool {
-    let s = style_of(el);
-    s.contains("display:none")
-        || s.contains("visibility:hidden")
-        || s.contains("mso-hide:all")
-        || el.value().attr("hidden").is_some()
-}
-
-fn bold_style(el: &ElementRef<'_>) -> bool {
-    let s = style_of(el);
-    s.contains("font-weight:bold")
-        || ["600", "700", "800", "900"]
-            .iter()
-            .any(|w| s.contains(&format!("font-weight:{w}")))
-}
-
 fn skipped(name: &str) -> bool {
     matches!(
         name,
@@ -141,7 +117,17 @@ fn skipped(name: &str) -> bool {
     )
 }
 
-impl Renderer {
+impl<'d> Renderer<'d> {
+    fn new(doc: &'d Dom) -> Self {
+        Renderer {
+            doc,
+            items: Vec::new(),
+            line: String::new(),
+            bold_chars: 0,
+            plain_chars: 0,
+        }
+    }
+
     fn text(&mut self, t: &str, bold: bool) {
         for c in t.chars() {
             if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' || c == '\u{feff}' {
@@ -188,23 +174,24 @@ impl Renderer {
         }
     }
 
-    fn walk(&mut self, el: ElementRef<'_>, bold: bool, depth: usize) {
+    fn walk(&mut self, el: NodeId, bold: bool, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
-        let name = el.value().name();
-        if skipped(name) || hidden(&el) {
+        let doc = self.doc;
+        let name = doc.name(el);
+        if skipped(name) || doc.hidden(el) {
             return;
         }
         if name == "br" {
             self.newline();
             return;
         }
-        let bold = bold || matches!(name, "b" | "strong" | "th") || bold_style(&el);
+        let bold = bold || matches!(name, "b" | "strong" | "th") || doc.bold(el);
         let block = is_block(name);
         if name == "dl" {
             self.block_end();
-            for (l, v) in definition_pairs(&el, depth) {
+            for (l, v) in definition_pairs(doc, el, depth) {
                 self.items.push(Item::Pair(l, v));
                 self.block_end();
             }
@@ -212,9 +199,9 @@ impl Renderer {
         }
         if block {
             let pair = if name == "tr" {
-                row_pair(&el, depth)
+                row_pair(doc, el, depth)
             } else {
-                two_child_pair(&el, depth)
+                two_child_pair(doc, el, depth)
             };
             if let Some((l, v)) = pair {
                 self.block_end();
@@ -224,15 +211,10 @@ impl Renderer {
             }
             self.block_end();
         }
-        for child in el.children() {
-            match child.value() {
-                Node::Text(t) => self.text(t, bold),
-                Node::Element(_) => {
-                    if let Some(e) = ElementRef::wrap(child) {
-                        self.walk(e, bold, depth + 1);
-                    }
-                }
-                _ => {}
+        for &child in doc.children(el) {
+            match &doc.nodes[child].data {
+                Data::Text(t) => self.text(t, bold),
+                Data::Element { .. } => self.walk(child, bold, depth + 1),
             }
         }
         if block {
@@ -241,36 +223,28 @@ impl Renderer {
     }
 }
 
-fn child_elements<'a>(el: &ElementRef<'a>) -> Vec<ElementRef<'a>> {
-    el.children().filter_map(ElementRef::wrap).collect()
+fn child_elements(doc: &Dom, el: NodeId) -> Vec<NodeId> {
+    doc.children(el)
+        .iter()
+        .copied()
+        .filter(|&c| doc.is_element(c))
+        .collect()
 }
 
-fn has_direct_text(el: &ElementRef<'_>) -> bool {
-    el.children().any(|c| match c.value() {
-        Node::Text(t) => !t.trim().is_empty(),
-        _ => false,
-    })
-}
-
-fn contains_any(el: &ElementRef<'_>, names: &[&str]) -> bool {
-    el.descendants().skip(1).any(|d| match d.value() {
-        Node::Element(e) => names.contains(&e.name()),
+fn has_direct_text(doc: &Dom, el: NodeId) -> bool {
+    doc.children(el).iter().any(|&c| match &doc.nodes[c].data {
+        Data::Text(t) => !t.trim().is_empty(),
         _ => false,
     })
 }
 
 /// Lines of a cell's content, joined with `\n`.
-fn cell_value(el: &ElementRef<'_>, depth: usize) -> String {
-    let mut r = Renderer::default();
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => r.text(t, false),
-            Node::Element(_) => {
-                if let Some(e) = ElementRef::wrap(child) {
-                    r.walk(e, false, depth + 1);
-                }
-            }
-            _ => {}
+fn cell_value(doc: &Dom, el: NodeId, depth: usize) -> String {
+    let mut r = Renderer::new(doc);
+    for &child in doc.children(el) {
+        match &doc.nodes[child].data {
+            Data::Text(t) => r.text(t, false),
+            Data::Element { .. } => r.walk(child, false, depth + 1),
         }
     }
     r.newline();
@@ -285,8 +259,11 @@ fn cell_value(el: &ElementRef<'_>, depth: usize) -> String {
         .join("\n")
 }
 
-fn one_line(el: &ElementRef<'_>, depth: usize) -> String {
-    cell_value(el, depth).replace('\n', " ").trim().to_owned()
+fn one_line(doc: &Dom, el: NodeId, depth: usize) -> String {
+    cell_value(doc, el, depth)
+        .replace('\n', " ")
+        .trim()
+        .to_owned()
 }
 
 fn plausible_label(l: &str) -> bool {
@@ -295,14 +272,14 @@ fn plausible_label(l: &str) -> bool {
 }
 
 /// `<dl><dt>Label</dt><dd>Value</dd>...</dl>`; several `dd` for one `dt` join with `\n`.
-fn definition_pairs(dl: &ElementRef<'_>, depth: usize) -> Vec<(String, String)> {
+fn definition_pairs(doc: &Dom, dl: NodeId, depth: usize) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut label: Option<String> = None;
-    for k in child_elements(dl) {
-        match k.value().name() {
-            "dt" => label = Some(one_line(&k, depth)),
+    for k in child_elements(doc, dl) {
+        match doc.name(k) {
+            "dt" => label = Some(one_line(doc, k, depth)),
             "dd" => {
-                let v = cell_value(&k, depth);
+                let v = cell_value(doc, k, depth);
                 match (&label, out.last_mut()) {
                     (Some(l), Some((pl, pv))) if pl == l => {
                         pv.push('\n');
@@ -320,30 +297,30 @@ fn definition_pairs(dl: &ElementRef<'_>, depth: usize) -> Vec<(String, String)> 
 }
 
 /// `<tr><td>Label</td><td>Value</td></tr>` (either cell may be `th`).
-fn row_pair(tr: &ElementRef<'_>, depth: usize) -> Option<(String, String)> {
-    let cells: Vec<_> = child_elements(tr)
+fn row_pair(doc: &Dom, tr: NodeId, depth: usize) -> Option<(String, String)> {
+    let cells: Vec<NodeId> = child_elements(doc, tr)
         .into_iter()
-        .filter(|c| matches!(c.value().name(), "td" | "th"))
+        .filter(|&c| matches!(doc.name(c), "td" | "th"))
         .collect();
-    if cells.len() != 2 || cells.iter().any(|c| contains_any(c, &["table"])) {
+    if cells.len() != 2 || cells.iter().any(|&c| doc.contains_any(c, &["table"])) {
         return None;
     }
-    if cells.iter().any(hidden) {
+    if cells.iter().any(|&c| doc.hidden(c)) {
         return None;
     }
-    let label = one_line(&cells[0], depth);
-    let value = cell_value(&cells[1], depth);
+    let label = one_line(doc, cells[0], depth);
+    let value = cell_value(doc, cells[1], depth);
     (plausible_label(&label) && !value.trim().is_empty()).then(|| (label, value.trim().to_owned()))
 }
 
 /// A block holding exactly two text blocks: `<div>Label</div><div>Value</div>`.
-fn two_child_pair(el: &ElementRef<'_>, depth: usize) -> Option<(String, String)> {
-    if has_direct_text(el) {
+fn two_child_pair(doc: &Dom, el: NodeId, depth: usize) -> Option<(String, String)> {
+    if has_direct_text(doc, el) {
         return None;
     }
-    let kids: Vec<_> = child_elements(el)
+    let kids: Vec<NodeId> = child_elements(doc, el)
         .into_iter()
-        .filter(|k| !hidden(k) && !skipped(k.value().name()))
+        .filter(|&k| !doc.hidden(k) && !skipped(doc.name(k)))
         .collect();
     if kids.len() != 2 {
         return None;
@@ -353,12 +330,12 @@ fn two_child_pair(el: &ElementRef<'_>, depth: usize) -> Option<(String, String)>
     ];
     if kids
         .iter()
-        .any(|k| !matches!(k.value().name(), "div" | "p") || contains_any(k, &blocky))
+        .any(|&k| !matches!(doc.name(k), "div" | "p") || doc.contains_any(k, &blocky))
     {
         return None;
     }
-    let label = one_line(&kids[0], depth);
-    let value = cell_value(&kids[1], depth);
+    let label = one_line(doc, kids[0], depth);
+    let value = cell_value(doc, kids[1], depth);
     (plausible_label(&label) && !label.ends_with('.') && !value.trim().is_empty())
         .then(|| (label, value.trim().to_owned()))
 }

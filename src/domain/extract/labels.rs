@@ -228,13 +228,13 @@ fn digits(v: &str) -> usize {
     v.chars().filter(char::is_ascii_digit).count()
 }
 
-pub fn is_dropped(label: &str) -> bool {
-    let l = norm(label);
-    DROP.contains(&l.as_str()) || l.contains("honeypot") || l.starts_with("ip ")
+/// Technical data, not typed by the person; `l` is the label through [`norm`].
+fn dropped(l: &str) -> bool {
+    DROP.contains(&l) || l.contains("honeypot") || l.starts_with("ip ")
 }
 
-/// A table's own header row ("Question | Response", "Field | Value").
-fn is_header_row(label: &str, value: &str) -> bool {
+/// A table's own header row ("Question | Response", "Field | Value"); `l` is the normed label.
+fn is_header_row(l: &str, value: &str) -> bool {
     let heads = [
         "question",
         "field",
@@ -257,11 +257,7 @@ fn is_header_row(label: &str, value: &str) -> bool {
         "respuesta",
         "valor",
     ];
-    heads.contains(&norm(label).as_str()) && answers.contains(&norm(value).as_str())
-}
-
-pub fn keeps_in_meta(label: &str) -> bool {
-    META_KEEP.contains(&norm(label).as_str())
+    heads.contains(&l) && answers.contains(&norm(value).as_str())
 }
 
 /// `Some(true)` for a ticked box or agreeing sentence, `Some(false)` for an explicit no.
@@ -310,42 +306,42 @@ enum Role {
     Extra,
 }
 
-fn role(label: &str, value: &str) -> Role {
-    let l = norm(label);
-    if CONSENT.is_match(&l) && !l.contains("e-mail address") && l != "email" {
+/// The role of a field by its normed label `l`.
+fn role(l: &str, value: &str) -> Role {
+    if CONSENT.is_match(l) && !l.contains("e-mail address") && l != "email" {
         return Role::Consent;
     }
     if matches!(
-        l.as_str(),
+        l,
         "from" | "von" | "de" | "expéditeur" | "absender" | "remitente"
     ) && MAILBOX.is_match(value)
     {
         return Role::From;
     }
-    if EMAIL_LABEL.is_match(&l) && email_in(value).is_some() {
+    if EMAIL_LABEL.is_match(l) && email_in(value).is_some() {
         return Role::Email;
     }
     let reach_number = l.contains("number")
         && ["reach", "call", "contact", "best"]
             .iter()
             .any(|w| l.contains(w));
-    if (PHONE_LABEL.is_match(&l) || reach_number) && digits(value) >= 6 {
+    if (PHONE_LABEL.is_match(l) || reach_number) && digits(value) >= 6 {
         return Role::Phone;
     }
-    if in_set(FIRST, &l) {
+    if in_set(FIRST, l) {
         return Role::First;
     }
-    if in_set(LAST, &l) {
+    if in_set(LAST, l) {
         return Role::Last;
     }
-    if in_set(NAME, &l) {
+    if in_set(NAME, l) {
         return Role::Name;
     }
     let company_word = l
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| w == "company")
         || (l.contains("name") && (l.contains("business") || l.contains("organi")));
-    if in_set(COMPANY, &l) || company_word {
+    if in_set(COMPANY, l) || company_word {
         return Role::Company;
     }
     if l.contains("name")
@@ -356,13 +352,13 @@ fn role(label: &str, value: &str) -> Role {
     {
         return Role::Name;
     }
-    if in_set(MESSAGE_EXACT, &l) {
+    if in_set(MESSAGE_EXACT, l) {
         return Role::Message(3);
     }
-    if MESSAGE_STRONG.is_match(&l) {
+    if MESSAGE_STRONG.is_match(l) {
         return Role::Message(2);
     }
-    if MESSAGE_WEAK.is_match(&l) && (value.chars().count() >= 40 || value.contains('\n')) {
+    if MESSAGE_WEAK.is_match(l) && (value.chars().count() >= 40 || value.contains('\n')) {
         return Role::Message(1);
     }
     Role::Extra
@@ -394,7 +390,10 @@ pub fn build(fields: &[Field]) -> Extraction {
     let mut extras: Vec<(String, String, Option<u8>)> = Vec::new();
     for field in fields {
         let (label, value) = (field.label.as_str(), field.value.trim());
-        if is_dropped(label) || (field.meta && !keeps_in_meta(label)) || is_header_row(label, value)
+        let l = norm(label);
+        if dropped(&l)
+            || (field.meta && !META_KEEP.contains(&l.as_str()))
+            || is_header_row(&l, value)
         {
             continue;
         }
@@ -402,7 +401,7 @@ pub fn build(fields: &[Field]) -> Extraction {
             extras.push((extra_key(label), value.to_owned(), None));
             continue;
         }
-        match role(label, value) {
+        match role(&l, value) {
             Role::Consent => {
                 if e.consent.is_none() {
                     e.consent = consent_value(value);

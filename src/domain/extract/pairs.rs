@@ -48,23 +48,31 @@ fn dashed_label(t: &str) -> Option<&str> {
 }
 
 /// Split `Label: value` at the first colon that is not inside a time (`9:30`) or URL.
+/// Byte scan: a colon's neighbours are ASCII digits exactly when their bytes are.
 pub fn colon_split(t: &str) -> Option<(&str, &str)> {
-    let chars: Vec<(usize, char)> = t.char_indices().collect();
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if c != ':' && c != '：' {
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // ':' or the fullwidth '：' (EF BC 9A)
+        let len = match b[i] {
+            b':' => 1,
+            0xEF if b.get(i + 1) == Some(&0xBC) && b.get(i + 2) == Some(&0x9A) => 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let prev_digit = i > 0 && b[i - 1].is_ascii_digit();
+        let next_digit = b.get(i + len).is_some_and(u8::is_ascii_digit);
+        if prev_digit && next_digit {
+            i += len;
             continue;
         }
-        let prev = k.checked_sub(1).map(|p| chars[p].1);
-        let next = chars.get(k + 1).map(|x| x.1);
-        if prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit()) {
-            continue;
-        }
-        let rest = &t[i + c.len_utf8()..];
+        let rest = &t[i + len..];
         if rest.starts_with("//") {
             return None;
         }
-        let label = t[..i].trim();
-        return Some((label, rest.trim()));
+        return Some((t[..i].trim(), rest.trim()));
     }
     None
 }
