@@ -168,3 +168,16 @@ fn mutation_sweep() {
         }
     }
 }
+
+/// Inputs the fuzzer found (`cargo fuzz run classify_parse`), kept so they stay fixed.
+#[test]
+fn fuzzer_findings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed-inputs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("tests/malformed-inputs") {
+        let raw = std::fs::read(entry.unwrap().path()).unwrap();
+        run(&raw);
+        n += 1;
+    }
+    assert!(n > 0, "the findings are there");
+}
