@@ -300,7 +300,8 @@ async fn two_daemons_on_postgres_survive_the_leader_being_killed_mid_burst() {
         b.log()
     );
 
-    // A row A held when it died comes back when its 2-minute lease ends.
+    // A row A held when it died comes back when its lease (20 s in the tests' config)
+    // ends.
     let per_lead = wait_mailed(&app, &leads, Duration::from_secs(200)).await;
     let tracked: BTreeSet<String> = leads
         .iter()

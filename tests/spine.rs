@@ -229,7 +229,8 @@ async fn kill_9_during_a_burst_loses_nothing_and_duplicates_nothing() {
     }
     let leads = app.wait_for_leads(total, Duration::from_secs(40)).await;
     // An email whose sender was killed mid-send stays leased for the outbox's lease
-    // (120 s) before another attempt: wait past it for every distinct email.
+    // (20 s in the tests' config) before another attempt: wait past it for every
+    // distinct email.
     let distinct = |mail: &[Vec<u8>]| {
         let mut s: Vec<String> = mail
             .iter()

@@ -151,6 +151,9 @@ pub struct HttpSettings {
 
 #[derive(Clone, Debug)]
 pub struct OutboxSettings {
+    /// How long a sender holds an email it is sending; if it dies meanwhile, another
+    /// attempt (any instance) starts after this.
+    pub lease: SignedDuration,
     pub max_attempts: u32,
     pub retry_after: SignedDuration,
     pub max_retry_after: SignedDuration,
@@ -782,11 +785,22 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
 
     let o = &raw.outbox;
     let outbox = OutboxSettings {
+        lease: c.duration("outbox.lease", &o.lease, "2m"),
         max_attempts: o.max_attempts.unwrap_or(12).max(1),
         retry_after: c.duration("outbox.retry_after", &o.retry_after, "10s"),
         max_retry_after: c.duration("outbox.max_retry_after", &o.max_retry_after, "1h"),
         file_sink: o.file_sink.as_ref().map(PathBuf::from),
     };
+    let slowest_send = smtp
+        .as_ref()
+        .map_or(SignedDuration::ZERO, |s| s.timeout * 2);
+    if outbox.lease < SignedDuration::from_secs(10) || outbox.lease < slowest_send {
+        c.add(
+            "outbox.lease",
+            "is shorter than a send can take, so a slow send would be retried while it runs (a duplicate email)",
+            "keep it at least 10s and twice smtp.timeout, e.g. \"2m\"",
+        );
+    }
     if smtp.is_none() && outbox.file_sink.is_none() {
         c.add("smtp", "is missing, so leadgate cannot send mail", "add [smtp] host, port, tls, from (or [outbox] file_sink = \"DIR\" to write mail to files)");
     }

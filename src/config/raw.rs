@@ -204,6 +204,7 @@ pub struct RawTemplateMatch {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RawOutbox {
+    pub lease: Option<String>,
     pub max_attempts: Option<u32>,
     pub retry_after: Option<String>,
     pub max_retry_after: Option<String>,

@@ -362,3 +362,34 @@ fn the_demo_config_validates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/leadgate.toml");
     assert!(load(&path).is_ok());
 }
+
+#[test]
+fn the_outbox_lease_must_outlast_a_send() {
+    let lease = |extra: &str| {
+        let toml = format!("{MINIMAL}\n{extra}");
+        match validate(raw(&toml), Path::new(".")) {
+            Ok(s) => Ok(s.outbox.lease),
+            Err(ConfigError::Invalid(problems)) => {
+                Err(problems.iter().map(|p| p.key.clone()).collect::<Vec<_>>())
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(lease(""), Ok(SignedDuration::from_mins(2)));
+    assert_eq!(
+        lease("[outbox]\nlease = \"20s\"\n").map_err(|_| ()),
+        Err(()),
+        "under twice the default 30 s SMTP timeout"
+    );
+    assert_eq!(
+        lease("[outbox]\nlease = \"5s\"\n"),
+        Err(vec!["outbox.lease".to_owned()])
+    );
+    let quick_smtp = MINIMAL.replace("[smtp]\n", "[smtp]\ntimeout = \"10s\"\n");
+    let s = validate(
+        raw(&format!("{quick_smtp}\n[outbox]\nlease = \"20s\"\n")),
+        Path::new("."),
+    )
+    .unwrap();
+    assert_eq!(s.outbox.lease, SignedDuration::from_secs(20));
+}

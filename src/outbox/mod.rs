@@ -16,9 +16,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use transport::Transport;
 
-/// How long a leased row is ours; a sender that dies holding it frees it after this.
-const LEASE: SignedDuration = SignedDuration::from_secs(120);
-
 /// What one step did, so tests (and `demo`) can drain the outbox deterministically.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -59,7 +56,7 @@ impl OutboxWorker {
                 self.store.backend(),
                 &self.worker_id,
                 now,
-                LEASE.as_millis() as i64,
+                self.settings.lease.as_millis() as i64,
             )
             .await?;
             tx.commit().await?;
@@ -166,6 +163,7 @@ mod tests {
     #[test]
     fn backoff_doubles_and_is_capped() {
         let s = OutboxSettings {
+            lease: SignedDuration::from_mins(2),
             max_attempts: 10,
             retry_after: SignedDuration::from_secs(10),
             max_retry_after: SignedDuration::from_mins(5),

@@ -107,6 +107,8 @@ host = "{host}"
 port = {smtp_port}
 tls = "none"
 from = "leadgate+{run}@{domain}"
+# Postfix on loopback answers in milliseconds; a short timeout allows a short lease.
+timeout = "10s"
 
 [relay]
 domain = "{domain}"
@@ -115,6 +117,8 @@ secret = "test-secret-0123456789abcdef-{run}"
 [outbox]
 retry_after = "1s"
 max_retry_after = "2s"
+# The kill -9 tests wait out the lease of an email whose sender died mid-send.
+lease = "20s"
 
 {team}
 {extra}
