@@ -46,6 +46,23 @@ impl Scanned {
     pub fn kinds(&self) -> Vec<DriftKind> {
         self.drift.iter().map(|d| d.kind).collect()
     }
+
+    /// What is wrong with this lead as `kind`, in words (see [`describe`]).
+    pub fn problem(&self, kind: DriftKind, s: &Settings) -> String {
+        let drift = self
+            .drift
+            .iter()
+            .find(|d| d.kind == kind)
+            .copied()
+            .unwrap_or(Drift { kind, since: None });
+        describe(kind, &drift, &self.facts, s)
+    }
+}
+
+/// The `remind_every` period `now_ms` falls in: once-keys of reminders carry it, so a
+/// reminder is queued at most once per lead and kind (or per combined mail) per period.
+fn reminder_period(s: &Settings, now_ms: i64) -> i64 {
+    now_ms / (s.stale.remind_every.as_millis() as i64).max(60_000)
 }
 
 /// Open leads that may drift, with their drift at `now`. Leads that cannot drift are
@@ -452,8 +469,7 @@ async fn remind(
             lead.row.assigned_at.unwrap_or(lead.row.created_at)
         )
     } else {
-        let period = now_ms / (s.stale.remind_every.as_millis() as i64).max(60_000);
-        format!("reminder:{id}:{kind}:{period}")
+        format!("reminder:{id}:{kind}:{}", reminder_period(s, now_ms))
     };
     let mut action = ReminderAction {
         lead: id,
@@ -556,13 +572,7 @@ fn reminder_draft(
 ) -> anyhow::Result<Draft> {
     let row = &lead.row;
     let name = display_name(row);
-    let drift = lead
-        .drift
-        .iter()
-        .find(|d| d.kind == kind)
-        .copied()
-        .unwrap_or(Drift { kind, since: None });
-    let problem = describe(kind, &drift, &lead.facts, s);
+    let problem = lead.problem(kind, s);
     let tracked = tracked_address(s, row.id);
     let headline = match (kind, escalate) {
         (DriftKind::Orphaned, _) => "Needs an owner",

@@ -5,9 +5,9 @@
 //! an inbox with dozens of near-identical mails, and queueing them all would take
 //! minutes at a million leads.
 
-use super::{age, describe, display_name, what_to_do, ReminderAction, Scanned};
+use super::{age, display_name, what_to_do, ReminderAction, Scanned};
 use crate::config::Settings;
-use crate::domain::drift::{Drift, DriftKind};
+use crate::domain::drift::DriftKind;
 use crate::domain::lead::ActivityKind;
 use crate::domain::notify::{self, Draft};
 use crate::pipeline::{self, SYSTEM_ACTOR};
@@ -95,19 +95,7 @@ pub fn draft(
         let row = &worst.lead.row;
         let problem = reminders
             .iter()
-            .map(|d| {
-                let drift = d
-                    .lead
-                    .drift
-                    .iter()
-                    .find(|x| x.kind == d.kind)
-                    .copied()
-                    .unwrap_or(Drift {
-                        kind: d.kind,
-                        since: None,
-                    });
-                describe(d.kind, &drift, &d.lead.facts, s)
-            })
+            .map(|d| d.lead.problem(d.kind, s))
             .collect::<Vec<_>>()
             .join("; ");
         let (tracked, mailto) = super::digest::reply_link(s, row);
@@ -202,7 +190,7 @@ pub async fn send_combined(
         return Ok(actions);
     }
     let now_ms = store::millis(now);
-    let period = now_ms / (s.stale.remind_every.as_millis() as i64).max(60_000);
+    let period = super::reminder_period(s, now_ms);
     let mut hash = Sha256::new();
     for d in due {
         hash.update(format!("{}:{}:{};", d.lead.row.id, d.kind, d.escalate));
