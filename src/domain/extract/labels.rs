@@ -6,6 +6,9 @@
 use super::pairs::Field;
 use super::{Extraction, LeadFields};
 use regex::Regex;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 const NAME: &[&str] = &[
@@ -293,6 +296,7 @@ pub fn consent_value(v: &str) -> Option<bool> {
     Some(true)
 }
 
+#[derive(Clone, Copy)]
 enum Role {
     Name,
     First,
@@ -306,43 +310,87 @@ enum Role {
     Extra,
 }
 
-/// The role of a field by its normed label `l`.
-fn role(l: &str, value: &str) -> Role {
-    if CONSENT.is_match(l) && !l.contains("e-mail address") && l != "email" {
-        return Role::Consent;
+/// What a normed label says about its field before the value is looked at. Forms repeat
+/// the same few labels, so this is worked out once per label text (see [`label_info`]).
+#[derive(Clone, Copy)]
+struct LabelTraits {
+    dropped: bool,
+    meta_keep: bool,
+    consent: bool,
+    /// "From" and its translations: a `Name <address>` value is the submitter.
+    from: bool,
+    /// An email label: the field is the email if its value holds an address.
+    email: bool,
+    /// A phone label: the field is the phone if its value has six digits or more.
+    phone: bool,
+    /// The role the label alone decides, after the value checks above.
+    fixed: Option<Role>,
+    /// A weak message label: a message if the value is long or has several lines.
+    weak_message: bool,
+}
+
+impl LabelTraits {
+    fn of(l: &str) -> Self {
+        let reach_number = l.contains("number")
+            && ["reach", "call", "contact", "best"]
+                .iter()
+                .any(|w| l.contains(w));
+        LabelTraits {
+            dropped: dropped(l),
+            meta_keep: META_KEEP.contains(&l),
+            consent: CONSENT.is_match(l) && !l.contains("e-mail address") && l != "email",
+            from: matches!(
+                l,
+                "from" | "von" | "de" | "expéditeur" | "absender" | "remitente"
+            ),
+            email: EMAIL_LABEL.is_match(l),
+            phone: PHONE_LABEL.is_match(l) || reach_number,
+            fixed: fixed_role(l),
+            weak_message: MESSAGE_WEAK.is_match(l),
+        }
     }
-    if matches!(
-        l,
-        "from" | "von" | "de" | "expéditeur" | "absender" | "remitente"
-    ) && MAILBOX.is_match(value)
-    {
-        return Role::From;
+
+    /// The role of a field with this label and `value`.
+    fn role(&self, value: &str) -> Role {
+        if self.consent {
+            return Role::Consent;
+        }
+        if self.from && MAILBOX.is_match(value) {
+            return Role::From;
+        }
+        if self.email && email_in(value).is_some() {
+            return Role::Email;
+        }
+        if self.phone && digits(value) >= 6 {
+            return Role::Phone;
+        }
+        if let Some(role) = self.fixed {
+            return role;
+        }
+        if self.weak_message && (value.chars().count() >= 40 || value.contains('\n')) {
+            return Role::Message(1);
+        }
+        Role::Extra
     }
-    if EMAIL_LABEL.is_match(l) && email_in(value).is_some() {
-        return Role::Email;
-    }
-    let reach_number = l.contains("number")
-        && ["reach", "call", "contact", "best"]
-            .iter()
-            .any(|w| l.contains(w));
-    if (PHONE_LABEL.is_match(l) || reach_number) && digits(value) >= 6 {
-        return Role::Phone;
-    }
+}
+
+/// The role a normed label `l` gives whatever the value (names, company, message).
+fn fixed_role(l: &str) -> Option<Role> {
     if in_set(FIRST, l) {
-        return Role::First;
+        return Some(Role::First);
     }
     if in_set(LAST, l) {
-        return Role::Last;
+        return Some(Role::Last);
     }
     if in_set(NAME, l) {
-        return Role::Name;
+        return Some(Role::Name);
     }
     let company_word = l
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| w == "company")
         || (l.contains("name") && (l.contains("business") || l.contains("organi")));
     if in_set(COMPANY, l) || company_word {
-        return Role::Company;
+        return Some(Role::Company);
     }
     if l.contains("name")
         && (l.contains("your") || l.contains("full"))
@@ -350,18 +398,45 @@ fn role(l: &str, value: &str) -> Role {
         && !l.contains("pet")
         && !l.contains("child")
     {
-        return Role::Name;
+        return Some(Role::Name);
     }
     if in_set(MESSAGE_EXACT, l) {
-        return Role::Message(3);
+        return Some(Role::Message(3));
     }
     if MESSAGE_STRONG.is_match(l) {
-        return Role::Message(2);
+        return Some(Role::Message(2));
     }
-    if MESSAGE_WEAK.is_match(l) && (value.chars().count() >= 40 || value.contains('\n')) {
-        return Role::Message(1);
-    }
-    Role::Extra
+    None
+}
+
+/// A label as printed → its normed text and traits, remembered per thread. The table is
+/// emptied when it grows past [`LABEL_MEMO_MAX`], so hostile input cannot grow it.
+struct LabelInfo {
+    norm: String,
+    traits: LabelTraits,
+}
+
+const LABEL_MEMO_MAX: usize = 4096;
+
+thread_local! {
+    static LABEL_MEMO: RefCell<HashMap<String, Rc<LabelInfo>>> = RefCell::new(HashMap::new());
+}
+
+fn label_info(label: &str) -> Rc<LabelInfo> {
+    LABEL_MEMO.with(|memo| {
+        if let Some(info) = memo.borrow().get(label) {
+            return Rc::clone(info);
+        }
+        let norm = norm(label);
+        let traits = LabelTraits::of(&norm);
+        let info = Rc::new(LabelInfo { norm, traits });
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= LABEL_MEMO_MAX {
+            memo.clear();
+        }
+        memo.insert(label.to_owned(), Rc::clone(&info));
+        info
+    })
 }
 
 fn extra_key(label: &str) -> String {
@@ -390,18 +465,16 @@ pub fn build(fields: &[Field]) -> Extraction {
     let mut extras: Vec<(String, String, Option<u8>)> = Vec::new();
     for field in fields {
         let (label, value) = (field.label.as_str(), field.value.trim());
-        let l = norm(label);
-        if dropped(&l)
-            || (field.meta && !META_KEEP.contains(&l.as_str()))
-            || is_header_row(&l, value)
-        {
+        let info = label_info(label);
+        let (l, traits) = (info.norm.as_str(), info.traits);
+        if traits.dropped || (field.meta && !traits.meta_keep) || is_header_row(l, value) {
             continue;
         }
         if field.meta {
             extras.push((extra_key(label), value.to_owned(), None));
             continue;
         }
-        match role(&l, value) {
+        match traits.role(value) {
             Role::Consent => {
                 if e.consent.is_none() {
                     e.consent = consent_value(value);
