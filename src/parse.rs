@@ -2,7 +2,7 @@
 //! (Postel's law): whatever arrives, a view comes out, with what could not be read
 //! listed in `problems`.
 
-use crate::domain::message::{AttachmentView, Mailbox, MessageView};
+use crate::domain::message::{AttachmentView, BodyText, Mailbox, MessageView};
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
 use std::sync::LazyLock;
 
@@ -89,10 +89,20 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
         .first()
         .and_then(|&i| msg.parts.get(i as usize))
         .is_some_and(|p| matches!(p.body, PartType::Text(_)));
-    v.text = msg
-        .body_text(0)
-        .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()))
-        .unwrap_or_default();
+    let text_part = msg
+        .text_body
+        .first()
+        .and_then(|&i| msg.parts.get(i as usize));
+    v.text = match text_part.map(|p| &p.body) {
+        Some(PartType::Text(t)) => fix_mojibake(t).unwrap_or_else(|| t.to_string()).into(),
+        Some(PartType::Html(h)) => BodyText::from_html(h.to_string(), text_of_html),
+        _ => BodyText::default(),
+    };
+    v.has_html_part = msg
+        .html_body
+        .first()
+        .and_then(|&i| msg.parts.get(i as usize))
+        .is_some_and(|p| matches!(p.body, PartType::Html(_)));
     v.html = msg
         .body_html(0)
         .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()));
@@ -205,6 +215,12 @@ fn header_text(v: &HeaderValue<'_>) -> String {
     }
 }
 
+/// The text of an HTML body, as mail-parser renders it for `body_text`.
+fn text_of_html(html: &str) -> String {
+    let text = mail_parser::decoders::html::html_to_text(html);
+    fix_mojibake(&text).unwrap_or(text)
+}
+
 /// UTF-8 bytes that were declared (or guessed) as Latin-1/Windows-1252 decode to "Ã©",
 /// "â€™" and the like. When the text re-encodes to Windows-1252 exactly and those bytes
 /// are valid UTF-8, the UTF-8 reading is the right one.
@@ -221,4 +237,28 @@ fn fix_mojibake(s: &str) -> Option<String> {
     }
     let fixed = std::str::from_utf8(&bytes).ok()?;
     (fixed != s).then(|| fixed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_only_mail_is_converted_to_text_when_read_and_a_text_part_is_kept_as_is() {
+        let html_only = b"From: a@example.com\r\nSubject: s\r\nContent-Type: text/html\r\n\r\n<p>Hello <b>there</b></p><p>Second line</p>";
+        let v = view(html_only);
+        assert!(!v.has_text_part);
+        let parsed = MessageParser::default()
+            .parse(&html_only[..])
+            .expect("parses");
+        let expected = parsed.body_text(0).expect("a text rendering");
+        assert!(expected.contains("Second line"), "{expected}");
+        assert_eq!(&*v.text, expected.as_ref());
+
+        let with_text =
+            b"From: a@example.com\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\nJust text\r\n";
+        let v = view(with_text);
+        assert!(v.has_text_part);
+        assert_eq!(v.text.trim(), "Just text");
+    }
 }

@@ -54,7 +54,7 @@ async fn tagged(app: &TestApp, user: &str, tag: &str) -> Vec<(String, String)> {
         .iter()
         .map(|raw| leadgate::parse::view(raw))
         .filter(|v| v.subject.contains(tag) || v.text.contains(tag))
-        .map(|v| (v.subject, v.text))
+        .map(|v| (v.subject, v.text.to_string()))
         .collect()
 }
 

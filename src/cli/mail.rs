@@ -34,7 +34,8 @@ pub fn parse(
     for m in files::read_all(paths)? {
         let view = crate::parse::view(&m.raw);
         if let Some(t) = &template {
-            match crate::domain::extract::try_template(&view, t) {
+            let body = crate::domain::extract::Body::of(&view);
+            match crate::domain::extract::try_template(&view, &body, t) {
                 Ok(e) => println!(
                     "{}: template {:?} matched\n{}",
                     m.origin,

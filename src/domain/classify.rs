@@ -135,6 +135,7 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
             .chain(view.references.iter())
             .any(|id| id.to_ascii_lowercase().ends_with(&d.to_ascii_lowercase()))
     });
+    let body = extract::Body::of(view);
     if !from.is_empty() && ctx.team_addresses.contains(&from) && view.attached_messages.is_empty() {
         // A team member's own mail is a reply in one of our threads (the relay finds the
         // lead by its evidence), a forward (handled below), or internal.
@@ -144,15 +145,21 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
                 "a team member's reply in one of leadgate's threads",
             );
         }
-        let body = extract::body_text(view);
-        if !signals::looks_forwarded(&view.subject, &body) {
+        if !signals::looks_forwarded(&view.subject, &body.plain) {
             return Classification::of(MessageClass::Other, "internal mail from a team member");
         }
     }
-    if let Some(reason) = signals::system_mail(view) {
+    // Mail without a text part is read in the rendering the extractors use (the text
+    // converted by the parser is only made when something else asks for it).
+    let text = if view.has_text_part {
+        &view.text
+    } else {
+        body.plain.as_str()
+    };
+    if let Some(reason) = signals::system_mail(view, text) {
         return Classification::of(MessageClass::Other, reason);
     }
-    let found = extract::find(view, &ctx.templates);
+    let found = extract::find(view, &body, &ctx.templates);
     let strong = found
         .as_ref()
         .is_some_and(|f| f.hosted || f.templated || f.forwarded);

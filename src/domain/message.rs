@@ -2,6 +2,9 @@
 //! Nothing outside `parse.rs` sees `mail-parser` types.
 
 use serde::Serialize;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
 
 /// One address as written in a header: display name and address, both decoded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -50,11 +53,13 @@ pub struct MessageView {
     /// Top-level MIME type, lowercase (`multipart/report`, `text/plain`, ...).
     pub content_type: String,
     /// The plain-text body; converted from HTML when the message has no text part.
-    pub text: String,
+    pub text: BodyText,
     /// True when `text` comes from a real text/plain part (not converted from HTML).
     pub has_text_part: bool,
-    /// The HTML body, when there is one.
+    /// The HTML body, when there is one; for mail with only a text part, that text as HTML.
     pub html: Option<String>,
+    /// True when `html` comes from a real text/html part (not converted from text).
+    pub has_html_part: bool,
     pub attachments: Vec<AttachmentView>,
     /// `message/rfc822` parts, parsed (forwarded notifications).
     pub attached_messages: Vec<MessageView>,
@@ -87,5 +92,81 @@ impl MessageView {
             .map(|m| m.address.to_ascii_lowercase())
             .chain(self.delivered_to.iter().map(|a| a.to_ascii_lowercase()))
             .collect()
+    }
+}
+
+/// The plain-text body, read as a `str`. For mail without a text part it is converted from
+/// the HTML part on first use: classification reads the HTML itself, so most HTML-only
+/// mail never needs the conversion (it was a tenth of the cost of reading a message).
+#[derive(Clone, Default)]
+pub struct BodyText {
+    text: OnceLock<String>,
+    /// The HTML and the conversion, until the text is first read.
+    from_html: Option<(String, fn(&str) -> String)>,
+}
+
+impl BodyText {
+    /// A body converted from `html` by `convert` when it is first read.
+    pub fn from_html(html: String, convert: fn(&str) -> String) -> Self {
+        BodyText {
+            text: OnceLock::new(),
+            from_html: Some((html, convert)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.text.get_or_init(|| match &self.from_html {
+            Some((html, convert)) => convert(html),
+            None => String::new(),
+        })
+    }
+}
+
+impl Deref for BodyText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for BodyText {
+    fn from(text: String) -> Self {
+        BodyText {
+            text: OnceLock::from(text),
+            from_html: None,
+        }
+    }
+}
+
+impl From<&str> for BodyText {
+    fn from(text: &str) -> Self {
+        text.to_owned().into()
+    }
+}
+
+impl fmt::Debug for BodyText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for BodyText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for BodyText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for BodyText {}
+
+impl Serialize for BodyText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }

@@ -123,7 +123,8 @@ pub fn addressed_to_submitter(view: &MessageView, e: &Extraction) -> bool {
             .all(|m| m.address.eq_ignore_ascii_case(email))
 }
 
-pub fn system_mail(view: &MessageView) -> Option<String> {
+/// `text` is the body as plain text.
+pub fn system_mail(view: &MessageView, text: &str) -> Option<String> {
     if view
         .header("X-Mailer-Type")
         .is_some_and(|v| v.to_ascii_lowercase().contains("test"))
@@ -146,9 +147,12 @@ pub fn system_mail(view: &MessageView) -> Option<String> {
             m.as_str().to_lowercase()
         ));
     }
-    let body: String = view.text.chars().take(4000).collect();
+    let head = text
+        .char_indices()
+        .nth(4000)
+        .map_or(text, |(i, _)| &text[..i]);
     SYSTEM_BODY
-        .find(&body)
+        .find(head)
         .map(|m| format!("account or system mail ({})", m.as_str().to_lowercase()))
 }
 

@@ -88,13 +88,13 @@ pub struct Found {
 
 /// The fields of `view` if it is a form notification.
 pub fn extract(view: &MessageView, templates: &[Template]) -> Option<Extraction> {
-    find(view, templates).map(|f| f.extraction)
+    find(view, &Body::of(view), templates).map(|f| f.extraction)
 }
 
-/// Like [`extract`], with what the classifier needs to weigh it.
-pub fn find(view: &MessageView, templates: &[Template]) -> Option<Found> {
+/// Like [`extract`], with what the classifier needs to weigh it; `body` is `view`'s.
+pub fn find(view: &MessageView, body: &Body, templates: &[Template]) -> Option<Found> {
     for t in templates {
-        if let Ok(e) = try_template(view, t) {
+        if let Ok(e) = try_template(view, body, t) {
             return Some(Found {
                 extraction: e,
                 hosted: false,
@@ -103,7 +103,7 @@ pub fn find(view: &MessageView, templates: &[Template]) -> Option<Found> {
             });
         }
     }
-    find_depth(view, 0)
+    find_depth(view, Some(body), 0)
 }
 
 /// Notifications are small; beyond this many bytes a body is not read for fields (a 10 MB
@@ -121,30 +121,49 @@ fn head(s: &str) -> &str {
     &s[..end]
 }
 
-/// The body as items: the text part when there is a real one, else the HTML.
-pub fn body_items(view: &MessageView) -> Vec<Item> {
-    match (
-        &view.html,
-        view.has_text_part && !view.text.trim().is_empty(),
-    ) {
-        (Some(html), false) => items::from_html(head(html)),
-        _ => items::from_text(head(&view.text)),
+/// A message's body as the recognisers read it, rendered once per message: the text part
+/// when there is a real one, else the HTML, as items and as plain text.
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    pub items: Vec<Item>,
+    /// The items as plain text (pairs as `label: value`), for markers and templates.
+    pub plain: String,
+}
+
+impl Body {
+    pub fn of(view: &MessageView) -> Body {
+        let items = match (
+            &view.html,
+            view.has_text_part && !view.text.trim().is_empty(),
+        ) {
+            (Some(html), false) => items::from_html(head(html)),
+            _ => items::from_text(head(&view.text)),
+        };
+        Body::from_items(items)
+    }
+
+    fn from_items(items: Vec<Item>) -> Body {
+        let plain = items::to_text(&items);
+        Body { items, plain }
     }
 }
 
-/// The body as plain text, as the recognisers and templates read it.
-pub fn body_text(view: &MessageView) -> String {
-    items::to_text(&body_items(view))
-}
-
-fn find_depth(view: &MessageView, depth: usize) -> Option<Found> {
-    let items = body_items(view);
+fn find_depth(view: &MessageView, body: Option<&Body>, depth: usize) -> Option<Found> {
+    let own_body;
+    let body = match body {
+        Some(b) => b,
+        None => {
+            own_body = Body::of(view);
+            &own_body
+        }
+    };
+    let items = &body.items;
     let from = view.from.as_ref();
     // A reply quotes its thread below a header block too; only forwards are unwrapped.
     let inline = if REPLY_SUBJECT.is_match(&view.subject) {
         None
     } else {
-        forward::unwrap(&items)
+        forward::unwrap(items)
     };
     if let Some(fw) = inline {
         let subject = if fw.subject.is_empty() {
@@ -152,27 +171,34 @@ fn find_depth(view: &MessageView, depth: usize) -> Option<Found> {
         } else {
             fw.subject.clone()
         };
-        if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &[], &[], &fw.items) {
+        let fw_body = Body::from_items(fw.items);
+        if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &[], &[], &fw_body) {
             f.forwarded = true;
             return Some(f);
         }
     }
     if depth < 3 {
         for inner in &view.attached_messages {
-            if let Some(mut f) = find_depth(inner, depth + 1) {
+            if let Some(mut f) = find_depth(inner, None, depth + 1) {
                 f.forwarded = true;
                 return Some(f);
             }
         }
     }
-    let own = analyse(&view.subject, from, &view.reply_to, &view.headers, &items);
+    let own = analyse(&view.subject, from, &view.reply_to, &view.headers, body);
     if own.is_some() {
         return own;
     }
     // A text part that says nothing may sit beside an HTML part that does.
-    if let (Some(html), true) = (&view.html, view.has_text_part) {
-        let items = items::from_html(head(html));
-        return analyse(&view.subject, from, &view.reply_to, &view.headers, &items);
+    if let (Some(html), true, true) = (&view.html, view.has_text_part, view.has_html_part) {
+        let html_body = Body::from_items(items::from_html(head(html)));
+        return analyse(
+            &view.subject,
+            from,
+            &view.reply_to,
+            &view.headers,
+            &html_body,
+        );
     }
     None
 }
@@ -199,17 +225,17 @@ fn analyse(
     from: Option<&Mailbox>,
     reply_to: &[Mailbox],
     headers: &[(String, String)],
-    items: &[Item],
+    body: &Body,
 ) -> Option<Found> {
-    let plain = items::to_text(items);
+    let (items, plain) = (&body.items, &body.plain);
     let from_addr = from.map(|m| m.address.to_lowercase()).unwrap_or_default();
     let provider = providers::detect(&providers::Doc {
         subject,
         from: &from_addr,
         headers,
-        plain: &plain,
+        plain,
     });
-    let parsed = pairs::parse(items, &plain);
+    let parsed = pairs::parse(items, plain);
     let mut e = labels::build(&parsed.fields);
     let marketplace = provider.as_ref().is_some_and(|p| p.marketplace);
     let hosted = provider.as_ref().is_some_and(|p| p.hosted);
@@ -287,9 +313,10 @@ fn analyse(
     })
 }
 
-/// Applies one config template to `view`, for `leadgate parse --template NAME`: the error
-/// says which match condition failed, or which fields found nothing.
-pub fn try_template(view: &MessageView, t: &Template) -> Result<Extraction, String> {
+/// Applies one config template to `view` (whose body is `body`), for `leadgate parse
+/// --template NAME`: the error says which match condition failed, or which fields found
+/// nothing.
+pub fn try_template(view: &MessageView, body: &Body, t: &Template) -> Result<Extraction, String> {
     if t.match_from.is_none() && t.match_subject.is_none() && t.match_body.is_none() {
         return Err(format!(
             "template {:?} has no match condition (match.from, match.subject or match.body)",
@@ -297,11 +324,11 @@ pub fn try_template(view: &MessageView, t: &Template) -> Result<Extraction, Stri
         ));
     }
     let from = view.from.as_ref().map(|m| m.address.as_str()).unwrap_or("");
-    let body = body_text(view);
+    let body = body.plain.as_str();
     let checks = [
         ("match.from", &t.match_from, from),
         ("match.subject", &t.match_subject, view.subject.as_str()),
-        ("match.body", &t.match_body, body.as_str()),
+        ("match.body", &t.match_body, body),
     ];
     for (what, re, s) in checks {
         if let Some(re) = re {
@@ -322,7 +349,7 @@ pub fn try_template(view: &MessageView, t: &Template) -> Result<Extraction, Stri
     let mut missing = Vec::new();
     for (field, re) in &t.fields {
         let value = re
-            .captures(&body)
+            .captures(body)
             .and_then(|c| c.get(1).or_else(|| c.get(0)))
             .map(|m| m.as_str().trim().to_owned())
             .filter(|v| !v.is_empty());
@@ -403,7 +430,7 @@ mod tests {
                 ("Budget", r"Budget: (.+)"),
             ],
         );
-        let e = try_template(&v, &t).expect("matches");
+        let e = try_template(&v, &Body::of(&v), &t).expect("matches");
         assert_eq!(e.source, "acme-site");
         assert_eq!(e.fields.name.as_deref(), Some("Ann Lee"));
         assert_eq!(e.extra.get("Budget").map(String::as_str), Some("5k"));
@@ -412,10 +439,15 @@ mod tests {
             Some("acme-site".into())
         );
 
-        let err = try_template(&view("Other", ""), &template("^Website", &[])).unwrap_err();
+        let err = try_template(
+            &view("Other", ""),
+            &Body::default(),
+            &template("^Website", &[]),
+        )
+        .unwrap_err();
         assert!(err.contains("match.subject"), "{err}");
         let t = template("^Website", &[("name", "Nobody: (.+)")]);
-        let err = try_template(&v, &t).unwrap_err();
+        let err = try_template(&v, &Body::of(&v), &t).unwrap_err();
         assert!(err.contains("no field") && err.contains("name"), "{err}");
     }
 
