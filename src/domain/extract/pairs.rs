@@ -173,12 +173,16 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             let mut lines: Vec<&str> = Vec::new();
             if !value.is_empty() {
                 lines.push(value);
+                // a one-line value like a name or a date is followed by the next field,
+                // not by more of itself, even when that field is a question
+                let short = value.chars().count() <= 80 && !value.ends_with(['.', '!', '?']);
                 while let Some(t) = line_at(j) {
                     if bold_at(j)
                         || is_separator(t)
                         || dashed_label(t).is_some()
                         || colon_label(t).is_some()
                         || META_HEADING.is_match(t)
+                        || (short && lines.len() == 1 && question_answer(t).is_some())
                     {
                         break;
                     }
@@ -222,6 +226,11 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             }
             push(&mut out, label, &lines.join("\n"), meta);
             i = j;
+            continue;
+        }
+        if let Some((question, answer)) = question_answer(text) {
+            push(&mut out, question, answer, meta);
+            i += 1;
             continue;
         }
         let starts_paragraph = i == 0 || matches!(items.get(i - 1), Some(Item::Blank));
@@ -271,6 +280,24 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
         i += 1;
     }
     out
+}
+
+/// `Which date? Saturday 12 December`: a question and its short answer on one line, as
+/// some providers print questions that end in `?` instead of a colon. The answer must not
+/// read like a sentence of its own, so prose with a question in it stays prose.
+fn question_answer(t: &str) -> Option<(&str, &str)> {
+    let at = t.find("? ")?;
+    let (question, answer) = (&t[..=at], t[at + 1..].trim());
+    let words = |s: &str| s.split_whitespace().count();
+    let sentence_end = answer.ends_with(['.', '!', '?', ':', '…']);
+    (label_like(question)
+        && (2..=14).contains(&words(question))
+        && !answer.is_empty()
+        && !answer.contains('?')
+        && answer.chars().count() <= 80
+        && words(answer) <= 8
+        && !sentence_end)
+        .then_some((question, answer))
 }
 
 /// No form has more fields than this; the rest of a huge body is not read as fields.
@@ -362,6 +389,19 @@ mod tests {
         assert_eq!(p.len(), 2);
         let p = pairs("--- Name ---\n\nAnn\n\n--- Msg ---\n\na\nb\n");
         assert_eq!(p[1], ("Msg".into(), "a\nb".into()));
+    }
+
+    #[test]
+    fn a_question_and_its_answer_on_one_line() {
+        let p = pairs("Name: Leah Kim\nWhich date? Saturday 12 December\nHow often do you need us? Every 2 weeks\n");
+        assert_eq!(p[1], ("Which date?".into(), "Saturday 12 December".into()));
+        assert_eq!(
+            p[2],
+            ("How often do you need us?".into(), "Every 2 weeks".into())
+        );
+        // prose with a question in it is not a field
+        let p = pairs("Name: Ann\nEmail: ann@example.org\n\nCan you help? We need a new roof before winter.\n");
+        assert_eq!(p.len(), 2, "{p:?}");
     }
 
     #[test]
