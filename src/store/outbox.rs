@@ -41,6 +41,52 @@ pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Opti
     Ok(row.map(|r| r.get(0)))
 }
 
+/// Several rows without a `once_key` in as few statements as the parameter limit allows;
+/// returns their ids in the order given (matched by Message-ID, which is unique: leadgate
+/// makes a new one per email).
+pub async fn enqueue_many(conn: &mut Conn, rows: &[NewOutboxRow<'_>]) -> sqlx::Result<Vec<i64>> {
+    const COLS: usize = 9;
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(3_000) {
+        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
+        let sql = format!(
+            "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients,
+                                 subject, raw, next_attempt_at)
+             VALUES {values} RETURNING id, message_id"
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            debug_assert!(r.once_key.is_none(), "enqueue_many writes no once_key");
+            q = q
+                .bind(r.now)
+                .bind(r.purpose)
+                .bind(r.lead_id)
+                .bind(r.message_id)
+                .bind(r.envelope_from)
+                .bind(serde_json::to_string(r.recipients).expect("strings serialise"))
+                .bind(r.subject)
+                .bind(r.raw)
+                .bind(r.now);
+        }
+        let by_id: std::collections::HashMap<String, i64> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
+            .collect();
+        for r in chunk {
+            let id = by_id.get(r.message_id).copied().ok_or_else(|| {
+                sqlx::Error::Protocol(format!(
+                    "no row id returned for outbox email {}",
+                    r.message_id
+                ))
+            })?;
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
 #[derive(Clone, Debug)]
 pub struct Leased {
     pub id: i64,
