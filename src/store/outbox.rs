@@ -98,53 +98,86 @@ pub struct Leased {
     pub attempts: i64,
 }
 
-/// Takes the oldest due row for `lease_for` ms, or None when nothing is due.
-pub async fn lease_next(
+/// Takes up to `limit` of the oldest due rows for `lease_for` ms, in one statement (atomic
+/// on its own: no transaction needed); in no particular order. Empty when nothing is due.
+pub async fn lease_due(
     conn: &mut Conn,
     backend: Backend,
     worker: &str,
     now: i64,
     lease_for: i64,
-) -> sqlx::Result<Option<Leased>> {
+    limit: usize,
+) -> sqlx::Result<Vec<Leased>> {
     let pick = match backend {
         Backend::Sqlite => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT 1"
+              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $4"
         }
         Backend::Postgres => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT 1
+              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $4
               FOR UPDATE SKIP LOCKED"
         }
     };
     let q = format!(
-        "UPDATE outbox SET lease_owner = $2, lease_until = $3 WHERE id = ({pick})
+        "UPDATE outbox SET lease_owner = $2, lease_until = $3 WHERE id IN ({pick})
          RETURNING id, purpose, lead_id, envelope_from, recipients, raw, attempts"
     );
-    let row = sqlx::query(&q)
+    let rows = sqlx::query(&q)
         .bind(now)
         .bind(worker)
         .bind(now + lease_for)
-        .fetch_optional(&mut *conn)
+        .bind(limit as i64)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(row.map(|r| Leased {
-        id: r.get(0),
-        purpose: r.get(1),
-        lead_id: r.get(2),
-        envelope_from: r.get(3),
-        recipients: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
-        raw: r.get(5),
-        attempts: r.get(6),
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| Leased {
+            id: r.get(0),
+            purpose: r.get(1),
+            lead_id: r.get(2),
+            envelope_from: r.get(3),
+            recipients: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
+            raw: r.get(5),
+            attempts: r.get(6),
+        })
+        .collect())
 }
 
-pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+/// Marks these rows sent, in one statement.
+pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks = super::Marks::new(conn).list(ids.len() + 1);
+    let (at, list) = marks.split_once(", ").expect("two marks at least");
+    let sql = format!(
+        "UPDATE outbox SET status = 'sent', sent_at = {at}, attempts = attempts + 1, lease_owner = NULL,
+                lease_until = NULL, last_error = NULL WHERE id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql).bind(now);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *conn).await.map(|_| ())
+}
+
+/// Gives leased rows back unsent (due again at once), if `worker` still holds them.
+pub async fn release(conn: &mut Conn, worker: &str, ids: &[i64]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks = super::Marks::new(conn).list(ids.len() + 1);
+    let (owner, list) = marks.split_once(", ").expect("two marks at least");
+    let sql = format!(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+         WHERE lease_owner = {owner} AND id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql).bind(worker);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *conn).await.map(|_| ())
 }
 
 pub async fn mark_retry(
