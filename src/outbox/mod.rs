@@ -167,6 +167,8 @@ impl OutboxWorker {
     /// a wake-up from the pipeline, or shutdown.
     pub async fn run(&self, wake: Arc<Notify>, shutdown: CancellationToken) {
         let mut failures = 0u32;
+        // Whether a step did something since the sender last went idle.
+        let mut worked = false;
         loop {
             if shutdown.is_cancelled() {
                 return;
@@ -181,6 +183,12 @@ impl OutboxWorker {
             }) {
                 Ok(Some(Step::Idle(next))) => {
                     failures = 0;
+                    if std::mem::take(&mut worked) {
+                        // Caught up (after an import, the last owner email is out).
+                        if let Err(e) = self.store.release_memory().await {
+                            tracing::debug!(error = %e, "cannot release the database's caches");
+                        }
+                    }
                     let now = store::millis(self.clock.now());
                     let ms = next
                         .map(|due| (due - now).clamp(0, 60_000))
@@ -189,6 +197,7 @@ impl OutboxWorker {
                 }
                 Ok(_) => {
                     failures = 0;
+                    worked = true;
                     continue;
                 }
                 Err(e) => {

@@ -353,7 +353,7 @@ pub async fn latest_by_emails(
         "SELECT id, status, owner, email_norm FROM leads WHERE id IN
            (SELECT MAX(id) FROM leads WHERE email_norm IN ({marks}) GROUP BY email_norm)"
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(&sql).persistent(false);
     for e in emails_norm {
         q = q.bind(*e);
     }
@@ -470,7 +470,7 @@ pub async fn add_history(
         let sql = format!(
             "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id) VALUES {values}"
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for (lead, e) in chunk {
             q = q
                 .bind(*lead)

@@ -59,14 +59,14 @@ const MAX_PARAMS: usize = 30_000;
 pub async fn insert_many(conn: &mut Conn, ms: &[NewMessage<'_>]) -> sqlx::Result<Vec<i64>> {
     const COLS: usize = 13;
     let mut ids = Vec::with_capacity(ms.len());
-    for chunk in ms.chunks(MAX_PARAMS / COLS) {
+    for chunk in super::chunks(ms, MAX_PARAMS / COLS, |m| m.raw.len()) {
         let values = super::Marks::new(conn).rows(chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
                                    sender, subject, lead_id, quarantined, size, raw)
              VALUES {values} RETURNING id, dedupe_key"
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for m in chunk {
             q = q
                 .bind(m.dedupe_key)
@@ -124,7 +124,7 @@ pub async fn find_by_dedupe_keys(
     }
     let marks = super::Marks::new(conn).list(keys.len());
     let sql = format!("SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ({marks})");
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(&sql).persistent(false);
     for k in keys {
         q = q.bind(*k);
     }
@@ -143,7 +143,7 @@ pub async fn add_sightings(conn: &mut Conn, seen: &[(i64, String)], at: i64) -> 
     for chunk in seen.chunks(MAX_PARAMS / 3) {
         let values = super::Marks::new(conn).rows(chunk.len(), 3);
         let sql = format!("INSERT INTO sightings (message_row, origin, seen_at) VALUES {values}");
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for (row, origin) in chunk {
             q = q.bind(*row).bind(origin.as_str()).bind(at);
         }

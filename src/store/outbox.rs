@@ -47,14 +47,14 @@ pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Opti
 pub async fn enqueue_many(conn: &mut Conn, rows: &[NewOutboxRow<'_>]) -> sqlx::Result<Vec<i64>> {
     const COLS: usize = 9;
     let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(3_000) {
+    for chunk in super::chunks(rows, 3_000, |r| r.raw.len()) {
         let values = super::Marks::new(conn).rows(chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients,
                                  subject, raw, next_attempt_at)
              VALUES {values} RETURNING id, message_id"
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for r in chunk {
             debug_assert!(r.once_key.is_none(), "enqueue_many writes no once_key");
             q = q
@@ -155,7 +155,7 @@ pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> sqlx::Res
         "UPDATE outbox SET status = 'sent', sent_at = {at}, attempts = attempts + 1, lease_owner = NULL,
                 lease_until = NULL, last_error = NULL WHERE id IN ({list})"
     );
-    let mut q = sqlx::query(&sql).bind(now);
+    let mut q = sqlx::query(&sql).persistent(false).bind(now);
     for id in ids {
         q = q.bind(*id);
     }
@@ -173,7 +173,7 @@ pub async fn release(conn: &mut Conn, worker: &str, ids: &[i64]) -> sqlx::Result
         "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
          WHERE lease_owner = {owner} AND id IN ({list})"
     );
-    let mut q = sqlx::query(&sql).bind(worker);
+    let mut q = sqlx::query(&sql).persistent(false).bind(worker);
     for id in ids {
         q = q.bind(*id);
     }
