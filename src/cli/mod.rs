@@ -234,15 +234,10 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     telemetry::init(cli.log_format, default_level);
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Command::Run = cli.command {
-        // The daemon's CPU work runs on threads of its own (reading mail on a blocking
-        // thread, SQLite on its worker thread); what is left on the runtime is I/O, which
-        // one thread serves. Every thread that allocates gets a glibc arena of its own,
-        // which keeps its freed memory: fewer threads, lower idle RSS.
-        builder.worker_threads(1);
-    }
-    let runtime = match builder.enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
