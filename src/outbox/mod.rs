@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use transport::Transport;
 
 /// Rows one step of the sender (and of `drain`) leases and sends: an email costs about one
-/// statement instead of four (lease in a transaction, mark sent), which matters most on
-/// SQLite, where the sender shares the one connection with the import.
+/// statement (its mark) instead of four (begin, lease, commit, mark), which matters most
+/// on SQLite, where the sender shares the one connection with the import.
 const ROWS_PER_STEP: usize = 16;
 
 /// What one step did, so tests (and `demo`) can drain the outbox deterministically.
@@ -59,11 +59,9 @@ impl OutboxWorker {
     }
 
     /// Leases up to `limit` due rows in one statement, sends them one after another in the
-    /// order they were written (a lead's earlier email first), and records them: the sent
-    /// ones in one statement. Rows not sent yet when `stop()` turns true are given back.
+    /// order they were written (a lead's earlier email first), and records each outcome
+    /// right after its send. Rows not sent yet when `stop()` turns true are given back.
     /// Returns one step per row, or `[Idle]` when nothing is due.
-    /// A crash after a send and before that statement sends the step's rows again once
-    /// their lease runs out (at most `limit` duplicates, as one was before for one row).
     pub async fn steps(&self, limit: usize, stop: impl Fn() -> bool) -> anyhow::Result<Vec<Step>> {
         let leased_at = std::time::Instant::now();
         let now = store::millis(self.clock.now());
@@ -84,8 +82,7 @@ impl OutboxWorker {
         // The connection is not held across the sends (SQLite has only the one).
         drop(conn);
         rows.sort_by_key(|r| r.id);
-        let mut sent = Vec::new();
-        let mut failed = Vec::new();
+        let mut steps = Vec::with_capacity(rows.len());
         let mut unsent = Vec::new();
         for row in rows {
             // A send takes at most the SMTP timeout, and the lease is at least twice that:
@@ -95,32 +92,30 @@ impl OutboxWorker {
                 continue;
             }
             let name = format!("{:06}-{}", row.id, row.purpose);
-            match self
+            let result = self
                 .transport
                 .send_raw(&name, &row.envelope_from, &row.recipients, &row.raw)
-                .await
-            {
-                Ok(()) => sent.push(row),
-                Err(e) => failed.push((row, e)),
-            }
+                .await;
+            // Recorded at once, email by email: a crash re-sends at most the one in hand.
+            let now = store::millis(self.clock.now());
+            let mut conn = self.store.acquire().await?;
+            steps.push(match result {
+                Ok(()) => {
+                    outbox::mark_sent(&mut conn, row.id, now).await?;
+                    metrics::counter!(crate::telemetry::OUTBOX_SENT).increment(1);
+                    tracing::info!(outbox.id = row.id, lead.id = row.lead_id, purpose = %row.purpose, to = ?row.recipients, "sent");
+                    Step::Sent(row.id)
+                }
+                Err(e) => self.record_failure(&mut conn, &row, e, now).await?,
+            });
         }
-        let now = store::millis(self.clock.now());
-        let mut conn = self.store.acquire().await?;
-        let ids: Vec<i64> = sent.iter().map(|r| r.id).collect();
-        outbox::mark_sent_many(&mut conn, &ids, now).await?;
-        outbox::release(&mut conn, &self.worker_id, &unsent).await?;
-        let mut steps = Vec::with_capacity(sent.len() + failed.len());
-        for row in &sent {
-            metrics::counter!(crate::telemetry::OUTBOX_SENT).increment(1);
-            tracing::info!(outbox.id = row.id, lead.id = row.lead_id, purpose = %row.purpose, to = ?row.recipients, "sent");
-            steps.push(Step::Sent(row.id));
-        }
-        for (row, e) in failed {
-            steps.push(self.record_failure(&mut conn, &row, e, now).await?);
+        if !unsent.is_empty() {
+            let mut conn = self.store.acquire().await?;
+            outbox::release(&mut conn, &self.worker_id, &unsent).await?;
         }
         if steps.is_empty() {
             // Every row was given back unsent: nothing was done, try again at once.
-            steps.push(Step::Idle(Some(now)));
+            steps.push(Step::Idle(Some(store::millis(self.clock.now()))));
         }
         Ok(steps)
     }

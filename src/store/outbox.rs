@@ -144,22 +144,13 @@ pub async fn lease_due(
         .collect())
 }
 
-/// Marks these rows sent, in one statement.
-pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> sqlx::Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let marks = super::Marks::new(conn).list(ids.len() + 1);
-    let (at, list) = marks.split_once(", ").expect("two marks at least");
-    let sql = format!(
-        "UPDATE outbox SET status = 'sent', sent_at = {at}, attempts = attempts + 1, lease_owner = NULL,
-                lease_until = NULL, last_error = NULL WHERE id IN ({list})"
-    );
-    let mut q = sqlx::query(&sql).persistent(false).bind(now);
-    for id in ids {
-        q = q.bind(*id);
-    }
-    q.execute(&mut *conn).await.map(|_| ())
+pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }
 
 /// Gives leased rows back unsent (due again at once), if `worker` still holds them.
