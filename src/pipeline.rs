@@ -506,9 +506,9 @@ impl Pipeline {
 
     /// Writes `batch` (in order, read ahead into `reads`) in one transaction with the
     /// sightings and the checkpoint of the last message, commits, then logs and counts.
-    async fn write<'a>(
+    async fn write(
         &self,
-        batch: &[(&'a [u8], Origin)],
+        batch: &[(&[u8], Origin)],
         mut reads: mpsc::Receiver<Read>,
         started: std::time::Instant,
     ) -> anyhow::Result<Vec<IngestOutcome>> {

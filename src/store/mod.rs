@@ -235,7 +235,7 @@ pub const MAX_STATEMENT_BYTES: usize = 256 * 1024;
 
 /// Splits `items` into runs of at most `max_rows` whose `size`s add up to at most
 /// [`MAX_STATEMENT_BYTES`] (a bigger item goes alone).
-pub fn chunks<'t, T>(items: &'t [T], max_rows: usize, size: impl Fn(&T) -> usize) -> Vec<&'t [T]> {
+pub fn chunks<T>(items: &[T], max_rows: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, item) in items.iter().enumerate() {
