@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, Notify};
 use tracing::Instrument;
 
 /// How many messages of a batch are read (parsed, classified) ahead of the writes.
-const READ_AHEAD: usize = 16;
+const READ_AHEAD: usize = 64;
 
 /// One stored message as a handler sees it, inside the message's transaction.
 pub struct Incoming<'a> {
@@ -65,10 +65,305 @@ fn read(raw: &[u8], ctx: &ClassifyContext) -> Read {
 
 /// What [`Pipeline::store_one`] wrote, for the sighting and the log after commit.
 struct StoredOne {
-    row: i64,
-    outcome: IngestOutcome,
+    row: RowRef,
+    duplicate: bool,
+    class: &'static str,
+    lead: Option<i64>,
     queued_mail: bool,
     reason: String,
+}
+
+/// A message row of the transaction: written, or waiting in [`Deferred`] (its index in the
+/// transaction's order of deferred messages) until the batch's multi-row insert.
+#[derive(Clone, Copy, Debug)]
+enum RowRef {
+    Written(i64),
+    Deferred(usize),
+}
+
+/// The rows of a transaction that nothing later in it reads back (message rows, outbox
+/// rows, history entries), written with one multi-row statement per table when the batch
+/// ends, or earlier when the relay is about to read the database (its handling looks leads,
+/// messages and history up). A PostgreSQL statement is a round trip, and a SQLite one a
+/// hop to its worker thread: a notification costs one statement (its lead) instead of four.
+#[derive(Default)]
+struct Deferred<'a> {
+    /// Not written yet; the first has index `message_ids.len()`.
+    messages: Vec<DeferredMessage<'a>>,
+    /// The row ids of the deferred messages written so far, by index.
+    message_ids: Vec<i64>,
+    outbox: Vec<DeferredEmail>,
+    /// Entries in the order they happened; `outbox` is an index into `self.outbox`.
+    history: Vec<DeferredActivity>,
+}
+
+struct DeferredMessage<'a> {
+    dedupe_key: String,
+    raw_sha256: String,
+    message_id: Option<String>,
+    origin: String,
+    class: &'static str,
+    reason: String,
+    sender: Option<String>,
+    subject: String,
+    lead_id: Option<i64>,
+    quarantined: bool,
+    raw: &'a [u8],
+}
+
+struct DeferredEmail {
+    purpose: String,
+    lead_id: Option<i64>,
+    message_id: String,
+    recipients: Vec<String>,
+    subject: String,
+    raw: Vec<u8>,
+}
+
+struct DeferredActivity {
+    lead_id: i64,
+    actor: &'static str,
+    kind: ActivityKind,
+    detail: String,
+    outbox: Option<usize>,
+}
+
+impl<'a> Deferred<'a> {
+    fn message(&mut self, m: DeferredMessage<'a>) -> RowRef {
+        self.messages.push(m);
+        RowRef::Deferred(self.message_ids.len() + self.messages.len() - 1)
+    }
+
+    /// Renders `draft` now (a bad draft fails its message, as before) and defers its row.
+    fn email(
+        &mut self,
+        settings: &Settings,
+        draft: &Draft,
+        lead: Option<i64>,
+        now: jiff::Timestamp,
+    ) -> anyhow::Result<usize> {
+        let message_id = render::new_message_id(&settings.relay.domain);
+        let raw = render::render(draft, &message_id, now)?;
+        self.outbox.push(DeferredEmail {
+            purpose: draft.purpose.clone(),
+            lead_id: lead,
+            message_id,
+            recipients: draft.to.clone(),
+            subject: draft.subject.clone(),
+            raw,
+        });
+        Ok(self.outbox.len() - 1)
+    }
+
+    fn activity(
+        &mut self,
+        lead_id: i64,
+        kind: ActivityKind,
+        detail: String,
+        outbox: Option<usize>,
+    ) {
+        self.activity_by(lead_id, SYSTEM_ACTOR, kind, detail, outbox);
+    }
+
+    fn activity_by(
+        &mut self,
+        lead_id: i64,
+        actor: &'static str,
+        kind: ActivityKind,
+        detail: String,
+        outbox: Option<usize>,
+    ) {
+        self.history.push(DeferredActivity {
+            lead_id,
+            actor,
+            kind,
+            detail,
+            outbox,
+        });
+    }
+
+    /// Writes what is deferred: outbox rows first (the history refers to them), then the
+    /// history, then the message rows.
+    async fn flush(
+        &mut self,
+        tx: &mut Conn,
+        settings: &Settings,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let outbox_ids = if self.outbox.is_empty() {
+            Vec::new()
+        } else {
+            let rows: Vec<outbox::NewOutboxRow> = self
+                .outbox
+                .iter()
+                .map(|e| outbox::NewOutboxRow {
+                    purpose: &e.purpose,
+                    lead_id: e.lead_id,
+                    message_id: &e.message_id,
+                    envelope_from: settings.from.as_str(),
+                    recipients: &e.recipients,
+                    subject: &e.subject,
+                    raw: &e.raw,
+                    now: now_ms,
+                    once_key: None,
+                })
+                .collect();
+            outbox::enqueue_many(tx, &rows)
+                .await
+                .context("Failed to write the batch's outbox rows")?
+        };
+        if !self.history.is_empty() {
+            let entries: Vec<(i64, leads::NewActivity)> = self
+                .history
+                .iter()
+                .map(|a| {
+                    (
+                        a.lead_id,
+                        leads::NewActivity {
+                            actor: a.actor,
+                            kind: a.kind,
+                            detail: &a.detail,
+                            message_row: None,
+                            outbox_id: a.outbox.map(|i| outbox_ids[i]),
+                        },
+                    )
+                })
+                .collect();
+            leads::add_history(tx, now_ms, &entries)
+                .await
+                .context("Failed to write the batch's history")?;
+        }
+        if !self.messages.is_empty() {
+            let rows: Vec<messages::NewMessage> = self
+                .messages
+                .iter()
+                .map(|m| messages::NewMessage {
+                    dedupe_key: &m.dedupe_key,
+                    raw_sha256: &m.raw_sha256,
+                    message_id: m.message_id.as_deref(),
+                    received_at: now_ms,
+                    origin: &m.origin,
+                    class: m.class,
+                    reason: &m.reason,
+                    sender: m.sender.as_deref(),
+                    subject: Some(m.subject.as_str()),
+                    lead_id: m.lead_id,
+                    quarantined: m.quarantined,
+                    raw: m.raw,
+                })
+                .collect();
+            let ids = messages::insert_many(tx, &rows)
+                .await
+                .context("Failed to write the batch's message rows")?;
+            self.message_ids.extend(ids);
+        }
+        self.outbox.clear();
+        self.history.clear();
+        self.messages.clear();
+        Ok(())
+    }
+
+    /// The row id of a message of this transaction, once flushed.
+    fn row_id(&self, row: RowRef) -> i64 {
+        match row {
+            RowRef::Written(id) => id,
+            RowRef::Deferred(i) => self.message_ids[i],
+        }
+    }
+}
+
+/// What the transaction knows of the database beyond [`Routing`]: which dedupe keys are
+/// stored (including its own messages) and the newest lead of each address, read for a
+/// group of messages at a time with one `IN (...)` statement each and kept current as it
+/// writes. A miss (a key or an address of no group read so far) is read on its own.
+#[derive(Default)]
+struct Known {
+    /// Dedupe key → its row (`None`: not stored).
+    dedupe: HashMap<String, Option<RowRef>>,
+    /// Normalised address → its newest lead (`None`: it has none).
+    latest: HashMap<String, Option<leads::LatestLead>>,
+}
+
+impl Known {
+    /// Reads what is not known yet of the messages in `group`.
+    async fn read_ahead<'r>(
+        &mut self,
+        tx: &mut Conn,
+        group: impl Iterator<Item = &'r Read> + Clone,
+    ) -> sqlx::Result<()> {
+        let keys: Vec<&str> = group
+            .clone()
+            .map(|r| r.dedupe_key.as_str())
+            .filter(|k| !self.dedupe.contains_key(*k))
+            .collect();
+        if !keys.is_empty() {
+            let found = messages::find_by_dedupe_keys(tx, &keys).await?;
+            for k in keys {
+                let row = found.get(k).map(|&id| RowRef::Written(id));
+                self.dedupe.insert(k.to_owned(), row);
+            }
+        }
+        let emails: Vec<String> = group
+            .filter_map(notification_email)
+            .filter(|e| !self.latest.contains_key(e))
+            .collect();
+        if !emails.is_empty() {
+            let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+            let mut found = leads::latest_by_emails(tx, &refs).await?;
+            for e in emails {
+                let lead = found.remove(&e);
+                self.latest.insert(e, lead);
+            }
+        }
+        Ok(())
+    }
+
+    async fn stored(&mut self, tx: &mut Conn, key: &str) -> sqlx::Result<Option<RowRef>> {
+        if let Some(row) = self.dedupe.get(key) {
+            return Ok(*row);
+        }
+        let row = messages::find_by_dedupe_key(tx, key)
+            .await?
+            .map(RowRef::Written);
+        self.dedupe.insert(key.to_owned(), row);
+        Ok(row)
+    }
+
+    async fn latest(
+        &mut self,
+        tx: &mut Conn,
+        email_norm: &str,
+    ) -> sqlx::Result<Option<leads::LatestLead>> {
+        if let Some(lead) = self.latest.get(email_norm) {
+            return Ok(lead.clone());
+        }
+        let lead = leads::latest_by_emails(tx, &[email_norm])
+            .await?
+            .remove(email_norm);
+        self.latest.insert(email_norm.to_owned(), lead.clone());
+        Ok(lead)
+    }
+}
+
+/// The normalised submitter address of a notification (what capture looks its lead up by).
+fn notification_email(r: &Read) -> Option<String> {
+    match (&r.classification.class, &r.classification.extraction) {
+        (MessageClass::Notification, Some(e)) => e
+            .fields
+            .email
+            .as_deref()
+            .and_then(|a| EmailAddress::parse(a).ok())
+            .map(|a| a.normalized()),
+        _ => None,
+    }
+}
+
+/// Everything one transaction keeps in memory between its messages.
+#[derive(Default)]
+struct TxState<'a> {
+    routing: Routing,
+    known: Known,
+    deferred: Deferred<'a>,
 }
 
 /// What routing reads from the database, read once per transaction and kept current in
@@ -224,23 +519,40 @@ impl Pipeline {
             .begin()
             .await
             .context("Failed to begin the message transaction")?;
-        let mut routing = Routing::default();
+        let mut state = TxState::default();
         let mut stored = Vec::with_capacity(batch.len());
-        let mut sightings = Vec::with_capacity(batch.len());
+        let mut group = std::collections::VecDeque::with_capacity(READ_AHEAD);
         for (raw, origin) in batch {
-            let r = reads
-                .recv()
-                .await
-                .context("reading a message stopped before its turn")?;
+            if group.is_empty() {
+                // Whatever the reader has ready (at least the next message) is one group.
+                group.push_back(
+                    reads
+                        .recv()
+                        .await
+                        .context("reading a message stopped before its turn")?,
+                );
+                while let Ok(r) = reads.try_recv() {
+                    group.push_back(r);
+                }
+                state.known.read_ahead(&mut tx, group.iter()).await?;
+            }
+            let r = group.pop_front().expect("a group holds the next message");
             let origin_text = origin.describe();
             let span = crate::telemetry::message_span(origin);
             let one = self
-                .store_one(&mut tx, raw, &origin_text, r, now, &mut routing)
+                .store_one(&mut tx, raw, &origin_text, r, now, &mut state)
                 .instrument(span.clone())
                 .await?;
-            sightings.push((one.row, origin_text.clone()));
             stored.push((one, origin_text, span));
         }
+        state
+            .deferred
+            .flush(&mut tx, &self.settings, now_ms)
+            .await?;
+        let sightings: Vec<(i64, String)> = stored
+            .iter()
+            .map(|(one, origin_text, _)| (state.deferred.row_id(one.row), origin_text.clone()))
+            .collect();
         messages::add_sightings(&mut tx, &sightings, now_ms).await?;
         if let Some((_, origin)) = batch
             .iter()
@@ -259,41 +571,44 @@ impl Pipeline {
         Ok(stored
             .into_iter()
             .map(|(one, origin_text, span)| {
+                let message_row = state.deferred.row_id(one.row);
+                span.record("message.row", message_row);
                 let _entered = span.enter();
-                match &one.outcome {
-                    IngestOutcome::Duplicate { message_row } => {
-                        tracing::info!(message.row = message_row, origin = %origin_text, "duplicate message, recorded as a sighting");
-                    }
-                    IngestOutcome::Stored { message_row, class, lead } => {
-                        metrics::counter!(crate::telemetry::MESSAGES, "class" => class.clone())
-                            .increment(1);
-                        metrics::histogram!(crate::telemetry::PROCESSING_SECONDS).record(elapsed);
-                        tracing::info!(
-                            message.row = message_row,
-                            message.class = %class,
-                            lead.id = lead,
-                            origin = %origin_text,
-                            reason = %one.reason,
-                            "message stored"
-                        );
-                    }
+                if one.duplicate {
+                    tracing::info!(message.row = message_row, origin = %origin_text, "duplicate message, recorded as a sighting");
+                    return IngestOutcome::Duplicate { message_row };
                 }
-                one.outcome
+                metrics::counter!(crate::telemetry::MESSAGES, "class" => one.class)
+                    .increment(1);
+                metrics::histogram!(crate::telemetry::PROCESSING_SECONDS).record(elapsed);
+                tracing::info!(
+                    message.row = message_row,
+                    message.class = %one.class,
+                    lead.id = one.lead,
+                    origin = %origin_text,
+                    reason = %one.reason,
+                    "message stored"
+                );
+                IngestOutcome::Stored {
+                    message_row,
+                    class: one.class.to_owned(),
+                    lead: one.lead,
+                }
             })
             .collect())
     }
 
-    /// Writes one read message in the caller's transaction: its row, and its lead (a
+    /// Handles one read message in the caller's transaction: its row, and its lead (a
     /// notification) or what the relay does with it. A message already stored (same
     /// dedupe key, also earlier in this transaction) only gets its sighting, by the caller.
-    async fn store_one(
+    async fn store_one<'a>(
         &self,
         tx: &mut Conn,
-        raw: &[u8],
+        raw: &'a [u8],
         origin_text: &str,
         r: Read,
         now: jiff::Timestamp,
-        routing: &mut Routing,
+        state: &mut TxState<'a>,
     ) -> anyhow::Result<StoredOne> {
         let now_ms = store::millis(now);
         let Read {
@@ -303,24 +618,26 @@ impl Pipeline {
             dedupe_key,
             raw_sha256,
         } = r;
-        if let Some(row) = messages::find_by_dedupe_key(tx, &dedupe_key).await? {
+        if let Some(row) = state.known.stored(tx, &dedupe_key).await? {
             return Ok(StoredOne {
                 row,
-                outcome: IngestOutcome::Duplicate { message_row: row },
+                duplicate: true,
+                class: classification.class.as_str(),
+                lead: None,
                 queued_mail: false,
                 reason: String::new(),
             });
         }
-        let new_message = |lead_id| messages::NewMessage {
-            dedupe_key: &dedupe_key,
-            raw_sha256: &raw_sha256,
-            message_id: view.message_id.as_deref(),
-            received_at: now_ms,
-            origin: origin_text,
-            class: classification.class.as_str(),
-            reason: &classification.reason,
-            sender: view.from.as_ref().map(|m| m.address.as_str()),
-            subject: Some(view.subject.as_str()),
+        let class = classification.class.as_str();
+        let deferred_message = |lead_id| DeferredMessage {
+            dedupe_key: dedupe_key.clone(),
+            raw_sha256: raw_sha256.clone(),
+            message_id: view.message_id.clone(),
+            origin: origin_text.to_owned(),
+            class,
+            reason: classification.reason.clone(),
+            sender: view.from.as_ref().map(|m| m.address.clone()),
+            subject: view.subject.clone(),
             lead_id,
             quarantined,
             raw,
@@ -328,8 +645,8 @@ impl Pipeline {
         let (row, handled) = match (&classification.class, &classification.extraction) {
             (MessageClass::Notification, Some(extraction)) => {
                 // The lead first, so that the message row is written with it (no update).
-                let (lead, queued_mail) = self.capture(tx, &view, extraction, now, routing).await?;
-                let row = messages::insert(tx, &new_message(Some(lead))).await?;
+                let (lead, queued_mail) = self.capture(tx, &view, extraction, now, state).await?;
+                let row = state.deferred.message(deferred_message(Some(lead)));
                 let handled = Handled {
                     lead: Some(lead),
                     queued_mail,
@@ -344,7 +661,27 @@ impl Pipeline {
                 | MessageClass::AutoReply,
                 _,
             ) => {
-                let row = messages::insert(tx, &new_message(None)).await?;
+                // The relay reads leads, messages and history: all of this transaction's
+                // rows must be in the database first.
+                state.deferred.flush(tx, &self.settings, now_ms).await?;
+                let row = messages::insert(
+                    tx,
+                    &messages::NewMessage {
+                        dedupe_key: &dedupe_key,
+                        raw_sha256: &raw_sha256,
+                        message_id: view.message_id.as_deref(),
+                        received_at: now_ms,
+                        origin: origin_text,
+                        class,
+                        reason: &classification.reason,
+                        sender: view.from.as_ref().map(|m| m.address.as_str()),
+                        subject: Some(view.subject.as_str()),
+                        lead_id: None,
+                        quarantined,
+                        raw,
+                    },
+                )
+                .await?;
                 let incoming = Incoming {
                     row,
                     raw,
@@ -352,29 +689,28 @@ impl Pipeline {
                     classification: &classification,
                 };
                 let handled = crate::relay::handle(tx, &self.settings, &incoming, now).await?;
-                // Quick actions may have changed owners and statuses: read routing afresh.
-                *routing = Routing::default();
+                // Quick actions may have changed owners and statuses: read leads afresh.
+                state.routing = Routing::default();
+                state.known.latest.clear();
                 if let Some(lead) = handled.lead {
                     messages::set_lead(tx, row, lead).await?;
                 }
-                (row, handled)
+                (RowRef::Written(row), handled)
             }
             _ => (
-                messages::insert(tx, &new_message(None)).await?,
+                state.deferred.message(deferred_message(None)),
                 Handled::default(),
             ),
         };
-        tracing::Span::current().record("message.row", row);
+        state.known.dedupe.insert(dedupe_key.clone(), Some(row));
         if let Some(lead) = handled.lead {
             tracing::Span::current().record("lead.id", lead);
         }
         Ok(StoredOne {
             row,
-            outcome: IngestOutcome::Stored {
-                message_row: row,
-                class: classification.class.as_str().to_owned(),
-                lead: handled.lead,
-            },
+            duplicate: false,
+            class,
+            lead: handled.lead,
             queued_mail: handled.queued_mail,
             reason: classification.reason,
         })
@@ -388,7 +724,7 @@ impl Pipeline {
         view: &MessageView,
         e: &Extraction,
         now: jiff::Timestamp,
-        routing: &mut Routing,
+        state: &mut TxState<'_>,
     ) -> anyhow::Result<(i64, bool)> {
         let s = &self.settings;
         let now_ms = store::millis(now);
@@ -401,7 +737,7 @@ impl Pipeline {
         let extra_json = serde_json::to_string(&e.extra).expect("strings serialise");
 
         let previous = match &email_norm {
-            Some(norm) => leads::latest_by_email(tx, norm).await?,
+            Some(norm) => state.known.latest(tx, norm).await?,
             None => None,
         };
         if let Some(open) = previous.as_ref().filter(|l| is_open(&l.status)) {
@@ -413,17 +749,6 @@ impl Pipeline {
                     .map(|f| format!(" / {f}"))
                     .unwrap_or_default()
             );
-            leads::add_activity(
-                tx,
-                open.id,
-                now_ms,
-                "lead",
-                ActivityKind::Resubmitted,
-                &detail,
-                None,
-                None,
-            )
-            .await?;
             leads::touch(tx, open.id, now_ms).await?;
             let mut queued = false;
             if let Some(owner) = open.owner.as_deref().and_then(|o| s.person(o)) {
@@ -437,12 +762,16 @@ impl Pipeline {
                     &self.sender(),
                     "resubmission",
                 );
-                self.enqueue(tx, &draft, Some(open.id), now).await?;
+                state.deferred.email(s, &draft, Some(open.id), now)?;
                 queued = true;
             }
+            state
+                .deferred
+                .activity_by(open.id, "lead", ActivityKind::Resubmitted, detail, None);
             return Ok((open.id, queued));
         }
 
+        let routing = &mut state.routing;
         let account_keys = email_norm.as_deref().map(account_keys).unwrap_or_default();
         let no_lead_under = |key: &str| previous.is_none() && email_norm.as_deref() == Some(key);
         routing
@@ -491,6 +820,16 @@ impl Pipeline {
         )
         .await?;
         routing.lead_written(&assignment, &account_keys);
+        if let Some(norm) = &email_norm {
+            state.known.latest.insert(
+                norm.clone(),
+                Some(leads::LatestLead {
+                    id: lead_id,
+                    status: "new".into(),
+                    owner: assignment.owner.clone(),
+                }),
+            );
+        }
         let captured = match (&previous, view.subject.is_empty()) {
             (Some(p), _) => format!(
                 "captured from {} (again: earlier lead #{} is closed)",
@@ -508,9 +847,15 @@ impl Pipeline {
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
         }
-        // The owner's email first, so that the history (captured, assigned, notified with
-        // the outbox row) is written in one statement.
-        let mut notified = None;
+        let deferred = &mut state.deferred;
+        deferred.activity(lead_id, ActivityKind::Captured, captured, None);
+        deferred.activity(
+            lead_id,
+            ActivityKind::Assigned,
+            assignment.reason.clone(),
+            None,
+        );
+        let mut queued = false;
         if let Some(owner) = assignment.owner.as_deref().and_then(|o| s.person(o)) {
             let card = self.card(lead_id, e);
             let draft = notify::owner_email(
@@ -522,39 +867,16 @@ impl Pipeline {
                 &self.sender(),
                 "assignment",
             );
-            let outbox_id = enqueue(tx, s, &draft, Some(lead_id), now, None).await?;
-            notified = Some((
+            let email = deferred.email(s, &draft, Some(lead_id), now)?;
+            deferred.activity(
+                lead_id,
+                ActivityKind::Notified,
                 format!("assignment email to {} queued", owner.id),
-                outbox_id,
-            ));
+                Some(email),
+            );
+            queued = true;
         }
-        let mut history = vec![
-            leads::NewActivity {
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::Captured,
-                detail: &captured,
-                message_row: None,
-                outbox_id: None,
-            },
-            leads::NewActivity {
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::Assigned,
-                detail: &assignment.reason,
-                message_row: None,
-                outbox_id: None,
-            },
-        ];
-        if let Some((detail, outbox_id)) = &notified {
-            history.push(leads::NewActivity {
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::Notified,
-                detail,
-                message_row: None,
-                outbox_id: *outbox_id,
-            });
-        }
-        leads::add_activities(tx, lead_id, now_ms, &history).await?;
-        Ok((lead_id, notified.is_some()))
+        Ok((lead_id, queued))
     }
 
     fn card(&self, lead_id: i64, e: &Extraction) -> LeadCard {
@@ -579,16 +901,6 @@ impl Pipeline {
             team: &self.settings.team.name,
             timezone: &self.settings.team.timezone,
         }
-    }
-
-    async fn enqueue(
-        &self,
-        tx: &mut Conn,
-        draft: &Draft,
-        lead: Option<i64>,
-        now: jiff::Timestamp,
-    ) -> anyhow::Result<Option<i64>> {
-        enqueue(tx, &self.settings, draft, lead, now, None).await
     }
 }
 

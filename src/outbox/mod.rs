@@ -1,5 +1,5 @@
-//! Delivery of what the pipeline decided to send. Each step leases one due row, hands it
-//! to the [`transport::Transport`], and records the outcome: sent, retried later with
+//! Delivery of what the pipeline decided to send. Each step leases a few due rows, hands
+//! them to the [`transport::Transport`] one by one, and records the outcomes: sent, retried later with
 //! exponential backoff (transient failures), or dead-lettered (permanent failures or too
 //! many attempts). Nothing is deleted: a dead row stays listable with its last error.
 
@@ -15,6 +15,11 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use transport::Transport;
+
+/// Rows one step of the sender (and of `drain`) leases and sends: an email costs about one
+/// statement (its mark) instead of four (begin, lease, commit, mark), which matters most
+/// on SQLite, where the sender shares the one connection with the import.
+const ROWS_PER_STEP: usize = 16;
 
 /// What one step did, so tests (and `demo`) can drain the outbox deterministically.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,58 +52,97 @@ impl OutboxWorker {
         }
     }
 
+    /// One row: leases the oldest due row, sends it and records the outcome.
     pub async fn step(&self) -> anyhow::Result<Step> {
+        let mut steps = self.steps(1, || false).await?;
+        Ok(steps.pop().expect("steps returns one step at least"))
+    }
+
+    /// Leases up to `limit` due rows in one statement, sends them one after another in the
+    /// order they were written (a lead's earlier email first), and records each outcome
+    /// right after its send. Rows not sent yet when `stop()` turns true are given back.
+    /// Returns one step per row, or `[Idle]` when nothing is due.
+    pub async fn steps(&self, limit: usize, stop: impl Fn() -> bool) -> anyhow::Result<Vec<Step>> {
+        let leased_at = std::time::Instant::now();
         let now = store::millis(self.clock.now());
-        let leased = {
-            let mut tx = self.store.begin().await?;
-            let row = outbox::lease_next(
-                &mut tx,
-                self.store.backend(),
-                &self.worker_id,
-                now,
-                self.settings.lease.as_millis() as i64,
-            )
-            .await?;
-            tx.commit().await?;
-            row
-        };
-        let Some(row) = leased else {
-            let mut conn = self.store.acquire().await?;
-            return Ok(Step::Idle(outbox::next_due(&mut conn).await?));
-        };
-        let name = format!("{:06}-{}", row.id, row.purpose);
-        let result = self
-            .transport
-            .send_raw(&name, &row.envelope_from, &row.recipients, &row.raw)
-            .await;
-        let now = store::millis(self.clock.now());
+        let lease = self.settings.lease.unsigned_abs();
         let mut conn = self.store.acquire().await?;
-        match result {
-            Ok(()) => {
-                outbox::mark_sent(&mut conn, row.id, now).await?;
-                metrics::counter!(crate::telemetry::OUTBOX_SENT).increment(1);
-                tracing::info!(outbox.id = row.id, lead.id = row.lead_id, purpose = %row.purpose, to = ?row.recipients, "sent");
-                Ok(Step::Sent(row.id))
+        let mut rows = outbox::lease_due(
+            &mut conn,
+            self.store.backend(),
+            &self.worker_id,
+            now,
+            lease.as_millis() as i64,
+            limit.max(1),
+        )
+        .await?;
+        if rows.is_empty() {
+            return Ok(vec![Step::Idle(outbox::next_due(&mut conn).await?)]);
+        }
+        // The connection is not held across the sends (SQLite has only the one).
+        drop(conn);
+        rows.sort_by_key(|r| r.id);
+        let mut steps = Vec::with_capacity(rows.len());
+        let mut unsent = Vec::new();
+        for row in rows {
+            // A send takes at most the SMTP timeout, and the lease is at least twice that:
+            // a send begun in the lease's first half ends inside it. The rest is given back.
+            if leased_at.elapsed() > lease / 2 || stop() {
+                unsent.push(row.id);
+                continue;
             }
-            Err(e) if e.permanent || row.attempts + 1 >= self.settings.max_attempts as i64 => {
-                let why = if e.permanent {
-                    format!("permanent failure: {}", e.message)
-                } else {
-                    format!("gave up after {} attempts: {}", row.attempts + 1, e.message)
-                };
-                outbox::mark_dead(&mut conn, row.id, &why).await?;
-                metrics::counter!(crate::telemetry::OUTBOX_DEAD).increment(1);
-                tracing::error!(outbox.id = row.id, lead.id = row.lead_id, error = %why, "dead-lettered");
-                Ok(Step::DeadLettered(row.id))
-            }
-            Err(e) => {
-                let wait = backoff(&self.settings, row.attempts);
-                outbox::mark_retry(&mut conn, row.id, now + wait.as_millis() as i64, &e.message)
-                    .await?;
-                metrics::counter!(crate::telemetry::OUTBOX_RETRIED).increment(1);
-                tracing::warn!(outbox.id = row.id, lead.id = row.lead_id, error = %e.message, retry_in = %wait, "send failed, will retry");
-                Ok(Step::Retried(row.id))
-            }
+            let name = format!("{:06}-{}", row.id, row.purpose);
+            let result = self
+                .transport
+                .send_raw(&name, &row.envelope_from, &row.recipients, &row.raw)
+                .await;
+            // Recorded at once, email by email: a crash re-sends at most the one in hand.
+            let now = store::millis(self.clock.now());
+            let mut conn = self.store.acquire().await?;
+            steps.push(match result {
+                Ok(()) => {
+                    outbox::mark_sent(&mut conn, row.id, now).await?;
+                    metrics::counter!(crate::telemetry::OUTBOX_SENT).increment(1);
+                    tracing::info!(outbox.id = row.id, lead.id = row.lead_id, purpose = %row.purpose, to = ?row.recipients, "sent");
+                    Step::Sent(row.id)
+                }
+                Err(e) => self.record_failure(&mut conn, &row, e, now).await?,
+            });
+        }
+        if !unsent.is_empty() {
+            let mut conn = self.store.acquire().await?;
+            outbox::release(&mut conn, &self.worker_id, &unsent).await?;
+        }
+        if steps.is_empty() {
+            // Every row was given back unsent: nothing was done, try again at once.
+            steps.push(Step::Idle(Some(store::millis(self.clock.now()))));
+        }
+        Ok(steps)
+    }
+
+    async fn record_failure(
+        &self,
+        conn: &mut store::Conn,
+        row: &outbox::Leased,
+        e: transport::SendError,
+        now: i64,
+    ) -> anyhow::Result<Step> {
+        if e.permanent || row.attempts + 1 >= self.settings.max_attempts as i64 {
+            let why = if e.permanent {
+                format!("permanent failure: {}", e.message)
+            } else {
+                format!("gave up after {} attempts: {}", row.attempts + 1, e.message)
+            };
+            outbox::mark_dead(conn, row.id, &why).await?;
+            metrics::counter!(crate::telemetry::OUTBOX_DEAD).increment(1);
+            tracing::error!(outbox.id = row.id, lead.id = row.lead_id, error = %why, "dead-lettered");
+            Ok(Step::DeadLettered(row.id))
+        } else {
+            let wait = backoff(&self.settings, row.attempts);
+            outbox::mark_retry(conn, row.id, now + wait.as_millis() as i64, &e.message).await?;
+            metrics::counter!(crate::telemetry::OUTBOX_RETRIED).increment(1);
+            tracing::warn!(outbox.id = row.id, lead.id = row.lead_id, error = %e.message, retry_in = %wait, "send failed, will retry");
+            Ok(Step::Retried(row.id))
         }
     }
 
@@ -106,10 +150,11 @@ impl OutboxWorker {
     pub async fn drain(&self) -> anyhow::Result<Vec<Step>> {
         let mut steps = Vec::new();
         loop {
-            match self.step().await? {
-                Step::Idle(_) => return Ok(steps),
-                s => steps.push(s),
+            let some = self.steps(ROWS_PER_STEP, || false).await?;
+            if let [Step::Idle(_)] = some.as_slice() {
+                return Ok(steps);
             }
+            steps.extend(some);
         }
     }
 
@@ -117,13 +162,28 @@ impl OutboxWorker {
     /// a wake-up from the pipeline, or shutdown.
     pub async fn run(&self, wake: Arc<Notify>, shutdown: CancellationToken) {
         let mut failures = 0u32;
+        // Whether a step did something since the sender last went idle.
+        let mut worked = false;
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
-            let sleep_for = match self.step().await {
-                Ok(Step::Idle(next)) => {
+            let step = self.steps(ROWS_PER_STEP, || shutdown.is_cancelled()).await;
+            let sleep_for = match step.map(|mut s| {
+                if let [Step::Idle(_)] = s.as_slice() {
+                    s.pop()
+                } else {
+                    None
+                }
+            }) {
+                Ok(Some(Step::Idle(next))) => {
                     failures = 0;
+                    if std::mem::take(&mut worked) {
+                        // Caught up (after an import, the last owner email is out).
+                        if let Err(e) = self.store.release_memory().await {
+                            tracing::debug!(error = %e, "cannot release the database's caches");
+                        }
+                    }
                     let now = store::millis(self.clock.now());
                     let ms = next
                         .map(|due| (due - now).clamp(0, 60_000))
@@ -132,6 +192,7 @@ impl OutboxWorker {
                 }
                 Ok(_) => {
                     failures = 0;
+                    worked = true;
                     continue;
                 }
                 Err(e) => {

@@ -457,7 +457,9 @@ impl<I: Ingest> Watcher<'_, I> {
 
     /// Fetches `uids` (ascending) in batches and ingests them in order (a batch of several
     /// as one [`Ingest::ingest_batch`] when the ingest batches); marks each batch's successes
-    /// after the batch. Shutdown is checked between transactions: a batch in hand finishes.
+    /// after the batch. While a batch is ingested the next one's bodies are fetched, so the
+    /// server's and the database's work overlap. Shutdown is checked between transactions:
+    /// a batch in hand finishes.
     async fn process(
         &mut self,
         session: &mut Session,
@@ -466,87 +468,116 @@ impl<I: Ingest> Watcher<'_, I> {
         cursor: &mut u32,
         can_move: bool,
     ) -> anyhow::Result<Woke> {
-        for chunk in uids.chunks(FETCH_BATCH) {
-            for batch in size_batches(chunk, &fetch_sizes(session, chunk).await?) {
-                let batch = batch.as_slice();
-                if self.shutdown.is_cancelled() {
-                    return Ok(Woke::Shutdown);
-                }
-                let bodies = fetch_bodies(session, batch).await?;
-                let mut done = Vec::with_capacity(batch.len());
-                let mut woke = Woke::Again;
-                let present: Vec<u32> = batch
+        let mut batches = Batches {
+            chunks: uids.chunks(FETCH_BATCH),
+            sized: std::collections::VecDeque::new(),
+        };
+        let Some(mut batch) = batches.next(session).await? else {
+            return Ok(Woke::Again);
+        };
+        if self.shutdown.is_cancelled() {
+            return Ok(Woke::Shutdown);
+        }
+        let mut bodies = fetch_bodies(session, &batch).await?;
+        loop {
+            let mut done = Vec::with_capacity(batch.len());
+            let mut woke = Woke::Again;
+            let present: Vec<u32> = batch
+                .iter()
+                .copied()
+                .filter(|uid| {
+                    // Expunged by someone else between SEARCH and FETCH.
+                    let here = bodies.contains_key(uid);
+                    if !here {
+                        tracing::debug!(imap.uid = uid, "message gone before fetch");
+                    }
+                    here
+                })
+                .collect();
+            // The next batch: its UIDs now (sizes are a short command), its bodies while
+            // this batch is ingested together (one at a time, it would only wait).
+            let next = batches.next(session).await?;
+            let mut prefetched = None;
+            // A backlog goes in one transaction per batch; a lone new message, and any
+            // batch holding a message that failed before, one message at a time.
+            let together = I::BATCHES
+                && present.len() > 1
+                && !self.shutdown.is_cancelled()
+                && !present
                     .iter()
-                    .copied()
-                    .filter(|uid| {
-                        // Expunged by someone else between SEARCH and FETCH.
-                        let here = bodies.contains_key(uid);
-                        if !here {
-                            tracing::debug!(imap.uid = uid, "message gone before fetch");
+                    .any(|&uid| self.failures.contains_key(&(uidvalidity, uid)));
+            let mut rest = present.as_slice();
+            if together {
+                let fetch_next = async {
+                    match &next {
+                        Some(n) => Some(fetch_bodies(session, n).await),
+                        None => None,
+                    }
+                };
+                let (ingested, fetched) = tokio::join!(
+                    self.ingest_together(uidvalidity, &present, &bodies),
+                    fetch_next
+                );
+                prefetched = fetched;
+                match ingested {
+                    Ok(true) => {
+                        done.extend_from_slice(&present);
+                        *cursor = *present.last().expect("more than one");
+                        rest = &[];
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        if let Err(m) = self.mark(session, &done, can_move).await {
+                            tracing::warn!(error = %format!("{m:#}"), "cannot mark processed mail");
                         }
-                        here
-                    })
-                    .collect();
-                // A backlog goes in one transaction per batch; a lone new message, and any
-                // batch holding a message that failed before, one message at a time.
-                let together = I::BATCHES
-                    && present.len() > 1
-                    && !self.shutdown.is_cancelled()
-                    && !present
-                        .iter()
-                        .any(|&uid| self.failures.contains_key(&(uidvalidity, uid)));
-                let mut rest = present.as_slice();
-                if together {
-                    match self.ingest_together(uidvalidity, &present, &bodies).await {
-                        Ok(true) => {
-                            done.extend_from_slice(&present);
-                            *cursor = *present.last().expect("more than one");
-                            rest = &[];
-                        }
-                        Ok(false) => {}
-                        Err(e) => {
-                            if let Err(m) = self.mark(session, &done, can_move).await {
-                                tracing::warn!(error = %format!("{m:#}"), "cannot mark processed mail");
-                            }
-                            return Err(e);
-                        }
+                        return Err(e);
                     }
                 }
-                for &uid in rest {
-                    if self.shutdown.is_cancelled() {
+            }
+            for &uid in rest {
+                if self.shutdown.is_cancelled() {
+                    woke = Woke::Shutdown;
+                    break;
+                }
+                let raw = &bodies[&uid];
+                let handled = match self.ingest_one(uidvalidity, uid, raw).await {
+                    Ok(h) => h,
+                    Err(e) => {
+                        // Keep the marks of what did go through; reconnect later.
+                        if let Err(m) = self.mark(session, &done, can_move).await {
+                            tracing::warn!(error = %format!("{m:#}"), "cannot mark processed mail");
+                        }
+                        return Err(e);
+                    }
+                };
+                match handled {
+                    Some(true) => {
+                        done.push(uid);
+                        *cursor = uid;
+                    }
+                    Some(false) => *cursor = uid,
+                    None => {
                         woke = Woke::Shutdown;
                         break;
                     }
-                    let raw = &bodies[&uid];
-                    let handled = match self.ingest_one(uidvalidity, uid, raw).await {
-                        Ok(h) => h,
-                        Err(e) => {
-                            // Keep the marks of what did go through; reconnect later.
-                            if let Err(m) = self.mark(session, &done, can_move).await {
-                                tracing::warn!(error = %format!("{m:#}"), "cannot mark processed mail");
-                            }
-                            return Err(e);
-                        }
-                    };
-                    match handled {
-                        Some(true) => {
-                            done.push(uid);
-                            *cursor = uid;
-                        }
-                        Some(false) => *cursor = uid,
-                        None => {
-                            woke = Woke::Shutdown;
-                            break;
-                        }
-                    }
-                }
-                self.mark(session, &done, can_move).await?;
-                if let Woke::Shutdown = woke {
-                    return Ok(woke);
                 }
             }
+            self.mark(session, &done, can_move).await?;
+            if let Woke::Shutdown = woke {
+                return Ok(woke);
+            }
+            let Some(next) = next else {
+                return Ok(Woke::Again);
+            };
+            if self.shutdown.is_cancelled() {
+                return Ok(Woke::Shutdown);
+            }
+            bodies = match prefetched {
+                Some(fetched) => fetched?,
+                None => fetch_bodies(session, &next).await?,
+            };
+            batch = next;
         }
-        Ok(Woke::Again)
     }
 
     /// Hands `uids` (ascending, all fetched) to the ingest as one batch. Ok(true): all
@@ -849,6 +880,25 @@ async fn fetch_bodies(
         }
     }
     Ok(out)
+}
+
+/// The fetch batches of a list of UIDs, sized a chunk of [`FETCH_BATCH`] UIDs at a time.
+struct Batches<'u> {
+    chunks: std::slice::Chunks<'u, u32>,
+    sized: std::collections::VecDeque<Vec<u32>>,
+}
+
+impl Batches<'_> {
+    async fn next(&mut self, session: &mut Session) -> anyhow::Result<Option<Vec<u32>>> {
+        while self.sized.is_empty() {
+            let Some(chunk) = self.chunks.next() else {
+                return Ok(None);
+            };
+            self.sized
+                .extend(size_batches(chunk, &fetch_sizes(session, chunk).await?));
+        }
+        Ok(self.sized.pop_front())
+    }
 }
 
 /// `UID FETCH set (UID RFC822.SIZE)`: sizes first, so a batch of bodies stays bounded.

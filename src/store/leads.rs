@@ -331,6 +331,48 @@ pub async fn set_status(conn: &mut Conn, id: i64, status: &str, at: i64) -> sqlx
         .map(|_| ())
 }
 
+/// What the pipeline needs of an address's newest lead: whether it is open, and its owner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatestLead {
+    pub id: i64,
+    pub status: String,
+    pub owner: Option<String>,
+}
+
+/// The newest lead of each of these addresses (open or not), in one statement; an address
+/// without a lead is absent from the map.
+pub async fn latest_by_emails(
+    conn: &mut Conn,
+    emails_norm: &[&str],
+) -> sqlx::Result<HashMap<String, LatestLead>> {
+    if emails_norm.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks = super::Marks::new(conn).list(emails_norm.len());
+    let sql = format!(
+        "SELECT id, status, owner, email_norm FROM leads WHERE id IN
+           (SELECT MAX(id) FROM leads WHERE email_norm IN ({marks}) GROUP BY email_norm)"
+    );
+    let mut q = sqlx::query(&sql).persistent(false);
+    for e in emails_norm {
+        q = q.bind(*e);
+    }
+    Ok(q.fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.get::<String, _>(3),
+                LatestLead {
+                    id: r.get(0),
+                    status: r.get(1),
+                    owner: r.get(2),
+                },
+            )
+        })
+        .collect())
+}
+
 /// One entry of a lead's history.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Activity {
@@ -413,6 +455,35 @@ pub async fn add_activities(
             .bind(e.outbox_id);
     }
     q.execute(&mut *conn).await.map(|_| ())
+}
+
+/// History entries of several leads, all at `at`, in as few statements as the parameter
+/// limit allows, in the given order (so each lead's entries keep theirs).
+pub async fn add_history(
+    conn: &mut Conn,
+    at: i64,
+    entries: &[(i64, NewActivity<'_>)],
+) -> sqlx::Result<()> {
+    const COLS: usize = 7;
+    for chunk in entries.chunks(4_000) {
+        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
+        let sql = format!(
+            "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (lead, e) in chunk {
+            q = q
+                .bind(*lead)
+                .bind(at)
+                .bind(e.actor)
+                .bind(e.kind.as_str())
+                .bind(e.detail)
+                .bind(e.message_row)
+                .bind(e.outbox_id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> {

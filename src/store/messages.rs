@@ -50,6 +50,55 @@ pub async fn insert(conn: &mut Conn, m: &NewMessage<'_>) -> sqlx::Result<i64> {
     Ok(row.get(0))
 }
 
+/// Bound parameters per multi-row statement: under SQLite's 32,766 and PostgreSQL's
+/// 65,535, with room to spare.
+const MAX_PARAMS: usize = 30_000;
+
+/// Several messages in as few statements as the parameter limit allows; returns their
+/// row ids in the order given (matched by dedupe key, which is unique).
+pub async fn insert_many(conn: &mut Conn, ms: &[NewMessage<'_>]) -> sqlx::Result<Vec<i64>> {
+    const COLS: usize = 13;
+    let mut ids = Vec::with_capacity(ms.len());
+    for chunk in super::chunks(ms, MAX_PARAMS / COLS, |m| m.raw.len()) {
+        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
+        let sql = format!(
+            "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
+                                   sender, subject, lead_id, quarantined, size, raw)
+             VALUES {values} RETURNING id, dedupe_key"
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for m in chunk {
+            q = q
+                .bind(m.dedupe_key)
+                .bind(m.raw_sha256)
+                .bind(m.message_id)
+                .bind(m.received_at)
+                .bind(m.origin)
+                .bind(m.class)
+                .bind(m.reason)
+                .bind(m.sender)
+                .bind(m.subject)
+                .bind(m.lead_id)
+                .bind(m.quarantined as i64)
+                .bind(m.raw.len() as i64)
+                .bind(m.raw);
+        }
+        let by_key: std::collections::HashMap<String, i64> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
+            .collect();
+        for m in chunk {
+            let id = by_key.get(m.dedupe_key).copied().ok_or_else(|| {
+                sqlx::Error::Protocol(format!("no row id returned for message {}", m.dedupe_key))
+            })?;
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
 pub async fn add_sighting(
     conn: &mut Conn,
     message_row: i64,
@@ -73,12 +122,9 @@ pub async fn find_by_dedupe_keys(
     if keys.is_empty() {
         return Ok(Default::default());
     }
-    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ({})",
-        marks.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
+    let marks = super::Marks::new(conn).list(keys.len());
+    let sql = format!("SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ({marks})");
+    let mut q = sqlx::query(&sql).persistent(false);
     for k in keys {
         q = q.bind(*k);
     }
@@ -94,18 +140,16 @@ pub async fn add_sightings(conn: &mut Conn, seen: &[(i64, String)], at: i64) -> 
     if seen.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..seen.len())
-        .map(|i| format!("(${}, ${}, $1)", 2 + i * 2, 3 + i * 2))
-        .collect();
-    let sql = format!(
-        "INSERT INTO sightings (message_row, origin, seen_at) VALUES {}",
-        rows.join(", ")
-    );
-    let mut q = sqlx::query(&sql).bind(at);
-    for (row, origin) in seen {
-        q = q.bind(*row).bind(origin.as_str());
+    for chunk in seen.chunks(MAX_PARAMS / 3) {
+        let values = super::Marks::new(conn).rows(chunk.len(), 3);
+        let sql = format!("INSERT INTO sightings (message_row, origin, seen_at) VALUES {values}");
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (row, origin) in chunk {
+            q = q.bind(*row).bind(origin.as_str()).bind(at);
+        }
+        q.execute(&mut *conn).await?;
     }
-    q.execute(&mut *conn).await.map(|_| ())
+    Ok(())
 }
 
 /// One row of the message listing (no raw bytes).

@@ -41,6 +41,52 @@ pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Opti
     Ok(row.map(|r| r.get(0)))
 }
 
+/// Several rows without a `once_key` in as few statements as the parameter limit allows;
+/// returns their ids in the order given (matched by Message-ID, which is unique: leadgate
+/// makes a new one per email).
+pub async fn enqueue_many(conn: &mut Conn, rows: &[NewOutboxRow<'_>]) -> sqlx::Result<Vec<i64>> {
+    const COLS: usize = 9;
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in super::chunks(rows, 3_000, |r| r.raw.len()) {
+        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
+        let sql = format!(
+            "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients,
+                                 subject, raw, next_attempt_at)
+             VALUES {values} RETURNING id, message_id"
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for r in chunk {
+            debug_assert!(r.once_key.is_none(), "enqueue_many writes no once_key");
+            q = q
+                .bind(r.now)
+                .bind(r.purpose)
+                .bind(r.lead_id)
+                .bind(r.message_id)
+                .bind(r.envelope_from)
+                .bind(serde_json::to_string(r.recipients).expect("strings serialise"))
+                .bind(r.subject)
+                .bind(r.raw)
+                .bind(r.now);
+        }
+        let by_id: std::collections::HashMap<String, i64> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
+            .collect();
+        for r in chunk {
+            let id = by_id.get(r.message_id).copied().ok_or_else(|| {
+                sqlx::Error::Protocol(format!(
+                    "no row id returned for outbox email {}",
+                    r.message_id
+                ))
+            })?;
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
 #[derive(Clone, Debug)]
 pub struct Leased {
     pub id: i64,
@@ -52,44 +98,50 @@ pub struct Leased {
     pub attempts: i64,
 }
 
-/// Takes the oldest due row for `lease_for` ms, or None when nothing is due.
-pub async fn lease_next(
+/// Takes up to `limit` of the oldest due rows for `lease_for` ms, in one statement (atomic
+/// on its own: no transaction needed); in no particular order. Empty when nothing is due.
+pub async fn lease_due(
     conn: &mut Conn,
     backend: Backend,
     worker: &str,
     now: i64,
     lease_for: i64,
-) -> sqlx::Result<Option<Leased>> {
+    limit: usize,
+) -> sqlx::Result<Vec<Leased>> {
     let pick = match backend {
         Backend::Sqlite => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT 1"
+              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $4"
         }
         Backend::Postgres => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT 1
+              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $4
               FOR UPDATE SKIP LOCKED"
         }
     };
     let q = format!(
-        "UPDATE outbox SET lease_owner = $2, lease_until = $3 WHERE id = ({pick})
+        "UPDATE outbox SET lease_owner = $2, lease_until = $3 WHERE id IN ({pick})
          RETURNING id, purpose, lead_id, envelope_from, recipients, raw, attempts"
     );
-    let row = sqlx::query(&q)
+    let rows = sqlx::query(&q)
         .bind(now)
         .bind(worker)
         .bind(now + lease_for)
-        .fetch_optional(&mut *conn)
+        .bind(limit as i64)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(row.map(|r| Leased {
-        id: r.get(0),
-        purpose: r.get(1),
-        lead_id: r.get(2),
-        envelope_from: r.get(3),
-        recipients: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
-        raw: r.get(5),
-        attempts: r.get(6),
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| Leased {
+            id: r.get(0),
+            purpose: r.get(1),
+            lead_id: r.get(2),
+            envelope_from: r.get(3),
+            recipients: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
+            raw: r.get(5),
+            attempts: r.get(6),
+        })
+        .collect())
 }
 
 pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
@@ -99,6 +151,24 @@ pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
         .execute(&mut *conn)
         .await
         .map(|_| ())
+}
+
+/// Gives leased rows back unsent (due again at once), if `worker` still holds them.
+pub async fn release(conn: &mut Conn, worker: &str, ids: &[i64]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks = super::Marks::new(conn).list(ids.len() + 1);
+    let (owner, list) = marks.split_once(", ").expect("two marks at least");
+    let sql = format!(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+         WHERE lease_owner = {owner} AND id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql).persistent(false).bind(worker);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *conn).await.map(|_| ())
 }
 
 pub async fn mark_retry(
