@@ -95,6 +95,9 @@ impl MessageView {
     }
 }
 
+/// How a text body is made from an HTML body (the parser's renderer).
+pub type HtmlToText = fn(&str) -> String;
+
 /// The plain-text body, read as a `str`. For mail without a text part it is converted from
 /// the HTML part on first use: classification reads the HTML itself, so most HTML-only
 /// mail never needs the conversion (it was a tenth of the cost of reading a message).
@@ -102,12 +105,12 @@ impl MessageView {
 pub struct BodyText {
     text: OnceLock<String>,
     /// The HTML and the conversion, until the text is first read.
-    from_html: Option<(String, fn(&str) -> String)>,
+    from_html: Option<(String, HtmlToText)>,
 }
 
 impl BodyText {
     /// A body converted from `html` by `convert` when it is first read.
-    pub fn from_html(html: String, convert: fn(&str) -> String) -> Self {
+    pub fn from_html(html: String, convert: HtmlToText) -> Self {
         BodyText {
             text: OnceLock::new(),
             from_html: Some((html, convert)),
