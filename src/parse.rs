@@ -84,25 +84,14 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
             None => ct.ctype().to_ascii_lowercase(),
         })
         .unwrap_or_else(|| "text/plain".into());
-    v.has_text_part = msg
-        .text_body
-        .first()
-        .and_then(|&i| msg.parts.get(i as usize))
-        .is_some_and(|p| matches!(p.body, PartType::Text(_)));
-    let text_part = msg
-        .text_body
-        .first()
-        .and_then(|&i| msg.parts.get(i as usize));
-    v.text = match text_part.map(|p| &p.body) {
+    let text_part = msg.text_part(0).map(|p| &p.body);
+    v.has_text_part = matches!(text_part, Some(PartType::Text(_)));
+    v.text = match text_part {
         Some(PartType::Text(t)) => fix_mojibake(t).unwrap_or_else(|| t.to_string()).into(),
         Some(PartType::Html(h)) => BodyText::from_html(h.to_string(), text_of_html),
         _ => BodyText::default(),
     };
-    v.has_html_part = msg
-        .html_body
-        .first()
-        .and_then(|&i| msg.parts.get(i as usize))
-        .is_some_and(|p| matches!(p.body, PartType::Html(_)));
+    v.has_html_part = matches!(msg.html_part(0).map(|p| &p.body), Some(PartType::Html(_)));
     v.html = msg
         .body_html(0)
         .map(|t| fix_mojibake(&t).unwrap_or_else(|| t.into_owned()));

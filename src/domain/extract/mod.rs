@@ -103,7 +103,7 @@ pub fn find(view: &MessageView, body: &Body, templates: &[Template]) -> Option<F
             });
         }
     }
-    find_depth(view, Some(body), 0)
+    find_depth(view, body, 0)
 }
 
 /// Notifications are small; beyond this many bytes a body is not read for fields (a 10 MB
@@ -148,15 +148,7 @@ impl Body {
     }
 }
 
-fn find_depth(view: &MessageView, body: Option<&Body>, depth: usize) -> Option<Found> {
-    let own_body;
-    let body = match body {
-        Some(b) => b,
-        None => {
-            own_body = Body::of(view);
-            &own_body
-        }
-    };
+fn find_depth(view: &MessageView, body: &Body, depth: usize) -> Option<Found> {
     let items = &body.items;
     let from = view.from.as_ref();
     // A reply quotes its thread below a header block too; only forwards are unwrapped.
@@ -179,7 +171,7 @@ fn find_depth(view: &MessageView, body: Option<&Body>, depth: usize) -> Option<F
     }
     if depth < 3 {
         for inner in &view.attached_messages {
-            if let Some(mut f) = find_depth(inner, None, depth + 1) {
+            if let Some(mut f) = find_depth(inner, &Body::of(inner), depth + 1) {
                 f.forwarded = true;
                 return Some(f);
             }
