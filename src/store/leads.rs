@@ -409,52 +409,13 @@ pub async fn add_activity(
     .map(|_| ())
 }
 
-/// One entry for [`add_activities`].
+/// One entry for [`add_history`].
 pub struct NewActivity<'a> {
     pub actor: &'a str,
     pub kind: crate::domain::lead::ActivityKind,
     pub detail: &'a str,
     pub message_row: Option<i64>,
     pub outbox_id: Option<i64>,
-}
-
-/// Several entries of one lead's history in one statement, in the given order.
-pub async fn add_activities(
-    conn: &mut Conn,
-    lead: i64,
-    at: i64,
-    entries: &[NewActivity<'_>],
-) -> sqlx::Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<String> = (0..entries.len())
-        .map(|i| {
-            let b = 3 + i * 5;
-            format!(
-                "($1, $2, ${}, ${}, ${}, ${}, ${})",
-                b,
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id) VALUES {}",
-        rows.join(", ")
-    );
-    let mut q = sqlx::query(&sql).bind(lead).bind(at);
-    for e in entries {
-        q = q
-            .bind(e.actor)
-            .bind(e.kind.as_str())
-            .bind(e.detail)
-            .bind(e.message_row)
-            .bind(e.outbox_id);
-    }
-    q.execute(&mut *conn).await.map(|_| ())
 }
 
 /// History entries of several leads, all at `at`, in as few statements as the parameter

@@ -27,27 +27,33 @@ pub async fn find_by_dedupe_key(conn: &mut Conn, key: &str) -> sqlx::Result<Opti
 }
 
 pub async fn insert(conn: &mut Conn, m: &NewMessage<'_>) -> sqlx::Result<i64> {
-    let row = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
                                sender, subject, lead_id, quarantined, size, raw)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-    )
-    .bind(m.dedupe_key)
-    .bind(m.raw_sha256)
-    .bind(m.message_id)
-    .bind(m.received_at)
-    .bind(m.origin)
-    .bind(m.class)
-    .bind(m.reason)
-    .bind(m.sender)
-    .bind(m.subject)
-    .bind(m.lead_id)
-    .bind(m.quarantined as i64)
-    .bind(m.raw.len() as i64)
-    .bind(m.raw)
-    .fetch_one(&mut *conn)
-    .await?;
+    );
+    let row = bind(query, m).fetch_one(&mut *conn).await?;
     Ok(row.get(0))
+}
+
+/// Binds `m`'s 13 columns in the order of the `INSERT`s above and below.
+fn bind<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    m: &NewMessage<'q>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(m.dedupe_key)
+        .bind(m.raw_sha256)
+        .bind(m.message_id)
+        .bind(m.received_at)
+        .bind(m.origin)
+        .bind(m.class)
+        .bind(m.reason)
+        .bind(m.sender)
+        .bind(m.subject)
+        .bind(m.lead_id)
+        .bind(m.quarantined as i64)
+        .bind(m.raw.len() as i64)
+        .bind(m.raw)
 }
 
 /// Bound parameters per multi-row statement: under SQLite's 32,766 and PostgreSQL's
@@ -68,33 +74,11 @@ pub async fn insert_many(conn: &mut Conn, ms: &[NewMessage<'_>]) -> sqlx::Result
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for m in chunk {
-            q = q
-                .bind(m.dedupe_key)
-                .bind(m.raw_sha256)
-                .bind(m.message_id)
-                .bind(m.received_at)
-                .bind(m.origin)
-                .bind(m.class)
-                .bind(m.reason)
-                .bind(m.sender)
-                .bind(m.subject)
-                .bind(m.lead_id)
-                .bind(m.quarantined as i64)
-                .bind(m.raw.len() as i64)
-                .bind(m.raw);
+            q = bind(q, m);
         }
-        let by_key: std::collections::HashMap<String, i64> = q
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
-            .collect();
-        for m in chunk {
-            let id = by_key.get(m.dedupe_key).copied().ok_or_else(|| {
-                sqlx::Error::Protocol(format!("no row id returned for message {}", m.dedupe_key))
-            })?;
-            ids.push(id);
-        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        let keys = chunk.iter().map(|m| m.dedupe_key);
+        ids.extend(super::ids_in_order(rows, keys, "message")?);
     }
     Ok(ids)
 }

@@ -252,6 +252,27 @@ pub fn chunks<T>(items: &[T], max_rows: usize, size: impl Fn(&T) -> usize) -> Ve
     out
 }
 
+/// The ids of a multi-row `INSERT ... RETURNING id, key`, in the order of `keys` (its
+/// rows' unique keys, as bound): RETURNING promises no order.
+pub fn ids_in_order<'k>(
+    rows: Vec<sqlx::any::AnyRow>,
+    keys: impl Iterator<Item = &'k str>,
+    what: &str,
+) -> sqlx::Result<Vec<i64>> {
+    use sqlx::Row;
+    let by_key: std::collections::HashMap<String, i64> = rows
+        .into_iter()
+        .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
+        .collect();
+    keys.map(|k| {
+        by_key
+            .get(k)
+            .copied()
+            .ok_or_else(|| sqlx::Error::Protocol(format!("no row id returned for {what} {k}")))
+    })
+    .collect()
+}
+
 /// Placeholders for a statement with many parameters, each bound in order, none reused.
 /// SQLite finds the value of a numbered `$N` by a linear scan of the statement's parameter
 /// names, once per parameter: quadratic in a multi-row insert (8% of an import's CPU at

@@ -68,21 +68,9 @@ pub async fn enqueue_many(conn: &mut Conn, rows: &[NewOutboxRow<'_>]) -> sqlx::R
                 .bind(r.raw)
                 .bind(r.now);
         }
-        let by_id: std::collections::HashMap<String, i64> = q
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
-            .collect();
-        for r in chunk {
-            let id = by_id.get(r.message_id).copied().ok_or_else(|| {
-                sqlx::Error::Protocol(format!(
-                    "no row id returned for outbox email {}",
-                    r.message_id
-                ))
-            })?;
-            ids.push(id);
-        }
+        let returned = q.fetch_all(&mut *conn).await?;
+        let keys = chunk.iter().map(|r| r.message_id);
+        ids.extend(super::ids_in_order(returned, keys, "outbox email")?);
     }
     Ok(ids)
 }
