@@ -262,6 +262,11 @@ async fn owner_reply_reaches_the_lead_trimmed_and_the_lead_reaches_the_owner() {
         relayed.text.replace("\r\n", "\n").trim(),
         "Hello Jane, thanks for your request.\nI will call you tomorrow.\n\nAlice"
     );
+    assert!(
+        !relayed.has_html_part,
+        "a text-only reply goes out text-only: {:?}",
+        relayed.html
+    );
     let from = relayed.from.clone().unwrap();
     assert_eq!(from.address, tracked);
     assert_eq!(from.name.as_deref(), Some("Alice Smith"));
@@ -339,6 +344,11 @@ async fn owner_reply_reaches_the_lead_trimmed_and_the_lead_reaches_the_owner() {
         to_owner.subject
     );
     assert!(to_owner.text.starts_with("##- Reply above this line"));
+    assert!(
+        !to_owner.has_html_part,
+        "the lead's text-only reply reaches the owner text-only: {:?}",
+        to_owner.html
+    );
     assert!(wait_history(&app, id, "message_in", "")
         .await
         .iter()

@@ -84,6 +84,13 @@ impl MessageView {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The HTML the sender wrote: `html` when it comes from a real text/html part, never
+    /// mail-parser's rendering of a text part (relaying that would add an HTML version
+    /// the sender never sent).
+    pub fn html_part(&self) -> Option<&str> {
+        self.html.as_deref().filter(|_| self.has_html_part)
+    }
+
     /// Every recipient address in To, Cc and Delivered-To, lowercase.
     pub fn recipient_addresses(&self) -> Vec<String> {
         self.to

@@ -590,7 +590,7 @@ impl<'a> Run<'a> {
         let subject =
             compose::subject_for_lead(self.subject(), &internal, &thread, &self.s.team.name);
         let html = if html_allowed {
-            view.html.as_deref().and_then(|h| safe_html(h, text))
+            view.html_part().and_then(|h| safe_html(h, text))
         } else {
             None
         };
@@ -724,7 +724,7 @@ impl<'a> Run<'a> {
                     banner,
                     subject: self.subject(),
                     text: &view.text,
-                    html: view.html.as_deref(),
+                    html: view.html_part(),
                     thread: &thread,
                     purpose: "relay_to_owner",
                     attachments: self.files(),
