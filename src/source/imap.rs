@@ -863,23 +863,25 @@ async fn fetch_bodies(
 ) -> anyhow::Result<BTreeMap<u32, Vec<u8>>> {
     let set = uid_set(uids);
     let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
-    let fetched = tokio::time::timeout(FETCH_TIMEOUT, async {
-        let stream = session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
-        stream.try_collect::<Vec<_>>().await
+    // Each response is copied out and dropped as it arrives: a response owns async-imap's
+    // whole read buffer of its time (often far more than its body), and holding a batch of
+    // them at once would set the heap's high-water mark, which glibc keeps after an import.
+    tokio::time::timeout(FETCH_TIMEOUT, async {
+        let mut stream = session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
+        let mut out = BTreeMap::new();
+        while let Some(f) = stream.try_next().await? {
+            // Unsolicited FETCH responses (another client changing flags) carry no body.
+            if let (Some(uid), Some(body)) = (f.uid, f.body()) {
+                if wanted.contains(&uid) {
+                    out.insert(uid, body.to_vec());
+                }
+            }
+        }
+        Ok::<_, async_imap::error::Error>(out)
     })
     .await
     .map_err(|_| anyhow!("UID FETCH timed out after {}s", FETCH_TIMEOUT.as_secs()))?
-    .context("UID FETCH failed")?;
-    let mut out = BTreeMap::new();
-    for f in fetched {
-        // Unsolicited FETCH responses (another client changing flags) carry no body.
-        if let (Some(uid), Some(body)) = (f.uid, f.body()) {
-            if wanted.contains(&uid) {
-                out.insert(uid, body.to_vec());
-            }
-        }
-    }
-    Ok(out)
+    .context("UID FETCH failed")
 }
 
 /// The fetch batches of a list of UIDs, sized a chunk of [`FETCH_BATCH`] UIDs at a time.
