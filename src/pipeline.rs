@@ -86,8 +86,8 @@ enum RowRef {
 
 /// The rows of a transaction that nothing later in it reads back (message rows, outbox
 /// rows, history entries), written with one multi-row statement per table when the batch
-/// ends, or earlier when the relay is about to read the database (its handling looks leads,
-/// messages and history up). A PostgreSQL statement is a round trip, and a SQLite one a
+/// ends, or earlier: when the relay is about to read the database (its handling looks leads,
+/// messages and history up) and when the rendered emails reach a statement's worth. A PostgreSQL statement is a round trip, and a SQLite one a
 /// hop to its worker thread: a notification costs one statement (its lead) instead of four.
 #[derive(Default)]
 struct Deferred<'a> {
@@ -679,26 +679,10 @@ impl Pipeline {
                 _,
             ) => {
                 // The relay reads leads, messages and history: all of this transaction's
-                // rows must be in the database first.
+                // rows, this message's too, must be in the database first.
+                let deferred = state.deferred.message(deferred_message(None));
                 state.deferred.flush(tx, &self.settings, now_ms).await?;
-                let row = messages::insert(
-                    tx,
-                    &messages::NewMessage {
-                        dedupe_key: &dedupe_key,
-                        raw_sha256: &raw_sha256,
-                        message_id: view.message_id.as_deref(),
-                        received_at: now_ms,
-                        origin: origin_text,
-                        class,
-                        reason: &classification.reason,
-                        sender: view.from.as_ref().map(|m| m.address.as_str()),
-                        subject: Some(view.subject.as_str()),
-                        lead_id: None,
-                        quarantined,
-                        raw,
-                    },
-                )
-                .await?;
+                let row = state.deferred.row_id(deferred);
                 let incoming = Incoming {
                     row,
                     raw,

@@ -1,7 +1,8 @@
 //! Delivery of what the pipeline decided to send. Each step leases a few due rows, hands
-//! them to the [`transport::Transport`] one by one, and records the outcomes: sent, retried later with
-//! exponential backoff (transient failures), or dead-lettered (permanent failures or too
-//! many attempts). Nothing is deleted: a dead row stays listable with its last error.
+//! them to the [`transport::Transport`] one by one, and records the outcomes: sent, retried
+//! later with exponential backoff (transient failures), or dead-lettered (permanent
+//! failures or too many attempts). Nothing is deleted: a dead row stays listable with its
+//! last error.
 
 pub mod render;
 pub mod smtp;
@@ -169,14 +170,8 @@ impl OutboxWorker {
                 return;
             }
             let step = self.steps(ROWS_PER_STEP, || shutdown.is_cancelled()).await;
-            let sleep_for = match step.map(|mut s| {
-                if let [Step::Idle(_)] = s.as_slice() {
-                    s.pop()
-                } else {
-                    None
-                }
-            }) {
-                Ok(Some(Step::Idle(next))) => {
+            let sleep_for = match step.as_deref() {
+                Ok(&[Step::Idle(next)]) => {
                     failures = 0;
                     if std::mem::take(&mut worked) {
                         // Caught up (after an import, the last owner email is out).

@@ -26,36 +26,6 @@ pub async fn find_by_dedupe_key(conn: &mut Conn, key: &str) -> sqlx::Result<Opti
         .map(|r| r.map(|r| r.get::<i64, _>(0)))
 }
 
-pub async fn insert(conn: &mut Conn, m: &NewMessage<'_>) -> sqlx::Result<i64> {
-    let query = sqlx::query(
-        "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
-                               sender, subject, lead_id, quarantined, size, raw)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-    );
-    let row = bind(query, m).fetch_one(&mut *conn).await?;
-    Ok(row.get(0))
-}
-
-/// Binds `m`'s 13 columns in the order of the `INSERT`s above and below.
-fn bind<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    m: &NewMessage<'q>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(m.dedupe_key)
-        .bind(m.raw_sha256)
-        .bind(m.message_id)
-        .bind(m.received_at)
-        .bind(m.origin)
-        .bind(m.class)
-        .bind(m.reason)
-        .bind(m.sender)
-        .bind(m.subject)
-        .bind(m.lead_id)
-        .bind(m.quarantined as i64)
-        .bind(m.raw.len() as i64)
-        .bind(m.raw)
-}
-
 /// Bound parameters per multi-row statement: under SQLite's 32,766 and PostgreSQL's
 /// 65,535, with room to spare.
 const MAX_PARAMS: usize = 30_000;
@@ -74,7 +44,20 @@ pub async fn insert_many(conn: &mut Conn, ms: &[NewMessage<'_>]) -> sqlx::Result
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for m in chunk {
-            q = bind(q, m);
+            q = q
+                .bind(m.dedupe_key)
+                .bind(m.raw_sha256)
+                .bind(m.message_id)
+                .bind(m.received_at)
+                .bind(m.origin)
+                .bind(m.class)
+                .bind(m.reason)
+                .bind(m.sender)
+                .bind(m.subject)
+                .bind(m.lead_id)
+                .bind(m.quarantined as i64)
+                .bind(m.raw.len() as i64)
+                .bind(m.raw);
         }
         let rows = q.fetch_all(&mut *conn).await?;
         let keys = chunk.iter().map(|m| m.dedupe_key);

@@ -138,7 +138,7 @@ impl Store {
     }
 
     /// Gives back memory that only speeds up work, once there is none left to do: SQLite's
-    /// page cache (up to 2 MB) and its prepared statements. PostgreSQL keeps its caches on
+    /// page cache (up to 1 MiB) and its prepared statements. PostgreSQL keeps its caches on
     /// the server.
     pub async fn release_memory(&self) -> sqlx::Result<()> {
         if self.backend == Backend::Sqlite {

@@ -146,8 +146,8 @@ pub async fn release(conn: &mut Conn, worker: &str, ids: &[i64]) -> sqlx::Result
     if ids.is_empty() {
         return Ok(());
     }
-    let marks = super::Marks::new(conn).list(ids.len() + 1);
-    let (owner, list) = marks.split_once(", ").expect("two marks at least");
+    let mut marks = super::Marks::new(conn);
+    let (owner, list) = (marks.list(1), marks.list(ids.len()));
     let sql = format!(
         "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
          WHERE lease_owner = {owner} AND id IN ({list})"
