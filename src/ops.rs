@@ -819,6 +819,7 @@ fn extraction_of(row: &LeadRow) -> Extraction {
         },
         consent: row.consent,
         extra: serde_json::from_str(&row.extra).unwrap_or_default(),
+        ..Default::default()
     }
 }
 

@@ -40,6 +40,10 @@ pub struct Extraction {
     /// The provider, e.g. `contact-form-7`, `webflow`, `generic`.
     pub source: String,
     pub form: Option<String>,
+    /// For a `generic` source: the sender's domain, what a route or a person can go by
+    /// when the provider is one we do not know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_hint: Option<String>,
     pub fields: LeadFields,
     pub consent: Option<bool>,
     /// Every other submitted field, by its printed label, in the form's order.
@@ -152,12 +156,13 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize) -> Option<Found> {
     let items = &body.items;
     let from = view.from.as_ref();
     // A reply quotes its thread below a header block too; only forwards are unwrapped.
-    let inline = if REPLY_SUBJECT.is_match(&view.subject) {
-        None
+    let chain = if REPLY_SUBJECT.is_match(&view.subject) {
+        Vec::new()
     } else {
-        forward::unwrap(items)
+        forward::unwrap_all(items)
     };
-    if let Some(fw) = inline {
+    // The innermost forward is the notification; the ones around it are people passing it on.
+    for fw in chain.into_iter().rev() {
         let subject = if fw.subject.is_empty() {
             providers::subject_core(&view.subject).to_owned()
         } else {
@@ -198,6 +203,146 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize) -> Option<Found> {
 static MARKETPLACE_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(.+?) (?:is looking for|needs|wants|is interested in|requested|requests) (?:a |an )?(.+?) (?:in|near) (.+?)\.?$").expect("static regex")
 });
+/// The marketplaces' sentence layouts beyond the plainest one: "New lead: Quinn R. is
+/// looking to hire a painter near Raleigh, NC", "Dana K. requested a quote for Roof
+/// Repair". The person is one to four capitalised words (a first name and an initial).
+static PERSON_WANTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?i:new (?:lead|request|job|message|quote request|opportunity|customer))\s*[:\-–]\s*)?(\p{Lu}[\p{L}'’-]*\.?(?:\s+\p{Lu}[\p{L}'’-]*\.?){0,3})\s+(?i:is looking for|is looking to hire|is searching for|is interested in|is requesting|has requested|requested|requests|would like|wants|needs|sent you a (?:request|message) (?:for|about)|asked for|asked about)\s+(?i:(?:a|an|some|quotes? for|a quote for|help with|an estimate for|pricing for)\s+)?(.+?)(?:\s+(?i:in|near|around|at)\s+(\p{Lu}[^.!]{1,60}?))?\s*[.!]?$").expect("static regex")
+});
+/// "It was submitted by Jane Doe (jane@example.com)", "Jane Doe <jane@example.com> wrote":
+/// a person named beside their address in a sentence.
+static PERSON_AND_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})\s*[(<\[]\s*(?:mailto:)?([A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*[)>\]]").expect("static regex")
+});
+/// "You have a new message from Jane Doe", "Neue Anfrage von Max Muster": the person after
+/// "from" in a sentence of a customised template.
+static PERSON_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)\b)").expect("static regex")
+});
+/// Words that make "from X Y" a site, a form or a company, not a person.
+const NOT_A_PERSON: &[&str] = &[
+    "form",
+    "forms",
+    "website",
+    "site",
+    "web",
+    "contact",
+    "page",
+    "team",
+    "inc",
+    "ltd",
+    "llc",
+    "gmbh",
+    "services",
+    "service",
+    "company",
+    "formular",
+    "formulaire",
+    "formulario",
+    "modulo",
+    "kontaktformular",
+    "online",
+    "shop",
+    "store",
+    "studio",
+    "group",
+    "app",
+    "support",
+];
+
+fn person_name(candidate: &str) -> Option<String> {
+    let c = candidate.trim().trim_end_matches([',', ':']);
+    let words: Vec<&str> = c.split_whitespace().collect();
+    let person = !words.is_empty()
+        && words.len() <= 4
+        && !words.iter().any(|w| {
+            let w = w
+                .trim_matches(|ch: char| !ch.is_alphanumeric())
+                .to_lowercase();
+            NOT_A_PERSON.contains(&w.as_str())
+        });
+    person.then(|| c.to_owned())
+}
+
+/// A person named in the intro sentences of a notification (customised templates, classic
+/// scripts such as FormMail, marketplaces): name, address, service and place.
+#[derive(Default)]
+struct IntroPerson {
+    name: Option<String>,
+    email: Option<String>,
+    service: Option<String>,
+    location: Option<String>,
+}
+
+fn intro_person(lines: &[String], subject: &str) -> IntroPerson {
+    let mut p = IntroPerson::default();
+    for l in lines.iter().map(String::as_str).chain([subject]) {
+        if p.name.is_none() {
+            if let Some(c) = PERSON_AND_ADDRESS.captures(l) {
+                p.name = c.get(1).and_then(|m| person_name(m.as_str()));
+                p.email = c.get(2).map(|m| m.as_str().to_owned());
+            }
+        }
+        if p.service.is_none() {
+            if let Some(c) = PERSON_WANTS.captures(l.trim()) {
+                if let Some(name) = c.get(1).and_then(|m| person_name(m.as_str())) {
+                    p.name.get_or_insert(name);
+                    p.service = c.get(2).map(|m| m.as_str().trim().to_owned());
+                    p.location = c.get(3).map(|m| m.as_str().trim().to_owned());
+                }
+            }
+        }
+        if p.name.is_none() {
+            if let Some(c) = PERSON_FROM.captures(l) {
+                p.name = c.get(1).and_then(|m| person_name(m.as_str()));
+            }
+        }
+    }
+    p
+}
+
+/// An address a marketplace or a privacy service hands out in the person's stead (a relay
+/// on the sender's own domain, `reply-xyz@messages.example`, a masked `j***@gmail.com`):
+/// mail reaches the person only through the service, so it is not their address.
+fn masked_address(addr: &str, from_addr: &str, marketplace: &str) -> bool {
+    let addr = addr.to_lowercase();
+    let (local, dom) = addr.rsplit_once('@').unwrap_or(("", ""));
+    let from_dom = domain(from_addr);
+    let registrable = |d: &str| -> String {
+        let labels: Vec<&str> = d.split('.').collect();
+        labels[labels.len().saturating_sub(2)..].join(".")
+    };
+    let relay_label = dom.split('.').any(|l| {
+        [
+            "relay",
+            "reply",
+            "replies",
+            "messages",
+            "msg",
+            "proxy",
+            "masked",
+            "anonymous",
+            "privaterelay",
+            "conversations",
+            "inbound",
+            "leadmail",
+        ]
+        .contains(&l)
+    });
+    let token = !marketplace.is_empty()
+        && local.len() >= 16
+        && local.chars().filter(char::is_ascii_digit).count() >= 4
+        && local.chars().filter(char::is_ascii_alphabetic).count() >= 4
+        && !local.contains('.');
+    addr.contains('*')
+        || (!marketplace.is_empty() && dom.split('.').any(|l| l == marketplace))
+        || (!from_dom.is_empty()
+            && registrable(dom) == registrable(from_dom)
+            && !marketplace.is_empty())
+        || relay_label
+        || token
+}
+
 static REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(re|aw|sv|vs|antw|rif|r)\s*(\[\d+\])?\s*:").expect("static regex")
 });
@@ -249,15 +394,32 @@ fn analyse(
             }
         }
     }
-    if marketplace {
-        // relay or masked addresses on the marketplace's own domain are not the person's
-        let source = provider.as_ref().map(|p| p.source).unwrap_or("");
-        if e.fields.email.as_deref().is_some_and(|a| {
-            let d = domain(a).to_lowercase();
-            d.split('.').any(|l| l == source) || d == domain(&from_addr)
-        }) {
-            e.fields.email = None;
+    let intro = intro_person(&parsed.intro, providers::subject_core(subject));
+    if e.fields.name.is_none() {
+        e.fields.name = intro.name;
+    }
+    if e.fields.email.is_none() {
+        e.fields.email = intro.email;
+    }
+    if !e.extra.contains_key("Service") && (marketplace || e.fields.email.is_none()) {
+        if let Some(loc) = intro.location.filter(|_| !e.extra.contains_key("Location")) {
+            e.extra.shift_insert(0, "Location".into(), loc);
         }
+        if let Some(svc) = intro.service {
+            e.extra.shift_insert(0, "Service".into(), svc);
+        }
+    }
+    let market_source = provider
+        .as_ref()
+        .filter(|p| p.marketplace)
+        .map(|p| p.source)
+        .unwrap_or("");
+    if e.fields
+        .email
+        .as_deref()
+        .is_some_and(|a| masked_address(a, &from_addr, market_source))
+    {
+        e.fields.email = None;
     }
     if e.fields.email.is_none() && !marketplace {
         let from_domain = domain(&from_addr);
@@ -295,7 +457,10 @@ fn analyse(
             e.source = p.source.to_owned();
             e.form = p.form;
         }
-        None => e.source = "generic".into(),
+        None => {
+            e.source = "generic".into();
+            e.source_hint = Some(domain(&from_addr).to_owned()).filter(|d| !d.is_empty());
+        }
     }
     Some(Found {
         extraction: e,

@@ -66,6 +66,27 @@ const HOSTED: &[(&str, &str)] = &[
     ("framerforms", "framer"),
     ("formstack", "formstack"),
     ("123formbuilder", "123formbuilder"),
+    ("wufoo", "wufoo"),
+    ("formsite", "formsite"),
+    ("formkeep", "formkeep"),
+    ("formcarry", "formcarry"),
+    ("formspark", "formspark"),
+    ("formsubmit", "formsubmit"),
+    ("web3forms", "web3forms"),
+    ("staticforms", "staticforms"),
+    ("kwesforms", "kwesforms"),
+    ("fabform", "fabform"),
+    ("formbold", "formbold"),
+    ("weebly", "weebly"),
+    ("jimdo", "jimdo"),
+    ("webnode", "webnode"),
+    ("strikingly", "strikingly"),
+    ("carrd", "carrd"),
+    ("hsforms", "hubspot"),
+    ("emailjs", "emailjs"),
+    ("pipedrive", "pipedrive"),
+    ("calendly", "calendly"),
+    ("acuityscheduling", "acuity"),
 ];
 const MARKETPLACES: &[(&str, &str)] = &[
     ("thumbtack", "thumbtack"),
@@ -79,6 +100,38 @@ const MARKETPLACES: &[(&str, &str)] = &[
     ("networx", "networx"),
     ("checkatrade", "checkatrade"),
     ("mybuilder", "mybuilder"),
+    ("gigsalad", "gigsalad"),
+    ("ratedpeople", "ratedpeople"),
+    ("trustatrader", "trustatrader"),
+    ("zillow", "zillow"),
+    ("avvo", "avvo"),
+    ("theknot", "theknot"),
+    ("weddingwire", "weddingwire"),
+    ("zola", "zola"),
+    ("care", "care-com"),
+    ("hipages", "hipages"),
+    ("oneflare", "oneflare"),
+    ("airtasker", "airtasker"),
+    ("serviceseeking", "serviceseeking"),
+    ("builderscrack", "builderscrack"),
+    ("homestars", "homestars"),
+    ("homeguide", "homeguide"),
+    ("fixr", "fixr"),
+    ("buildzoom", "buildzoom"),
+    ("craftjack", "craftjack"),
+    ("modernize", "modernize"),
+    ("myhammer", "myhammer"),
+    ("werkspot", "werkspot"),
+    ("instapro", "instapro"),
+    ("habitissimo", "habitissimo"),
+    ("starofservice", "starofservice"),
+    ("lawyers", "lawyers-com"),
+    ("justia", "justia"),
+    ("findlaw", "findlaw"),
+    ("realtor", "realtor-com"),
+    ("trulia", "zillow"),
+    ("upcounsel", "upcounsel"),
+    ("expertise", "expertise"),
 ];
 /// Footer phrases of hosted services, for copies sent from an owner's own mailbox.
 const BODY_MARKERS: &[(&str, &str)] = &[
@@ -94,6 +147,10 @@ const BODY_MARKERS: &[(&str, &str)] = &[
     ("powered by getform", "getform"),
     ("sent from your framer site", "framer"),
     ("powered by typeform", "typeform"),
+    ("microsoft forms", "microsoft-forms"),
+    ("powered by wufoo", "wufoo"),
+    ("powered by formstack", "formstack"),
+    ("powered by 123formbuilder", "123formbuilder"),
 ];
 
 fn re(s: &str) -> Regex {
@@ -104,7 +161,7 @@ static FWD_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|sv|vs|r|i)\s*:\s*)+"));
 static WPFORMS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:new entry|nueva entrada|nouvelle entrée|neuer eintrag|nuova voce|nieuwe inzending|nova entrada|ny post)\s*:\s*(.+)$",
+        r"(?i)^(?:new entry|nueva entrada|nouvelle entrée|neuer eintrag|nuova voce|nuova iscrizione|nieuwe inzending|nieuw item|nova entrada|nowy wpis|ny post)\s*(?:\(?#\s*\d+\)?)?\s*:\s*(.+)$",
     )
 });
 static ELEMENTOR_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
@@ -142,7 +199,7 @@ static GOOGLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static GENERIC_SAAS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:to|for|from|in|:|-|–)|(?:new )?form submission\s*[-:–])\s*:?\s*(.+)$",
+        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:#\s*\d+\s*)?(?:to|for|from|in|:|-|–)|(?:new )?form submission\s*[-:–]|(?:neue (?:formular)?(?:einsendung|antwort)|neuer eintrag|nouvelle (?:soumission|réponse|entrée)|nueva (?:respuesta|entrada|solicitud)|nuovo invio|nuova risposta|nieuwe (?:inzending|reactie)|nova (?:resposta|submissão|entrada))\s*(?:#\s*\d+\s*)?(?:von|für|zu|de|pour|para|per|da|voor|:|-|–))\s*:?\s*(.+)$",
     )
 });
 
@@ -153,7 +210,14 @@ fn cap(re: &Regex, s: &str) -> Option<String> {
         .filter(|f| !f.is_empty())
 }
 
+static ENTRY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\s*[-–|(]?\s*(?:entry|eintrag|entrée|entrada|voce|inzending|wpis|submission|n[ºo°.]?)?\s*#\s*\d+\)?\s*$",
+    )
+});
+
 fn clean_form(s: &str) -> String {
+    let s = ENTRY_NUMBER.replace(s.trim(), "");
     s.trim()
         .trim_matches(|c: char| "\"“”«»„'".contains(c))
         .trim()
@@ -164,12 +228,22 @@ fn looks_like_path(s: &str) -> bool {
     s.contains('/') || (s.contains('.') && !s.contains(' '))
 }
 
+/// The subject without forward/reply prefixes, leading emoji or symbols, and a leading
+/// `[site]` tag: what providers' subject patterns are written against.
 pub fn subject_core(subject: &str) -> &str {
-    match FWD_PREFIX.find(subject) {
+    let s = match FWD_PREFIX.find(subject) {
         Some(m) => &subject[m.end()..],
         None => subject,
-    }
-    .trim()
+    };
+    let s = s.trim_start_matches(|c: char| !(c.is_alphanumeric() || "[(\"'«„“¿¡".contains(c)));
+    let s = match s.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        // `[Netlify] Form submission ...` keeps the tag where nothing follows it
+        Some((_, rest)) if !rest.trim().is_empty() => {
+            rest.trim_start_matches([' ', ':', '-', '–', '|'])
+        }
+        _ => s,
+    };
+    s.trim()
 }
 
 /// Per hosted service: where its form name is (subject or body) and the pattern.
@@ -258,6 +332,49 @@ fn hosted_form(source: &str, d: &Doc<'_>) -> Option<String> {
         .or_else(|| cap(&GENERIC_SAAS_SUBJECT, s).filter(|f| !looks_like_path(f)))
 }
 
+static POWERED_BY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\s*(?:powered by|sent (?:by|via|with)|made with|created with|built with|propulsé par|bereitgestellt von|erstellt mit|creado con|realizzato con)\s*:?\s*([\w][\w .-]{1,30}?)\s*[.!]?\s*$",
+    )
+});
+/// Products whose mail we read with the WordPress plugins' weak evidence: WordPress itself,
+/// its mailer and SMTP plugins.
+const WORDPRESS_WORDS: &[&str] = &[
+    "wordpress",
+    "phpmailer",
+    "wp mail",
+    "wp-mail",
+    "post smtp",
+    "fluentsmtp",
+    "easy wp smtp",
+    "contact form 7",
+    "wpforms",
+    "gravity forms",
+    "formidable",
+    "fluent forms",
+    "elementor",
+    "ninja forms",
+    "forminator",
+];
+
+/// The mail names a product of its own (an `X-Mailer`, a "Powered by" footer) that is not
+/// WordPress: a back-end we may not know, whose layout must not be taken for a plugin's.
+fn foreign_product(d: &Doc<'_>) -> bool {
+    let wordpress = |v: &str| {
+        let v = v.to_lowercase();
+        WORDPRESS_WORDS.iter().any(|w| v.contains(w))
+    };
+    let mailer = ["X-Mailer", "User-Agent", "X-Generator"]
+        .iter()
+        .filter_map(|h| d.header(h))
+        .any(|v| !wordpress(v));
+    let footer = POWERED_BY
+        .captures_iter(d.plain)
+        .filter_map(|c| c.get(1))
+        .any(|m| !wordpress(m.as_str()));
+    mailer || footer
+}
+
 pub fn detect(d: &Doc<'_>) -> Option<Provider> {
     let labels = d.domain_labels();
     let plain_lc = d.plain.to_lowercase();
@@ -309,6 +426,9 @@ pub fn detect(d: &Doc<'_>) -> Option<Provider> {
             marketplace: false,
         })
     };
+    // Layout and default subjects alone are weak evidence: an unknown back-end may print
+    // the same. They name a plugin only when nothing names another product.
+    let weak_ok = !foreign_product(d);
     let dashed = d
         .plain
         .lines()
@@ -318,33 +438,38 @@ pub fn detect(d: &Doc<'_>) -> Option<Provider> {
         })
         .count();
     if d.header("X-WPForms-Notification").is_some()
-        || WPFORMS_SUBJECT.is_match(subject)
-        || dashed >= 2
+        || plain_lc.contains("wpforms")
+        || (weak_ok && (WPFORMS_SUBJECT.is_match(subject) || dashed >= 2))
     {
         return plugin("wpforms", cap(&WPFORMS_SUBJECT, subject));
     }
     if ELEMENTOR_SUBJECT.is_match(subject) || ELEMENTOR_BODY.is_match(d.plain) {
         return plugin("elementor", None);
     }
-    if FORMIDABLE_SUBJECT.is_match(subject) || plain_lc.contains("user-agent (browser/os)") {
+    if plain_lc.contains("formidable")
+        || (weak_ok
+            && (FORMIDABLE_SUBJECT.is_match(subject)
+                || plain_lc.contains("user-agent (browser/os)")))
+    {
         return plugin("formidable", cap(&FORMIDABLE_SUBJECT, subject));
     }
     if subject.to_lowercase().contains("ninja forms") || plain_lc.contains("ninja forms") {
         return plugin("ninja-forms", None);
     }
-    if plain_lc.contains("this form submitted at")
-        || subject.to_lowercase().ends_with("new form submission")
-        || plain_lc.contains("fluent forms")
+    if plain_lc.contains("fluent forms")
+        || (weak_ok
+            && (plain_lc.contains("this form submitted at")
+                || subject.to_lowercase().ends_with("new form submission")))
     {
         return plugin("fluent-forms", None);
     }
     if FORMINATOR_SUBJECT.is_match(subject) || plain_lc.contains("forminator") {
         return plugin("forminator", cap(&FORMINATOR_SUBJECT, subject));
     }
-    if CF7_BODY.is_match(d.plain) || CF7_FORM.is_match(d.plain) {
+    if (weak_ok && CF7_BODY.is_match(d.plain)) || CF7_FORM.is_match(d.plain) {
         return plugin("contact-form-7", cap(&CF7_FORM, d.plain));
     }
-    if GRAVITY_SUBJECT.is_match(subject) || plain_lc.contains("gravity forms") {
+    if plain_lc.contains("gravity forms") || (weak_ok && GRAVITY_SUBJECT.is_match(subject)) {
         return plugin("gravity-forms", cap(&GRAVITY_SUBJECT, subject));
     }
     None
