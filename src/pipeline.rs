@@ -997,6 +997,7 @@ pub fn classify_context(s: &Settings) -> ClassifyContext {
             .collect(),
         message_id_domain: Some(s.relay.domain.clone()),
         templates: s.templates.clone(),
+        providers_off: Vec::new(),
     }
 }
 

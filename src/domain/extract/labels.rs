@@ -219,6 +219,13 @@ const DROP: &[&str] = &[
     "entry",
     "entry #",
     "lead id",
+    "lead #",
+    "lead number",
+    "job #",
+    "job id",
+    "job number",
+    "request #",
+    "request id",
     "submission id",
     "form id",
     "form",
@@ -229,6 +236,9 @@ const DROP: &[&str] = &[
     "referer id",
     "created at",
     "created",
+    "送信日時",
+    "受付日時",
+    "受信日時",
     "created time",
     "remote host",
     "remote addr",
@@ -279,6 +289,9 @@ static EMAIL_VALUE: LazyLock<Regex> = LazyLock::new(|| {
 static ACCEPTS_MARKETING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i),?\s*accepts marketing:\s*(true|false|yes|no)").expect("static regex")
 });
+/// `h*****@e******.org`: an address the service hides from the business.
+static MASKED_EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\S*\*{2,}\S*@\S+").expect("static regex"));
 static MAILBOX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$").expect("static regex"));
 
@@ -325,7 +338,22 @@ fn digits(v: &str) -> usize {
 
 /// Technical data, not typed by the person; `l` is the label through [`norm`].
 fn dropped(l: &str) -> bool {
-    DROP.contains(&l) || l.contains("honeypot") || l.starts_with("ip ")
+    DROP.contains(&l) || l.contains("honeypot") || l.starts_with("ip ") || IP_LAST.is_match(l)
+}
+
+/// "Remote IP", "送信元IP": a label ending in the word IP.
+static IP_LAST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^a-z])ip$").expect("static regex"));
+/// A call to action with its link ("View the lead in the app: https://..."): the service's
+/// button, not a field of the form.
+static CALL_TO_ACTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(view|open|reply|respond|call|click|log ?in|sign ?in|manage|see|check|get in touch|go to|visit|download|unlock|accept|claim|send (a|your) (quote|message)|message (him|her|them))\b").expect("static regex")
+});
+
+fn call_to_action(label: &str, value: &str) -> bool {
+    value.trim_start().starts_with("http")
+        && label.split_whitespace().count() >= 2
+        && CALL_TO_ACTION.is_match(label)
 }
 
 /// A table's own header row ("Question | Response", "Field | Value"); `l` is the normed label.
@@ -589,6 +617,19 @@ fn label_info(label: &str) -> Rc<LabelInfo> {
     })
 }
 
+/// A name field printed as its parts, one per line (`first = Marisol` / `last = Reyes`).
+fn name_from_parts(value: &str) -> String {
+    let parts: Option<Vec<&str>> = value
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_once(" = ").map(|(_, v)| v.trim()))
+        .collect();
+    match parts {
+        Some(p) if p.len() >= 2 => p.join(" "),
+        _ => value.to_owned(),
+    }
+}
+
 fn extra_key(label: &str) -> String {
     label.trim().trim_end_matches([':', '：']).trim().to_owned()
 }
@@ -617,7 +658,12 @@ pub fn build(fields: &[Field]) -> Extraction {
         let (label, value) = (field.label.as_str(), field.value.trim());
         let info = label_info(label);
         let (l, traits) = (info.norm.as_str(), info.traits);
-        if traits.dropped || (field.meta && !traits.meta_keep) || is_header_row(l, value) {
+        if traits.dropped
+            || (field.meta && !traits.meta_keep)
+            || is_header_row(l, value)
+            || call_to_action(label, value)
+            || (traits.email && MASKED_EMAIL.is_match(value))
+        {
             continue;
         }
         if field.meta {
@@ -655,12 +701,17 @@ pub fn build(fields: &[Field]) -> Extraction {
             Role::Phone if f.phone.is_none() => f.phone = Some(value.to_owned()),
             Role::First if first.is_none() => first = Some(value.to_owned()),
             Role::Last if last.is_none() => last = Some(value.to_owned()),
-            Role::Name if f.name.is_none() => f.name = Some(value.to_owned()),
+            Role::Name if f.name.is_none() => f.name = Some(name_from_parts(value)),
             Role::Company if f.company.is_none() => f.company = Some(value.to_owned()),
             Role::Message(score) => {
                 let idx = extras.len();
                 extras.push((extra_key(label), value.to_owned(), Some(score)));
-                if message.is_none_or(|(s, _)| score > s) {
+                // of two message-like fields, the free text is the much longer one
+                let len = value.chars().count();
+                let better = |(s, i): (u8, usize)| {
+                    score > s || (score == s && len > 2 * extras[i].1.chars().count())
+                };
+                if message.is_none_or(better) {
                     message = Some((score, idx));
                 }
             }

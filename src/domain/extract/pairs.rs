@@ -104,7 +104,19 @@ fn strip_bullet(t: &str) -> &str {
 }
 
 fn colon_label(t: &str) -> Option<(&str, &str)> {
-    colon_split(strip_bullet(t)).filter(|(l, _)| label_like(l))
+    let (label, value) = colon_split(strip_bullet(t))?;
+    // "Contact this customer soon. Lead #: 1882": the label is what follows the sentence
+    let label = match label.rfind(". ") {
+        Some(at)
+            if label.len() > at + 2
+                && label[at + 2..].split_whitespace().count() <= 3
+                && !value.starts_with("http") =>
+        {
+            label[at + 2..].trim()
+        }
+        _ => label,
+    };
+    label_like(label).then_some((label, value))
 }
 
 fn is_footer(t: &str) -> bool {
@@ -264,7 +276,10 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             i += 1;
             continue;
         }
-        if let Some(pairs) = inline_pairs(text) {
+        if let Some((prefix, pairs)) = inline_pairs(text) {
+            if out.fields.is_empty() && !prefix.is_empty() {
+                out.intro.push(prefix.to_owned());
+            }
             for (label, value) in pairs {
                 push(&mut out, label, value, meta);
             }
@@ -279,7 +294,9 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
         let starts_paragraph = i == 0 || matches!(items.get(i - 1), Some(Item::Blank));
         let next_is_value =
             line_at(i + 1).is_some_and(|t| colon_label(t).is_none() && !is_footer(t));
+        // a long line is a label only as a question; else it is a sentence of the intro
         let label_ok = label_like(text)
+            && (text.split_whitespace().count() <= 8 || text.ends_with('?'))
             && !text.ends_with('.')
             && !text.ends_with('!')
             && !is_footer(text)
@@ -289,6 +306,12 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             let mut j = i + 1;
             while matches!(items.get(j), Some(Item::Blank)) {
                 j += 1;
+            }
+            let field_line = |k: usize| line_at(k).is_some_and(|t| colon_label(t).is_some());
+            if field_line(j) && field_line(j + 1) {
+                // a section heading ("Customer Information") over `Label: value` lines
+                i += 1;
+                continue;
             }
             let mut lines = Vec::new();
             while let Some(t) = line_at(j) {
@@ -367,8 +390,9 @@ static INLINE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// `Project type: Kitchen Remodel. Location: Seattle. Budget: $50k.`: several fields run
 /// together in one paragraph (marketplaces do this). Three labels at least, each a few
-/// capitalised words after a sentence end.
-fn inline_pairs(t: &str) -> Option<Vec<(&str, &str)>> {
+/// capitalised words after a sentence end. The sentences before the first label come back
+/// first (an intro such as "Sam is interested in working with you.").
+fn inline_pairs(t: &str) -> Option<(&str, Vec<(&str, &str)>)> {
     let starts: Vec<(usize, usize, &str)> = INLINE_LABEL
         .captures_iter(t)
         .filter_map(|c| {
@@ -377,9 +401,10 @@ fn inline_pairs(t: &str) -> Option<Vec<(&str, &str)>> {
         })
         .filter(|(_, _, l)| l.split_whitespace().count() <= 4 && label_like(l))
         .collect();
-    if starts.len() < 3 || starts[0].0 != 0 {
+    if starts.len() < 3 {
         return None;
     }
+    let prefix = t[..starts[0].0].trim();
     let mut pairs = Vec::new();
     for (k, (_, value_start, label)) in starts.iter().enumerate() {
         let end = starts.get(k + 1).map(|n| n.0).unwrap_or(t.len());
@@ -389,7 +414,7 @@ fn inline_pairs(t: &str) -> Option<Vec<(&str, &str)>> {
             .trim();
         pairs.push((*label, value));
     }
-    Some(pairs)
+    Some((prefix, pairs))
 }
 
 /// `Which date? Saturday 12 December`: a question and its short answer on one line, as

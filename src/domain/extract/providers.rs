@@ -14,6 +14,8 @@ pub struct Doc<'a> {
     pub headers: &'a [(String, String)],
     /// The body as plain text.
     pub plain: &'a str,
+    /// Sources whose recognisers are switched off.
+    pub off: &'a [String],
 }
 
 impl Doc<'_> {
@@ -83,6 +85,7 @@ const HOSTED: &[(&str, &str)] = &[
     ("strikingly", "strikingly"),
     ("carrd", "carrd"),
     ("hsforms", "hubspot"),
+    ("shopify", "shopify"),
     ("emailjs", "emailjs"),
     ("pipedrive", "pipedrive"),
     ("calendly", "calendly"),
@@ -105,7 +108,7 @@ const MARKETPLACES: &[(&str, &str)] = &[
     ("trustatrader", "trustatrader"),
     ("zillow", "zillow"),
     ("avvo", "avvo"),
-    ("theknot", "theknot"),
+    ("theknot", "the-knot"),
     ("weddingwire", "weddingwire"),
     ("zola", "zola"),
     ("care", "care-com"),
@@ -148,6 +151,7 @@ const BODY_MARKERS: &[(&str, &str)] = &[
     ("sent from your framer site", "framer"),
     ("powered by typeform", "typeform"),
     ("microsoft forms", "microsoft-forms"),
+    ("sent from your wix site", "wix"),
     ("powered by wufoo", "wufoo"),
     ("powered by formstack", "formstack"),
     ("powered by 123formbuilder", "123formbuilder"),
@@ -174,6 +178,18 @@ static ELEMENTOR_BODY: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(powered by|propulsé par|bereitgestellt von|con la tecnología de|desarrollado por|mit unterstützung von)\s*:?\s*elementor",
     )
 });
+/// Drupal Webform's default subject.
+static DRUPAL_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^webform submission from\s*:\s*(.+)$"));
+/// Craft Formie's default notification text.
+static FORMIE_BODY: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?im)^a new submission was made on ["“](.+?)["”]"#));
+/// Everest Forms' default subject names the form after "New Form Entry" with no number.
+static EVEREST_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new form entry\s+([^#\s].*)$"));
+/// Divi's contact module: "New Message From <site>" in title case, " - <form>" when titled.
+static DIVI_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^New Message From [^\x22“«]+?(?:\s+-\s+(.+))?$"));
 static FORMIDABLE_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^(.+?) form submitted on .+$"));
 static GRAVITY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
@@ -183,7 +199,7 @@ static GRAVITY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CF7_BODY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(this e-?mail was sent from a contact form on|diese e-mail wurde von einem kontaktformular|cet e-?mail a été envoyé via le formulaire de contact|este (mensaje|correo electrónico) (se envió|se ha enviado|fue enviado) (desde|a través de) un formulario de contacto|questa e-?mail è stata inviata da un modulo di contatto|deze e-?mail is verzonden via een contactformulier|powered by contact form 7|^message body:|^corps du message\s*:|^nachrichtentext:|^cuerpo del mensaje:)",
+        r"(?i)(this e-?mail was sent from a contact form on|diese e-mail wurde von einem kontaktformular|cet e-?mail a été envoyé via le formulaire de contact|este (mensaje|correo electrónico) (se envió|se ha enviado|fue enviado) (desde|a través de) un formulario de contacto|questa e-?mail è stata inviata da un modulo di contatto|deze e-?mail is verzonden via een contactformulier|powered by contact form 7|のお問い合わせフォームから送信されました|^message body:|^corps du message\s*:|^nachrichtentext:|^cuerpo del mensaje:)",
     )
 });
 static CF7_FORM: LazyLock<Regex> =
@@ -194,7 +210,7 @@ static GOOGLE_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^new (?:form )?responses?\s*[:\-–—]\s*(.+)$"));
 static GOOGLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?im)(?:new response received for|a new response was submitted to)\s*["“]?(.+?)["”]?\.?$"#,
+        r#"(?im)(?:new response received for|a new response was submitted to)\s*["“]?(.+?)["”]?\.?$|^your form,?\s*["“]?(.+?)["”]?,?\s+has new responses"#,
     )
 });
 static GENERIC_SAAS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
@@ -205,23 +221,37 @@ static GENERIC_SAAS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 
 fn cap(re: &Regex, s: &str) -> Option<String> {
     re.captures(s)
-        .and_then(|c| c.get(1))
+        .and_then(|c| c.iter().skip(1).flatten().next())
         .map(|m| clean_form(m.as_str()))
         .filter(|f| !f.is_empty())
 }
 
 static ENTRY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\s*[-–|(]?\s*(?:entry|eintrag|entrée|entrada|voce|inzending|wpis|submission|n[ºo°.]?)?\s*#\s*\d+\)?\s*$",
+        r"(?i)\s*[-–|(\[]?\s*(?:entry|eintrag|entrée|entrada|voce|inzending|wpis|submission|n[ºo°.]?)?\s*#\s*\d+[)\]]?\s*$",
     )
 });
 
+static FORM_PREFIX: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^(?:your |the )?form\s*[:,]\s*"));
+
 fn clean_form(s: &str) -> String {
     let s = ENTRY_NUMBER.replace(s.trim(), "");
+    let s = FORM_PREFIX.replace(s.trim(), "");
     s.trim()
         .trim_matches(|c: char| "\"“”«»„'".contains(c))
         .trim()
         .to_owned()
+}
+
+/// "Web3Forms" and `web3forms`: the same name once case and punctuation are set aside.
+fn same_name(a: &str, b: &str) -> bool {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    key(a) == key(b)
 }
 
 fn looks_like_path(s: &str) -> bool {
@@ -288,6 +318,12 @@ static FORM_RULES: LazyLock<Vec<(&'static str, bool, Regex)>> = LazyLock::new(||
             r"(?i)form submission from\s+(.+?)\s+form\b",
         ),
         ("formspree", true, r"(?im)^new submission for\s+(.+)$"),
+        (
+            "formstack",
+            true,
+            r"(?im)^formstack submission for\s*:?\s*\[?(.+?)\]?\s*$",
+        ),
+        ("calendly", true, r"(?im)^event type\s*:\s*(.+)$"),
         (
             "zoho-forms",
             false,
@@ -376,12 +412,17 @@ fn foreign_product(d: &Doc<'_>) -> bool {
 }
 
 pub fn detect(d: &Doc<'_>) -> Option<Provider> {
+    recognise(d).filter(|p| !d.off.iter().any(|o| o == p.source))
+}
+
+fn recognise(d: &Doc<'_>) -> Option<Provider> {
     let labels = d.domain_labels();
     let plain_lc = d.plain.to_lowercase();
     let subject = subject_core(d.subject);
     let hosted = |source: &'static str| Provider {
         source,
-        form: hosted_form(source, d),
+        // a default subject that names the service ("New Submission from Web3Forms")
+        form: hosted_form(source, d).filter(|f| !same_name(f, source)),
         hosted: true,
         marketplace: false,
     };
@@ -442,6 +483,18 @@ pub fn detect(d: &Doc<'_>) -> Option<Provider> {
         || (weak_ok && (WPFORMS_SUBJECT.is_match(subject) || dashed >= 2))
     {
         return plugin("wpforms", cap(&WPFORMS_SUBJECT, subject));
+    }
+    if let Some(c) = DRUPAL_SUBJECT.captures(subject) {
+        return plugin("drupal-webform", c.get(1).map(|m| clean_form(m.as_str())));
+    }
+    if let Some(form) = cap(&FORMIE_BODY, d.plain) {
+        return plugin("formie", Some(form));
+    }
+    if plain_lc.contains("everest forms") || (weak_ok && EVEREST_SUBJECT.is_match(subject)) {
+        return plugin("everest-forms", cap(&EVEREST_SUBJECT, subject));
+    }
+    if weak_ok && DIVI_SUBJECT.is_match(subject) {
+        return plugin("divi", cap(&DIVI_SUBJECT, subject));
     }
     if ELEMENTOR_SUBJECT.is_match(subject) || ELEMENTOR_BODY.is_match(d.plain) {
         return plugin("elementor", None);
