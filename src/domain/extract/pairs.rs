@@ -171,6 +171,16 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             i += 1;
             continue;
         }
+        if let Some((prefix, pairs)) = inline_pairs(text) {
+            if out.fields.is_empty() && !prefix.is_empty() {
+                out.intro.push(prefix.to_owned());
+            }
+            for (label, value) in pairs {
+                push(&mut out, label, value, meta);
+            }
+            i += 1;
+            continue;
+        }
         if let Some(label) = dashed_label(text) {
             let mut j = i + 1;
             let mut lines = Vec::new();
@@ -271,16 +281,6 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
         }
         if let Some(row) = table_row(text) {
             if let Some((label, value)) = row {
-                push(&mut out, label, value, meta);
-            }
-            i += 1;
-            continue;
-        }
-        if let Some((prefix, pairs)) = inline_pairs(text) {
-            if out.fields.is_empty() && !prefix.is_empty() {
-                out.intro.push(prefix.to_owned());
-            }
-            for (label, value) in pairs {
                 push(&mut out, label, value, meta);
             }
             i += 1;

@@ -191,7 +191,7 @@ static EVEREST_SUBJECT: LazyLock<Regex> =
 static DIVI_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"^New Message From [^\x22“«]+?(?:\s+-\s+(.+))?$"));
 static FORMIDABLE_SUBJECT: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(.+?) form submitted on .+$"));
+    LazyLock::new(|| re(r"(?i)^(.+?) form submitted(?: on .+)?$"));
 static GRAVITY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^(?:new submission from|neue einsendung von|nouvelle soumission de|nuevo envío de)\s+(.+)$",
