@@ -176,6 +176,11 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize, off: &[String]) -> 
             fw.subject.clone()
         };
         let fw_body = Body::from_items(fw.items);
+        if bulk_body(&fw_body.plain) {
+            // a forwarded newsletter (its List-Unsubscribe header was left behind) that
+            // shows an example submission is not a notification
+            continue;
+        }
         if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &[], &[], &fw_body, off) {
             f.forwarded = true;
             return Some(f);
@@ -234,6 +239,16 @@ static PERSON_AND_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 static PERSON_FROM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)\b)").expect("static regex")
 });
+static SUBSCRIBED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)\b").expect("static regex")
+});
+
+/// The footer of bulk mail: an unsubscribe link for a newsletter, not for notifications.
+fn bulk_body(plain: &str) -> bool {
+    let lower = plain.to_lowercase();
+    lower.contains("unsubscribe") && SUBSCRIBED.is_match(plain)
+}
+
 static NEW_ARRIVAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)\b|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
 });
@@ -950,6 +965,15 @@ mod tests {
         assert_eq!(e.form.as_deref(), Some("Quote"));
         assert_eq!(e.fields.name.as_deref(), Some("Ann Lee"));
         assert_eq!(e.fields.email.as_deref(), Some("ann@example.org"));
+    }
+
+    #[test]
+    fn a_forwarded_newsletter_with_an_example_submission_is_not_a_notification() {
+        let text = "Worth a try?\n\n---------- Forwarded message ---------\nFrom: Forms Co <news@formsco.example>\nSubject: Tips for your contact form\n\nExample submission:\nName: Jane Example\nEmail: jane@example.com\nMessage: A quote please\n\nYou're receiving this because you subscribed to our product news.\nUnsubscribe: https://formsco.example/u\n";
+        assert_eq!(
+            extract(&from("owner@studio.example", "Fwd: Tips", text), &[]),
+            None
+        );
     }
 
     #[test]
