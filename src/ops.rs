@@ -611,7 +611,11 @@ pub async fn reassign_orphans(
     let mut cursors = state::route_cursors(tx).await?;
     let mut open_counts = leads::open_counts(tx).await?;
     for row in orphans {
-        let keys = row.email.as_deref().map(account_keys).unwrap_or_default();
+        let keys = row
+            .email
+            .as_deref()
+            .map(|e| account_keys(e, &s.learn))
+            .unwrap_or_default();
         let past_owners = leads::past_owners(tx, &keys).await?;
         let ctx = s.routing_context(&cursors, &open_counts, &past_owners, now);
         let assignment = route(&extraction_of(&row), &s.routes, &ctx);

@@ -1,6 +1,7 @@
 //! Leads and their history (activities).
 
 use super::Conn;
+use crate::domain::route::{AccountKey, PastOwner};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -209,34 +210,51 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
     Ok(rows.iter().map(from_row).collect())
 }
 
-/// Owners of earlier leads under these account keys (an address, or a domain), newest
-/// first per key: routing's "existing account → account owner".
+/// The earlier leads under these account keys (an address, or a domain), the newest
+/// with an owner per key: routing's "existing account → account owner".
 pub async fn past_owners(
     conn: &mut Conn,
-    keys: &[String],
-) -> sqlx::Result<HashMap<String, String>> {
+    keys: &[AccountKey],
+) -> sqlx::Result<HashMap<String, PastOwner>> {
     let mut out = HashMap::new();
     for key in keys {
         if let Some(owner) = past_owner(conn, key).await? {
-            out.insert(key.clone(), owner);
+            out.insert(key.key.clone(), owner);
         }
     }
     Ok(out)
 }
 
-/// The owner of the newest lead under one account key (an address, or a domain) that has
-/// an owner; see [`past_owners`].
-pub async fn past_owner(conn: &mut Conn, key: &str) -> sqlx::Result<Option<String>> {
-    let sql = if key.contains('@') {
-        "SELECT owner FROM leads WHERE email_norm = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+/// The newest lead under one account key that has an owner and, when the key names
+/// statuses, is in one of them; see [`past_owners`].
+pub async fn past_owner(conn: &mut Conn, key: &AccountKey) -> sqlx::Result<Option<PastOwner>> {
+    let column = if key.key.contains('@') {
+        "email_norm"
     } else {
-        "SELECT owner FROM leads WHERE email_domain = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+        "email_domain"
     };
-    Ok(sqlx::query(sql)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.get::<String, _>(0)))
+    let statuses = if key.statuses.is_empty() {
+        String::new()
+    } else {
+        let list = (0..key.statuses.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(" AND status IN ({list})")
+    };
+    let sql = format!(
+        "SELECT owner, id, status FROM leads WHERE {column} = $1 AND owner IS NOT NULL{statuses}
+         ORDER BY id DESC LIMIT 1"
+    );
+    let mut q = sqlx::query(&sql).bind(&key.key);
+    for st in &key.statuses {
+        q = q.bind(st.as_str());
+    }
+    Ok(q.fetch_optional(&mut *conn).await?.map(|r| PastOwner {
+        owner: r.get(0),
+        lead: r.get(1),
+        status: r.get(2),
+    }))
 }
 
 /// Open leads per owner, for least-busy routing and capacity.
