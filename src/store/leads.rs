@@ -36,6 +36,8 @@ pub struct LeadRow {
     pub last_outbound_at: Option<i64>,
     pub snoozed_until: Option<i64>,
     pub previous_lead: Option<i64>,
+    /// The first acceptance window missed, while nobody has accepted (see the migration).
+    pub unaccepted_since: Option<i64>,
 }
 
 impl LeadRow {
@@ -63,6 +65,7 @@ impl LeadRow {
             },
             last_activity_at: ts(self.last_activity_at),
             snoozed_until: self.snoozed_until.map(ts),
+            unaccepted_since: self.unaccepted_since.map(ts),
         }
     }
 }
@@ -71,7 +74,7 @@ const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
     message, consent, extra, needs_template, route_rule, route_reason, next_action, next_action_due,
     created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
-    previous_lead";
+    previous_lead, unaccepted_since";
 
 fn from_row(r: &AnyRow) -> LeadRow {
     LeadRow {
@@ -101,6 +104,7 @@ fn from_row(r: &AnyRow) -> LeadRow {
         last_outbound_at: r.get(23),
         snoozed_until: r.get(24),
         previous_lead: r.get(25),
+        unaccepted_since: r.get(26),
     }
 }
 
@@ -303,18 +307,25 @@ pub async fn set_owner(
     accepted: bool,
     at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3 WHERE id = $4")
-        .bind(owner)
-        .bind(accepted as i64)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+    // Accepting ends the run of missed windows (`unaccepted_since`); a new proposal does not.
+    sqlx::query(
+        "UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3,
+             unaccepted_since = CASE WHEN $2 = 1 THEN NULL ELSE unaccepted_since END
+         WHERE id = $4",
+    )
+    .bind(owner)
+    .bind(accepted as i64)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
 }
 
 pub async fn set_accepted(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE leads SET accepted = 1, last_activity_at = $1 WHERE id = $2")
+    sqlx::query(
+        "UPDATE leads SET accepted = 1, unaccepted_since = NULL, last_activity_at = $1 WHERE id = $2",
+    )
         .bind(at)
         .bind(id)
         .execute(&mut *conn)
