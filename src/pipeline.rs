@@ -756,7 +756,9 @@ impl Pipeline {
                     .map(|f| format!(" / {f}"))
                     .unwrap_or_default()
             );
-            leads::touch(tx, open.id, now_ms).await?;
+            // The person is writing again: their wait restarts the `unanswered` clock, as a
+            // mail from them does.
+            leads::record_inbound(tx, open.id, now_ms).await?;
             let mut queued = false;
             if let Some(owner) = open.owner.as_deref().and_then(|o| s.person(o)) {
                 let card = self.card(open.id, e);

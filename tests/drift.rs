@@ -825,3 +825,48 @@ async fn a_lead_nobody_accepts_stays_in_need_an_owner_however_often_it_moves_on(
     assert!(need_owner(&d).is_empty(), "{d:#}");
     assert_eq!(d["groups"][0]["owner"], "carol", "{d:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submitting_the_form_again_is_the_lead_writing_again() {
+    // Import only: shares s14 with the test above, which never reads that inbox either.
+    let world = app(14).await;
+    let app = &world.0;
+    let ids = import(app, &[("again", "Abe Again")]);
+    let lead = ids["again"];
+    let mut c = db(app).await;
+    // Wall-clock times: the resubmission below is processed now.
+    let now = jiff::Timestamp::now().to_string();
+    let h = |n| hours_from(&now, n);
+    // Answered and owned, with a call planned in two days: owned and timed.
+    set(
+        &mut c,
+        lead,
+        Some("alice"),
+        true,
+        "contacted",
+        h(-5),
+        Some(h(-5)),
+        Some(("call", h(48))),
+        h(-5),
+        None,
+    )
+    .await;
+    let (r, _) = sweep_and_digest(app, &now);
+    assert_eq!(r["drifting"], 0, "{r:#}");
+
+    // The same person submits the form again: attached to the open lead...
+    let email = app.show(lead)["email"].as_str().unwrap().to_owned();
+    let path = app.dir.path().join("again-2.eml");
+    let raw = notification(app, "again2", "Abe Again", &email);
+    std::fs::write(&path, raw).unwrap();
+    app.cli(&["import", &path.display().to_string()]);
+    assert_eq!(app.leads().len(), 1, "attached, not a new lead");
+
+    // ...and nobody answering within first_reply_within is drift, though the call is
+    // still planned: the person is waiting.
+    let (_, d) = sweep_and_digest(app, &at(&now, 0));
+    assert_eq!(d["drifting"], 0, "{d:#}");
+    let (r, d) = sweep_and_digest(app, &at(&now, 2));
+    assert_eq!(r["by_kind"]["unanswered"], 1, "{r:#}");
+    assert_eq!(d["groups"][0]["lines"][0]["id"], lead, "{d:#}");
+}
