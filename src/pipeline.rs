@@ -411,7 +411,7 @@ impl Routing {
             let owner = if no_lead_under(&key.key) {
                 None
             } else {
-                leads::past_owner(tx, key).await?
+                leads::past_owner(tx, key, i64::MAX).await?
             };
             self.past_owners.insert(key.key.clone(), owner);
         }

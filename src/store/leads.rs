@@ -214,24 +214,29 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
     Ok(rows.iter().map(from_row).collect())
 }
 
-/// The earlier leads under these account keys (an address, or a domain), the newest
-/// with an owner per key: routing's "existing account → account owner".
+/// The leads before lead `before` under these account keys (an address, or a domain),
+/// the newest with an owner per key: routing's "existing account → account owner".
 pub async fn past_owners(
     conn: &mut Conn,
     keys: &[AccountKey],
+    before: i64,
 ) -> sqlx::Result<HashMap<String, PastOwner>> {
     let mut out = HashMap::new();
     for key in keys {
-        if let Some(owner) = past_owner(conn, key).await? {
+        if let Some(owner) = past_owner(conn, key, before).await? {
             out.insert(key.key.clone(), owner);
         }
     }
     Ok(out)
 }
 
-/// The newest lead under one account key that has an owner and, when the key names
-/// statuses, is in one of them; see [`past_owners`].
-pub async fn past_owner(conn: &mut Conn, key: &AccountKey) -> sqlx::Result<Option<PastOwner>> {
+/// The newest lead before lead `before` under one account key that has an owner and,
+/// when the key names statuses, is in one of them; see [`past_owners`].
+pub async fn past_owner(
+    conn: &mut Conn,
+    key: &AccountKey,
+    before: i64,
+) -> sqlx::Result<Option<PastOwner>> {
     let column = if key.key.contains('@') {
         "email_norm"
     } else {
@@ -241,16 +246,17 @@ pub async fn past_owner(conn: &mut Conn, key: &AccountKey) -> sqlx::Result<Optio
         String::new()
     } else {
         let list = (0..key.statuses.len())
-            .map(|i| format!("${}", i + 2))
+            .map(|i| format!("${}", i + 3))
             .collect::<Vec<_>>()
             .join(", ");
         format!(" AND status IN ({list})")
     };
     let sql = format!(
-        "SELECT owner, id, status FROM leads WHERE {column} = $1 AND owner IS NOT NULL{statuses}
+        "SELECT owner, id, status FROM leads
+         WHERE {column} = $1 AND id < $2 AND owner IS NOT NULL{statuses}
          ORDER BY id DESC LIMIT 1"
     );
-    let mut q = sqlx::query(&sql).bind(&key.key);
+    let mut q = sqlx::query(&sql).bind(&key.key).bind(before);
     for st in &key.statuses {
         q = q.bind(st.as_str());
     }
