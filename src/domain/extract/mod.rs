@@ -117,6 +117,28 @@ pub fn find(
     find_depth(view, body, 0, off)
 }
 
+/// Whether `view` announces a submission or a lead that no recogniser could read: it says
+/// a new response, request or lead arrived, a person's request is told in a sentence
+/// ("Quinn R. is looking for ..."), or it prints several label/value fields. Such mail is
+/// triaged as a notification, never dropped as machine mail.
+pub fn notification_like(view: &MessageView, body: &Body) -> bool {
+    let subject = providers::subject_core(&view.subject);
+    let parsed = pairs::parse(&body.items, &body.plain);
+    let printed = parsed.fields.iter().filter(|f| !f.meta).count();
+    let told = parsed
+        .intro
+        .iter()
+        .flat_map(|l| sentences(l))
+        .chain([subject])
+        .any(|l| {
+            PERSON_WANTS
+                .captures(l.trim())
+                .and_then(|c| c.get(1))
+                .is_some_and(|m| person_name(m.as_str()).is_some())
+        });
+    printed >= 3 || told || alert_only(subject, &parsed.intro)
+}
+
 /// Notifications are small; beyond this many bytes a body is not read for fields (a 10 MB
 /// message must not cost seconds).
 const MAX_BODY: usize = 512 * 1024;
