@@ -3,7 +3,7 @@
 //! outbox row) and the mailbox checkpoint commit together or not at all.
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, TriageMode};
 use crate::domain::classify::{classify, Classification, ClassifyContext, MessageClass};
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
@@ -997,6 +997,7 @@ pub fn classify_context(s: &Settings) -> ClassifyContext {
             .collect(),
         message_id_domain: Some(s.relay.domain.clone()),
         templates: s.templates.clone(),
+        triage_off: s.capture.triage == TriageMode::Off,
     }
 }
 
@@ -1053,6 +1054,7 @@ fn read_safely(raw: &[u8], ctx: &ClassifyContext) -> (MessageView, Classificatio
                 class: MessageClass::Other,
                 reason: format!("leadgate could not read this message (internal error: {why})"),
                 extraction: None,
+                triage: false,
             };
             (MessageView::default(), c, true)
         }

@@ -12,6 +12,7 @@ mod items;
 mod labels;
 mod pairs;
 mod providers;
+pub mod triage;
 
 use super::message::{Mailbox, MessageView};
 use indexmap::IndexMap;
