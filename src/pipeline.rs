@@ -4,7 +4,9 @@
 
 use crate::clock::Clock;
 use crate::config::{Settings, TriageMode};
-use crate::domain::classify::{classify, Classification, ClassifyContext, MessageClass};
+use crate::domain::classify::{
+    classify, unclaimed_reply, Classification, ClassifyContext, MessageClass,
+};
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
 use crate::domain::lead::ActivityKind;
@@ -710,10 +712,25 @@ impl Pipeline {
                     view: &view,
                     classification: &classification,
                 };
-                let handled = crate::relay::handle(tx, &self.settings, &incoming, now).await?;
+                let mut handled = crate::relay::handle(tx, &self.settings, &incoming, now).await?;
                 // Quick actions may have changed owners and statuses: read leads afresh.
                 state.routing = Routing::default();
                 state.known.latest.clear();
+                let unclaimed = handled
+                    .lead
+                    .is_none()
+                    .then(|| unclaimed_reply(&view, &classification, &self.classify_ctx))
+                    .flatten();
+                if let Some(t) = unclaimed {
+                    // A person's reply that no lead claims gets an owner too (as triage).
+                    let e = t.extraction.as_ref().expect("a triage item has its fields");
+                    let (lead, queued) = self.capture(tx, &view, &t, e, now, state).await?;
+                    messages::set_reason(tx, row, &t.reason).await?;
+                    handled = Handled {
+                        lead: Some(lead),
+                        queued_mail: handled.queued_mail || queued,
+                    };
+                }
                 if let Some(lead) = handled.lead {
                     messages::set_lead(tx, row, lead).await?;
                 }

@@ -1,7 +1,8 @@
 //! Triage end to end on the real mail lab (DESIGN.md "Triage"): a prospect's own mail to
 //! the shared inbox reaches an owner as a triage item, routed by `source = "triage"`, with
 //! the original text and `Reply-To` its tracked address; `/lead`, `/notlead` and a plain
-//! reply each decide one, and an unknown action is still refused. Run `scripts/test-env`
+//! reply each decide one, an unknown action is still refused, and a person's reply that no
+//! lead's thread claims is triaged too. Run `scripts/test-env`
 //! first. Shared mailboxes (carol@team.test, world@example.net) are read through this
 //! run's tag, never emptied.
 
@@ -278,4 +279,37 @@ async fn a_prospects_own_mail_reaches_an_owner_as_triage_and_lead_notlead_and_a_
     let waiting: Vec<serde_json::Value> =
         serde_json::from_str(&app.cli(&["triage", "--json"])).unwrap();
     assert!(waiting.is_empty(), "all three decided: {waiting:?}");
+
+    // A person's reply in a thread leadgate never saw (the owner once wrote from their own
+    // mailbox) is a reply no lead claims: triage too, not a stored `reply` nobody owns.
+    let pat = format!("pat.{tag}@example.org");
+    smtp_send(
+        &mail(
+            &format!("Pat Q{tag} <{pat}>"),
+            &app.inbox,
+            "Re: your quote from last spring",
+            &format!("In-Reply-To: <old-quote-{tag}@elsewhere.example>\r\n"),
+            "Is the offer still good? We would like to go ahead.\n",
+        ),
+        &[&app.inbox],
+    )
+    .await;
+    let deadline = Instant::now() + WAIT;
+    let item = loop {
+        let items: Vec<serde_json::Value> =
+            serde_json::from_str(&app.cli(&["triage", "--json"])).unwrap();
+        if let Some(i) = items.into_iter().find(|i| i["email"] == pat) {
+            break i;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no triage item for {pat}; log:\n{}",
+            app.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(
+        (&item["class"], &item["owner"]),
+        (&"inquiry".into(), &"carol".into())
+    );
 }

@@ -341,6 +341,39 @@ fn unread(view: &MessageView, text: &str, body: &extract::Body, from_team: bool)
     )
 }
 
+/// A reply (`c`) that no lead claimed (the relay found no thread, tracked address or
+/// reference), written by a person outside the team: a triage inquiry, since nothing a
+/// person wrote stays unowned. `None` for machine, bulk and internal mail, for mail with
+/// no sender address, and with `[capture] triage = "off"`.
+pub fn unclaimed_reply(
+    view: &MessageView,
+    c: &Classification,
+    ctx: &ClassifyContext,
+) -> Option<Classification> {
+    if c.class != MessageClass::Reply || ctx.triage_off {
+        return None;
+    }
+    let from = view.from.as_ref()?.address.to_ascii_lowercase();
+    if ctx.team_addresses.contains(&from)
+        || bulk_signal(view).is_some()
+        || auto_reply_signal(view).is_some()
+        || signals::machine_sender(view).is_some()
+        || signals::same_organisation(view).is_some()
+    {
+        return None;
+    }
+    let fields = triage::inquiry_fields(view, &view.text);
+    fields.email.as_ref()?;
+    Some(Classification::triage(
+        MessageClass::Inquiry,
+        "a person's reply in no lead's thread: triage",
+        Extraction {
+            fields,
+            ..Default::default()
+        },
+    ))
+}
+
 fn is_calendar(view: &MessageView) -> bool {
     signals::calendar_subject(&view.subject)
         || view.content_type == "text/calendar"
@@ -625,6 +658,37 @@ mod tests {
         let j = report(&v, &ClassifyContext::default());
         assert_eq!(j["kind"], "triage");
         assert_eq!(j["source"], "typeform");
+    }
+
+    #[test]
+    fn a_persons_reply_that_no_lead_claims_is_triage_and_a_colleagues_is_not() {
+        let ctx = ClassifyContext {
+            team_addresses: vec!["alice@team.test".into()],
+            ..Default::default()
+        };
+        let mut v = mail(
+            "Re: your quote from last spring",
+            &[],
+            "Is the offer still good? We would like to go ahead.\n\nOn Mon, 30 Nov 2026 at 09:00, Alice Smith <alice@team.test> wrote:\n> the quote",
+        );
+        from(&mut v, Some("Pat Reed"), "pat@example.org");
+        let c = classify(&v, &ctx);
+        assert_eq!(c.class, MessageClass::Reply, "{}", c.reason);
+        let t = unclaimed_reply(&v, &c, &ctx).expect("triage");
+        assert_eq!((t.class, t.triage), (MessageClass::Inquiry, true));
+        let e = t.extraction.expect("fields");
+        assert_eq!(e.fields.email.as_deref(), Some("pat@example.org"));
+        assert_eq!(
+            e.fields.message.as_deref(),
+            Some("Is the offer still good? We would like to go ahead.")
+        );
+        from(&mut v, Some("Alice"), "alice@team.test");
+        let c = classify(&v, &ctx);
+        assert_eq!(unclaimed_reply(&v, &c, &ctx), None, "the team's own mail");
+        let mut bulk = mail("Re: offer", &[("Precedence", "bulk")], "x");
+        from(&mut bulk, None, "pat@example.org");
+        let c = Classification::of(MessageClass::Reply, "a reply");
+        assert_eq!(unclaimed_reply(&bulk, &c, &ctx), None, "machine mail");
     }
 
     #[test]
