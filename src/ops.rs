@@ -8,7 +8,7 @@
 //! the clock or commits: `now` and the transaction are the caller's.
 
 use crate::config::Settings;
-use crate::domain::actions::QuickAction;
+use crate::domain::actions::{ContactField, QuickAction};
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::{Extraction, LeadFields};
 use crate::domain::lead::{ActivityKind, LeadStatus};
@@ -409,6 +409,11 @@ pub async fn apply(
         QuickAction::Status(to) => set_status(tx, s, lead, *to, actor, now).await,
         QuickAction::Note(text) => note(tx, s, lead, text, actor, now).await,
         QuickAction::Snooze { until } => snooze(tx, s, lead, *until, actor, now).await,
+        QuickAction::Lead => triage_lead(tx, s, lead, actor, now).await,
+        QuickAction::NotLead(why) => triage_not_lead(tx, s, lead, why, actor, now).await,
+        QuickAction::Contact { field, value } => {
+            set_contact(tx, s, lead, *field, value, actor, now).await
+        }
         QuickAction::OptOut => {
             let row = load(tx, lead).await?;
             let norm = address_of(&row).ok_or_else(|| {
@@ -660,7 +665,18 @@ pub async fn record_first_reply(
     leads::record_outbound(tx, lead, now_ms).await?;
     let mut done_things = Vec::new();
     let person = s.find_person(by);
-    let status = status_of(&row);
+    let mut status = status_of(&row);
+    let mut row = row;
+    if status == LeadStatus::Triage {
+        // A reply to a triage item's sender decides it: it is a lead (as `/lead`).
+        decide_lead(tx, s, &row, by, &format!("answered by {by}"), now_ms).await?;
+        done_things.push("triage → new".to_owned());
+        // Read before this reply was recorded: whether it is the first one.
+        let first_reply_at = row.first_reply_at;
+        row = load(tx, lead).await?;
+        row.first_reply_at = first_reply_at;
+        status = status_of(&row);
+    }
     if let Some(p) = person.filter(|_| status.is_open()) {
         let owner = row.owner.as_deref();
         if owner == Some(p.id.as_str()) && !row.accepted {
@@ -728,6 +744,158 @@ pub async fn record_first_reply(
 
 /// The next action the pipeline sets at capture.
 const FIRST_REPLY: &str = "first reply";
+/// The next action of a triage item until it is decided.
+pub const TRIAGE_DECISION: &str = "decide: lead or not";
+
+fn require_triage(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
+    if status_of(row) != LeadStatus::Triage {
+        return Err(OpError::NotAllowed(format!(
+            "lead #{} is not a triage item (it is {}), so there is nothing to {to_do}; use /status to change a lead's status",
+            row.id, row.status
+        )));
+    }
+    Ok(())
+}
+
+/// A triage item becomes a lead (status new) decided by `by`, who takes it if nobody owns
+/// it (and accepts it if it is theirs). Its first-reply clock is a lead's: the deadline set
+/// when the mail arrived stays.
+async fn decide_lead(
+    tx: &mut Conn,
+    s: &Settings,
+    row: &LeadRow,
+    by: &str,
+    how: &str,
+    now_ms: i64,
+) -> Result<(), OpError> {
+    let lead = row.id;
+    leads::set_status(tx, lead, LeadStatus::New.as_str(), now_ms).await?;
+    if row.next_action.as_deref() == Some(TRIAGE_DECISION) {
+        leads::set_next_action(tx, lead, Some(FIRST_REPLY), row.next_action_due, now_ms).await?;
+    }
+    add(
+        tx,
+        lead,
+        now_ms,
+        by,
+        ActivityKind::Status,
+        &format!("triage → new: a lead ({how})"),
+    )
+    .await?;
+    if let Some(p) = s.find_person(by) {
+        let owner = row.owner.as_deref();
+        if owner.is_none_or(|o| s.person(o).is_none()) {
+            leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
+            add(
+                tx,
+                lead,
+                now_ms,
+                &p.id,
+                ActivityKind::Accepted,
+                "took it on deciding it is a lead",
+            )
+            .await?;
+        } else if owner == Some(p.id.as_str()) && !row.accepted {
+            leads::set_accepted(tx, lead, now_ms).await?;
+            add(
+                tx,
+                lead,
+                now_ms,
+                &p.id,
+                ActivityKind::Accepted,
+                "accepted on deciding it is a lead",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `/lead`: the triage item is a lead.
+pub async fn triage_lead(
+    tx: &mut Conn,
+    s: &Settings,
+    lead: i64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    require_triage(&row, "decide with /lead")?;
+    decide_lead(
+        tx,
+        s,
+        &row,
+        actor,
+        &format!("/lead by {actor}"),
+        store::millis(now),
+    )
+    .await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: triage → new (a lead)"),
+    })
+}
+
+/// `/notlead [why]`: the triage item is not a lead; archived with the reason.
+pub async fn triage_not_lead(
+    tx: &mut Conn,
+    _s: &Settings,
+    lead: i64,
+    why: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    require_triage(&row, "decide with /notlead")?;
+    let now_ms = store::millis(now);
+    let why = notify::header_safe(why, 300);
+    leads::set_status(tx, lead, LeadStatus::Archived.as_str(), now_ms).await?;
+    leads::set_next_action(tx, lead, None, None, now_ms).await?;
+    let detail = if why.is_empty() {
+        "triage → archived: not a lead (no reason given)".to_owned()
+    } else {
+        format!("triage → archived: not a lead: {why}")
+    };
+    add(tx, lead, now_ms, actor, ActivityKind::Status, &detail).await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: {detail}"),
+    })
+}
+
+/// `/name`, `/email`, `/phone`, `/company`: corrects the contact, recorded with the old value.
+pub async fn set_contact(
+    tx: &mut Conn,
+    _s: &Settings,
+    lead: i64,
+    field: ContactField,
+    value: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Outcome, OpError> {
+    let row = load(tx, lead).await?;
+    let now_ms = store::millis(now);
+    let (old, norm) = match field {
+        ContactField::Name => (row.name.clone(), None),
+        ContactField::Phone => (row.phone.clone(), None),
+        ContactField::Company => (row.company.clone(), None),
+        ContactField::Email => {
+            let email =
+                EmailAddress::parse(value).map_err(|e| OpError::NotAllowed(e.to_string()))?;
+            (row.email.clone(), Some(email.normalized()))
+        }
+    };
+    leads::set_contact(tx, lead, field.as_str(), value, norm.as_deref(), now_ms).await?;
+    let detail = match old {
+        Some(old) => format!("{} corrected: {value} (was: {old})", field.as_str()),
+        None => format!("{} set: {value}", field.as_str()),
+    };
+    add(tx, lead, now_ms, actor, ActivityKind::Note, &detail).await?;
+    Ok(Outcome {
+        queued_mail: false,
+        summary: format!("lead #{lead}: {detail}"),
+    })
+}
 
 /// The lead wrote to us: `last_inbound_at` (restarts the `unanswered` clock).
 pub async fn record_inbound(tx: &mut Conn, lead: i64, now: Timestamp) -> Result<(), OpError> {
@@ -1043,6 +1211,7 @@ owner = "alice"
         let id = leads::insert(
             tx,
             &leads::NewLead {
+                status: "new",
                 owner,
                 source: "contact-form-7",
                 form: Some("Contact"),
@@ -1496,6 +1665,113 @@ owner = "alice"
         assert!(matches!(
             record_inbound(&mut tx, 999, now).await,
             Err(OpError::NoSuchLead(999))
+        ));
+    }
+
+    /// A triage item as capture stores it: status triage, the decision as next action.
+    async fn triage_item(tx: &mut Conn, owner: Option<&str>, email: &str) -> i64 {
+        let id = lead(tx, owner, email).await;
+        leads::set_status(tx, id, "triage", store::millis(t("2026-11-23T10:00:00Z")))
+            .await
+            .unwrap();
+        leads::set_next_action(
+            tx,
+            id,
+            Some(TRIAGE_DECISION),
+            Some(store::millis(t("2026-11-23T11:00:00Z"))),
+            store::millis(t("2026-11-23T10:00:00Z")),
+        )
+        .await
+        .unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn lead_makes_a_triage_item_a_new_lead_with_its_first_reply_clock_and_corrected_contact()
+    {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let id = triage_item(&mut tx, None, "tom@example.net").await;
+        let now = t("2026-11-23T10:20:00Z");
+        for action in [
+            QuickAction::Lead,
+            QuickAction::Contact {
+                field: ContactField::Email,
+                value: "tom.baker@example.org".into(),
+            },
+            QuickAction::Contact {
+                field: ContactField::Company,
+                value: "Baker Heating".into(),
+            },
+        ] {
+            apply(&mut tx, &w.s, id, &action, "carol", now)
+                .await
+                .unwrap();
+        }
+        let row = leads::get(&mut tx, id).await.unwrap().unwrap();
+        assert_eq!(row.status, "new");
+        assert_eq!((row.owner.as_deref(), row.accepted), (Some("carol"), true));
+        assert_eq!(row.next_action.as_deref(), Some(FIRST_REPLY));
+        assert_eq!(
+            row.next_action_due,
+            Some(store::millis(t("2026-11-23T11:00:00Z"))),
+            "the clock started when the mail arrived"
+        );
+        assert_eq!(row.email.as_deref(), Some("tom.baker@example.org"));
+        assert_eq!(row.company.as_deref(), Some("Baker Heating"));
+        let h = kinds(&mut tx, id).await;
+        assert!(h
+            .iter()
+            .any(|(a, k, d)| a == "carol" && k == "status" && d.contains("triage → new")));
+        assert!(h
+            .iter()
+            .any(|(_, k, d)| k == "note" && d.contains("was: tom@example.net")));
+        // Decided once: a second /lead, or /notlead, is refused with what to do instead.
+        let again = apply(&mut tx, &w.s, id, &QuickAction::Lead, "carol", now).await;
+        assert!(
+            matches!(&again, Err(OpError::NotAllowed(m)) if m.contains("not a triage item")),
+            "{again:?}"
+        );
+        let not = apply(
+            &mut tx,
+            &w.s,
+            id,
+            &QuickAction::NotLead("x".into()),
+            "carol",
+            now,
+        )
+        .await;
+        assert!(
+            matches!(&not, Err(OpError::NotAllowed(m)) if m.contains("/status")),
+            "{not:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn notlead_archives_a_triage_item_with_the_reason_and_a_reply_decides_it_as_a_lead() {
+        let w = world("").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let now = t("2026-11-23T10:20:00Z");
+        let una = triage_item(&mut tx, Some("alice"), "una@example.net").await;
+        let why = QuickAction::NotLead("a supplier's sales call".into());
+        apply(&mut tx, &w.s, una, &why, "alice", now).await.unwrap();
+        let row = leads::get(&mut tx, una).await.unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.next_action), ("archived", None));
+        assert!(kinds(&mut tx, una)
+            .await
+            .iter()
+            .any(|(_, k, d)| k == "status" && d.contains("not a lead: a supplier's sales call")));
+
+        let vic = triage_item(&mut tx, Some("alice"), "vic@example.net").await;
+        record_first_reply(&mut tx, &w.s, vic, "alice", now)
+            .await
+            .unwrap();
+        let row = leads::get(&mut tx, vic).await.unwrap().unwrap();
+        assert_eq!(row.status, "contacted", "decided as a lead, then answered");
+        assert!(row.accepted);
+        assert_eq!(row.next_action, None, "the first reply is done");
+        assert!(kinds(&mut tx, vic).await.iter().any(
+            |(_, k, d)| k == "status" && d.contains("triage → new: a lead (answered by alice)")
         ));
     }
 }

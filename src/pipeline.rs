@@ -3,8 +3,10 @@
 //! outbox row) and the mailbox checkpoint commit together or not at all.
 
 use crate::clock::Clock;
-use crate::config::Settings;
-use crate::domain::classify::{classify, Classification, ClassifyContext, MessageClass};
+use crate::config::{Settings, TriageMode};
+use crate::domain::classify::{
+    classify, unclaimed_reply, Classification, ClassifyContext, MessageClass,
+};
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
 use crate::domain::lead::ActivityKind;
@@ -355,8 +357,8 @@ impl Known {
 
 /// The normalised submitter address of a notification (what capture looks its lead up by).
 fn notification_email(r: &Read) -> Option<String> {
-    match (&r.classification.class, &r.classification.extraction) {
-        (MessageClass::Notification, Some(e)) => e
+    match &r.classification.extraction {
+        Some(e) if r.classification.captures() => e
             .fields
             .email
             .as_deref()
@@ -442,6 +444,25 @@ impl Routing {
 
 /// The actor name of leadgate itself in the history.
 pub const SYSTEM_ACTOR: &str = "leadgate";
+
+/// The source a route names to catch triage items (`source = "triage"`).
+pub const TRIAGE_ROUTE_SOURCE: &str = "triage";
+/// The stored source of a person's own mail (a triage inquiry, and the lead it becomes).
+pub const TRIAGE_INQUIRY_SOURCE: &str = "inquiry";
+/// The original text in a triage email, in bytes at most (the stored message keeps all).
+const MAX_ORIGINAL_IN_EMAIL: usize = 64 * 1024;
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn text_head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
 
 pub struct Pipeline {
     store: Store,
@@ -666,9 +687,11 @@ impl Pipeline {
             raw,
         };
         let (row, handled) = match (&classification.class, &classification.extraction) {
-            (MessageClass::Notification, Some(extraction)) => {
+            (_, Some(extraction)) if classification.captures() => {
                 // The lead first, so that the message row is written with it (no update).
-                let (lead, queued_mail) = self.capture(tx, &view, extraction, now, state).await?;
+                let (lead, queued_mail) = self
+                    .capture(tx, &view, &classification, extraction, now, state)
+                    .await?;
                 let row = state.deferred.message(deferred_message(Some(lead)));
                 let handled = Handled {
                     lead: Some(lead),
@@ -695,10 +718,25 @@ impl Pipeline {
                     view: &view,
                     classification: &classification,
                 };
-                let handled = crate::relay::handle(tx, &self.settings, &incoming, now).await?;
+                let mut handled = crate::relay::handle(tx, &self.settings, &incoming, now).await?;
                 // Quick actions may have changed owners and statuses: read leads afresh.
                 state.routing = Routing::default();
                 state.known.latest.clear();
+                let unclaimed = handled
+                    .lead
+                    .is_none()
+                    .then(|| unclaimed_reply(&view, &classification, &self.classify_ctx))
+                    .flatten();
+                if let Some(t) = unclaimed {
+                    // A person's reply that no lead claims gets an owner too (as triage).
+                    let e = t.extraction.as_ref().expect("a triage item has its fields");
+                    let (lead, queued) = self.capture(tx, &view, &t, e, now, state).await?;
+                    messages::set_reason(tx, row, &t.reason).await?;
+                    handled = Handled {
+                        lead: Some(lead),
+                        queued_mail: handled.queued_mail || queued,
+                    };
+                }
                 if let Some(lead) = handled.lead {
                     messages::set_lead(tx, row, lead).await?;
                 }
@@ -724,16 +762,27 @@ impl Pipeline {
     }
 
     /// A notification: a new lead routed to its owner, or a repeat submission attached to
-    /// the person's open lead. Returns the lead id and whether mail was queued.
+    /// the person's open lead. A triage item (`c.triage`) the same way, with status
+    /// `triage` and a triage email that asks its owner to decide it. Returns the lead id
+    /// and whether mail was queued.
     async fn capture(
         &self,
         tx: &mut Conn,
         view: &MessageView,
+        c: &Classification,
         e: &Extraction,
         now: jiff::Timestamp,
         state: &mut TxState<'_>,
     ) -> anyhow::Result<(i64, bool)> {
         let s = &self.settings;
+        let triage = c.triage;
+        let inquiry = c.class == MessageClass::Inquiry;
+        // What the lead row keeps as its source: the provider, or what kind of item it is.
+        let stored_source = match (triage, e.source.is_empty(), inquiry) {
+            (true, _, true) => TRIAGE_INQUIRY_SOURCE,
+            (true, true, false) => "generic",
+            _ => e.source.as_str(),
+        };
         let now_ms = store::millis(now);
         let email = e
             .fields
@@ -748,24 +797,33 @@ impl Pipeline {
             None => None,
         };
         if let Some(open) = previous.as_ref().filter(|l| is_open(&l.status)) {
-            let detail = format!(
-                "submitted again via {}{}",
-                e.source,
-                e.form
-                    .as_ref()
-                    .map(|f| format!(" / {f}"))
-                    .unwrap_or_default()
-            );
+            let detail = if triage {
+                format!("wrote again: {}", notify::header_safe(&view.subject, 120))
+            } else {
+                format!(
+                    "submitted again via {}{}",
+                    e.source,
+                    e.form
+                        .as_ref()
+                        .map(|f| format!(" / {f}"))
+                        .unwrap_or_default()
+                )
+            };
             // The person is writing again: their wait restarts the `unanswered` clock, as a
             // mail from them does.
             leads::record_inbound(tx, open.id, now_ms).await?;
             let mut queued = false;
             if let Some(owner) = open.owner.as_deref().and_then(|o| s.person(o)) {
-                let card = self.card(open.id, e);
+                let mut card = self.card(open.id, e);
+                card.source = stored_source.to_owned();
                 let draft = notify::owner_email(
                     &card,
                     &owner.email,
-                    "Submitted again",
+                    if triage {
+                        "Wrote again"
+                    } else {
+                        "Submitted again"
+                    },
                     &detail,
                     None,
                     &self.sender(),
@@ -789,7 +847,26 @@ impl Pipeline {
         routing
             .load(tx, self.uses_workload, &account_keys, no_lead_under)
             .await?;
-        let assignment = {
+        // Triage items route by `source = "triage"` only: what was detected of an unreadable
+        // mail is a guess, and a wrong source sends it to the wrong person.
+        let routed;
+        let for_routing = if triage {
+            routed = Extraction {
+                source: TRIAGE_ROUTE_SOURCE.into(),
+                ..e.clone()
+            };
+            &routed
+        } else {
+            e
+        };
+        let assignment = if triage && s.capture.triage == TriageMode::Digest {
+            Assignment {
+                owner: None,
+                rule: None,
+                reason: "[capture] triage = \"digest\": no owner; the digest lists it".into(),
+                cursor: None,
+            }
+        } else {
             let past_owners: HashMap<String, PastOwner> = account_keys
                 .iter()
                 .filter_map(|k| Some((k.key.clone(), routing.past_owners.get(&k.key)?.clone()?)))
@@ -801,7 +878,7 @@ impl Pipeline {
                 &past_owners,
                 now,
             );
-            route(e, &s.routes, &ctx)
+            route(for_routing, &s.routes, &ctx)
         };
         let due = s
             .team
@@ -810,8 +887,9 @@ impl Pipeline {
         let lead_id = leads::insert(
             tx,
             &leads::NewLead {
+                status: if triage { "triage" } else { "new" },
                 owner: assignment.owner.as_deref(),
-                source: &e.source,
+                source: stored_source,
                 form: e.form.as_deref(),
                 name: e.fields.name.as_deref(),
                 email: email.as_ref().map(EmailAddress::as_str),
@@ -821,10 +899,14 @@ impl Pipeline {
                 message: e.fields.message.as_deref(),
                 consent: e.consent,
                 extra: &extra_json,
-                needs_template: email.is_none(),
+                needs_template: email.is_none() || (triage && !inquiry),
                 route_rule: assignment.rule.as_deref(),
                 route_reason: &assignment.reason,
-                next_action: Some("first reply"),
+                next_action: Some(if triage {
+                    crate::ops::TRIAGE_DECISION
+                } else {
+                    "first reply"
+                }),
                 next_action_due: Some(store::millis(due)),
                 now: now_ms,
                 previous_lead: previous.as_ref().map(|p| p.id),
@@ -837,12 +919,21 @@ impl Pipeline {
                 norm.clone(),
                 Some(leads::LatestLead {
                     id: lead_id,
-                    status: "new".into(),
+                    status: if triage { "triage" } else { "new" }.into(),
                     owner: assignment.owner.clone(),
                 }),
             );
         }
         let captured = match (&previous, view.subject.is_empty()) {
+            _ if triage => format!(
+                "triage item ({}): {}",
+                if inquiry {
+                    "a person's own mail"
+                } else {
+                    "a notification that could not be read"
+                },
+                c.reason
+            ),
             (Some(p), _) => format!(
                 "captured from {} (again: earlier lead #{} is closed)",
                 e.source, p.id
@@ -854,7 +945,9 @@ impl Pipeline {
                 notify::header_safe(&view.subject, 120)
             ),
         };
-        metrics::counter!(crate::telemetry::LEADS_CREATED).increment(1);
+        if !triage {
+            metrics::counter!(crate::telemetry::LEADS_CREATED).increment(1);
+        }
         metrics::counter!(crate::telemetry::ASSIGNMENTS, "rule" => crate::telemetry::rule_label(&assignment)).increment(1);
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
@@ -868,7 +961,37 @@ impl Pipeline {
             None,
         );
         let mut queued = false;
-        if let Some(owner) = assignment.owner.as_deref().and_then(|o| s.person(o)) {
+        if let Some(owner) = assignment
+            .owner
+            .as_deref()
+            .and_then(|o| s.person(o))
+            .filter(|_| triage)
+        {
+            let mut card = self.card(lead_id, e);
+            card.source = stored_source.to_owned();
+            let text = view.text.as_str();
+            let original = notify::TriageOriginal {
+                inquiry,
+                subject: &view.subject,
+                text: text_head(text, MAX_ORIGINAL_IN_EMAIL),
+            };
+            let draft = notify::triage_email(
+                &card,
+                &owner.email,
+                &assignment.reason,
+                Some(due),
+                &original,
+                &self.sender(),
+            );
+            let email = deferred.email(s, &draft, Some(lead_id), now)?;
+            deferred.activity(
+                lead_id,
+                ActivityKind::Notified,
+                format!("triage email to {} queued", owner.id),
+                Some(email),
+            );
+            queued = true;
+        } else if let Some(owner) = assignment.owner.as_deref().and_then(|o| s.person(o)) {
             let card = self.card(lead_id, e);
             let draft = notify::owner_email(
                 &card,
@@ -1009,6 +1132,7 @@ pub fn classify_context(s: &Settings) -> ClassifyContext {
         message_id_domain: Some(s.relay.domain.clone()),
         templates: s.templates.clone(),
         providers_off: Vec::new(),
+        triage_off: s.capture.triage == TriageMode::Off,
     }
 }
 
@@ -1065,6 +1189,7 @@ fn read_safely(raw: &[u8], ctx: &ClassifyContext) -> (MessageView, Classificatio
                 class: MessageClass::Other,
                 reason: format!("leadgate could not read this message (internal error: {why})"),
                 extraction: None,
+                triage: false,
             };
             (MessageView::default(), c, true)
         }

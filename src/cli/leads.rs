@@ -1,4 +1,4 @@
-//! Commands about leads: `leads` and `show`.
+//! Commands about leads: `leads`, `triage` and `show`.
 
 use super::print_json;
 use crate::config::Settings;
@@ -159,6 +159,77 @@ pub async fn list(
         ]);
     }
     println!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A triage item as `leadgate triage --json` prints it: the lead's fields plus what kind
+/// of item it is and the start of what the person wrote.
+#[derive(Serialize)]
+pub struct TriageView {
+    #[serde(flatten)]
+    pub lead: LeadView,
+    /// `inquiry` (a person's own mail) or `notification` (one leadgate could not read).
+    pub class: &'static str,
+    pub message: Option<String>,
+}
+
+pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database_url).await?;
+    let mut conn = store.acquire().await?;
+    let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
+    let now = jiff::Timestamp::now();
+    let filter = LeadFilter {
+        status: Some(crate::domain::lead::LeadStatus::Triage.as_str().into()),
+        ..Default::default()
+    };
+    let rows = leads::list(&mut conn, &filter).await?;
+    let views: Vec<TriageView> = rows
+        .iter()
+        .map(|r| TriageView {
+            lead: view(r, &settings, &active, now),
+            class: if r.source == crate::pipeline::TRIAGE_INQUIRY_SOURCE {
+                "inquiry"
+            } else {
+                "notification"
+            },
+            message: r
+                .message
+                .as_deref()
+                .map(|m| crate::domain::notify::header_safe(m, 200)),
+        })
+        .collect();
+    if json {
+        print_json(&views)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if views.is_empty() {
+        println!("Nothing waits for a decision.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    table.set_header(["id", "kind", "owner", "from", "arrived", "drift", "text"]);
+    for v in views {
+        let from = match (&v.lead.name, &v.lead.email) {
+            (Some(n), Some(e)) => format!("{n} <{e}>"),
+            (n, e) => n.clone().or(e.clone()).unwrap_or_default(),
+        };
+        table.add_row([
+            v.lead.id.to_string(),
+            if v.class == "inquiry" {
+                "inquiry".to_owned()
+            } else {
+                format!("notification ({})", v.lead.source)
+            },
+            v.lead.owner.clone().unwrap_or_else(|| "-".into()),
+            from,
+            v.lead.created_at.clone(),
+            v.lead.drift.join(", "),
+            v.message.unwrap_or_default().chars().take(60).collect(),
+        ]);
+    }
+    println!("{table}");
+    println!("Decide one by mail to its tracked address: /lead, /notlead why, or an answer to the sender.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -61,10 +61,10 @@ pub fn parse(
                 .unwrap_or_default();
             println!(
                 "{:<8} {:<13} {:<16} {:<30} {}",
-                if report.kind == Kind::Lead {
-                    "lead"
-                } else {
-                    "not_lead"
+                match report.kind {
+                    Kind::Lead => "lead",
+                    Kind::Triage => "triage",
+                    Kind::NotLead => "not_lead",
                 },
                 c.class.as_str(),
                 report.source.as_deref().unwrap_or("-"),

@@ -73,6 +73,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Triage items waiting for a decision: a person's own mail, or a notification
+    /// leadgate could not read (`/lead` or `/notlead` through its address decides it).
+    Triage {
+        #[arg(long)]
+        json: bool,
+    },
     /// One lead with its whole history.
     Show {
         id: i64,
@@ -299,6 +305,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             leads::list(load(&cli.config)?, filter, drift, json).await
         }
+        Command::Triage { json } => leads::triage(load(&cli.config)?, json).await,
         Command::Show { id, json } => leads::show(load(&cli.config)?, id, json).await,
         Command::Messages { class, limit, json } => {
             mail::messages(load(&cli.config)?, class, limit, json).await

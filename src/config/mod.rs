@@ -163,6 +163,24 @@ pub struct OutboxSettings {
     pub file_sink: Option<PathBuf>,
 }
 
+/// `[capture] triage`: what becomes of a triage item (a person's own mail, or a
+/// notification no recogniser could read).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TriageMode {
+    /// Stored with status `triage`, routed to an owner like a lead, who decides it.
+    #[default]
+    Owner,
+    /// Stored with status `triage` without an owner; the digest lists it.
+    Digest,
+    /// Stored as a message of class `other`, as before triage existed.
+    Off,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CaptureSettings {
+    pub triage: TriageMode,
+}
+
 /// Validated settings: every value here is usable as is.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -185,6 +203,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub templates: Vec<Template>,
     pub outbox: OutboxSettings,
+    pub capture: CaptureSettings,
 }
 
 impl Settings {
@@ -835,6 +854,20 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         c.add("smtp", "is missing, so leadgate cannot send mail", "add [smtp] host, port, tls, from (or [outbox] file_sink = \"DIR\" to write mail to files)");
     }
 
+    let triage = match raw.capture.triage.as_deref().map(str::trim) {
+        None | Some("owner") => TriageMode::Owner,
+        Some("digest") => TriageMode::Digest,
+        Some("off") => TriageMode::Off,
+        Some(other) => {
+            c.add(
+                "capture.triage",
+                format!("is {other:?}, which is not a triage mode"),
+                "use \"owner\" (routed to an owner), \"digest\" (listed in the digest, no owner) or \"off\" (stored as other)",
+            );
+            TriageMode::Owner
+        }
+    };
+
     if !c.problems.is_empty() {
         return Err(ConfigError::Invalid(c.problems));
     }
@@ -855,6 +888,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         http,
         templates,
         outbox,
+        capture: CaptureSettings { triage },
     })
 }
 

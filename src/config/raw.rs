@@ -43,6 +43,14 @@ pub struct RawSettings {
     pub http: RawHttp,
     pub templates: Vec<RawTemplate>,
     pub outbox: RawOutbox,
+    pub capture: RawCapture,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawCapture {
+    /// `owner` (default), `digest` or `off`: what happens to a triage item.
+    pub triage: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -443,3 +443,27 @@ fn bad_accounts_learning_is_reported_with_its_key_and_fix() {
         "accounts.customer_status"
     );
 }
+
+#[test]
+fn capture_triage_defaults_to_owner_and_a_bad_mode_is_reported_with_its_key() {
+    let s = validate(raw(MINIMAL), Path::new(".")).unwrap();
+    assert_eq!(s.capture.triage, TriageMode::Owner);
+    for (mode, want) in [
+        ("owner", TriageMode::Owner),
+        ("digest", TriageMode::Digest),
+        ("off", TriageMode::Off),
+    ] {
+        let toml = format!("{MINIMAL}\n[capture]\ntriage = \"{mode}\"\n");
+        let s = validate(raw(&toml), Path::new(".")).unwrap();
+        assert_eq!(s.capture.triage, want, "{mode}");
+    }
+    let toml = format!("{MINIMAL}\n[capture]\ntriage = \"inbox\"\n");
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&toml), Path::new(".")) else {
+        panic!("expected a problem");
+    };
+    let p = problems
+        .iter()
+        .find(|p| p.key == "capture.triage")
+        .expect("capture.triage");
+    assert!(p.fix.contains("\"digest\""), "{p:?}");
+}

@@ -29,7 +29,30 @@ Quick actions go at the very top of your mail, one per line, before any other te
   /note TEXT         an internal note, never sent to the lead
   /snooze WHEN       no reminders until then, e.g. /snooze 2d
   /optout            the lead asked not to be contacted
+  /lead              a triage item is a lead: it becomes a new lead
+  /notlead [WHY]     a triage item is not a lead: archived with the reason
+  /name, /email, /phone, /company VALUE   correct the contact
 Blank lines between actions are fine; the first other line ends them.";
+
+/// A contact field a quick action may correct.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactField {
+    Name,
+    Email,
+    Phone,
+    Company,
+}
+
+impl ContactField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactField::Name => "name",
+            ContactField::Email => "email",
+            ContactField::Phone => "phone",
+            ContactField::Company => "company",
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QuickAction {
@@ -47,6 +70,15 @@ pub enum QuickAction {
         until: Timestamp,
     },
     OptOut,
+    /// A triage item is a lead.
+    Lead,
+    /// A triage item is not a lead; the reason may be empty.
+    NotLead(String),
+    /// Corrects a contact field; an email is validated here.
+    Contact {
+        field: ContactField,
+        value: String,
+    },
 }
 
 /// The actions from the top of a mail and the text after them (the part to relay).
@@ -165,6 +197,28 @@ fn parse_one(
         "accept" => no_args(QuickAction::Accept),
         "done" => no_args(QuickAction::Done),
         "optout" | "opt-out" | "opt_out" => no_args(QuickAction::OptOut),
+        "lead" => no_args(QuickAction::Lead),
+        "notlead" | "not-lead" | "not_lead" => Ok(QuickAction::NotLead(args.to_string())),
+        "name" | "email" | "phone" | "company" => {
+            let field = match name.as_str() {
+                "name" => ContactField::Name,
+                "email" => ContactField::Email,
+                "phone" => ContactField::Phone,
+                _ => ContactField::Company,
+            };
+            if args.is_empty() {
+                return Err(needs(&format!("the {}", field.as_str())));
+            }
+            let value = if field == ContactField::Email {
+                crate::domain::email::EmailAddress::parse(args)
+                    .map_err(|e| (e.to_string(), ""))?
+                    .as_str()
+                    .to_owned()
+            } else {
+                crate::domain::notify::header_safe(args, 200)
+            };
+            Ok(QuickAction::Contact { field, value })
+        }
         "next" => {
             if args.is_empty() {
                 return Err(needs(
@@ -383,6 +437,53 @@ mod tests {
         assert!(problem("/note").contains("needs the note"));
         assert!(problem("/snooze").contains("needs how long"));
         assert!(problem("/snooze 2d please").contains("not a time"));
+    }
+
+    #[test]
+    fn triage_decisions_and_contact_corrections() {
+        let p = parse("/lead\n/name Tom Baker\n/email Tom@Example.net\n/phone 07700 900123\n/company Baker Heating\n\nHi Tom,\n").unwrap();
+        assert_eq!(
+            p.actions,
+            vec![
+                QuickAction::Lead,
+                QuickAction::Contact {
+                    field: ContactField::Name,
+                    value: "Tom Baker".into()
+                },
+                QuickAction::Contact {
+                    field: ContactField::Email,
+                    value: "Tom@example.net".into()
+                },
+                QuickAction::Contact {
+                    field: ContactField::Phone,
+                    value: "07700 900123".into()
+                },
+                QuickAction::Contact {
+                    field: ContactField::Company,
+                    value: "Baker Heating".into()
+                },
+            ]
+        );
+        assert_eq!(p.rest, "Hi Tom,\n");
+        let p = parse("/notlead a supplier's sales call\n").unwrap();
+        assert_eq!(
+            p.actions,
+            vec![QuickAction::NotLead("a supplier's sales call".into())]
+        );
+        assert_eq!(
+            parse("/notlead").unwrap().actions,
+            vec![QuickAction::NotLead(String::new())]
+        );
+    }
+
+    #[test]
+    fn bad_triage_lines_are_refused_and_unknown_actions_still_are() {
+        let problem = |text: &str| parse(text).unwrap_err().problem;
+        assert!(problem("/lead now").contains("takes nothing"));
+        assert!(problem("/email not-an-address").contains("not an email address"));
+        assert!(problem("/name").contains("needs the name"));
+        assert!(problem("/leads").contains("/leads is not a quick action"));
+        assert!(problem("/lead\n/triage").contains("/triage is not a quick action"));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! What a message is: a form notification (a lead), relay traffic, a logged BCC, a reply,
-//! an auto-reply, a bounce, a newsletter, spam, a calendar invite, or other.
-//! Only notifications make leads; every other class is still stored and listable.
+//! an auto-reply, a bounce, a newsletter, spam, a calendar invite, a person's own inquiry,
+//! or other. Notifications make leads; a person's inquiry and a notification that could not
+//! be read are triage items (DESIGN.md "Triage": nothing a person wrote stays unowned);
+//! every other class is still stored and listable.
 
 mod signals;
 
-use super::extract::{self, Extraction, Template};
+use super::extract::{self, triage, Extraction, Template};
 use super::message::MessageView;
 use super::token::TrackedAddressFormat;
 use serde::Serialize;
@@ -21,6 +23,8 @@ pub enum MessageClass {
     Newsletter,
     Spam,
     Calendar,
+    /// A person wrote to the inbox directly: no notification markers (a triage item).
+    Inquiry,
     Other,
 }
 
@@ -36,6 +40,7 @@ impl MessageClass {
             MessageClass::Newsletter => "newsletter",
             MessageClass::Spam => "spam",
             MessageClass::Calendar => "calendar",
+            MessageClass::Inquiry => "inquiry",
             MessageClass::Other => "other",
         }
     }
@@ -45,7 +50,7 @@ impl MessageClass {
     }
 }
 
-pub const ALL_CLASSES: [MessageClass; 10] = [
+pub const ALL_CLASSES: [MessageClass; 11] = [
     MessageClass::Notification,
     MessageClass::Reply,
     MessageClass::Relay,
@@ -55,6 +60,7 @@ pub const ALL_CLASSES: [MessageClass; 10] = [
     MessageClass::Newsletter,
     MessageClass::Spam,
     MessageClass::Calendar,
+    MessageClass::Inquiry,
     MessageClass::Other,
 ];
 
@@ -74,6 +80,8 @@ pub struct ClassifyContext {
     /// Providers whose recognisers are switched off (`leadgate parse --without-provider`):
     /// how the generic path reads their mail.
     pub providers_off: Vec<String>,
+    /// `[capture] triage = "off"`: triage items are stored as `other`, as before triage.
+    pub triage_off: bool,
 }
 
 /// The loop header leadgate puts on everything it sends; mail carrying it is our own.
@@ -84,9 +92,14 @@ pub struct Classification {
     pub class: MessageClass,
     /// Why, in a few words, for `leadgate show` and the message listing.
     pub reason: String,
-    /// The extracted lead, for notifications.
+    /// The extracted lead, for notifications; for triage items whatever was found (the
+    /// sender as contact, their text; the detected provider as `source`, empty if none).
     #[serde(skip)]
     pub extraction: Option<Extraction>,
+    /// A triage item: an inquiry, or a notification that could not be read. A person
+    /// decides whether it is a lead.
+    #[serde(skip)]
+    pub triage: bool,
 }
 
 impl Classification {
@@ -95,12 +108,38 @@ impl Classification {
             class,
             reason: reason.into(),
             extraction: None,
+            triage: false,
         }
+    }
+
+    fn triage(class: MessageClass, reason: impl Into<String>, e: Extraction) -> Self {
+        Classification {
+            class,
+            reason: reason.into(),
+            extraction: Some(e),
+            triage: true,
+        }
+    }
+
+    /// Whether this message makes a lead or a triage item (what capture stores).
+    pub fn captures(&self) -> bool {
+        self.extraction.is_some() && (self.triage || self.class == MessageClass::Notification)
     }
 }
 
 /// Decides what `view` is. Never fails: unreadable mail is `other` with the reason.
 pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
+    let c = classify_inner(view, ctx);
+    if c.triage && ctx.triage_off {
+        return Classification::of(
+            MessageClass::Other,
+            format!("{} ([capture] triage = \"off\")", c.reason),
+        );
+    }
+    c
+}
+
+fn classify_inner(view: &MessageView, ctx: &ClassifyContext) -> Classification {
     if view.header(LOOP_HEADER).is_some() {
         return Classification::of(MessageClass::Other, "leadgate's own mail (loop header)");
     }
@@ -152,6 +191,7 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
             return Classification::of(MessageClass::Other, "internal mail from a team member");
         }
     }
+    let from_team = !from.is_empty() && ctx.team_addresses.contains(&from);
     // Mail without a text part is read in the rendering the extractors use (the text
     // converted by the parser is only made when something else asks for it).
     let text = if view.has_text_part {
@@ -214,6 +254,7 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
             class: MessageClass::Notification,
             reason,
             extraction: Some(e),
+            triage: false,
         };
     }
     if signals::is_reply_subject(&view.subject) {
@@ -222,7 +263,126 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
     if let Some(problem) = view.problems.first() {
         return Classification::of(MessageClass::Other, format!("unreadable: {problem}"));
     }
-    Classification::of(MessageClass::Other, "no form fields found")
+    unread(view, text, &body, from_team)
+}
+
+/// Mail no recogniser read and no rule above placed: provider system mail, machine mail,
+/// cold outreach and internal mail are `other` (or spam) with the reason; whatever else a
+/// person wrote, and a notification that could not be read, is a triage item.
+fn unread(view: &MessageView, text: &str, body: &extract::Body, from_team: bool) -> Classification {
+    let provider = triage::provider_of(view, body);
+    if let Some(reason) = signals::provider_system_mail(view, text, provider.is_some()) {
+        return Classification::of(MessageClass::Other, reason);
+    }
+    if extract::forwards_bulk(body) {
+        return Classification::of(MessageClass::Newsletter, "a forwarded newsletter");
+    }
+    if from_team {
+        // Only a team member's forward of a person's mail gets here (see above).
+        return match triage::forwarded_inquiry(body) {
+            Some(fields) => Classification::triage(
+                MessageClass::Inquiry,
+                "a person's mail forwarded by a team member: triage",
+                Extraction {
+                    fields,
+                    ..Default::default()
+                },
+            ),
+            None => Classification::of(
+                MessageClass::Other,
+                "a team member's forward with no readable sender",
+            ),
+        };
+    }
+    let marker = signals::notification_marker(view, text, provider.map(|(s, _)| s)).or_else(|| {
+        // a sender we do not know: its content alone says whether it announces a lead
+        (provider.is_none() && extract::notification_like(view, body))
+            .then(|| "it announces a submission or a lead".to_owned())
+    });
+    if let Some(marker) = marker {
+        let source = provider.map(|(s, _)| s.to_owned()).unwrap_or_default();
+        let mut e = Extraction {
+            source,
+            ..Default::default()
+        };
+        // The submitter is sometimes in Reply-To even when the body says nothing readable.
+        if let Some(rt) = view
+            .reply_to
+            .iter()
+            .find(|m| m.address.contains('@') && !triage::machine_address(&m.address))
+        {
+            e.fields.email = Some(rt.address.trim().to_lowercase());
+            e.fields.name = rt.name.clone();
+        }
+        return Classification::triage(
+            MessageClass::Notification,
+            format!("looks like a form notification ({marker}) but could not be read: triage"),
+            e,
+        );
+    }
+    if let Some((source, true)) = provider {
+        return Classification::of(
+            MessageClass::Other,
+            format!("mail from {source} that is not a notification (provider system mail)"),
+        );
+    }
+    if let Some(reason) = signals::machine_sender(view) {
+        return Classification::of(MessageClass::Other, reason);
+    }
+    if let Some(reason) = signals::cold_outreach(text) {
+        return Classification::of(MessageClass::Spam, reason);
+    }
+    if let Some(reason) = signals::same_organisation(view) {
+        return Classification::of(MessageClass::Other, reason);
+    }
+    let fields = triage::inquiry_fields(view, text);
+    if fields.email.is_none() {
+        return Classification::of(MessageClass::Other, "no sender address: nobody to answer");
+    }
+    if fields.message.is_none() && view.subject.trim().is_empty() && view.attachments.is_empty() {
+        return Classification::of(MessageClass::Other, "an empty message");
+    }
+    Classification::triage(
+        MessageClass::Inquiry,
+        "a person's own mail (no notification markers): triage",
+        Extraction {
+            fields,
+            ..Default::default()
+        },
+    )
+}
+
+/// A reply (`c`) that no lead claimed (the relay found no thread, tracked address or
+/// reference), written by a person outside the team: a triage inquiry, since nothing a
+/// person wrote stays unowned. `None` for machine, bulk and internal mail, for mail with
+/// no sender address, and with `[capture] triage = "off"`.
+pub fn unclaimed_reply(
+    view: &MessageView,
+    c: &Classification,
+    ctx: &ClassifyContext,
+) -> Option<Classification> {
+    if c.class != MessageClass::Reply || ctx.triage_off {
+        return None;
+    }
+    let from = view.from.as_ref()?.address.to_ascii_lowercase();
+    if ctx.team_addresses.contains(&from)
+        || bulk_signal(view).is_some()
+        || auto_reply_signal(view).is_some()
+        || signals::machine_sender(view).is_some()
+        || signals::same_organisation(view).is_some()
+    {
+        return None;
+    }
+    let fields = triage::inquiry_fields(view, &view.text);
+    fields.email.as_ref()?;
+    Some(Classification::triage(
+        MessageClass::Inquiry,
+        "a person's reply in no lead's thread: triage",
+        Extraction {
+            fields,
+            ..Default::default()
+        },
+    ))
 }
 
 fn is_calendar(view: &MessageView) -> bool {
@@ -351,6 +511,226 @@ mod tests {
         );
     }
 
+    fn from(v: &mut MessageView, name: Option<&str>, address: &str) {
+        v.from = Some(Mailbox::new(name, address));
+    }
+
+    fn report(v: &MessageView, ctx: &ClassifyContext) -> serde_json::Value {
+        crate::domain::report::ParseReport::new("x.eml", &classify(v, ctx)).to_json()
+    }
+
+    #[test]
+    fn a_prospects_own_mail_is_a_triage_inquiry_with_name_email_phone_and_their_words() {
+        let mut v = mail(
+            "Heat pumps",
+            &[],
+            "Hi, do you install heat pumps in Leeds? We have a 3-bed semi and would like a quote.\n\nThanks,\nTom, 07700 900123\n\nOn Mon, 30 Nov 2026 at 09:00, Someone <x@example.org> wrote:\n> an older mail\n",
+        );
+        from(&mut v, Some("Tom Baker"), "tom.baker@example.net");
+        let c = classify(&v, &ClassifyContext::default());
+        assert_eq!(
+            (c.class, c.triage),
+            (MessageClass::Inquiry, true),
+            "{}",
+            c.reason
+        );
+        let j = report(&v, &ClassifyContext::default());
+        assert_eq!(j["kind"], "triage");
+        assert_eq!(j["class"], "inquiry");
+        assert_eq!(j["source"], serde_json::Value::Null);
+        assert_eq!(j["fields"]["name"], "Tom Baker");
+        assert_eq!(j["fields"]["email"], "tom.baker@example.net");
+        assert_eq!(j["fields"]["phone"], "07700 900123");
+        let message = j["fields"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("Hi, do you install heat pumps in Leeds?"));
+        assert!(
+            !message.contains("an older mail"),
+            "quoted history is cut: {message}"
+        );
+    }
+
+    #[test]
+    fn a_person_reply_to_goes_before_a_shared_from() {
+        let mut v = mail("Question", &[], "Can you quote for a new boiler?");
+        from(&mut v, Some("Website"), "no-reply@acme-shop.example");
+        v.reply_to = vec![Mailbox::new(Some("Jo Lane"), "jo@example.org")];
+        // A site's script: its no-reply sender, the submitter in Reply-To, no labels.
+        let j = report(&v, &ClassifyContext::default());
+        assert_eq!(
+            (&j["kind"], &j["class"]),
+            (&"triage".into(), &"notification".into())
+        );
+        assert_eq!(j["fields"]["email"], "jo@example.org");
+        from(&mut v, Some("Jo"), "jo.lane@work.example");
+        let j = report(&v, &ClassifyContext::default());
+        assert_eq!(
+            (&j["kind"], &j["class"]),
+            (&"triage".into(), &"inquiry".into())
+        );
+        assert_eq!(j["fields"]["email"], "jo@example.org");
+        assert_eq!(j["fields"]["name"], "Jo Lane");
+    }
+
+    #[test]
+    fn provider_system_mail_by_kind_is_other_not_triage() {
+        /// (sender, subject, text, headers)
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static [(&'static str, &'static str)],
+        );
+        let cases: [Case; 6] = [
+            (
+                "no-reply@accounts.formsvc.example",
+                "Reset your password",
+                "Someone asked to reset the password of your account. Click the link below.",
+                &[],
+            ),
+            (
+                "billing@hostco.example",
+                "Your receipt from HostCo",
+                "Thanks for your payment. Amount paid: $12.00. Card ending 4242.",
+                &[],
+            ),
+            (
+                "notifications@formsvc.example",
+                "You've used 90% of your monthly submissions",
+                "Your account has reached 90% of its monthly limit. Upgrade your plan to keep receiving entries.",
+                &[],
+            ),
+            (
+                "team@formsvc.example",
+                "Daily digest: 4 new submissions",
+                "Here is your daily digest.\nContact form: 3 new entries\nQuote form: 1 new entry\nView them in your dashboard.",
+                &[("Feedback-ID", "digest:formsvc")],
+            ),
+            (
+                "security@cloudmail.example",
+                "New sign-in to your account",
+                "We noticed a new sign-in from Chrome on Windows. If this was you, you can ignore this.",
+                &[],
+            ),
+            (
+                "accounts@shop.example",
+                "Action required: update your billing details",
+                "Your subscription renews on 1 January. Please update your card.",
+                &[],
+            ),
+        ];
+        for (sender, subject, text, headers) in cases {
+            let mut v = mail(subject, headers, text);
+            from(&mut v, None, sender);
+            let c = classify(&v, &ClassifyContext::default());
+            assert!(!c.triage, "{subject}: {}", c.reason);
+            assert_eq!(c.class, MessageClass::Other, "{subject}: {}", c.reason);
+        }
+    }
+
+    #[test]
+    fn a_team_members_mail_is_not_triage_with_or_without_the_team_in_the_config() {
+        let ctx = ClassifyContext {
+            team_addresses: vec!["megan@acme.example".into()],
+            ..Default::default()
+        };
+        let mut v = mail(
+            "Callback needed - Henderson",
+            &[],
+            "Ruth Henderson called about her kitchen. Can someone call her back at (612) 555-0133?",
+        );
+        from(&mut v, Some("Megan"), "megan@acme.example");
+        v.to = vec![Mailbox::new(None, "leads@acme.example")];
+        assert_eq!(classify(&v, &ctx).class, MessageClass::Other);
+        // A colleague not (yet) in [[people]]: the inbox's own domain says it is internal.
+        let c = classify(&v, &ClassifyContext::default());
+        assert_eq!(
+            (c.class, c.triage),
+            (MessageClass::Other, false),
+            "{}",
+            c.reason
+        );
+    }
+
+    #[test]
+    fn a_notification_that_cannot_be_read_is_triage_with_its_provider() {
+        // A provider's alert that only links to a new response is a lead to look up
+        // (extract::alert_only); one whose submission is there but unreadable is triage.
+        let mut alert = mail(
+            "New response: Contact us",
+            &[],
+            "You have a new response. View it in your dashboard: https://app.typeform.example/r/1",
+        );
+        from(&mut alert, Some("Typeform"), "notifications@typeform.com");
+        assert_eq!(report(&alert, &ClassifyContext::default())["kind"], "lead");
+        let mut v = mail(
+            "Form submission: Contact us",
+            &[],
+            "Someone filled in Contact us.\n\n=?x?B?Zm9v?= ==== 3q2+7w== ====",
+        );
+        from(&mut v, Some("Typeform"), "notifications@typeform.com");
+        let c = classify(&v, &ClassifyContext::default());
+        assert_eq!(
+            (c.class, c.triage),
+            (MessageClass::Notification, true),
+            "{}",
+            c.reason
+        );
+        let j = report(&v, &ClassifyContext::default());
+        assert_eq!(j["kind"], "triage");
+        assert_eq!(j["source"], "typeform");
+    }
+
+    #[test]
+    fn a_persons_reply_that_no_lead_claims_is_triage_and_a_colleagues_is_not() {
+        let ctx = ClassifyContext {
+            team_addresses: vec!["alice@team.test".into()],
+            ..Default::default()
+        };
+        let mut v = mail(
+            "Re: your quote from last spring",
+            &[],
+            "Is the offer still good? We would like to go ahead.\n\nOn Mon, 30 Nov 2026 at 09:00, Alice Smith <alice@team.test> wrote:\n> the quote",
+        );
+        from(&mut v, Some("Pat Reed"), "pat@example.org");
+        let c = classify(&v, &ctx);
+        assert_eq!(c.class, MessageClass::Reply, "{}", c.reason);
+        let t = unclaimed_reply(&v, &c, &ctx).expect("triage");
+        assert_eq!((t.class, t.triage), (MessageClass::Inquiry, true));
+        let e = t.extraction.expect("fields");
+        assert_eq!(e.fields.email.as_deref(), Some("pat@example.org"));
+        assert_eq!(
+            e.fields.message.as_deref(),
+            Some("Is the offer still good? We would like to go ahead.")
+        );
+        from(&mut v, Some("Alice"), "alice@team.test");
+        let c = classify(&v, &ctx);
+        assert_eq!(unclaimed_reply(&v, &c, &ctx), None, "the team's own mail");
+        let mut bulk = mail("Re: offer", &[("Precedence", "bulk")], "x");
+        from(&mut bulk, None, "pat@example.org");
+        let c = Classification::of(MessageClass::Reply, "a reply");
+        assert_eq!(unclaimed_reply(&bulk, &c, &ctx), None, "machine mail");
+    }
+
+    #[test]
+    fn cold_outreach_is_spam_and_triage_off_stores_other() {
+        let mut v = mail(
+            "Quick question",
+            &[],
+            "I came across your site. We help agencies like yours add white-label chat. Open to a 15-minute call? Not the right person? I won't follow up.",
+        );
+        from(&mut v, Some("Nadia"), "nadia@outreach.example");
+        assert_eq!(class(&v), MessageClass::Spam);
+        let mut v = mail("Boiler", &[], "Can you service my boiler next week?");
+        from(&mut v, Some("Al"), "al@example.org");
+        let off = ClassifyContext {
+            triage_off: true,
+            ..Default::default()
+        };
+        let c = classify(&v, &off);
+        assert_eq!((c.class, c.triage), (MessageClass::Other, false));
+        assert!(c.reason.contains("triage = \"off\""), "{}", c.reason);
+    }
+
     #[test]
     fn out_of_office_in_several_languages() {
         for s in [
@@ -405,8 +785,10 @@ mod tests {
 
     #[test]
     fn notifications_without_contact_need_a_template() {
+        // Unreadable, yet a notification by its subject and layout: triage, not `other`.
         let v = mail("New lead", &[], "Name: Ann Lee\nService: Roof\n");
-        assert_eq!(class(&v), MessageClass::Other);
+        let c = classify(&v, &ClassifyContext::default());
+        assert_eq!((c.class, c.triage), (MessageClass::Notification, true));
         let mut v = mail(
             "New submission",
             &[],

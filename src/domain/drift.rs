@@ -32,11 +32,15 @@ pub enum DriftKind {
     Overdue,
     /// Nothing happened for `idle_after` and nothing is planned.
     Idle,
+    /// A triage item nobody decided (`/lead`, `/notlead` or a reply) within
+    /// `first_reply_within` business hours of its arrival.
+    Untriaged,
 }
 
 impl DriftKind {
-    pub const ALL: [DriftKind; 7] = [
+    pub const ALL: [DriftKind; 8] = [
         DriftKind::Orphaned,
+        DriftKind::Untriaged,
         DriftKind::Unaccepted,
         DriftKind::NoFirstReply,
         DriftKind::Unanswered,
@@ -54,6 +58,7 @@ impl DriftKind {
             DriftKind::NoNextAction => "no_next_action",
             DriftKind::Overdue => "overdue",
             DriftKind::Idle => "idle",
+            DriftKind::Untriaged => "untriaged",
         }
     }
 
@@ -158,6 +163,20 @@ pub fn drift_details(
     }
     let mut push = |kind, since| out.push(Drift { kind, since });
     let assigned = lead.assigned_at.unwrap_or(lead.created_at);
+
+    if lead.status == LeadStatus::Triage {
+        // Deciding is what a triage item needs, not acceptance or a next action. Without an
+        // owner it is listed in the digest's triage section from the start (`[capture]
+        // triage = "digest"` means exactly that), so only an owner who left orphans it.
+        if lead.owner.is_some() && !lead.owner_active {
+            push(DriftKind::Orphaned, None);
+        }
+        let deadline = hours.add(lead.created_at, rules.first_reply_within, tz);
+        if now >= deadline {
+            push(DriftKind::Untriaged, Some(deadline));
+        }
+        return out;
+    }
 
     if lead.owner.is_none() {
         push(DriftKind::Orphaned, Some(assigned));
@@ -345,6 +364,7 @@ mod tests {
             names,
             [
                 "orphaned",
+                "untriaged",
                 "unaccepted",
                 "no_first_reply",
                 "unanswered",
@@ -360,6 +380,36 @@ mod tests {
         }
         assert_eq!(DriftKind::parse("No-First-Reply"), Some(NoFirstReply));
         assert_eq!(DriftKind::parse("late"), None);
+    }
+
+    #[test]
+    fn an_undecided_triage_item_drifts_untriaged_after_the_first_reply_window_in_business_hours() {
+        // Arrived Friday 16:30 Berlin (15:30Z): the 1h window ends Monday 09:30 Berlin.
+        let item = LeadFacts {
+            status: LeadStatus::Triage,
+            accepted: false,
+            created_at: at("2026-11-27T15:30:00Z"),
+            last_activity_at: at("2026-11-27T15:30:00Z"),
+            next_action: next("decide: lead or not", "2026-11-30T08:30:00Z"),
+            ..fresh()
+        };
+        assert!(kinds(&item, "2026-11-29T12:00:00Z").is_empty(), "weekend");
+        assert_eq!(kinds(&item, "2026-11-30T08:30:00Z"), [Untriaged]);
+        // Not unaccepted, overdue or idle besides: one problem, one reminder.
+        assert_eq!(kinds(&item, "2026-12-20T08:30:00Z"), [Untriaged]);
+        let ownerless = LeadFacts {
+            owner: None,
+            ..item.clone()
+        };
+        assert!(
+            kinds(&ownerless, "2026-11-29T12:00:00Z").is_empty(),
+            "listed in the digest, not orphaned"
+        );
+        let left = LeadFacts {
+            owner_active: false,
+            ..item
+        };
+        assert_eq!(kinds(&left, "2026-11-30T08:30:00Z"), [Orphaned, Untriaged]);
     }
 
     #[test]

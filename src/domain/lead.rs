@@ -13,6 +13,9 @@ pub struct NextAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeadStatus {
+    /// A triage item: a person's mail or an unreadable notification waiting for someone
+    /// to decide whether it is a lead (`/lead`, `/notlead`, or a reply).
+    Triage,
     New,
     Contacted,
     Qualified,
@@ -23,7 +26,8 @@ pub enum LeadStatus {
 }
 
 impl LeadStatus {
-    pub const ALL: [LeadStatus; 7] = [
+    pub const ALL: [LeadStatus; 8] = [
+        LeadStatus::Triage,
         LeadStatus::New,
         LeadStatus::Contacted,
         LeadStatus::Qualified,
@@ -35,6 +39,7 @@ impl LeadStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            LeadStatus::Triage => "triage",
             LeadStatus::New => "new",
             LeadStatus::Contacted => "contacted",
             LeadStatus::Qualified => "qualified",
@@ -51,11 +56,12 @@ impl LeadStatus {
             .find(|st| st.as_str() == s.trim().to_ascii_lowercase())
     }
 
-    /// Live leads need an owner and a next action; closed ones need neither.
+    /// Live leads need an owner and a next action; closed ones need neither. A triage item
+    /// is live: it needs someone to decide it.
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            LeadStatus::New | LeadStatus::Contacted | LeadStatus::Qualified
+            LeadStatus::Triage | LeadStatus::New | LeadStatus::Contacted | LeadStatus::Qualified
         )
     }
 
@@ -92,12 +98,15 @@ impl LeadStatus {
 
     /// The transitions the domain allows. Closed leads may only be archived or reopened
     /// as contacted (a lost lead that writes back); opted-out is final but for archiving.
+    /// A triage item becomes a lead (new), is archived (not a lead) or opts out; nothing
+    /// becomes a triage item again.
     pub fn can_become(self, to: LeadStatus) -> bool {
         use LeadStatus::*;
-        if self == to {
+        if self == to || to == Triage {
             return false;
         }
         match self {
+            Triage => matches!(to, New | Archived | OptedOut),
             New => true,
             Contacted => !matches!(to, New),
             Qualified => !matches!(to, New | Contacted),
@@ -196,15 +205,17 @@ mod tests {
 
     #[test]
     fn the_whole_transition_table() {
-        // Rows: from; columns: to, in ALL order (new contacted qualified won lost archived opted_out).
+        // Rows: from; columns: to, in ALL order
+        // (triage new contacted qualified won lost archived opted_out).
         let table = [
-            (New, "-++++++"),
-            (Contacted, "--+++++"),
-            (Qualified, "---++++"),
-            (Won, "-+---++"),
-            (Lost, "-+---++"),
-            (Archived, "-+----+"),
-            (OptedOut, "-----+-"),
+            (Triage, "-+----++"),
+            (New, "--++++++"),
+            (Contacted, "---+++++"),
+            (Qualified, "----++++"),
+            (Won, "--+---++"),
+            (Lost, "--+---++"),
+            (Archived, "--+----+"),
+            (OptedOut, "------+-"),
         ];
         for (from, row) in table {
             for (to, cell) in LeadStatus::ALL.into_iter().zip(row.chars()) {
@@ -231,6 +242,7 @@ mod tests {
             assert_eq!(LeadStatus::parse(&s.as_str().to_uppercase()), Some(s));
         }
         assert!(New.is_open() && Contacted.is_open() && Qualified.is_open());
+        assert!(Triage.is_open(), "an undecided triage item is live");
         assert_eq!(LeadStatus::parse("pending"), None);
     }
 

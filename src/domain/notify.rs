@@ -154,7 +154,89 @@ fn bundled() -> Environment<'static> {
         include_str!("../../templates/assignment.html"),
     )
     .expect("bundled template parses");
+    env.add_template("triage.txt", include_str!("../../templates/triage.txt"))
+        .expect("bundled template parses");
+    env.add_template("triage.html", include_str!("../../templates/triage.html"))
+        .expect("bundled template parses");
     env
+}
+
+/// What a triage email shows beyond the card: what kind of item it is, and the message as
+/// it came (the owner decides on the original, not on what leadgate made of it).
+#[derive(Clone, Debug)]
+pub struct TriageOriginal<'a> {
+    /// True for a person's own mail, false for a notification leadgate could not read.
+    pub inquiry: bool,
+    pub subject: &'a str,
+    /// The message's text, in full (bounded by the caller).
+    pub text: &'a str,
+}
+
+/// The email that gives an owner a triage item to decide: the original text, `Reply-To`
+/// the tracked address, and the commands that decide it (`/lead`, `/notlead`, a reply).
+pub fn triage_email(
+    card: &LeadCard,
+    owner_email: &str,
+    reason: &str,
+    due: Option<Timestamp>,
+    original: &TriageOriginal<'_>,
+    sender: &Sender<'_>,
+) -> Draft {
+    let who = card.display_name();
+    let (headline, what) = if original.inquiry {
+        (
+            "Wrote to the inbox",
+            "A person wrote to the shared inbox directly. Nobody else was told.",
+        )
+    } else {
+        (
+            "Unreadable notification",
+            "This looks like a form notification, but leadgate could not read its fields.",
+        )
+    };
+    let source = (!original.inquiry).then(|| card.source.clone());
+    let ctx = context! {
+        marker => reply_marker(&who),
+        headline => headline,
+        what => what,
+        reason => reason,
+        due => due.map(|d| format_time(d, sender.timezone)),
+        name => card.name, email => card.email, phone => card.phone,
+        source => source,
+        subject => header_safe(original.subject, 200),
+        original => original.text,
+        lead_id => card.id,
+        reference => card.reference(),
+        team => sender.team,
+    };
+    let env = templates();
+    let render = |name: &str| {
+        env.get_template(name)
+            .and_then(|t| t.render(&ctx))
+            .unwrap_or_else(|e| format!("(template {name} failed: {e})"))
+    };
+    Draft {
+        from_name: Some(format!("{} leads", sender.team)),
+        from: sender.from.to_owned(),
+        to: vec![owner_email.to_owned()],
+        reply_to: Some(card.tracked_address.clone()),
+        subject: header_safe(
+            &format!(
+                "Triage: {who}: {} [{}]",
+                if original.subject.trim().is_empty() {
+                    "(no subject)"
+                } else {
+                    original.subject
+                },
+                card.reference()
+            ),
+            200,
+        ),
+        text: render("triage.txt"),
+        html: Some(render("triage.html")),
+        purpose: "triage".to_owned(),
+        ..Default::default()
+    }
 }
 
 /// The email that tells an owner a lead is theirs: every field, the consent, the deadline,
@@ -266,6 +348,30 @@ mod tests {
             d.subject
         );
         assert!(d.subject.contains("[LG-12]"));
+    }
+
+    #[test]
+    fn triage_email_carries_the_original_the_commands_and_reply_to() {
+        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        let sender = Sender {
+            from: "leadgate@leads.test",
+            team: "Acme",
+            timezone: &tz,
+        };
+        let mut c = card();
+        c.name = Some("Tom".into());
+        let original = TriageOriginal {
+            inquiry: true,
+            subject: "Heat pumps\r\nBcc: x@evil.test",
+            text: "Hi, do you install heat pumps in Leeds?\n\nTom, 07700 900123",
+        };
+        let d = triage_email(&c, "alice@team.test", "rule all", None, &original, &sender);
+        assert!(d.text.starts_with(REPLY_MARKER_PREFIX), "{}", d.text);
+        assert_eq!(d.reply_to.as_deref(), Some("reply+abc@leads.test"));
+        assert_eq!(d.purpose, "triage");
+        assert!(d.text.contains("do you install heat pumps in Leeds?"));
+        assert!(d.text.contains("/lead") && d.text.contains("/notlead"));
+        assert!(!d.subject.contains('\n') && d.subject.contains("[LG-12]"));
     }
 
     #[test]

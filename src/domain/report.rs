@@ -1,5 +1,7 @@
 //! The per-message result of `leadgate parse --json`, in exactly the shape of the
 //! corpus labels: `{"file","kind","class","source","form","fields","consent","extra"}`.
+//! `kind` is `lead` (a readable notification), `triage` (a person's inquiry or an
+//! unreadable notification, with whatever was found) or `not_lead`.
 
 use super::classify::{Classification, MessageClass};
 use super::extract::LeadFields;
@@ -10,6 +12,7 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Lead,
+    Triage,
     NotLead,
 }
 
@@ -30,15 +33,24 @@ pub struct ParseReport {
 }
 
 impl ParseReport {
-    /// `kind` is `lead` exactly when the class is `notification`.
+    /// `kind` is `lead` for a readable notification, `triage` for a triage item (its
+    /// `source` is the detected provider, null for an inquiry or when none was found).
     pub fn new(file: &str, c: &Classification) -> Self {
-        let lead = c.class == MessageClass::Notification;
-        let e = c.extraction.as_ref().filter(|_| lead);
+        let kind = if c.triage {
+            Kind::Triage
+        } else if c.class == MessageClass::Notification {
+            Kind::Lead
+        } else {
+            Kind::NotLead
+        };
+        let e = c.extraction.as_ref().filter(|_| kind != Kind::NotLead);
         ParseReport {
             file: file.to_owned(),
-            kind: if lead { Kind::Lead } else { Kind::NotLead },
+            kind,
             class: c.class,
-            source: e.map(|e| e.source.clone()),
+            source: e
+                .map(|e| e.source.clone())
+                .filter(|s| !s.is_empty() && c.class != MessageClass::Inquiry),
             form: e.and_then(|e| e.form.clone()),
             source_hint: e.and_then(|e| e.source_hint.clone()),
             fields: e.map(|e| e.fields.clone()).unwrap_or_default(),
@@ -62,6 +74,7 @@ mod tests {
             class: MessageClass::Bounce,
             reason: "x".into(),
             extraction: None,
+            triage: false,
         };
         let j = ParseReport::new("a.eml", &c).to_json();
         assert_eq!(

@@ -435,6 +435,17 @@ impl<'a> Run<'a> {
             }
             sp.commit().await?;
         }
+        // Actions may have changed the lead (`/lead`, a corrected `/email`): relay with its
+        // row as it is now.
+        let fresh;
+        let lead = if parsed.actions.is_empty() {
+            lead
+        } else {
+            fresh = leads::get(tx, lead.id)
+                .await?
+                .unwrap_or_else(|| lead.clone());
+            &fresh
+        };
         let trimmed = trim_reply(&parsed.rest);
         let text = trimmed.reply.trim().to_string();
         if text.is_empty() {

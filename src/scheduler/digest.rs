@@ -5,6 +5,7 @@
 use super::{age, describe, display_name, scan, templates, Scanned};
 use crate::config::Settings;
 use crate::domain::drift::DriftKind;
+use crate::domain::lead::LeadStatus;
 use crate::domain::notify::{self, Draft};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
 use crate::pipeline::tracked_address;
@@ -55,6 +56,9 @@ pub struct Digest {
     pub live: u64,
     pub drifting: usize,
     pub clean: bool,
+    /// Triage items waiting for a decision (a person's mail, an unreadable notification),
+    /// oldest first: the digest's first section.
+    pub triage: Vec<DigestLine>,
     /// Orphaned and unaccepted leads, oldest first.
     pub need_owner: Vec<DigestLine>,
     /// Everything else that drifts, by owner, the worst first.
@@ -73,6 +77,7 @@ pub(crate) fn rank(k: DriftKind) -> u8 {
         DriftKind::NoFirstReply => 4,
         DriftKind::Unanswered => 5,
         DriftKind::Idle => 6,
+        DriftKind::Untriaged => 0,
     }
 }
 
@@ -85,7 +90,70 @@ pub(crate) fn label(k: DriftKind) -> &'static str {
         DriftKind::NoFirstReply => "no first reply",
         DriftKind::Unanswered => "unanswered",
         DriftKind::Idle => "idle",
+        DriftKind::Untriaged => "untriaged",
     }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if s.chars().nth(1).is_some_and(char::is_lowercase) => {
+            f.to_lowercase().chain(c).collect()
+        }
+        _ => s.to_owned(),
+    }
+}
+
+/// Adds the triage items in `waiting` (every undecided one) that [`build`] did not list
+/// because they do not drift yet: the digest lists every item waiting for a decision, the
+/// newest too, so that an item with no owner (`[capture] triage = "digest"`) is seen.
+pub fn with_waiting_triage(
+    mut d: Digest,
+    waiting: &[LeadRow],
+    s: &Settings,
+    now: Timestamp,
+) -> Digest {
+    let before = d.triage.len();
+    for row in waiting {
+        if d.triage.iter().any(|l| l.id == row.id) {
+            continue;
+        }
+        let (tracked, mailto) = reply_link(s, row);
+        let owner_text = match &row.owner {
+            None => "nobody owns it".to_owned(),
+            Some(o) => format!("with {}", person_name(s, o)),
+        };
+        d.triage.push(DigestLine {
+            id: row.id,
+            name: display_name(row),
+            email: row.email.clone(),
+            owner: row.owner.clone(),
+            owner_text,
+            kinds: Vec::new(),
+            missing: "waiting for a decision: /lead or /notlead".into(),
+            age: age(store::timestamp(row.created_at), now),
+            tracked,
+            mailto,
+            created_ms: row.created_at,
+        });
+    }
+    if d.triage.len() == before {
+        return d;
+    }
+    d.triage.sort_by_key(|l| (l.created_ms, l.id));
+    let added = d.triage.len() - before;
+    d.drifting += added;
+    d.clean = false;
+    let n = d.triage.len();
+    d.title = if before == 0 && d.title.starts_with("All ") {
+        format!("{n} to triage")
+    } else if before == 0 {
+        format!("{n} to triage, {}", lowercase_first(&d.title))
+    } else {
+        d.title
+            .replacen(&format!("{before} to triage"), &format!("{n} to triage"), 1)
+    };
+    d
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -95,6 +163,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// The digest of `leads` (as [`scan`] returns them) at `now`. Pure.
 pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Digest {
     let mut need_owner = Vec::new();
+    let mut triage = Vec::new();
     let mut by_owner: BTreeMap<String, Vec<DigestLine>> = BTreeMap::new();
     let mut per_kind: BTreeMap<DriftKind, usize> = BTreeMap::new();
     for l in leads.iter().filter(|l| !l.drift.is_empty()) {
@@ -135,7 +204,9 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
         let ownerless = drift
             .iter()
             .any(|d| matches!(d.kind, DriftKind::Orphaned | DriftKind::Unaccepted));
-        if ownerless {
+        if l.row.status == LeadStatus::Triage.as_str() {
+            triage.push(line);
+        } else if ownerless {
             need_owner.push(line);
         } else {
             let owner = l.row.owner.clone().unwrap_or_default();
@@ -143,6 +214,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
         }
     }
     need_owner.sort_by_key(|l| (rank(l.kinds[0]), l.created_ms, l.id));
+    triage.sort_by_key(|l| (l.created_ms, l.id));
     let mut groups: Vec<OwnerGroup> = by_owner
         .into_iter()
         .map(|(owner, mut lines)| {
@@ -164,7 +236,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
     let mut per_kind: Vec<(DriftKind, usize)> = per_kind.into_iter().collect();
     per_kind.sort_by_key(|(k, _)| rank(*k));
     let rest: usize = groups.iter().map(|g| g.lines.len()).sum();
-    let drifting = need_owner.len() + rest;
+    let drifting = triage.len() + need_owner.len() + rest;
     let title = if !need_owner.is_empty() {
         let n = need_owner.len();
         let head = format!(
@@ -187,11 +259,18 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
                 .collect::<Vec<_>>()
                 .join(", ")
         )
-    } else {
+    } else if triage.is_empty() {
         format!(
             "All {} owned and timed",
             plural(live as usize, "live lead", "live leads")
         )
+    } else {
+        String::new()
+    };
+    let title = match (triage.len(), title.is_empty()) {
+        (0, _) => title,
+        (n, true) => format!("{n} to triage"),
+        (n, false) => format!("{n} to triage, {}", lowercase_first(&title)),
     };
     let mut counts = vec![Count {
         label: "live".into(),
@@ -218,6 +297,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
         live,
         drifting,
         clean: drifting == 0,
+        triage,
         need_owner,
         groups,
         date: now
@@ -271,17 +351,31 @@ fn readers(s: &Settings) -> Vec<String> {
 
 async fn live_count(conn: &mut Conn) -> sqlx::Result<u64> {
     use sqlx::Row;
-    let r =
-        sqlx::query("SELECT COUNT(*) FROM leads WHERE status IN ('new', 'contacted', 'qualified')")
-            .fetch_one(&mut *conn)
-            .await?;
+    let r = sqlx::query(
+        "SELECT COUNT(*) FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(r.get::<i64, _>(0) as u64)
 }
 
 pub async fn daily(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
     let leads = scan(conn, s, now).await?;
     let live = live_count(conn).await?;
-    Ok(build(&leads, live, s, now))
+    let waiting = crate::store::leads::list(
+        conn,
+        &crate::store::leads::LeadFilter {
+            status: Some(LeadStatus::Triage.as_str().into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(with_waiting_triage(
+        build(&leads, live, s, now),
+        &waiting,
+        s,
+        now,
+    ))
 }
 
 /// The digest email, or None when nothing drifts (unless `send_when_clean`).
@@ -618,6 +712,41 @@ mod tests {
             "inline styles only"
         );
         assert!(html.find("Need an owner").unwrap() < html.find("Alice Smith (2)").unwrap());
+    }
+
+    #[test]
+    fn triage_items_come_first_drifting_or_not_and_with_or_without_an_owner() {
+        let s = settings("[digest]\nto = \"erin@team.test\"\n");
+        let now = "2026-12-01T10:00:00Z";
+        let triage = |r: &mut LeadRow| {
+            r.status = "triage".into();
+            r.first_reply_at = None;
+            r.next_action = Some("decide: lead or not".into());
+        };
+        let leads = vec![
+            scanned(&s, 1, |r| r.owner = None, now),
+            // Arrived days ago, nobody decided: untriaged.
+            scanned(&s, 2, triage, now),
+        ];
+        assert_eq!(leads[1].kinds(), [DriftKind::Untriaged]);
+        let d = build(&leads, 3, &s, at(now));
+        assert_eq!(d.triage.iter().map(|l| l.id).collect::<Vec<_>>(), [2]);
+        // Just arrived, no owner ([capture] triage = "digest"): listed all the same.
+        let mut fresh = scanned(&s, 3, triage, now).row;
+        fresh.owner = None;
+        fresh.created_at = at("2026-12-01T09:55:00Z").as_millisecond();
+        let d = with_waiting_triage(d, &[leads[1].row.clone(), fresh], &s, at(now));
+        assert_eq!(d.triage.iter().map(|l| l.id).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(d.triage[1].owner_text, "nobody owns it");
+        assert_eq!(d.title, "2 to triage, 1 lead needs an owner");
+        let mail = daily_draft(&d, &s).unwrap().unwrap();
+        let text = mail.text;
+        assert!(
+            text.find("TO TRIAGE").unwrap() < text.find("NEED AN OWNER").unwrap(),
+            "{text}"
+        );
+        let html = mail.html.unwrap();
+        assert!(html.find("To triage").unwrap() < html.find("Need an owner").unwrap());
     }
 
     #[test]

@@ -559,6 +559,7 @@ pub fn describe(kind: DriftKind, d: &Drift, facts: &LeadFacts, s: &Settings) -> 
             None => format!("overdue{since}"),
         },
         DriftKind::Idle => format!("nothing happened since {}", t(facts.last_activity_at)),
+        DriftKind::Untriaged => format!("nobody decided whether it is a lead{since}"),
     }
 }
 
@@ -581,6 +582,9 @@ pub fn what_to_do(kind: DriftKind) -> &'static str {
         DriftKind::Idle => {
             "Reply to the lead, or /next 3d follow up; /status lost if it is over; /snooze 1w if it can wait."
         }
+        DriftKind::Untriaged => {
+            "Reply with /lead (it is a lead) or /notlead why (it is not), or answer the sender: a reply makes it a lead."
+        }
     }
 }
 
@@ -600,6 +604,7 @@ fn reminder_draft(
     let headline = match (kind, escalate) {
         (DriftKind::Orphaned, _) => "Needs an owner",
         (DriftKind::Unaccepted, _) => "Waiting for you to accept",
+        (DriftKind::Untriaged, _) => "Waiting for your decision",
         (_, true) => "Escalated",
         (_, false) => "Reminder",
     };

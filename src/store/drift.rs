@@ -37,8 +37,9 @@ const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned
 pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>> {
     let q = format!(
         "SELECT {CANDIDATE_COLUMNS} FROM leads l
-         WHERE l.status IN ('new', 'contacted', 'qualified') AND (
-               l.owner IS NULL
+         WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND (
+               (l.status = 'triage' AND l.created_at <= $2)
+            OR l.owner IS NULL
             OR (l.accepted = 0 AND COALESCE(l.assigned_at, l.created_at) <= $4)
             OR (l.accepted = 0 AND l.unaccepted_since IS NOT NULL)
             OR l.owner NOT IN (SELECT id FROM people WHERE active = 1)
@@ -345,7 +346,7 @@ pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result
             COALESCE(SUM(CASE WHEN accepted = 1 AND owner IN (SELECT id FROM people WHERE active = 1)
                          THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN next_action_due > $1 THEN 1 ELSE 0 END), 0)
-         FROM leads WHERE status IN ('new', 'contacted', 'qualified')",
+         FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
     )
     .bind(until)
     .fetch_one(&mut *conn)

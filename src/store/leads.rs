@@ -109,6 +109,8 @@ fn from_row(r: &AnyRow) -> LeadRow {
 }
 
 pub struct NewLead<'a> {
+    /// `new` for a lead, `triage` for a triage item.
+    pub status: &'a str,
     pub owner: Option<&'a str>,
     pub source: &'a str,
     pub form: Option<&'a str>,
@@ -134,7 +136,7 @@ pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
         "INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
              phone, company, message, consent, extra, needs_template, route_rule, route_reason,
              next_action, next_action_due, created_at, last_activity_at, previous_lead, email_domain)
-         VALUES ('new', $1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+         VALUES ($21, $1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                  $18, $18, $19, $20)
          RETURNING id",
     )
@@ -158,6 +160,7 @@ pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
     .bind(l.now)
     .bind(l.previous_lead)
     .bind(l.email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d))
+    .bind(l.status)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
@@ -279,7 +282,7 @@ pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> 
     };
     let rows = sqlx::query(&format!(
         "SELECT owner, COUNT(*) FROM {from} WHERE owner IS NOT NULL
-           AND status IN ('new', 'contacted', 'qualified') GROUP BY owner"
+           AND status IN ('triage', 'new', 'contacted', 'qualified') GROUP BY owner"
     ))
     .fetch_all(&mut *conn)
     .await?;
@@ -364,6 +367,36 @@ pub async fn set_status(conn: &mut Conn, id: i64, status: &str, at: i64) -> sqlx
         .execute(&mut *conn)
         .await
         .map(|_| ())
+}
+
+/// A contact field a person corrected (`/name`, `/email`, `/phone`, `/company`). `column`
+/// is one of those four names (never user input); an email also sets its normalised form
+/// and domain, which matching and accounts read.
+pub async fn set_contact(
+    conn: &mut Conn,
+    id: i64,
+    column: &str,
+    value: &str,
+    email_norm: Option<&str>,
+    at: i64,
+) -> sqlx::Result<()> {
+    let sql = match column {
+        "name" => "UPDATE leads SET name = $1, last_activity_at = $2 WHERE id = $3",
+        "phone" => "UPDATE leads SET phone = $1, last_activity_at = $2 WHERE id = $3",
+        "company" => "UPDATE leads SET company = $1, last_activity_at = $2 WHERE id = $3",
+        "email" => {
+            "UPDATE leads SET email = $1, last_activity_at = $2, email_norm = $4, email_domain = $5,
+                 needs_template = 0 WHERE id = $3"
+        }
+        other => unreachable!("set_contact on column {other}"),
+    };
+    let mut q = sqlx::query(sql).bind(value).bind(at).bind(id);
+    if column == "email" {
+        q = q
+            .bind(email_norm)
+            .bind(email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d));
+    }
+    q.execute(&mut *conn).await.map(|_| ())
 }
 
 /// What the pipeline needs of an address's newest lead: whether it is open, and its owner.
@@ -545,10 +578,10 @@ pub async fn record_inbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<(
     .map(|_| ())
 }
 
-/// Open leads (new, contacted, qualified), oldest first; of one address when given.
+/// Open leads (triage, new, contacted, qualified), oldest first; of one address when given.
 pub async fn open_leads(conn: &mut Conn, email_norm: Option<&str>) -> sqlx::Result<Vec<LeadRow>> {
     let q = format!(
-        "SELECT {COLUMNS} FROM leads WHERE status IN ('new', 'contacted', 'qualified')
+        "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
            AND ($1 = '' OR email_norm = $1) ORDER BY id"
     );
     let rows = sqlx::query(&q)

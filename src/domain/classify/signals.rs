@@ -201,6 +201,216 @@ pub fn spam(e: &Extraction) -> Option<String> {
     (score >= 3).then(|| format!("form spam ({})", words.join(", ")))
 }
 
+/// Headers that transactional and bulk mail services put on what they send; a person's
+/// mail from their own client carries none of them.
+const ESP_HEADERS: &[&str] = &[
+    "Feedback-ID",
+    "X-SES-Outgoing",
+    "X-Mailgun-Sid",
+    "X-Mailgun-Tag",
+    "X-SG-EID",
+    "X-SG-ID",
+    "X-MC-User",
+    "X-Mandrill-User",
+    "X-PM-Message-Id",
+    "X-Postmark-Message-Id",
+    "X-MSFBL",
+    "X-CSA-Complaints",
+    "X-Campaign",
+    "X-CampaignID",
+    "X-Mailjet-Campaign",
+    "X-SparkPost-Message-Id",
+];
+
+static BOUNCE_RETURN_PATH: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^(bounces?|bnc|return|mailer|msprvs\d*|prvs)[-+=._]"));
+static MACHINE_MAILER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(phpmailer|wordpress|swiftmailer|symfony mailer|nodemailer|mailchimp|sendgrid|amazon ses|salesforce|hubspot|marketo|zendesk|freshdesk|intercom)",
+    )
+});
+
+/// Evidence that a machine sent this mail, not a person at a mail client: a machine or
+/// department mailbox as sender, a transactional mail service's headers, a VERP bounce
+/// return path, a mailer library.
+pub fn machine_sender(view: &MessageView) -> Option<String> {
+    if let Some(from) = view.from.as_ref() {
+        if crate::domain::extract::triage::machine_address(&from.address) {
+            return Some(format!("machine sender ({})", from.address.to_lowercase()));
+        }
+    }
+    if let Some(h) = ESP_HEADERS.iter().find(|h| view.header(h).is_some()) {
+        return Some(format!("sent by a mail service ({h} header)"));
+    }
+    if let Some(rp) = view.return_path.as_deref() {
+        let local = rp.trim_matches(['<', '>']).split('@').next().unwrap_or("");
+        if BOUNCE_RETURN_PATH.is_match(local) {
+            return Some("sent by a mail service (bounce-handling return path)".into());
+        }
+    }
+    if let Some(m) = view
+        .header("X-Mailer")
+        .and_then(|v| MACHINE_MAILER.find(v).map(|m| m.as_str().to_owned()))
+    {
+        return Some(format!("sent by software ({m})"));
+    }
+    None
+}
+
+/// Kinds of account mail that services send, by subject: receipts and billing, sign-in and
+/// password mail, usage and quota warnings, digests and summaries, account notices.
+static SYSTEM_KIND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(\breceipt\b|\binvoice\b|\bbilling\b|\bpayment\b|\bcharged?\b|\brefund|\border\s*(#|no\.?|number|confirm)|subscription|renewal|\brenew(s|ed|ing)?\b|your (plan|trial)|trial (ends|ending|expire|is over)|card (expir|declined)|password|passcode|\bsign[- ]?in\b|\blog[- ]?in\b|two[- ]factor|\b2fa\b|verification|verify your|confirm your (email|account|address)|security (alert|notice|code)|new device|suspicious|unusual activity|account (locked|suspended|deactivated|notice|update|verification|change)|\busage\b|\bquota\b|\blimits?\b|reached \d+\s?%|used \d+\s?%|\d+\s?% of (your|its|the)|\bbudget\b|\bcredits?\b|(is|est|ist|è|está) (now )?(live|published|publié|veröffentlicht|pubblicato|publicado)|\bpubli(é|shed)\b|almost full|running out|exceeded|storage|\bdigest\b|\bsummary\b|\brecap\b|(daily|weekly|monthly) (report|update|overview)|\d+ new (submissions|entries|responses|leads|messages|inquiries|enquiries)|you have \d+ new|action required|policy update|terms of (service|use)|privacy policy|scheduled maintenance|service (notice|update)|welcome to\b|rechnung|quittung|zahlung|passwort|anmeldung|facture|paiement|mot de passe|connexion|factura|recibo|pago|contraseña|fattura|pagamento|wachtwoord|betaling|factuur)",
+    )
+});
+/// The same kinds in the first lines of a body.
+static SYSTEM_KIND_BODY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(you were charged|amount (paid|due|charged)|payment (received|failed|method)|your (receipt|invoice)|reset your password|password reset|requested a (password|new password)|verification code|one-time (code|password)|sign-in (attempt|from)|new sign-in|you('ve| have) (reached|used) \d+\s?%|of your (monthly |plan's )?(limit|quota|submissions)|upgrade your plan|here('s| is) your (daily|weekly|monthly) (digest|summary|report|recap)|your (daily|weekly|monthly) (digest|summary|report|recap)|new (submissions|entries|responses) (today|this week|since))",
+    )
+});
+/// Phrases that are only ever account mail, whoever sends them.
+static SYSTEM_STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(reset your password|password reset|verification code|security alert|new sign-?in|sign-?in attempt|(daily|weekly|monthly) (digest|summary) of|\bdigest\b.*\b(submissions|entries|responses)\b|\d+ new (submissions|entries|responses)\b)",
+    )
+});
+
+fn text_head(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(i, _)| &text[..i])
+}
+
+/// Account mail from a service (receipts, password resets, usage warnings, digests of
+/// submissions, security alerts, account and billing notices), recognised by its kind and
+/// a machine sender (`machine`: the caller knows the sender is a provider); mail that
+/// only a service sends is recognised by its wording alone. A person asking about their
+/// invoice is not system mail: without machine evidence a kind word is not enough.
+pub fn provider_system_mail(view: &MessageView, text: &str, machine: bool) -> Option<String> {
+    let subject = view.subject.as_str();
+    let head = text_head(text, 2000);
+    if let Some(m) = SYSTEM_STRONG.find(subject) {
+        return Some(format!(
+            "provider system mail ({})",
+            m.as_str().to_lowercase()
+        ));
+    }
+    if !(machine || machine_sender(view).is_some()) {
+        return None;
+    }
+    SYSTEM_KIND
+        .find(subject)
+        .or_else(|| SYSTEM_KIND_BODY.find(head))
+        .map(|m| format!("provider system mail ({})", m.as_str().to_lowercase()))
+}
+
+/// Subject words of form mail when a machine sent it ("[Site] Contact form", "Anfrage").
+static FORMISH_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(\bform\b|formular|formulaire|formulario|\bmodulo\b|\bentry\b|submission|enquiry|inquiry|anfrage|\bdemande\b|solicitud|richiesta|aanvraag|\blead\b|quote request|booking request|contact request|callback request|new response|new message)",
+    )
+});
+static FORM_BODY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(form submission|new submission|new (form )?entry|new response|new lead|submitted (via|on|through|from|using)|sent (via|from|through) (the|your) .{0,40}form|has (submitted|filled (out|in))|view (the )?(full )?(submission|entry|response|lead))",
+    )
+});
+static LABEL_LINE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?m)^\s*[\p{L}][\p{L}\d ()/'._-]{0,40}\s?:\s+\S"));
+
+/// What makes an unread message look like a form notification: a notification subject, or
+/// a machine sender (`provider`: a provider was detected) with form words in the subject
+/// or body or a label/value layout. `None` for mail a person wrote.
+pub fn notification_marker(
+    view: &MessageView,
+    text: &str,
+    provider: Option<&str>,
+) -> Option<String> {
+    let subject = view.subject.as_str();
+    let head = text_head(text, 4000);
+    let labelled = LABEL_LINE.find_iter(head).count() >= 2;
+    let machine = provider.is_some() || machine_sender(view).is_some();
+    let by = |what: String| match provider {
+        Some(p) => Some(format!("{what}, {p}")),
+        None => Some(what),
+    };
+    if let Some(m) = NOTIFICATION_SUBJECT.find(subject) {
+        if machine || labelled {
+            return by(format!("subject: {}", m.as_str()));
+        }
+    }
+    if !machine {
+        return None;
+    }
+    // Form scripts send from their own no-reply address with the submitter in Reply-To.
+    let from_domain = view
+        .from
+        .as_ref()
+        .and_then(|m| m.address.rsplit_once('@'))
+        .map(|(_, d)| d.to_ascii_lowercase());
+    let person_reply_to = view.reply_to.iter().find(|m| {
+        let d = m
+            .address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase());
+        d.is_some()
+            && d != from_domain
+            && !crate::domain::extract::triage::machine_address(&m.address)
+    });
+    if let Some(m) = person_reply_to {
+        return by(format!(
+            "a machine sender with a person's Reply-To ({})",
+            m.address.to_lowercase()
+        ));
+    }
+    if let Some(m) = FORMISH_SUBJECT.find(subject) {
+        return by(format!("subject: {}", m.as_str()));
+    }
+    if let Some(m) = FORM_BODY.find(head) {
+        return by(format!("body: {}", m.as_str().to_lowercase()));
+    }
+    if labelled {
+        return by("label/value lines from a machine sender".into());
+    }
+    None
+}
+
+/// Cold sales outreach: phrases of pitches, not of people asking for a service. Two of
+/// them are needed; a prospect rarely writes one.
+static PITCH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(white[- ]label|\bMRR\b|\bROI\b|(businesses|companies|agencies|brands|firms|teams) like yours|we help (businesses|companies|agencies|brands|firms|teams|local)|(\d+|fifteen|ten|twenty|thirty)[- ]min(ute)?s? (call|chat|meeting|demo)|(book|schedule|hop on) a (quick |short )?(call|meeting|demo)|calendly\.com|not the right person|(won't|will not|wouldn't) follow up|(reply|respond) (with )?[\x22“']?(no|stop|unsubscribe)|partnerships?\b|lead generation|appointment setting|guest post|link building|outsourc|our (platform|agency|team) (helps|can help)|increase your (revenue|sales|leads|traffic)|grow your (business|agency|revenue))",
+    )
+});
+
+pub fn cold_outreach(text: &str) -> Option<String> {
+    let head = text_head(text, 4000);
+    let mut found: Vec<String> = PITCH
+        .find_iter(head)
+        .map(|m| m.as_str().to_lowercase())
+        .collect();
+    found.sort();
+    found.dedup();
+    (found.len() >= 2).then(|| format!("cold sales outreach ({})", found.join(", ")))
+}
+
+/// Mail from the inbox's own organisation: the sender's domain is a recipient's domain
+/// (not a free-mail domain, where unrelated people share it). A colleague's note, not a
+/// prospect.
+pub fn same_organisation(view: &MessageView) -> Option<String> {
+    let from = view.from.as_ref()?.address.to_ascii_lowercase();
+    let (_, domain) = from.rsplit_once('@')?;
+    if domain.is_empty() || crate::domain::route::is_free_mail_domain(domain) {
+        return None;
+    }
+    view.recipient_addresses()
+        .iter()
+        .any(|a| a.rsplit_once('@').is_some_and(|(_, d)| d == domain))
+        .then(|| format!("internal mail (sender and inbox share {domain})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,27 @@ const FROM: &[&str] = &[
     "från",
     "od",
     "expéditeur",
+    "mittente",
+    "afzender",
+    "remetente",
+    "remitente",
+    "nadawca",
+    "avsändare",
+    "absender",
+    "sender",
+];
+/// Reply-To in the header block: where a form service put the submitter.
+const REPLY_TO: &[&str] = &[
+    "reply-to",
+    "reply to",
+    "rispondi-a",
+    "rispondi a",
+    "antwort an",
+    "répondre à",
+    "responder a",
+    "antwoord aan",
+    "odpowiedz do",
+    "svara till",
 ];
 const SUBJECT: &[&str] = &[
     "sujet",
@@ -95,6 +116,7 @@ const OTHER: &[&str] = &[
 
 pub struct Forwarded {
     pub from: Option<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
     pub subject: String,
     pub items: Vec<Item>,
 }
@@ -230,18 +252,39 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
         j += 1;
     }
     let mut from = None;
+    let mut reply_to = Vec::new();
     let mut subject = String::new();
     let mut seen = 0;
+    let mut keys: Vec<String> = Vec::new();
     // Thunderbird and Outlook draw the header block as a table: its rows come as pairs.
     let header_at = |j: usize| match items.get(j)? {
         Item::Line { text, .. } => colon_split(text),
         Item::Pair(k, v) => Some((k.trim().trim_end_matches([':', '：']).trim(), v.as_str())),
         Item::Blank => None,
     };
-    while let Some((k, v)) = header_at(j) {
+    let known = |k: &str| {
+        FROM.contains(&k) || SUBJECT.contains(&k) || OTHER.contains(&k) || REPLY_TO.contains(&k)
+    };
+    loop {
+        // header tables put blank lines between their rows: go on past one only to a
+        // header name we know, so the original's own `Label: value` lines stay its body
+        let mut next = j;
+        while matches!(items.get(next), Some(Item::Blank)) {
+            next += 1;
+        }
+        let Some((k, v)) = header_at(next) else { break };
         let k = k.to_lowercase();
+        if next > j && (!known(k.as_str()) || keys.contains(&k)) {
+            // a name seen already starts the original's own text (Contact Form 7's
+            // body opens with a `From:` line)
+            break;
+        }
+        j = next;
+        keys.push(k.clone());
         if FROM.contains(&k.as_str()) && from.is_none() {
             from = parse_mailbox(v);
+        } else if REPLY_TO.contains(&k.as_str()) && reply_to.is_empty() {
+            reply_to.extend(parse_mailbox(v));
         } else if SUBJECT.contains(&k.as_str()) && subject.is_empty() {
             subject = v.to_owned();
         } else if !OTHER.contains(&k.as_str()) {
@@ -259,6 +302,7 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
     }
     Some(Forwarded {
         from,
+        reply_to,
         subject,
         items: items.get(j..).unwrap_or_default().to_vec(),
     })

@@ -636,6 +636,13 @@ fn extra_key(label: &str) -> String {
 
 fn strip_quotes(v: &str) -> &str {
     let t = v.trim();
+    // `"What they wrote"` followed by the service's own lines: the quote is the message
+    if let Some((first, _rest)) = t.split_once("\n\n") {
+        let q = strip_quotes(first);
+        if q.len() < first.trim().len() {
+            return q;
+        }
+    }
     for (a, b) in [('"', '"'), ('“', '”'), ('«', '»'), ('„', '“')] {
         if t.starts_with(a) && t.ends_with(b) && t.chars().count() >= 2 {
             let inner = &t[a.len_utf8()..t.len() - b.len_utf8()];

@@ -12,6 +12,7 @@ mod items;
 mod labels;
 mod pairs;
 mod providers;
+pub mod triage;
 
 use super::message::{Mailbox, MessageView};
 use indexmap::IndexMap;
@@ -117,6 +118,14 @@ pub fn find(
     find_depth(view, body, 0, off)
 }
 
+/// Whether the body forwards bulk mail (a newsletter whose headers the forward left
+/// behind): what the forwarder adds above it is a comment, not a lead.
+pub fn forwards_bulk(body: &Body) -> bool {
+    forward::unwrap_all(&body.items)
+        .iter()
+        .any(|fw| bulk_body(&items::to_text(&fw.items)))
+}
+
 /// Whether `view` announces a submission or a lead that no recogniser could read: it says
 /// a new response, request or lead arrived, a person's request is told in a sentence
 /// ("Quinn R. is looking for ..."), or it prints several label/value fields. Such mail is
@@ -203,7 +212,7 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize, off: &[String]) -> 
             // shows an example submission is not a notification
             continue;
         }
-        if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &[], &[], &fw_body, off) {
+        if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &fw.reply_to, &[], &fw_body, off) {
             f.forwarded = true;
             return Some(f);
         }
@@ -288,6 +297,18 @@ fn alert_only(subject: &str, intro: &[String]) -> bool {
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:\d+|several|multiple) new\b|\b(?:weekly|daily|monthly)\b|\bsummary\b|\bdigest\b|\bthis (?:week|month)\b|\bwöchentlich|\bhebdomadaire|\bsemanal").expect("static regex")
 });
+
+/// A paragraph in quotation marks on its own (marketplaces quote what the customer wrote).
+fn quoted_paragraph(items: &[Item]) -> Option<String> {
+    items.iter().filter_map(Item::line).find_map(|l| {
+        let t = l.trim();
+        let pairs = [('"', '"'), ('“', '”'), ('«', '»'), ('„', '“')];
+        pairs.iter().find_map(|(a, b)| {
+            let inner = t.strip_prefix(*a)?.strip_suffix(*b)?.trim();
+            (inner.chars().count() >= 20 && !inner.contains(*a)).then(|| inner.to_owned())
+        })
+    })
+}
 
 /// Lines that are only an address or only a phone number, under a line with a person's
 /// name: a contact block printed without labels (marketplaces, CRM alerts).
@@ -617,6 +638,9 @@ fn analyse(
     if e.fields.email.is_none() || e.fields.phone.is_none() {
         contact_block(items, &mut e.fields);
     }
+    if e.fields.message.is_none() {
+        e.fields.message = quoted_paragraph(items);
+    }
     if !e.extra.contains_key("Service") && (marketplace || e.fields.email.is_none()) {
         if let Some(loc) = intro.location.filter(|_| !e.extra.contains_key("Location")) {
             e.extra.shift_insert(0, "Location".into(), loc);
@@ -694,12 +718,34 @@ fn analyse(
             e.source_hint = Some(domain(&from_addr).to_owned()).filter(|d| !d.is_empty());
         }
     }
+    drop_service_text(&mut e);
     Some(Found {
         extraction: e,
         hosted,
         forwarded: false,
         templated: false,
     })
+}
+
+/// Rows that are the service's own text, not the submitter's: a label naming the service
+/// ("Google Forms: Create and analyze surveys", "Formstack Submission For"), the form's
+/// name printed again as a field, the contact block's name line read as a label.
+fn drop_service_text(e: &mut Extraction) {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let source = key(&e.source);
+    let form = e.form.clone();
+    let name = e.fields.name.clone();
+    e.extra.retain(|label, value| {
+        let service = source.len() >= 4 && source != "generic" && key(label).contains(&source);
+        let form_again = form.as_deref().is_some_and(|f| f == value.trim());
+        let name_line = name.as_deref().is_some_and(|n| n == label.trim());
+        !(service || form_again || name_line)
+    });
 }
 
 /// Applies one config template to `view` (whose body is `body`), for `leadgate parse
