@@ -176,6 +176,8 @@ pub struct Settings {
     pub accounts: BTreeMap<String, String>,
     pub duty: Option<Duty>,
     pub stale: StaleSettings,
+    /// How often the leader's scheduler sweeps (`[stale] sweep_every`).
+    pub sweep_every: SignedDuration,
     pub digest: DigestSettings,
     pub http: HttpSettings,
     pub templates: Vec<Template>,
@@ -782,6 +784,14 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
             "write how often a reminder may repeat, e.g. \"24h\"",
         );
     }
+    let sweep_every = c.duration("stale.sweep_every", &s.sweep_every, "1m");
+    if sweep_every < SignedDuration::from_secs(1) || sweep_every > SignedDuration::from_hours(1) {
+        c.add(
+            "stale.sweep_every",
+            "must be between 1s and 1h",
+            "write how often the daemon sweeps, e.g. \"1m\" (the default)",
+        );
+    }
 
     let digest = {
         let d = &raw.digest;
@@ -927,6 +937,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         accounts,
         duty,
         stale,
+        sweep_every,
         digest,
         http,
         templates,
