@@ -2,8 +2,10 @@
 //! one killed mid-burst (always PostgreSQL, from `LEADGATE_TEST_PG_URL`, whatever
 //! `LEADGATE_TEST_BACKEND` says), a clean SIGTERM during a burst, and the HTTP endpoint
 //! (health, metrics, one-click unsubscribe) over real HTTP, and processes starting
-//! together on a new SQLite file (always SQLite). Run `scripts/test-env` first.
-//! Domains: s15.test, s16.test, s20.test and s21.test only.
+//! together on a new SQLite file (always SQLite); on the backend `LEADGATE_TEST_BACKEND`
+//! names, the daemon reminding an owner past a real deadline by itself, and emails a
+//! killed daemon had leased going out at once after the restart. Run `scripts/test-env`
+//! first. Domains: s15.test, s16.test, s20.test and s21.test only.
 
 mod support;
 
@@ -300,8 +302,8 @@ async fn two_daemons_on_postgres_survive_the_leader_being_killed_mid_burst() {
         b.log()
     );
 
-    // A row A held when it died comes back when its lease (20 s in the tests' config)
-    // ends.
+    // A row A held when it died comes back once B sees A's instance lock gone (within
+    // 5 s), not when its lease ends.
     let per_lead = wait_mailed(&app, &leads, Duration::from_secs(200)).await;
     let tracked: BTreeSet<String> = leads
         .iter()

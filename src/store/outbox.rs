@@ -1,6 +1,8 @@
 //! The outbox: every email leadgate decided to send, until it is sent or given up.
 //! Rows are leased (lease owner + expiry) so a crashed sender's rows come back, and on
-//! PostgreSQL several instances can deliver without sending a row twice.
+//! PostgreSQL several instances can deliver without sending a row twice. A lease whose
+//! holder is known dead comes back at once: on SQLite every daemon lease when the next
+//! daemon starts, on PostgreSQL any lease whose instance lock is gone.
 
 use super::{Backend, Conn};
 use sqlx::Row;
