@@ -38,7 +38,28 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
 });
 
 pub fn view(raw: &[u8]) -> MessageView {
-    view_nested(raw, 0)
+    match undeclared_8bit(raw) {
+        Some(utf8) => view_nested(utf8.as_bytes(), 0),
+        None => view_nested(raw, 0),
+    }
+}
+
+/// Old scripts (FormMail and its kin) write 8-bit Latin-1 with no MIME headers at all, so
+/// nothing says the charset and the bytes are not UTF-8. Such a message is read as
+/// Windows-1252 (the superset of Latin-1 that mail clients assume), headers included.
+fn undeclared_8bit(raw: &[u8]) -> Option<String> {
+    if std::str::from_utf8(raw).is_ok() {
+        return None;
+    }
+    let declares = |needle: &[u8]| {
+        raw.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    if declares(b"charset") || declares(b"content-transfer-encoding") {
+        return None;
+    }
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(raw);
+    Some(text.into_owned())
 }
 
 fn view_nested(raw: &[u8], depth: usize) -> MessageView {
@@ -101,6 +122,16 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
                 v.attached_messages
                     .push(view_nested(inner.raw_message(), depth + 1));
             }
+            continue;
+        }
+        // Clients that forward "as attachment" without message/rfc822 send the original as
+        // a file named *.eml (application/octet-stream): it is still a message.
+        let eml_file = part
+            .attachment_name()
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".eml"));
+        if eml_file && depth < MAX_NESTING && !part.contents().is_empty() {
+            v.attached_messages
+                .push(view_nested(part.contents(), depth + 1));
             continue;
         }
         v.attachments.push(AttachmentView {
@@ -231,6 +262,16 @@ fn fix_mojibake(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undeclared_8bit_mail_is_read_as_latin1() {
+        let raw = b"From: jose@example.org (Jos\xe9 Mart\xednez)\r\nSubject: Estimate\r\n\r\nIt was submitted by Jos\xe9 Mart\xednez\r\n";
+        let v = view(raw);
+        assert!(v.text.contains("José Martínez"), "{}", v.text.as_str());
+        // a declared charset is mail-parser's to decode, as before
+        let declared = b"Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nJos\xe9\r\n";
+        assert!(!view(declared).text.contains("José"));
+    }
 
     #[test]
     fn html_only_mail_is_converted_to_text_when_read_and_a_text_part_is_kept_as_is() {

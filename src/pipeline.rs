@@ -10,7 +10,7 @@ use crate::domain::extract::Extraction;
 use crate::domain::lead::ActivityKind;
 use crate::domain::message::MessageView;
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
-use crate::domain::route::{account_keys, route, uses_workload, Assignment};
+use crate::domain::route::{account_keys, route, uses_workload, AccountKey, Assignment, PastOwner};
 use crate::outbox::render;
 use crate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
 use crate::store::{self, leads, messages, outbox, state, Conn, Store};
@@ -384,8 +384,8 @@ struct TxState<'a> {
 struct Routing {
     cursors: Option<HashMap<String, String>>,
     open_counts: Option<HashMap<String, u32>>,
-    /// Account key → the owner of its newest lead with one (`None`: no such lead).
-    past_owners: HashMap<String, Option<String>>,
+    /// Account key → its newest lead with an owner (`None`: no such lead).
+    past_owners: HashMap<String, Option<PastOwner>>,
 }
 
 impl Routing {
@@ -395,7 +395,7 @@ impl Routing {
         &mut self,
         tx: &mut Conn,
         uses_workload: bool,
-        keys: &[String],
+        keys: &[AccountKey],
         no_lead_under: impl Fn(&str) -> bool,
     ) -> sqlx::Result<()> {
         if self.cursors.is_none() {
@@ -405,27 +405,33 @@ impl Routing {
             self.open_counts = Some(leads::open_counts(tx).await?);
         }
         for key in keys {
-            if self.past_owners.contains_key(key) {
+            if self.past_owners.contains_key(&key.key) {
                 continue;
             }
-            let owner = if no_lead_under(key) {
+            let owner = if no_lead_under(&key.key) {
                 None
             } else {
-                leads::past_owner(tx, key).await?
+                leads::past_owner(tx, key, i64::MAX).await?
             };
-            self.past_owners.insert(key.clone(), owner);
+            self.past_owners.insert(key.key.clone(), owner);
         }
         Ok(())
     }
 
-    /// A lead under `keys` was just written with `assignment`.
-    fn lead_written(&mut self, assignment: &Assignment, keys: &[String]) {
+    /// Lead `id` (status `new`) under `keys` was just written with `assignment`.
+    fn lead_written(&mut self, id: i64, assignment: &Assignment, keys: &[AccountKey]) {
         if let Some(owner) = &assignment.owner {
             if let Some(counts) = self.open_counts.as_mut() {
                 *counts.entry(owner.clone()).or_default() += 1;
             }
-            for key in keys {
-                self.past_owners.insert(key.clone(), Some(owner.clone()));
+            // Keys that count only customers' leads do not count a new one.
+            for key in keys.iter().filter(|k| k.statuses.is_empty()) {
+                let past = PastOwner {
+                    owner: owner.clone(),
+                    lead: id,
+                    status: "new".into(),
+                };
+                self.past_owners.insert(key.key.clone(), Some(past));
             }
         }
         if let (Some(cursors), Some((rule, person))) = (self.cursors.as_mut(), &assignment.cursor) {
@@ -750,7 +756,9 @@ impl Pipeline {
                     .map(|f| format!(" / {f}"))
                     .unwrap_or_default()
             );
-            leads::touch(tx, open.id, now_ms).await?;
+            // The person is writing again: their wait restarts the `unanswered` clock, as a
+            // mail from them does.
+            leads::record_inbound(tx, open.id, now_ms).await?;
             let mut queued = false;
             if let Some(owner) = open.owner.as_deref().and_then(|o| s.person(o)) {
                 let card = self.card(open.id, e);
@@ -773,15 +781,18 @@ impl Pipeline {
         }
 
         let routing = &mut state.routing;
-        let account_keys = email_norm.as_deref().map(account_keys).unwrap_or_default();
+        let account_keys = email_norm
+            .as_deref()
+            .map(|e| account_keys(e, &s.learn))
+            .unwrap_or_default();
         let no_lead_under = |key: &str| previous.is_none() && email_norm.as_deref() == Some(key);
         routing
             .load(tx, self.uses_workload, &account_keys, no_lead_under)
             .await?;
         let assignment = {
-            let past_owners: HashMap<String, String> = account_keys
+            let past_owners: HashMap<String, PastOwner> = account_keys
                 .iter()
-                .filter_map(|k| Some((k.clone(), routing.past_owners.get(k)?.clone()?)))
+                .filter_map(|k| Some((k.key.clone(), routing.past_owners.get(&k.key)?.clone()?)))
                 .collect();
             let (no_cursors, no_counts) = (HashMap::new(), HashMap::new());
             let ctx = s.routing_context(
@@ -820,7 +831,7 @@ impl Pipeline {
             },
         )
         .await?;
-        routing.lead_written(&assignment, &account_keys);
+        routing.lead_written(lead_id, &assignment, &account_keys);
         if let Some(norm) = &email_norm {
             state.known.latest.insert(
                 norm.clone(),
@@ -997,6 +1008,7 @@ pub fn classify_context(s: &Settings) -> ClassifyContext {
             .collect(),
         message_id_domain: Some(s.relay.domain.clone()),
         templates: s.templates.clone(),
+        providers_off: Vec::new(),
     }
 }
 

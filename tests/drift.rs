@@ -698,3 +698,175 @@ async fn many_reminders_for_one_owner_come_as_one_mail_listing_every_lead() {
     );
     expect_mail(&world, "alice@team.test", &["reminder"], 1).await;
 }
+
+/// Drift per kind in `leadgate digest --json`, counted over its lines.
+fn digest_kinds(digest: &serde_json::Value) -> BTreeMap<String, u64> {
+    let mut lines: Vec<&serde_json::Value> =
+        digest["need_owner"].as_array().unwrap().iter().collect();
+    for g in digest["groups"].as_array().unwrap() {
+        lines.extend(g["lines"].as_array().unwrap());
+    }
+    let mut n = BTreeMap::new();
+    for l in lines {
+        for k in l["kinds"].as_array().unwrap() {
+            *n.entry(k.as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    n
+}
+
+fn digest(app: &TestApp, now: &str) -> serde_json::Value {
+    serde_json::from_str(&app.cli(&["digest", "--now", now, "--json"])).expect("digest --json")
+}
+
+/// Sweeps at `now` and checks that its report counts what the digest right after it lists.
+fn sweep_and_digest(app: &TestApp, now: &str) -> (serde_json::Value, serde_json::Value) {
+    let r = sweep(app, now);
+    let d = digest(app, now);
+    assert_eq!(
+        r["drifting"], d["drifting"],
+        "sweep:\n{r:#}\ndigest:\n{d:#}"
+    );
+    let by_kind: BTreeMap<String, u64> = serde_json::from_value(r["by_kind"].clone()).unwrap();
+    assert_eq!(by_kind, digest_kinds(&d), "sweep:\n{r:#}\ndigest:\n{d:#}");
+    (r, d)
+}
+
+fn reminded(sweep: &serde_json::Value, kind: &str) -> bool {
+    sweep["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["kind"] == kind)
+}
+
+fn need_owner(d: &serde_json::Value) -> Vec<i64> {
+    d["need_owner"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lead_nobody_accepts_stays_in_need_an_owner_however_often_it_moves_on() {
+    // Import only: shares s13 with the test above, which never reads that inbox either.
+    let world = app(13).await;
+    let app = &world.0;
+    let ids = import(app, &[("nobody", "Nora Nobody")]);
+    let lead = ids["nobody"];
+    let mut c = db(app).await;
+    let h = |n| hours_from(T0, n);
+    // Proposed to alice 3 h ago, answered once, and quiet for days with nothing planned:
+    // unaccepted, no next action and idle. A move touches the lead, so it is idle no more.
+    set(
+        &mut c,
+        lead,
+        Some("alice"),
+        false,
+        "contacted",
+        h(-3),
+        Some(h(-3)),
+        None,
+        h(-80),
+        None,
+    )
+    .await;
+
+    let (r, d) = sweep_and_digest(app, T0);
+    assert!(reminded(&r, "unaccepted"), "{r:#}");
+    assert_eq!(need_owner(&d), [lead]);
+
+    // alice's window after the reminder runs out: bob is proposed, and the lead is still
+    // one that nobody accepted, since alice's first window ran out.
+    let (r, d) = sweep_and_digest(app, &at(T0, 2));
+    assert_eq!(r["moved"][0]["to"], "bob", "{r:#}");
+    assert_eq!(need_owner(&d), [lead], "{d:#}");
+    let line = &d["need_owner"][0];
+    assert!(
+        line["missing"]
+            .as_str()
+            .unwrap()
+            .contains("handed on to bob"),
+        "{line:#}"
+    );
+    let shown = app.show(lead);
+    assert_eq!(shown["drift"][0], "unaccepted", "{shown:#}");
+
+    // Within bob's window, and after it: still listed, reminded, then moved on again.
+    let (r, d) = sweep_and_digest(app, &at(T0, 3));
+    assert_eq!(need_owner(&d), [lead]);
+    assert_eq!(r["moved"].as_array().unwrap().len(), 0, "{r:#}");
+    let (r, _) = sweep_and_digest(app, &at(T0, 4));
+    assert!(reminded(&r, "unaccepted"), "{r:#}");
+    let (r, d) = sweep_and_digest(app, &at(T0, 6));
+    assert_eq!(r["moved"][0]["to"], "carol", "{r:#}");
+    assert_eq!(need_owner(&d), [lead]);
+
+    // Each move is in the history, with since when nobody has accepted it.
+    let shown = app.show(lead);
+    let moves: Vec<&str> = shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "handoff")
+        .map(|a| a["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(moves.len(), 2, "{moves:#?}");
+    assert!(
+        moves.iter().all(|m| m.contains("unaccepted since")),
+        "{moves:#?}"
+    );
+
+    // Someone accepts: it is owned (the next action is still missing).
+    app.cli(&["accept", &lead.to_string()]);
+    let (_, d) = sweep_and_digest(app, &at(T0, 6));
+    assert!(need_owner(&d).is_empty(), "{d:#}");
+    assert_eq!(d["groups"][0]["owner"], "carol", "{d:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submitting_the_form_again_is_the_lead_writing_again() {
+    // Import only: shares s14 with the test above, which never reads that inbox either.
+    let world = app(14).await;
+    let app = &world.0;
+    let ids = import(app, &[("again", "Abe Again")]);
+    let lead = ids["again"];
+    let mut c = db(app).await;
+    // Wall-clock times: the resubmission below is processed now.
+    let now = jiff::Timestamp::now().to_string();
+    let h = |n| hours_from(&now, n);
+    // Answered and owned, with a call planned in two days: owned and timed.
+    set(
+        &mut c,
+        lead,
+        Some("alice"),
+        true,
+        "contacted",
+        h(-5),
+        Some(h(-5)),
+        Some(("call", h(48))),
+        h(-5),
+        None,
+    )
+    .await;
+    let (r, _) = sweep_and_digest(app, &now);
+    assert_eq!(r["drifting"], 0, "{r:#}");
+
+    // The same person submits the form again: attached to the open lead...
+    let email = app.show(lead)["email"].as_str().unwrap().to_owned();
+    let path = app.dir.path().join("again-2.eml");
+    let raw = notification(app, "again2", "Abe Again", &email);
+    std::fs::write(&path, raw).unwrap();
+    app.cli(&["import", &path.display().to_string()]);
+    assert_eq!(app.leads().len(), 1, "attached, not a new lead");
+
+    // ...and nobody answering within first_reply_within is drift, though the call is
+    // still planned: the person is waiting.
+    let (_, d) = sweep_and_digest(app, &at(&now, 0));
+    assert_eq!(d["drifting"], 0, "{d:#}");
+    let (r, d) = sweep_and_digest(app, &at(&now, 2));
+    assert_eq!(r["by_kind"]["unanswered"], 1, "{r:#}");
+    assert_eq!(d["groups"][0]["lines"][0]["id"], lead, "{d:#}");
+}

@@ -496,3 +496,85 @@ owner = "dave"
     assert!(orphaned.is_empty());
     daemon.stop();
 }
+
+/// Imports one notification per (key, name, email), in order, with `leadgate import`.
+fn import(app: &TestApp, tag: &str, leads: &[(&str, &str)]) {
+    let mut paths = Vec::new();
+    for (i, (name, email)) in leads.iter().enumerate() {
+        let path = app.dir.path().join(format!("{tag}-{i}.eml"));
+        let raw = notification(
+            app,
+            &format!("{tag}-{i}"),
+            &format!("{name} {tag}"),
+            email,
+            "Please call me",
+        );
+        std::fs::write(&path, raw).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let mut args = vec!["import"];
+    args.extend(paths.iter().map(String::as_str));
+    app.cli(&args);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submitters_from_different_companies_on_shared_domains_are_spread_over_the_pool() {
+    // Import only, no IMAP: it shares s12 with the drift tests, which never read that
+    // inbox either.
+    let app = TestApp::new(
+        12,
+        r#"
+[[routes]]
+name = "pool"
+pool = ["alice", "bob", "carol"]
+strategy = "round_robin"
+"#,
+    )
+    .await;
+    let tag = run_tag("Shared");
+    // Six people, three shared domains that are no free-mail provider (a university, a
+    // regional ISP, a big employer); with every earlier lead an "account" this was 4/1/1.
+    import(
+        &app,
+        &tag,
+        &[
+            ("Ann", "ann@uni.example.org"),
+            ("Ben", "ben@isp.example.net"),
+            ("Cat", "cat@uni.example.org"),
+            ("Dan", "dan@corp.example.org"),
+            ("Eve", "eve@uni.example.org"),
+            ("Fay", "fay@uni.example.org"),
+        ],
+    );
+    let leads = app.leads();
+    assert_eq!(leads.len(), 6);
+    let owners: Vec<&str> = leads.iter().map(|l| l["owner"].as_str().unwrap()).collect();
+    for person in ["alice", "bob", "carol"] {
+        let n = owners.iter().filter(|o| **o == person).count();
+        assert_eq!(n, 2, "{person}: {owners:?}");
+    }
+
+    // Once a lead from the university becomes a customer, its owner is the account owner
+    // of the next one from there, and "why this owner" names that lead.
+    let won = &leads[2];
+    let won_id = id_of(won).to_string();
+    app.cli(&["status", &won_id, "won"]);
+    import(&app, &format!("{tag}b"), &[("Gus", "gus@uni.example.org")]);
+    let gus = app
+        .leads()
+        .into_iter()
+        .find(|l| l["email"] == "gus@uni.example.org")
+        .unwrap();
+    assert_eq!(gus["owner"], won["owner"], "{gus:#}");
+    let reason = app.show(id_of(&gus))["route_reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        reason,
+        format!(
+            "account uni.example.org (from won lead #{won_id}): {}",
+            won["owner"].as_str().unwrap()
+        )
+    );
+}

@@ -3,9 +3,9 @@
 use super::print_json;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::classify::classify;
+use crate::domain::classify::{classify, ClassifyContext};
 use crate::domain::report::{Kind, ParseReport};
-use crate::pipeline::{classify_context, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::source::{files, Ingest, IngestOutcome, Origin};
 use crate::store::{self, Store};
 use anyhow::Context;
@@ -17,9 +17,8 @@ pub fn parse(
     paths: &[PathBuf],
     json: bool,
     template: Option<&str>,
-    settings: Option<&Settings>,
+    ctx: ClassifyContext,
 ) -> anyhow::Result<ExitCode> {
-    let ctx = settings.map(classify_context).unwrap_or_default();
     let template = match template {
         Some(name) => {
             let t = ctx.templates.iter().find(|t| t.name == name).with_context(|| {

@@ -49,6 +49,10 @@ pub enum Command {
         /// Try one [[templates]] entry of the config (by name) against the files.
         #[arg(long)]
         template: Option<String>,
+        /// Switch a provider's recogniser off (repeatable), to see what the generic path
+        /// makes of its mail: `--without-provider wpforms`.
+        #[arg(long, value_name = "SOURCE")]
+        without_provider: Vec<String>,
     },
     /// List leads.
     Leads {
@@ -265,9 +269,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             paths,
             json,
             template,
+            without_provider,
         } => {
             let settings = optional_settings(&cli.config)?;
-            mail::parse(&paths, json, template.as_deref(), settings.as_ref())
+            let mut ctx = settings
+                .as_ref()
+                .map(crate::pipeline::classify_context)
+                .unwrap_or_default();
+            ctx.providers_off = without_provider;
+            mail::parse(&paths, json, template.as_deref(), ctx)
         }
         Command::Run => {
             let settings = load(&cli.config)?;

@@ -8,7 +8,10 @@ pub mod raw;
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Template;
 use crate::domain::hours::BusinessHours;
-use crate::domain::route::{Duty, Person, RoutingContext, Rule, Strategy, Target, WithinHours};
+use crate::domain::lead::LeadStatus;
+use crate::domain::route::{
+    Duty, Learn, Person, RoutingContext, Rule, Strategy, Target, WithinHours,
+};
 use crate::domain::token::{TokenKeys, TrackedAddressFormat};
 use jiff::SignedDuration;
 use raw::*;
@@ -174,6 +177,8 @@ pub struct Settings {
     pub routes: Vec<Rule>,
     /// Submitter domain or address (lowercase) → person id.
     pub accounts: BTreeMap<String, String>,
+    /// `[accounts] learn`: which earlier leads make accounts besides `accounts`.
+    pub learn: Learn,
     pub duty: Option<Duty>,
     pub stale: StaleSettings,
     /// How often the leader's scheduler sweeps (`[stale] sweep_every`).
@@ -211,7 +216,7 @@ impl Settings {
         &'a self,
         cursors: &'a std::collections::HashMap<String, String>,
         open_leads: &'a std::collections::HashMap<String, u32>,
-        past_owners: &'a std::collections::HashMap<String, String>,
+        past_owners: &'a std::collections::HashMap<String, crate::domain::route::PastOwner>,
         now: jiff::Timestamp,
     ) -> RoutingContext<'a> {
         RoutingContext {
@@ -744,9 +749,33 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
     }
 
     let mut accounts = BTreeMap::new();
+    let mut learn = None;
+    let mut customer_status = None;
     for (k, v) in &raw.accounts {
         let key = format!("accounts.{k:?}");
-        known(&mut c, &key, v);
+        match k.as_str() {
+            "learn" => {
+                learn = Some(v);
+                continue;
+            }
+            "customer_status" => {
+                customer_status = Some(v);
+                continue;
+            }
+            _ => {}
+        }
+        let v = match v {
+            OneOrMany::One(v) => v.clone(),
+            _ => {
+                c.add(
+                    &key,
+                    "is not one person id",
+                    "write \"client.example\" = \"id\" (one owner per account)",
+                );
+                continue;
+            }
+        };
+        known(&mut c, &key, &v);
         let norm = k.trim().trim_start_matches('@').to_ascii_lowercase();
         let ok = match norm.split_once('@') {
             Some((l, d)) => !l.is_empty() && d.contains('.') && !d.contains('@'),
@@ -759,7 +788,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
                 "write \"client.example\" = \"id\" or \"jane@client.example\" = \"id\"",
             );
         }
-        if accounts.insert(norm, v.clone()).is_some() {
+        if accounts.insert(norm, v).is_some() {
             c.add(
                 &key,
                 format!("{k:?} is listed twice (letter case does not count)"),
@@ -767,6 +796,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
             );
         }
     }
+    let learn = validate_learn(&mut c, learn, customer_status);
 
     let s = &raw.stale;
     let stale = StaleSettings {
@@ -935,6 +965,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         people,
         routes,
         accounts,
+        learn,
         duty,
         stale,
         sweep_every,
@@ -943,6 +974,75 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         templates,
         outbox,
     })
+}
+
+/// `[accounts] learn` and `customer_status` (see [`Learn`]).
+fn validate_learn(c: &mut Check, learn: Option<&OneOrMany>, status: Option<&OneOrMany>) -> Learn {
+    const FIX: &str = "write learn = \"customers\" (earlier customers' owners; the default), \"any\" (every earlier lead's owner) or \"off\" (only the accounts listed here)";
+    let learn = match learn {
+        None => "customers".to_owned(),
+        Some(OneOrMany::One(v)) => v.trim().to_ascii_lowercase(),
+        Some(_) => {
+            c.add("accounts.learn", "is not one word", FIX);
+            "customers".to_owned()
+        }
+    };
+    let statuses = match status.map(OneOrMany::to_vec) {
+        None => vec![LeadStatus::Won],
+        Some(list) => {
+            let mut out = Vec::new();
+            for v in &list {
+                match LeadStatus::parse(v) {
+                    Some(st @ (LeadStatus::Won | LeadStatus::Qualified)) if !out.contains(&st) => {
+                        out.push(st)
+                    }
+                    Some(LeadStatus::Won | LeadStatus::Qualified) => {}
+                    _ => c.add(
+                        "accounts.customer_status",
+                        format!("{v:?} does not make a lead a customer"),
+                        "write customer_status = \"won\" or [\"won\", \"qualified\"]",
+                    ),
+                }
+            }
+            if list.is_empty() {
+                c.add(
+                    "accounts.customer_status",
+                    "is empty",
+                    "write customer_status = \"won\" or [\"won\", \"qualified\"], or learn = \"any\"",
+                );
+            }
+            out
+        }
+    };
+    match learn.as_str() {
+        "customers" => Learn::Customers(if statuses.is_empty() {
+            vec![LeadStatus::Won]
+        } else {
+            statuses
+        }),
+        "any" | "off" => {
+            if status.is_some() {
+                c.add(
+                    "accounts.customer_status",
+                    format!("applies only to learn = \"customers\", not {learn:?}"),
+                    "remove customer_status, or set learn = \"customers\"",
+                );
+            }
+            if learn == "any" {
+                Learn::Any
+            } else {
+                Learn::Off
+            }
+        }
+        other => {
+            c.add(
+                "accounts.learn",
+                format!("{other:?} is not a way to learn accounts"),
+                FIX,
+            );
+            Learn::default()
+        }
+    }
 }
 
 fn parse_weekly(s: &str) -> Result<(jiff::civil::Weekday, jiff::civil::Time), String> {

@@ -34,7 +34,9 @@ pub struct RawSettings {
     pub team: RawTeam,
     pub people: Vec<RawPerson>,
     pub routes: Vec<RawRoute>,
-    pub accounts: BTreeMap<String, String>,
+    /// Address or domain → person id, plus `learn` and `customer_status` (no dot, no `@`:
+    /// never an address or a domain).
+    pub accounts: BTreeMap<String, OneOrMany>,
     pub duty: Option<RawDuty>,
     pub stale: RawStale,
     pub digest: RawDigest,

@@ -423,3 +423,53 @@ fn type_errors_are_collected_with_every_other_problem() {
     // Left out for its type, a value is not reported missing as well.
     assert_eq!(keys.iter().filter(|k| **k == "imap.port").count(), 1);
 }
+
+#[test]
+fn accounts_learn_from_customers_by_default_and_take_any_or_off() {
+    use crate::domain::lead::LeadStatus;
+    use crate::domain::route::Learn;
+    let learn = |accounts: &str| {
+        let toml = format!("{MINIMAL}\n[accounts]\n\"client.test\" = \"alice\"\n{accounts}");
+        let s = validate(raw(&toml), Path::new(".")).unwrap();
+        assert_eq!(s.accounts.len(), 1, "learn is no account");
+        s.learn
+    };
+    assert_eq!(learn(""), Learn::Customers(vec![LeadStatus::Won]));
+    assert_eq!(learn("learn = \"Any\""), Learn::Any);
+    assert_eq!(learn("learn = \"off\""), Learn::Off);
+    assert_eq!(
+        learn("learn = \"customers\"\ncustomer_status = [\"won\", \"qualified\"]"),
+        Learn::Customers(vec![LeadStatus::Won, LeadStatus::Qualified])
+    );
+    assert_eq!(
+        learn("customer_status = \"qualified\""),
+        Learn::Customers(vec![LeadStatus::Qualified])
+    );
+}
+
+#[test]
+fn bad_accounts_learning_is_reported_with_its_key_and_fix() {
+    let problems = |accounts: &str| {
+        let toml = format!("{MINIMAL}\n[accounts]\n{accounts}");
+        let Err(ConfigError::Invalid(problems)) = validate(raw(&toml), Path::new(".")) else {
+            panic!("expected problems for {accounts}");
+        };
+        problems
+    };
+    let p = problems("learn = \"everyone\"");
+    assert_eq!(p[0].key, "accounts.learn");
+    assert!(p[0].problem.contains("\"everyone\""), "{p:?}");
+    assert!(p[0].fix.contains("\"customers\""), "{p:?}");
+    let p = problems("customer_status = [\"won\", \"new\"]");
+    assert_eq!(p[0].key, "accounts.customer_status");
+    assert!(p[0].problem.contains("\"new\""), "{p:?}");
+    let p = problems("learn = \"any\"\ncustomer_status = \"won\"");
+    assert_eq!(p[0].key, "accounts.customer_status");
+    assert!(p[0].fix.contains("learn = \"customers\""), "{p:?}");
+    let p = problems("\"client.test\" = [\"alice\", \"bob\"]");
+    assert_eq!(p[0].key, "accounts.\"client.test\"");
+    assert_eq!(
+        problems("customer_status = []")[0].key,
+        "accounts.customer_status"
+    );
+}

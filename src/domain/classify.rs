@@ -71,6 +71,9 @@ pub struct ClassifyContext {
     /// to one of our threads.
     pub message_id_domain: Option<String>,
     pub templates: Vec<Template>,
+    /// Providers whose recognisers are switched off (`leadgate parse --without-provider`):
+    /// how the generic path reads their mail.
+    pub providers_off: Vec<String>,
 }
 
 /// The loop header leadgate puts on everything it sends; mail carrying it is our own.
@@ -159,7 +162,7 @@ pub fn classify(view: &MessageView, ctx: &ClassifyContext) -> Classification {
     if let Some(reason) = signals::system_mail(view, text) {
         return Classification::of(MessageClass::Other, reason);
     }
-    let found = extract::find(view, &body, &ctx.templates);
+    let found = extract::find(view, &body, &ctx.templates, &ctx.providers_off);
     let strong = found
         .as_ref()
         .is_some_and(|f| f.hosted || f.templated || f.forwarded);

@@ -118,6 +118,9 @@ pub struct LeadFacts {
     pub next_action: Option<NextAction>,
     pub last_activity_at: Timestamp,
     pub snoozed_until: Option<Timestamp>,
+    /// The first acceptance window this lead missed, kept while the sweep hands it on and
+    /// cleared when someone accepts.
+    pub unaccepted_since: Option<Timestamp>,
 }
 
 /// One drift kind and, where known, when the lead crossed the line.
@@ -163,8 +166,12 @@ pub fn drift_details(
         push(DriftKind::Orphaned, None);
     } else if !lead.accepted {
         let deadline = hours.add(assigned, rules.accept_within, tz);
-        if now >= deadline {
-            push(DriftKind::Unaccepted, Some(deadline));
+        match lead.unaccepted_since {
+            // Handing a lead on is not accepting it: the new owner's window does not
+            // hide that nobody has taken it (the seed's "round-robin without confirmation").
+            Some(since) => push(DriftKind::Unaccepted, Some(since.min(deadline))),
+            None if now >= deadline => push(DriftKind::Unaccepted, Some(deadline)),
+            None => {}
         }
     }
 
@@ -316,6 +323,7 @@ mod tests {
             next_action: None,
             last_activity_at: at("2026-11-24T09:00:00Z"),
             snoozed_until: None,
+            unaccepted_since: None,
         }
     }
 
@@ -440,6 +448,56 @@ mod tests {
                 since: Some(at("2026-11-30T09:00:00Z"))
             }]
         );
+    }
+
+    #[test]
+    fn a_lead_handed_on_unaccepted_stays_unaccepted_from_its_first_missed_window() {
+        // alice missed her window (Tuesday 12:00 Berlin); the sweep handed the lead to bob
+        // at 14:00, whose own window runs to 16:00. Nobody has accepted it all along.
+        let first_missed = at("2026-11-24T11:00:00Z");
+        let handed_on = LeadFacts {
+            owner: Some("bob".into()),
+            accepted: false,
+            assigned_at: Some(at("2026-11-24T13:00:00Z")),
+            first_reply_at: Some(at("2026-11-24T09:10:00Z")),
+            next_action: next("call", "2026-12-10T09:00:00Z"),
+            unaccepted_since: Some(first_missed),
+            ..fresh()
+        };
+        let at_1410 = |lead: &LeadFacts| {
+            drift_details(
+                lead,
+                &StaleRules::default(),
+                &office(),
+                &berlin(),
+                at("2026-11-24T13:10:00Z"),
+            )
+        };
+        assert_eq!(
+            at_1410(&handed_on),
+            [Drift {
+                kind: Unaccepted,
+                since: Some(first_missed)
+            }]
+        );
+        // A proposal that never missed a window has its window.
+        let fresh_proposal = LeadFacts {
+            unaccepted_since: None,
+            ..handed_on.clone()
+        };
+        assert!(at_1410(&fresh_proposal).is_empty());
+        // Someone accepting ends it (the store clears the time too).
+        let accepted = LeadFacts {
+            accepted: true,
+            ..handed_on.clone()
+        };
+        assert!(at_1410(&accepted).is_empty());
+        // Handed on to nobody: orphaned, not also unaccepted.
+        let orphaned = LeadFacts {
+            owner: None,
+            ..handed_on
+        };
+        assert_eq!(kinds(&orphaned, "2026-11-24T13:10:00Z"), [Orphaned]);
     }
 
     #[test]

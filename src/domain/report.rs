@@ -20,6 +20,9 @@ pub struct ParseReport {
     pub class: MessageClass,
     pub source: Option<String>,
     pub form: Option<String>,
+    /// The sender's domain when the provider is not one leadgate knows (`generic`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_hint: Option<String>,
     /// Only the fields that were found.
     pub fields: LeadFields,
     pub consent: Option<bool>,
@@ -37,6 +40,7 @@ impl ParseReport {
             class: c.class,
             source: e.map(|e| e.source.clone()),
             form: e.and_then(|e| e.form.clone()),
+            source_hint: e.and_then(|e| e.source_hint.clone()),
             fields: e.map(|e| e.fields.clone()).unwrap_or_default(),
             consent: e.and_then(|e| e.consent),
             extra: e.map(|e| e.extra.clone()).unwrap_or_default(),

@@ -7,6 +7,7 @@
 
 use super::extract::Extraction;
 use super::hours::BusinessHours;
+use super::lead::LeadStatus;
 use jiff::Timestamp;
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap};
@@ -106,9 +107,10 @@ pub struct RoutingContext<'a> {
     pub default_owner: Option<&'a str>,
     /// `[accounts]`: lowercase address or domain → person id. Wins over `past_owners`.
     pub accounts: &'a BTreeMap<String, String>,
-    /// From past leads: lowercase address or domain → their owner; build the keys with
-    /// [`account_keys`] so that free-mail domains never become accounts.
-    pub past_owners: &'a HashMap<String, String>,
+    /// From earlier leads: lowercase address or domain → the lead it was learnt from;
+    /// build the keys with [`account_keys`] so that free-mail domains never become
+    /// accounts and `[accounts] learn` holds.
+    pub past_owners: &'a HashMap<String, PastOwner>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,47 +122,85 @@ pub struct Assignment {
     pub cursor: Option<(String, String)>,
 }
 
-/// Domains shared by unrelated people: one customer there is no account for the rest.
-const FREE_MAIL: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "yahoo.com",
-    "ymail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "msn.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "aol.com",
-    "gmx.de",
-    "gmx.net",
-    "gmx.com",
-    "web.de",
-    "t-online.de",
-    "proton.me",
-    "protonmail.com",
-    "mail.com",
-    "yandex.com",
-    "yandex.ru",
-    "zoho.com",
-    "fastmail.com",
-    "hey.com",
-];
+/// Free-mail, ISP and disposable-mail domains (`free-email-domains` on npm, MIT; see
+/// `data/free-mail/SOURCE`, refreshed by `scripts/refresh-freemail`): shared by unrelated
+/// people, so one customer there is no account for the rest. One lowercase domain a line,
+/// sorted bytewise.
+static FREE_MAIL: &str = include_str!("../../data/free-mail/domains.txt");
 
-/// Whether `domain` is a free-mail provider (`gmail.com`, `yahoo.*`, `hotmail.*`, ...).
+/// Whether `domain` is a free-mail, ISP or disposable-mail domain (`gmail.com`,
+/// `comcast.net`, `orange.fr`, ...). Exact names only: the list holds a few public
+/// suffixes (`net.ua`), whose subdomains are companies.
 pub fn is_free_mail_domain(domain: &str) -> bool {
-    let d = domain.trim().to_ascii_lowercase();
-    FREE_MAIL.contains(&d.as_str())
-        || ["yahoo.", "hotmail.", "outlook.", "live.", "gmx."]
-            .iter()
-            .any(|p| d.starts_with(p) && d[p.len()..].split('.').all(|t| t.len() <= 3))
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    !d.is_empty() && listed(FREE_MAIL, &d)
 }
 
-/// The keys under which a lead's owner becomes the account owner for later leads: the
-/// lowercase address, and its domain unless that is a free-mail provider.
-pub fn account_keys(email: &str) -> Vec<String> {
+/// Binary search over the lines of a bytewise-sorted list, without building a set: the
+/// list is ~200 KB and is read a few times per lead.
+fn listed(list: &str, key: &str) -> bool {
+    let b = list.as_bytes();
+    // Lines starting in [lo, hi) may still hold `key`; `lo` is always a line start.
+    let (mut lo, mut hi) = (0, b.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let start = b[lo..mid]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(lo, |i| lo + i + 1);
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |i| start + i);
+        match b[start..end].cmp(key.as_bytes()) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => lo = end + 1,
+            std::cmp::Ordering::Greater => hi = start,
+        }
+    }
+    false
+}
+
+/// Where routing learns accounts from past leads (`[accounts] learn`); configured
+/// `[accounts]` entries count whatever this says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Learn {
+    /// The owner of the same address's earlier lead; and of a company domain's lead
+    /// that became a customer (one of these statuses: `won`, `qualified` if configured).
+    /// The seed's rule is about customers: "if the person already works with your team".
+    Customers(Vec<LeadStatus>),
+    /// The owner of any earlier lead from the same address or company domain.
+    Any,
+    /// Only `[accounts]`.
+    Off,
+}
+
+impl Default for Learn {
+    fn default() -> Self {
+        Learn::Customers(vec![LeadStatus::Won])
+    }
+}
+
+/// One key under which earlier leads make an account, and which of them count.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AccountKey {
+    /// A lowercase address, or a domain.
+    pub key: String,
+    /// Only leads in one of these statuses count; empty means any lead.
+    pub statuses: Vec<LeadStatus>,
+}
+
+/// The earlier lead an account was learnt from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PastOwner {
+    pub owner: String,
+    pub lead: i64,
+    pub status: String,
+}
+
+/// The keys under which earlier leads make an account for a lead from `email`: the
+/// lowercase address, and its domain unless that is free mail (see [`Learn`]).
+pub fn account_keys(email: &str, learn: &Learn) -> Vec<AccountKey> {
     let e = email.trim().to_ascii_lowercase();
     let Some((local, domain)) = e.rsplit_once('@') else {
         return Vec::new();
@@ -168,9 +208,22 @@ pub fn account_keys(email: &str) -> Vec<String> {
     if local.is_empty() || domain.is_empty() {
         return Vec::new();
     }
-    let mut keys = vec![e.clone()];
+    let domain_statuses = match learn {
+        Learn::Off => return Vec::new(),
+        Learn::Any => Vec::new(),
+        // An empty list would mean "any": that is `Learn::Any`, never a slip.
+        Learn::Customers(s) if s.is_empty() => vec![LeadStatus::Won],
+        Learn::Customers(s) => s.clone(),
+    };
+    let mut keys = vec![AccountKey {
+        key: e.clone(),
+        statuses: Vec::new(),
+    }];
     if !is_free_mail_domain(domain) {
-        keys.push(domain.to_owned());
+        keys.push(AccountKey {
+            key: domain.to_owned(),
+            statuses: domain_statuses,
+        });
     }
     keys
 }
@@ -337,8 +390,9 @@ fn field_value<'a>(lead: &'a Extraction, field: &str) -> Option<&'a str> {
     }
 }
 
-/// The submitter's account owner and the key that found it: `[accounts]` by address, then
-/// by domain (parents included), then past leads by address, then by domain.
+/// The submitter's account owner and the account that found it: `[accounts]` by address,
+/// then by domain (parents included), then earlier leads by address, then by domain (the
+/// earlier lead named, so that "why this owner" can be checked).
 pub fn account_owner(lead: &Extraction, ctx: &RoutingContext<'_>) -> Option<(String, String)> {
     let email = lead.fields.email.as_deref()?.trim().to_ascii_lowercase();
     let (_, domain) = email.rsplit_once('@')?;
@@ -358,15 +412,19 @@ pub fn account_owner(lead: &Extraction, ctx: &RoutingContext<'_>) -> Option<(Str
             return Some(((*d).to_owned(), o.clone()));
         }
     }
-    if let Some(o) = ctx.past_owners.get(&email) {
-        return Some((format!("{email} (past leads)"), o.clone()));
+    let learnt = |key: &str, p: &PastOwner| {
+        (
+            format!("{key} (from {} lead #{})", p.status, p.lead),
+            p.owner.clone(),
+        )
+    };
+    if let Some(p) = ctx.past_owners.get(&email) {
+        return Some(learnt(&email, p));
     }
     if is_free_mail_domain(domain) {
         return None;
     }
-    ctx.past_owners
-        .get(domain)
-        .map(|o| (format!("{domain} (past leads)"), o.clone()))
+    ctx.past_owners.get(domain).map(|p| learnt(domain, p))
 }
 
 /// Why `id` cannot take a lead now, or `None` when they can.
@@ -687,7 +745,7 @@ mod tests {
         tz: TimeZone,
         hours: BusinessHours,
         accounts: BTreeMap<String, String>,
-        past: HashMap<String, String>,
+        past: HashMap<String, PastOwner>,
         default_owner: Option<String>,
     }
 
@@ -821,14 +879,22 @@ mod tests {
         assert_eq!(a.owner.as_deref(), Some("alice"));
     }
 
+    fn past(owner: &str, lead: i64, status: &str) -> PastOwner {
+        PastOwner {
+            owner: owner.into(),
+            lead,
+            status: status.into(),
+        }
+    }
+
     #[test]
     fn accounts_from_past_leads_but_never_by_free_mail_domain() {
         let mut w = World::new();
-        for k in account_keys("old@client.test")
+        for k in account_keys("old@client.test", &Learn::Any)
             .into_iter()
-            .chain(account_keys("jane@gmail.com"))
+            .chain(account_keys("jane@gmail.com", &Learn::Any))
         {
-            w.past.insert(k, "carol".into());
+            w.past.insert(k.key, past("carol", 7, "won"));
         }
         assert!(!w.past.contains_key("gmail.com"));
         let rules = [Rule::new("all", Target::Person("alice".into()))];
@@ -838,6 +904,183 @@ mod tests {
         assert_eq!(owner("john@gmail.com").as_deref(), Some("alice"));
         assert!(is_free_mail_domain("yahoo.co.uk") && is_free_mail_domain("hotmail.de"));
         assert!(!is_free_mail_domain("yahoo.example.org"));
+    }
+
+    #[test]
+    fn why_this_owner_names_the_earlier_lead_the_account_came_from() {
+        let mut w = World::new();
+        w.past
+            .insert("client.test".into(), past("carol", 12, "won"));
+        w.past
+            .insert("jane@other.test".into(), past("dave", 31, "lost"));
+        let rules = [Rule::new("all", Target::Person("alice".into()))];
+        let a = route(&lead("s", None, "new@client.test"), &rules, &w.ctx());
+        assert_eq!(a.owner.as_deref(), Some("carol"));
+        assert_eq!(a.reason, "account client.test (from won lead #12): carol");
+        let a = route(&lead("s", None, "Jane@Other.test"), &rules, &w.ctx());
+        assert_eq!(
+            a.reason,
+            "account jane@other.test (from lost lead #31): dave"
+        );
+    }
+
+    #[test]
+    fn isp_and_regional_providers_are_free_mail_but_companies_are_not() {
+        for d in [
+            "comcast.net",
+            "btinternet.com",
+            "orange.fr",
+            "libero.it",
+            "seznam.cz",
+            "bigpond.com",
+            "qq.com",
+            "gmail.com",
+            "GMX.de",
+            "t-online.de",
+            "mailinator.com",
+        ] {
+            assert!(is_free_mail_domain(d), "{d}");
+        }
+        // Exact names only: the list holds public suffixes such as net.ua.
+        assert!(is_free_mail_domain("net.ua"));
+        for d in [
+            "acme.net.ua",
+            "client.test",
+            "mail.comcast.net.example",
+            "",
+            ".",
+            "gmail.co",
+            "zzzzzz.zz",
+            "0",
+        ] {
+            assert!(!is_free_mail_domain(d), "{d}");
+        }
+    }
+
+    #[test]
+    fn the_vendored_free_mail_list_is_large_sorted_and_every_entry_is_found() {
+        let lines: Vec<&str> = FREE_MAIL.lines().collect();
+        assert!(lines.len() > 5_000, "{} domains", lines.len());
+        assert!(
+            lines.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()),
+            "sorted bytewise, no duplicates: run scripts/refresh-freemail"
+        );
+        for d in &lines {
+            assert!(
+                !d.is_empty() && *d == d.to_ascii_lowercase() && d.contains('.'),
+                "{d:?}"
+            );
+            assert!(listed(FREE_MAIL, d), "{d}");
+            // Neighbours that are not in the list are not found.
+            let longer = format!("{d}x");
+            assert_eq!(
+                listed(FREE_MAIL, &longer),
+                lines.binary_search(&longer.as_str()).is_ok()
+            );
+        }
+        assert!(!listed("", "a.b") && listed("a.b\n", "a.b") && listed("a.b", "a.b"));
+    }
+
+    #[test]
+    fn learning_takes_the_address_from_any_lead_and_the_domain_from_customers_only() {
+        let keys = account_keys(" Ann@Client.test ", &Learn::default());
+        assert_eq!(
+            keys,
+            [
+                AccountKey {
+                    key: "ann@client.test".into(),
+                    statuses: vec![]
+                },
+                AccountKey {
+                    key: "client.test".into(),
+                    statuses: vec![LeadStatus::Won]
+                },
+            ]
+        );
+        let both = Learn::Customers(vec![LeadStatus::Won, LeadStatus::Qualified]);
+        assert_eq!(
+            account_keys("ann@client.test", &both)[1].statuses,
+            [LeadStatus::Won, LeadStatus::Qualified]
+        );
+        assert!(account_keys("ann@client.test", &Learn::Any)
+            .iter()
+            .all(|k| k.statuses.is_empty()));
+        assert_eq!(account_keys("ann@client.test", &Learn::Off), []);
+        assert_eq!(account_keys("ann@comcast.net", &Learn::Any).len(), 1);
+    }
+
+    /// Routes one lead per address in turn, as the pipeline does: the account owners
+    /// come from the earlier leads that `keys` allows, and each lead (status `new`)
+    /// joins them.
+    fn route_in_turn(emails: &[&str], learn: &Learn, rules: &[Rule]) -> Vec<String> {
+        let mut w = World::new();
+        let mut earlier: Vec<(String, String, i64)> = Vec::new(); // (email, owner, id)
+        let mut owners = Vec::new();
+        for (i, email) in emails.iter().enumerate() {
+            w.past.clear();
+            for k in account_keys(email, learn) {
+                let hit = earlier.iter().rev().find(|(e, _, _)| {
+                    let key_matches = if k.key.contains('@') {
+                        *e == k.key
+                    } else {
+                        e.ends_with(&format!("@{}", k.key))
+                    };
+                    key_matches && (k.statuses.is_empty() || k.statuses.contains(&LeadStatus::New))
+                });
+                if let Some((_, owner, id)) = hit {
+                    w.past.insert(k.key, past(owner, *id, "new"));
+                }
+            }
+            let a = route(&lead("s", None, email), rules, &w.ctx());
+            if let Some((rule, last)) = a.cursor.clone() {
+                w.cursors.insert(rule, last);
+            }
+            let owner = a.owner.unwrap();
+            earlier.push((email.to_string(), owner.clone(), i as i64 + 1));
+            owners.push(owner);
+        }
+        owners
+    }
+
+    #[test]
+    fn submitters_from_different_companies_on_shared_domains_are_spread_over_the_pool() {
+        // Six people, three shared non-free-mail domains (a university, an ISP missing
+        // from the list, a big employer), none a customer yet.
+        let emails = [
+            "ann@uni.test",
+            "ben@isp.test",
+            "cat@uni.test",
+            "dan@corp.test",
+            "eve@uni.test",
+            "fay@uni.test",
+        ];
+        let rules = [pool("rr", &["alice", "bob", "carol"], Strategy::RoundRobin)];
+        let count = |owners: &[String]| {
+            let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+            for o in owners {
+                *n.entry(o.as_str()).or_default() += 1;
+            }
+            n.into_values().collect::<Vec<_>>()
+        };
+        let owners = route_in_turn(&emails, &Learn::default(), &rules);
+        assert_eq!(count(&owners), [2, 2, 2], "{owners:?}");
+        assert_eq!(owners, ["alice", "bob", "carol", "alice", "bob", "carol"]);
+        // `learn = "any"` is the old behaviour, 4/1/1: every earlier lead makes an account.
+        let owners = route_in_turn(&emails, &Learn::Any, &rules);
+        assert_eq!(owners, ["alice", "bob", "alice", "carol", "alice", "alice"]);
+        let owners = route_in_turn(&emails, &Learn::Off, &rules);
+        assert_eq!(count(&owners), [2, 2, 2], "{owners:?}");
+    }
+
+    #[test]
+    fn the_same_address_writing_again_goes_to_its_earlier_owner() {
+        let rules = [pool("rr", &["alice", "bob", "carol"], Strategy::RoundRobin)];
+        let owners = route_in_turn(
+            &["ann@uni.test", "ben@uni.test", "ann@uni.test"],
+            &Learn::default(),
+            &rules,
+        );
+        assert_eq!(owners, ["alice", "bob", "alice"]);
     }
 
     #[test]
@@ -1228,7 +1471,7 @@ mod tests {
         for email in ["", "@", "a@", "@b", "a@b@c", "\u{1F600}@\u{1F600}.de"] {
             let a = route(&lead("s", None, email), &rules, &w.ctx());
             assert_eq!(a.owner, None);
-            assert!(account_keys(email).len() <= 2);
+            assert!(account_keys(email, &Learn::Any).len() <= 2);
             let _ = next_owner("x", Some(&rules[0]), &[], None, &w.ctx());
             let _ = next_owner("x", Some(&rules[1]), &[], None, &w.ctx());
         }

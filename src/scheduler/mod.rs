@@ -222,6 +222,45 @@ pub async fn sweep(
 
     let mut decisions: Vec<(usize, Decision)> = Vec::new();
     for (i, lead) in scanned.iter().enumerate() {
+        if lead.drift.is_empty() {
+            continue;
+        }
+        let eps = episodes.get(&lead.row.id).map(Vec::as_slice).unwrap_or(&[]);
+        for d in decide(lead, eps, s, now) {
+            decisions.push((i, d));
+        }
+    }
+
+    // Hand-ons first; the routing state they read is loaded once and kept up to date.
+    let mut routing: Option<RoutingState> = None;
+    let mut reminding: Vec<(usize, DriftKind, bool, bool)> = Vec::new();
+    for (i, d) in decisions {
+        let lead = &scanned[i];
+        match d {
+            Decision::Remind {
+                kind,
+                escalate,
+                acceptance,
+            } => reminding.push((i, kind, escalate, acceptance)),
+            Decision::MoveOn { reason } => {
+                let action = move_on(&mut tx, s, &mut routing, lead, &reason, now, dry_run)
+                    .await
+                    .with_context(|| format!("Failed to hand lead #{} on", lead.row.id))?;
+                report.moved.push(action);
+            }
+        }
+    }
+    // The report and the drift state say what is true after the moves, as the digest
+    // right after this sweep reads it (a move changes the owner, and can orphan a lead).
+    let rescanned;
+    let after = if !report.moved.is_empty() && !dry_run {
+        rescanned = scan(&mut tx, s, now).await?;
+        &rescanned
+    } else {
+        &scanned
+    };
+
+    for lead in after {
         let kinds = lead.kinds();
         let before_eps = episodes.remove(&lead.row.id).unwrap_or_default();
         if kinds.is_empty() && before_eps.is_empty() {
@@ -248,9 +287,6 @@ pub async fn sweep(
         report.drifting += 1;
         for k in &kinds {
             *report.by_kind.entry(k.as_str().to_owned()).or_default() += 1;
-        }
-        for d in decide(lead, &before_eps, s, now) {
-            decisions.push((i, d));
         }
     }
     // Episodes of leads that are no longer open (won, lost, ...) close too.
@@ -287,40 +323,24 @@ pub async fn sweep(
     }
 
     // Parsed once per sweep: a first sweep over a big backlog renders thousands.
-    let env = if decisions.is_empty() {
+    let env = if reminding.is_empty() {
         None
     } else {
         Some(templates::environment(s)?)
     };
-    // Hand-ons first; the routing state they read is loaded once and kept up to date.
-    let mut routing: Option<RoutingState> = None;
     let mut due: Vec<reminders::Due> = Vec::new();
-    for (i, d) in decisions {
+    for (i, kind, escalate, acceptance) in reminding {
         let lead = &scanned[i];
-        match d {
-            Decision::Remind {
+        let (to, who) = recipients(s, lead, escalate);
+        if !to.is_empty() {
+            due.push(reminders::Due {
+                lead,
                 kind,
                 escalate,
                 acceptance,
-            } => {
-                let (to, who) = recipients(s, lead, escalate);
-                if !to.is_empty() {
-                    due.push(reminders::Due {
-                        lead,
-                        kind,
-                        escalate,
-                        acceptance,
-                        to,
-                        who,
-                    });
-                }
-            }
-            Decision::MoveOn { reason } => {
-                let action = move_on(&mut tx, s, &mut routing, lead, &reason, now, dry_run)
-                    .await
-                    .with_context(|| format!("Failed to hand lead #{} on", lead.row.id))?;
-                report.moved.push(action);
-            }
+                to,
+                who,
+            });
         }
     }
     let (combined, single) = reminders::group(due, s.stale.combine_reminders_over);
@@ -522,10 +542,13 @@ pub fn describe(kind: DriftKind, d: &Drift, facts: &LeadFacts, s: &Settings) -> 
             Some(o) => format!("no owner: {o} left the team"),
             None => "no owner".into(),
         },
-        DriftKind::Unaccepted => format!(
-            "not accepted by {}{since}",
-            facts.owner.as_deref().unwrap_or("the owner")
-        ),
+        DriftKind::Unaccepted => match (&facts.owner, facts.unaccepted_since) {
+            (Some(o), Some(_)) => format!("nobody accepted it{since}; handed on to {o}"),
+            (o, _) => format!(
+                "not accepted by {}{since}",
+                o.as_deref().unwrap_or("the owner")
+            ),
+        },
         DriftKind::NoFirstReply => format!("no first reply{since}"),
         DriftKind::Unanswered => format!("the lead wrote again, no answer{since}"),
         DriftKind::NoNextAction => "no next action".into(),
@@ -666,7 +689,22 @@ async fn move_on(
     let rule = lead.row.route_rule.as_deref().and_then(|r| s.route(r));
     let next =
         crate::domain::route::next_owner(&current, rule, &tried, s.team.manager.as_deref(), &ctx);
-    let why = format!("{reason}; {}", next.reason);
+    // Since when nobody has accepted it: the first window it missed, kept across moves.
+    let since = lead
+        .facts
+        .unaccepted_since
+        .or_else(|| {
+            lead.drift
+                .iter()
+                .find(|d| d.kind == DriftKind::Unaccepted)
+                .and_then(|d| d.since)
+        })
+        .unwrap_or(now);
+    let why = format!(
+        "{reason}; unaccepted since {}; {}",
+        notify::format_time(since, &s.team.timezone),
+        next.reason
+    );
     let action = MoveAction {
         lead: id,
         from: lead.row.owner.clone(),
@@ -691,6 +729,7 @@ async fn move_on(
     if let Some((rule, person)) = &next.cursor {
         store::state::save_route_cursor(tx, rule, person, store::millis(now)).await?;
     }
+    drift_store::keep_unaccepted(tx, id, store::millis(since)).await?;
     if !current.is_empty() {
         drift_store::record_move(tx, id, &current, store::millis(now)).await?;
     }
@@ -827,6 +866,7 @@ email = "erin@team.test"
             last_outbound_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
             snoozed_until: None,
             previous_lead: None,
+            unaccepted_since: None,
         };
         f(&mut row);
         let owner_active = row.owner.as_deref().is_some_and(|o| s.person(o).is_some());
@@ -904,6 +944,51 @@ email = "erin@team.test"
         assert!(
             matches!(d[..], [Decision::MoveOn { .. }]),
             "after a second window"
+        );
+    }
+
+    #[test]
+    fn a_handed_on_owner_gets_a_full_window_and_one_reminder_though_the_lead_drifts() {
+        let s = settings("[[people]]\nid = \"bob\"\nname = \"Bob\"\nemail = \"bob@team.test\"\n");
+        // alice missed her window at 09:00 and was reminded; the lead went to bob at 12:00.
+        let bobs = |now: &str| {
+            scanned(
+                &s,
+                7,
+                |r| {
+                    r.owner = Some("bob".into());
+                    r.accepted = false;
+                    r.assigned_at = Some(at("2026-12-01T12:00:00Z").as_millisecond());
+                    r.unaccepted_since = Some(at("2026-12-01T09:00:00Z").as_millisecond());
+                },
+                now,
+            )
+        };
+        let alice_reminded = Episode {
+            kind: DriftKind::Unaccepted,
+            first_seen: at("2026-12-01T09:00:00Z").as_millisecond(),
+            last_reminded: Some(at("2026-12-01T09:00:00Z").as_millisecond()),
+            escalated: None,
+        };
+        let lead = bobs("2026-12-01T13:00:00Z");
+        assert_eq!(lead.kinds(), [DriftKind::Unaccepted], "listed all along");
+        assert!(lead
+            .problem(DriftKind::Unaccepted, &s)
+            .contains("handed on to bob"));
+        let d = decide(&lead, &[alice_reminded], &s, at("2026-12-01T13:00:00Z"));
+        assert!(d.is_empty(), "bob's window runs to 14:00");
+        let lead = bobs("2026-12-01T14:00:00Z");
+        let d = decide(&lead, &[alice_reminded], &s, at("2026-12-01T14:00:00Z"));
+        assert!(
+            matches!(
+                d[..],
+                [Decision::Remind {
+                    kind: DriftKind::Unaccepted,
+                    acceptance: true,
+                    ..
+                }]
+            ),
+            "alice's reminder is not bob's"
         );
     }
 

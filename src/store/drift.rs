@@ -30,7 +30,7 @@ pub struct Bounds {
 
 const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned_at, l.created_at,
     l.first_reply_at, l.last_inbound_at, l.last_outbound_at, l.next_action, l.next_action_due,
-    l.last_activity_at, l.snoozed_until, l.name, l.email, l.route_rule";
+    l.last_activity_at, l.snoozed_until, l.name, l.email, l.route_rule, l.unaccepted_since";
 
 /// Open leads that drift now or did at the last sweep; the rest cannot (see [`Bounds`]).
 /// Only the columns the drift rules, reminders and digest lines read are filled in.
@@ -40,6 +40,7 @@ pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>
          WHERE l.status IN ('new', 'contacted', 'qualified') AND (
                l.owner IS NULL
             OR (l.accepted = 0 AND COALESCE(l.assigned_at, l.created_at) <= $4)
+            OR (l.accepted = 0 AND l.unaccepted_since IS NOT NULL)
             OR l.owner NOT IN (SELECT id FROM people WHERE active = 1)
             OR (l.first_reply_at IS NULL AND l.status = 'new' AND l.created_at <= $2)
             OR (l.last_inbound_at IS NOT NULL AND l.last_inbound_at <= $2
@@ -77,6 +78,7 @@ pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>
             name: r.get(13),
             email: r.get(14),
             route_rule: r.get(15),
+            unaccepted_since: r.get(16),
             source: String::new(),
             form: None,
             phone: None,
@@ -244,6 +246,20 @@ pub async fn record_move(conn: &mut Conn, lead: i64, from: &str, at: i64) -> sql
     .bind(lead)
     .bind(from)
     .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// The sweep handed an unaccepted lead on: it stays unaccepted from `since` (the first
+/// window it missed; an earlier one already recorded wins) until someone accepts.
+pub async fn keep_unaccepted(conn: &mut Conn, lead: i64, since: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE leads SET unaccepted_since = COALESCE(unaccepted_since, $1)
+         WHERE id = $2 AND accepted = 0",
+    )
+    .bind(since)
+    .bind(lead)
     .execute(&mut *conn)
     .await
     .map(|_| ())

@@ -1,6 +1,7 @@
 //! Leads and their history (activities).
 
 use super::Conn;
+use crate::domain::route::{AccountKey, PastOwner};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ pub struct LeadRow {
     pub last_outbound_at: Option<i64>,
     pub snoozed_until: Option<i64>,
     pub previous_lead: Option<i64>,
+    /// The first acceptance window missed, while nobody has accepted (see the migration).
+    pub unaccepted_since: Option<i64>,
 }
 
 impl LeadRow {
@@ -62,6 +65,7 @@ impl LeadRow {
             },
             last_activity_at: ts(self.last_activity_at),
             snoozed_until: self.snoozed_until.map(ts),
+            unaccepted_since: self.unaccepted_since.map(ts),
         }
     }
 }
@@ -70,7 +74,7 @@ const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
     message, consent, extra, needs_template, route_rule, route_reason, next_action, next_action_due,
     created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
-    previous_lead";
+    previous_lead, unaccepted_since";
 
 fn from_row(r: &AnyRow) -> LeadRow {
     LeadRow {
@@ -100,6 +104,7 @@ fn from_row(r: &AnyRow) -> LeadRow {
         last_outbound_at: r.get(23),
         snoozed_until: r.get(24),
         previous_lead: r.get(25),
+        unaccepted_since: r.get(26),
     }
 }
 
@@ -209,34 +214,57 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
     Ok(rows.iter().map(from_row).collect())
 }
 
-/// Owners of earlier leads under these account keys (an address, or a domain), newest
-/// first per key: routing's "existing account → account owner".
+/// The leads before lead `before` under these account keys (an address, or a domain),
+/// the newest with an owner per key: routing's "existing account → account owner".
 pub async fn past_owners(
     conn: &mut Conn,
-    keys: &[String],
-) -> sqlx::Result<HashMap<String, String>> {
+    keys: &[AccountKey],
+    before: i64,
+) -> sqlx::Result<HashMap<String, PastOwner>> {
     let mut out = HashMap::new();
     for key in keys {
-        if let Some(owner) = past_owner(conn, key).await? {
-            out.insert(key.clone(), owner);
+        if let Some(owner) = past_owner(conn, key, before).await? {
+            out.insert(key.key.clone(), owner);
         }
     }
     Ok(out)
 }
 
-/// The owner of the newest lead under one account key (an address, or a domain) that has
-/// an owner; see [`past_owners`].
-pub async fn past_owner(conn: &mut Conn, key: &str) -> sqlx::Result<Option<String>> {
-    let sql = if key.contains('@') {
-        "SELECT owner FROM leads WHERE email_norm = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+/// The newest lead before lead `before` under one account key that has an owner and,
+/// when the key names statuses, is in one of them; see [`past_owners`].
+pub async fn past_owner(
+    conn: &mut Conn,
+    key: &AccountKey,
+    before: i64,
+) -> sqlx::Result<Option<PastOwner>> {
+    let column = if key.key.contains('@') {
+        "email_norm"
     } else {
-        "SELECT owner FROM leads WHERE email_domain = $1 AND owner IS NOT NULL ORDER BY id DESC LIMIT 1"
+        "email_domain"
     };
-    Ok(sqlx::query(sql)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.get::<String, _>(0)))
+    let statuses = if key.statuses.is_empty() {
+        String::new()
+    } else {
+        let list = (0..key.statuses.len())
+            .map(|i| format!("${}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(" AND status IN ({list})")
+    };
+    let sql = format!(
+        "SELECT owner, id, status FROM leads
+         WHERE {column} = $1 AND id < $2 AND owner IS NOT NULL{statuses}
+         ORDER BY id DESC LIMIT 1"
+    );
+    let mut q = sqlx::query(&sql).bind(&key.key).bind(before);
+    for st in &key.statuses {
+        q = q.bind(st.as_str());
+    }
+    Ok(q.fetch_optional(&mut *conn).await?.map(|r| PastOwner {
+        owner: r.get(0),
+        lead: r.get(1),
+        status: r.get(2),
+    }))
 }
 
 /// Open leads per owner, for least-busy routing and capacity.
@@ -285,18 +313,25 @@ pub async fn set_owner(
     accepted: bool,
     at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3 WHERE id = $4")
-        .bind(owner)
-        .bind(accepted as i64)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+    // Accepting ends the run of missed windows (`unaccepted_since`); a new proposal does not.
+    sqlx::query(
+        "UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3,
+             unaccepted_since = CASE WHEN $2 = 1 THEN NULL ELSE unaccepted_since END
+         WHERE id = $4",
+    )
+    .bind(owner)
+    .bind(accepted as i64)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
 }
 
 pub async fn set_accepted(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE leads SET accepted = 1, last_activity_at = $1 WHERE id = $2")
+    sqlx::query(
+        "UPDATE leads SET accepted = 1, unaccepted_since = NULL, last_activity_at = $1 WHERE id = $2",
+    )
         .bind(at)
         .bind(id)
         .execute(&mut *conn)

@@ -9,7 +9,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|mensaje reenviado|mensaje original|messaggio inoltrato|messaggio originale|doorgestuurd bericht|oorspronkelijk bericht|videresendt meddelelse|oprindelig meddelelse|vidarebefordrat meddelande|ursprungligt meddelande|mensagem encaminhada|mensagem original|przekazana wiadomość)\s*-*|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:|inicio del mensaje reenviado\s*:|_{10,})$").expect("static regex")
+    Regex::new(r"(?i)^(?:-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|ursprüngliche nachricht|message transféré|message d'origine|message original|mensaje reenviado|mensaje original|messaggio inoltrato|messaggio originale|doorgestuurd bericht|oorspronkelijk bericht|origineel bericht|videresendt meddelelse|oprindelig meddelelse|vidarebefordrat meddelande|ursprungligt meddelande|mensagem encaminhada|mensagem reencaminhada|mensagem original|przekazana wiadomość|oryginalna wiadomość)\s*-*|(?:begin forwarded message|début du message réexpédié|début du message transféré|anfang der weitergeleiteten nachricht|inicio del mensaje reenviado|comienzo del mensaje reenviado|inizio messaggio inoltrato|begin doorgestuurd bericht|início da mensagem reencaminhada|começo da mensagem encaminhada|início da mensagem encaminhada|początek przekazywanej wiadomości)\s*:|_{10,})$").expect("static regex")
 });
 
 const FROM: &[&str] = &[
@@ -74,6 +74,23 @@ const OTHER: &[&str] = &[
     "anlagen",
     "pièces jointes",
     "adjuntos",
+    "rispondi a",
+    "rispondi-a",
+    "antwoord aan",
+    "responder a",
+    "odpowiedz do",
+    "allegati",
+    "bijlagen",
+    "anexos",
+    "enviada em",
+    "enviado em",
+    "data de envio",
+    "wysłano",
+    "verstuurd",
+    "gesendet am",
+    "inviato il",
+    "verzonden op",
+    "sent on",
 ];
 
 pub struct Forwarded {
@@ -111,6 +128,15 @@ const DATE: &[&str] = &[
     "sendt",
     "skickat",
     "enviado el",
+    "enviada em",
+    "enviado em",
+    "data de envio",
+    "wysłano",
+    "verstuurd",
+    "gesendet am",
+    "inviato il",
+    "verzonden op",
+    "sent on",
 ];
 
 fn key_of(t: &str) -> Option<String> {
@@ -138,6 +164,56 @@ fn bare_header_block(items: &[Item]) -> Option<usize> {
     })
 }
 
+/// One level of `> ` quoting taken off, when most lines of `items` carry it (Apple Mail
+/// and many clients quote the whole forwarded original, header block included).
+pub fn unquote(items: &[Item]) -> Option<Vec<Item>> {
+    let lines = items.iter().filter_map(Item::line);
+    let (quoted, total) = lines.fold((0, 0), |(q, t), l| {
+        (q + usize::from(l.starts_with('>')), t + 1)
+    });
+    if quoted < 2 || quoted * 10 < total * 6 {
+        return None;
+    }
+    Some(
+        items
+            .iter()
+            .map(|it| match it.line().and_then(|l| l.strip_prefix('>')) {
+                Some(rest) => {
+                    let rest = rest.trim();
+                    if rest.is_empty() {
+                        Item::Blank
+                    } else {
+                        Item::Line {
+                            text: rest.to_owned(),
+                            bold: false,
+                        }
+                    }
+                }
+                None => it.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Forwards nest (a client forwards what a colleague forwarded); no real chain is deeper.
+const MAX_NESTING: usize = 6;
+
+/// Every forward in `items`, outermost first: each one's body holds the next.
+pub fn unwrap_all(items: &[Item]) -> Vec<Forwarded> {
+    let mut chain: Vec<Forwarded> = Vec::new();
+    while chain.len() < MAX_NESTING {
+        let inner = match chain.last() {
+            Some(fw) => unwrap(&fw.items),
+            None => unwrap(items),
+        };
+        match inner {
+            Some(fw) => chain.push(fw),
+            None => break,
+        }
+    }
+    chain
+}
+
 pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
     let start = match items
         .iter()
@@ -146,15 +222,23 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
         Some(marker) => marker + 1,
         None => bare_header_block(items)?,
     };
-    let mut j = start;
+    let rest = items.get(start..).unwrap_or_default();
+    let unquoted = unquote(rest);
+    let items = unquoted.as_deref().unwrap_or(rest);
+    let mut j = 0;
     while matches!(items.get(j), Some(Item::Blank)) {
         j += 1;
     }
     let mut from = None;
     let mut subject = String::new();
     let mut seen = 0;
-    while let Some(t) = items.get(j).and_then(Item::line) {
-        let Some((k, v)) = colon_split(t) else { break };
+    // Thunderbird and Outlook draw the header block as a table: its rows come as pairs.
+    let header_at = |j: usize| match items.get(j)? {
+        Item::Line { text, .. } => colon_split(text),
+        Item::Pair(k, v) => Some((k.trim().trim_end_matches([':', '：']).trim(), v.as_str())),
+        Item::Blank => None,
+    };
+    while let Some((k, v)) = header_at(j) {
         let k = k.to_lowercase();
         if FROM.contains(&k.as_str()) && from.is_none() {
             from = parse_mailbox(v);
@@ -178,4 +262,50 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
         subject,
         items: items.get(j..).unwrap_or_default().to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::items::from_text;
+    use super::*;
+
+    #[test]
+    fn apple_mail_quotes_the_whole_original() {
+        let t = "FYI\n\nBegin forwarded message:\n\n> From: Site <web@shop.example.com>\n> Subject: Quote request\n> Date: 1 December 2026\n>\n> Name: Ann Lee\n> Email: ann@example.org\n";
+        let fw = unwrap(&from_text(t)).expect("forward");
+        assert_eq!(fw.subject, "Quote request");
+        assert_eq!(
+            fw.from.map(|m| m.address),
+            Some("web@shop.example.com".into())
+        );
+        assert!(fw.items.iter().any(|i| i.line() == Some("Name: Ann Lee")));
+    }
+
+    #[test]
+    fn nested_forwards_are_unwrapped_to_the_innermost() {
+        let t = "see below\n---------- Forwarded message ---------\nFrom: Office <office@agency.example.com>\nSubject: Fwd: New lead\n\nfor you\n\nBegin forwarded message:\n\n> From: Forms <forms@site.example.net>\n> Subject: New lead\n>\n> Name: Bo Chen\n";
+        let chain = unwrap_all(&from_text(t));
+        assert_eq!(chain.len(), 2);
+        let inner = chain.last().expect("inner");
+        assert_eq!(
+            inner.from.as_ref().map(|m| m.address.as_str()),
+            Some("forms@site.example.net")
+        );
+        assert!(inner
+            .items
+            .iter()
+            .any(|i| i.line() == Some("Name: Bo Chen")));
+    }
+
+    #[test]
+    fn localised_apple_mail_markers() {
+        for m in [
+            "Inizio messaggio inoltrato:",
+            "Begin doorgestuurd bericht:",
+            "Início da mensagem reencaminhada:",
+        ] {
+            let t = format!("{m}\n\n> From: a@example.com\n> Subject: X\n>\n> Name: Ann\n");
+            assert!(unwrap(&from_text(&t)).is_some(), "{m}");
+        }
+    }
 }

@@ -27,6 +27,19 @@ const NAME: &[&str] = &[
     "parent/guardian name",
     "guardian name",
     "applicant name",
+    "realname",
+    "real name",
+    "sender name",
+    "invitee",
+    "invitee name",
+    "attendee",
+    "attendee name",
+    "guest name",
+    "booked by",
+    "requester",
+    "requester name",
+    "lead name",
+    "contact full name",
     "nom",
     "nom complet",
     "votre nom",
@@ -61,6 +74,15 @@ const FIRST: &[&str] = &[
     "first",
     "given name",
     "forename",
+    "forenames",
+    "given names",
+    "first names",
+    "christian name",
+    "primeiro nome",
+    "nome próprio",
+    "imię",
+    "名",
+    "first name(s)",
     "vorname",
     "prénom",
     "prenom",
@@ -78,6 +100,15 @@ const LAST: &[&str] = &[
     "family name",
     "nachname",
     "familienname",
+    "zuname",
+    "cognome",
+    "nazwisko",
+    "sobrenome",
+    "apelido",
+    "apelidos",
+    "último nome",
+    "primer apellido",
+    "姓",
     "nom de famille",
     "apellido",
     "apellidos",
@@ -109,6 +140,15 @@ const COMPANY: &[&str] = &[
     "bedrijf",
     "azienda",
     "company/organization",
+    "organisation/company",
+    "società",
+    "ragione sociale",
+    "empresa/organização",
+    "nome da empresa",
+    "bedrijfsnaam",
+    "firma/unternehmen",
+    "nazwa firmy",
+    "会社名",
 ];
 const MESSAGE_EXACT: &[&str] = &[
     "message",
@@ -129,6 +169,26 @@ const MESSAGE_EXACT: &[&str] = &[
     "meddelande",
     "details",
     "notes",
+    "comentarios",
+    "comentario",
+    "commentaires",
+    "commentaire",
+    "kommentar",
+    "bemerkung",
+    "bemerkungen",
+    "anmerkungen",
+    "note",
+    "nota",
+    "note aggiuntive",
+    "opmerking",
+    "opmerkingen",
+    "mensagem",
+    "sua mensagem",
+    "wiadomość",
+    "treść wiadomości",
+    "お問い合わせ内容",
+    "メッセージ",
+    "body",
 ];
 /// Label texts, in any case, that are technical data, not something the person typed.
 const DROP: &[&str] = &[
@@ -159,6 +219,13 @@ const DROP: &[&str] = &[
     "entry",
     "entry #",
     "lead id",
+    "lead #",
+    "lead number",
+    "job #",
+    "job id",
+    "job number",
+    "request #",
+    "request id",
     "submission id",
     "form id",
     "form",
@@ -168,6 +235,19 @@ const DROP: &[&str] = &[
     "honeypot",
     "referer id",
     "created at",
+    "created",
+    "送信日時",
+    "受付日時",
+    "受信日時",
+    "created time",
+    "remote host",
+    "remote addr",
+    "remote user",
+    "http user agent",
+    "http referer",
+    "server name",
+    "server software",
+    "request method",
 ];
 const META_KEEP: &[&str] = &[
     "page url",
@@ -188,19 +268,19 @@ const META_KEEP: &[&str] = &[
 ];
 
 static CONSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\bacceptance\b|\baccept(e|é|o|s)?\b.*(terms|privacy|policy|conditions|data|datenschutz|politique|política|donn)|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages)").expect("static regex")
+    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\bacceptance\b|\baccept(e|é|o|s)?\b.*(terms|privacy|policy|conditions|data|datenschutz|politique|política|donn)|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages|\bsend me\b.*\b(news|offers|updates|reminders|tips|e-?mails)|keep me (informed|updated|posted)|mailing list|zgod|\brodo\b|toestemming|akkoord|consenso|autorizz|informativa|aceito|concordo|同意)").expect("static regex")
 });
 static EMAIL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(e-?mail|mail\b|correo|courriel|электронн|メール)").expect("static regex")
 });
 static PHONE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(phone|\btel\b|\btel\.|telefon|téléphone|telephone|teléfono|telefono|mobile|\bcell|handy|portable|móvil|movil|celular|whatsapp|телефон|電話)").expect("static regex")
+    Regex::new(r"(?i)(phone|\btel\b|\btel\.|telefon|telefoon|téléphone|telephone|teléfono|telefono|telefone|telemóvel|telemovel|\bfone\b|mobile|mobiel|\bgsm\b|\bcell|cellulare|handy|portable|móvil|movil|celular|whatsapp|телефон|電話|携帯)").expect("static regex")
 });
 static MESSAGE_STRONG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(message|comment|anything\b|describe|description|detail|\bnotes?\b|question|tell us|inquiry|enquiry|nachricht|mitteilung|anmerkung|anliegen|kommentar|bemerkung|commentaire|mensaje|comentario|consulta|additional information|how can we help|what do you need|beschreibung|précisions|demande)").expect("static regex")
+    Regex::new(r"(?i)(message|comment|anything\b|describe|description|detail|\bnotes?\b|question|tell us|inquiry|enquiry|nachricht|mitteilung|anmerkung|anliegen|kommentar|bemerkung|commentaire|mensaje|comentario|consulta|additional information|how can we help|what do you need|beschreibung|précisions|demande|bericht|messaggio|mensagem|wiadomo|opmerking|richiesta|pedido|\bwrote$|schrieb$|a écrit$|escribió$|ha scritto$|schreef$|escreveu$|お問い合わせ|ご相談|ご要望)").expect("static regex")
 });
 static MESSAGE_WEAK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(help|need|goal|change|situation|hoping|solve|looking for|project|request|about|wish|want|problem|issue)").expect("static regex")
+    Regex::new(r"(?i)(help|need|goal|change|situation|hoping|solve|looking for|project|projet|proyecto|progetto|projeto|projekt|vorhaben|request|about|wish|want|problem|issue|cuéntanos|dites-nous|raccontaci|vertel)").expect("static regex")
 });
 static EMAIL_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -209,14 +289,39 @@ static EMAIL_VALUE: LazyLock<Regex> = LazyLock::new(|| {
 static ACCEPTS_MARKETING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i),?\s*accepts marketing:\s*(true|false|yes|no)").expect("static regex")
 });
+/// `h*****@e******.org`: an address the service hides from the business.
+static MASKED_EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\S*\*{2,}\S*@\S+").expect("static regex"));
 static MAILBOX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$").expect("static regex"));
 
-/// Lowercase, `_` as space, no trailing `?:.*`, single spaces.
+/// Lowercase, `_` as space, no decoration (`**Label**`, bullets), no trailing `?:.*` or
+/// "(required)", single spaces.
 pub fn norm(label: &str) -> String {
     let l = label.to_lowercase().replace('_', " ");
+    let l = l
+        .trim()
+        .trim_start_matches(['*', '#', '•', '·', '▪', '►', '-', '–', '>', ' '])
+        .trim_end_matches(['?', ':', '.', '*', ' ', '：']);
+    let l = REQUIRED_MARK.replace(l, "");
     let l = l.trim().trim_end_matches(['?', ':', '.', '*', ' ', '：']);
     l.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+static REQUIRED_MARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\s*\((?:required|optional|obligatoire|facultatif|pflichtfeld|pflicht|optional|obligatorio|opcional|obbligatorio|facoltativo|verplicht|obrigatório|wymagane)\)\s*$").expect("static regex")
+});
+
+/// "your first name" → "first name": the possessive that many forms put before a label.
+fn without_possessive(l: &str) -> &str {
+    const POSSESSIVES: &[&str] = &[
+        "your ", "ihr ", "ihre ", "votre ", "vos ", "tu ", "su ", "sus ", "il tuo ", "la tua ",
+        "tuo ", "tua ", "uw ", "je ", "seu ", "sua ", "o seu ", "a sua ", "twoje ", "twój ",
+    ];
+    POSSESSIVES
+        .iter()
+        .find_map(|p| l.strip_prefix(p))
+        .unwrap_or(l)
 }
 
 pub fn email_in(v: &str) -> Option<String> {
@@ -233,7 +338,22 @@ fn digits(v: &str) -> usize {
 
 /// Technical data, not typed by the person; `l` is the label through [`norm`].
 fn dropped(l: &str) -> bool {
-    DROP.contains(&l) || l.contains("honeypot") || l.starts_with("ip ")
+    DROP.contains(&l) || l.contains("honeypot") || l.starts_with("ip ") || IP_LAST.is_match(l)
+}
+
+/// "Remote IP", "送信元IP": a label ending in the word IP.
+static IP_LAST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^a-z])ip$").expect("static regex"));
+/// A call to action with its link ("View the lead in the app: https://..."): the service's
+/// button, not a field of the form.
+static CALL_TO_ACTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(view|open|reply|respond|call|click|log ?in|sign ?in|manage|see|check|get in touch|go to|visit|download|unlock|accept|claim|send (a|your) (quote|message)|message (him|her|them))\b").expect("static regex")
+});
+
+fn call_to_action(label: &str, value: &str) -> bool {
+    value.trim_start().starts_with("http")
+        && label.split_whitespace().count() >= 2
+        && CALL_TO_ACTION.is_match(label)
 }
 
 /// A table's own header row ("Question | Response", "Field | Value"); `l` is the normed label.
@@ -337,11 +457,20 @@ impl LabelTraits {
                 .any(|w| l.contains(w));
         LabelTraits {
             dropped: dropped(l),
-            meta_keep: META_KEEP.contains(&l),
+            meta_keep: META_KEEP.contains(&l) || page_address_label(l),
             consent: CONSENT.is_match(l) && !l.contains("e-mail address") && l != "email",
             from: matches!(
                 l,
-                "from" | "von" | "de" | "expéditeur" | "absender" | "remitente"
+                "from"
+                    | "von"
+                    | "de"
+                    | "expéditeur"
+                    | "absender"
+                    | "remitente"
+                    | "sender"
+                    | "mittente"
+                    | "afzender"
+                    | "remetente"
             ),
             email: EMAIL_LABEL.is_match(l),
             phone: PHONE_LABEL.is_match(l) || reach_number,
@@ -376,6 +505,20 @@ impl LabelTraits {
 
 /// The role a normed label `l` gives whatever the value (names, company, message).
 fn fixed_role(l: &str) -> Option<Role> {
+    let bare = without_possessive(l);
+    if bare != l {
+        if let Some(role @ (Role::First | Role::Last | Role::Name | Role::Company)) =
+            fixed_role(bare)
+        {
+            return Some(role);
+        }
+    }
+    if in_set(FIRST, l) || name_part(l, &["first", "given", "fore", "christian"]) {
+        return Some(Role::First);
+    }
+    if in_set(LAST, l) || name_part(l, &["last", "family", "sur"]) {
+        return Some(Role::Last);
+    }
     if in_set(FIRST, l) {
         return Some(Role::First);
     }
@@ -409,6 +552,41 @@ fn fixed_role(l: &str) -> Option<Role> {
     None
 }
 
+/// "URL pagina", "Adres strony", "Referring page": the page the form was sent from,
+/// whatever the language.
+fn page_address_label(l: &str) -> bool {
+    const PAGE: &[&str] = &[
+        "url",
+        "referrer",
+        "referer",
+        "referring",
+        "page",
+        "pagina",
+        "página",
+        "seite",
+        "strony",
+        "pagina-url",
+        "seiten-url",
+    ];
+    let words: Vec<&str> = l.split_whitespace().collect();
+    words.len() <= 4 && words.iter().any(|w| PAGE.contains(w))
+}
+
+/// "first name", "name (first)", "name - first", "surname": a label naming one part of
+/// a person's name by one of `words`.
+fn name_part(l: &str, words: &[&str]) -> bool {
+    let tokens: Vec<&str> = l
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = tokens.iter().any(|w| *w == "name" || *w == "names");
+    (tokens.len() <= 7 && named && tokens.iter().any(|w| words.contains(w)))
+        || (tokens.len() <= 3
+            && tokens
+                .iter()
+                .any(|w| words.iter().any(|p| format!("{p}name") == *w)))
+}
+
 /// A label as printed → its normed text and traits, remembered per thread. The table is
 /// emptied when it grows past [`LABEL_MEMO_MAX`], so hostile input cannot grow it.
 struct LabelInfo {
@@ -439,6 +617,19 @@ fn label_info(label: &str) -> Rc<LabelInfo> {
     })
 }
 
+/// A name field printed as its parts, one per line (`first = Marisol` / `last = Reyes`).
+fn name_from_parts(value: &str) -> String {
+    let parts: Option<Vec<&str>> = value
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_once(" = ").map(|(_, v)| v.trim()))
+        .collect();
+    match parts {
+        Some(p) if p.len() >= 2 => p.join(" "),
+        _ => value.to_owned(),
+    }
+}
+
 fn extra_key(label: &str) -> String {
     label.trim().trim_end_matches([':', '：']).trim().to_owned()
 }
@@ -467,7 +658,12 @@ pub fn build(fields: &[Field]) -> Extraction {
         let (label, value) = (field.label.as_str(), field.value.trim());
         let info = label_info(label);
         let (l, traits) = (info.norm.as_str(), info.traits);
-        if traits.dropped || (field.meta && !traits.meta_keep) || is_header_row(l, value) {
+        if traits.dropped
+            || (field.meta && !traits.meta_keep)
+            || is_header_row(l, value)
+            || call_to_action(label, value)
+            || (traits.email && MASKED_EMAIL.is_match(value))
+        {
             continue;
         }
         if field.meta {
@@ -505,12 +701,17 @@ pub fn build(fields: &[Field]) -> Extraction {
             Role::Phone if f.phone.is_none() => f.phone = Some(value.to_owned()),
             Role::First if first.is_none() => first = Some(value.to_owned()),
             Role::Last if last.is_none() => last = Some(value.to_owned()),
-            Role::Name if f.name.is_none() => f.name = Some(value.to_owned()),
+            Role::Name if f.name.is_none() => f.name = Some(name_from_parts(value)),
             Role::Company if f.company.is_none() => f.company = Some(value.to_owned()),
             Role::Message(score) => {
                 let idx = extras.len();
                 extras.push((extra_key(label), value.to_owned(), Some(score)));
-                if message.is_none_or(|(s, _)| score > s) {
+                // of two message-like fields, the free text is the much longer one
+                let len = value.chars().count();
+                let better = |(s, i): (u8, usize)| {
+                    score > s || (score == s && len > 2 * extras[i].1.chars().count())
+                };
+                if message.is_none_or(better) {
                     message = Some((score, idx));
                 }
             }
@@ -521,6 +722,12 @@ pub fn build(fields: &[Field]) -> Extraction {
         // "Name" used as the given name beside a "Last name" field
         if !name.contains(l.as_str()) {
             f.name = Some(format!("{name} {l}"));
+        }
+    }
+    if let (Some(name), Some(a), None) = (&f.name, &first, &last) {
+        // "Vorname" / "Name", "Prénom" / "Nom": the plain name field is the family name
+        if !name.contains(a.as_str()) {
+            f.name = Some(format!("{a} {name}"));
         }
     }
     if f.name.is_none() {

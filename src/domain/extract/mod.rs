@@ -40,6 +40,10 @@ pub struct Extraction {
     /// The provider, e.g. `contact-form-7`, `webflow`, `generic`.
     pub source: String,
     pub form: Option<String>,
+    /// For a `generic` source: the sender's domain, what a route or a person can go by
+    /// when the provider is one we do not know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_hint: Option<String>,
     pub fields: LeadFields,
     pub consent: Option<bool>,
     /// Every other submitted field, by its printed label, in the form's order.
@@ -88,11 +92,18 @@ pub struct Found {
 
 /// The fields of `view` if it is a form notification.
 pub fn extract(view: &MessageView, templates: &[Template]) -> Option<Extraction> {
-    find(view, &Body::of(view), templates).map(|f| f.extraction)
+    find(view, &Body::of(view), templates, &[]).map(|f| f.extraction)
 }
 
 /// Like [`extract`], with what the classifier needs to weigh it; `body` is `view`'s.
-pub fn find(view: &MessageView, body: &Body, templates: &[Template]) -> Option<Found> {
+/// `off` names providers whose recognisers are switched off (the leave-one-provider-out
+/// measurement: what the generic path makes of their mail).
+pub fn find(
+    view: &MessageView,
+    body: &Body,
+    templates: &[Template],
+    off: &[String],
+) -> Option<Found> {
     for t in templates {
         if let Ok(e) = try_template(view, body, t) {
             return Some(Found {
@@ -103,7 +114,29 @@ pub fn find(view: &MessageView, body: &Body, templates: &[Template]) -> Option<F
             });
         }
     }
-    find_depth(view, body, 0)
+    find_depth(view, body, 0, off)
+}
+
+/// Whether `view` announces a submission or a lead that no recogniser could read: it says
+/// a new response, request or lead arrived, a person's request is told in a sentence
+/// ("Quinn R. is looking for ..."), or it prints several label/value fields. Such mail is
+/// triaged as a notification, never dropped as machine mail.
+pub fn notification_like(view: &MessageView, body: &Body) -> bool {
+    let subject = providers::subject_core(&view.subject);
+    let parsed = pairs::parse(&body.items, &body.plain);
+    let printed = parsed.fields.iter().filter(|f| !f.meta).count();
+    let told = parsed
+        .intro
+        .iter()
+        .flat_map(|l| sentences(l))
+        .chain([subject])
+        .any(|l| {
+            PERSON_WANTS
+                .captures(l.trim())
+                .and_then(|c| c.get(1))
+                .is_some_and(|m| person_name(m.as_str()).is_some())
+        });
+    printed >= 3 || told || alert_only(subject, &parsed.intro)
 }
 
 /// Notifications are small; beyond this many bytes a body is not read for fields (a 10 MB
@@ -148,36 +181,49 @@ impl Body {
     }
 }
 
-fn find_depth(view: &MessageView, body: &Body, depth: usize) -> Option<Found> {
+fn find_depth(view: &MessageView, body: &Body, depth: usize, off: &[String]) -> Option<Found> {
     let items = &body.items;
     let from = view.from.as_ref();
     // A reply quotes its thread below a header block too; only forwards are unwrapped.
-    let inline = if REPLY_SUBJECT.is_match(&view.subject) {
-        None
+    let chain = if REPLY_SUBJECT.is_match(&view.subject) {
+        Vec::new()
     } else {
-        forward::unwrap(items)
+        forward::unwrap_all(items)
     };
-    if let Some(fw) = inline {
+    // The innermost forward is the notification; the ones around it are people passing it on.
+    for fw in chain.into_iter().rev() {
         let subject = if fw.subject.is_empty() {
             providers::subject_core(&view.subject).to_owned()
         } else {
             fw.subject.clone()
         };
         let fw_body = Body::from_items(fw.items);
-        if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &[], &[], &fw_body) {
+        if bulk_body(&fw_body.plain) {
+            // a forwarded newsletter (its List-Unsubscribe header was left behind) that
+            // shows an example submission is not a notification
+            continue;
+        }
+        if let Some(mut f) = analyse(&subject, fw.from.as_ref(), &[], &[], &fw_body, off) {
             f.forwarded = true;
             return Some(f);
         }
     }
     if depth < 3 {
         for inner in &view.attached_messages {
-            if let Some(mut f) = find_depth(inner, &Body::of(inner), depth + 1) {
+            if let Some(mut f) = find_depth(inner, &Body::of(inner), depth + 1, off) {
                 f.forwarded = true;
                 return Some(f);
             }
         }
     }
-    let own = analyse(&view.subject, from, &view.reply_to, &view.headers, body);
+    let own = analyse(
+        &view.subject,
+        from,
+        &view.reply_to,
+        &view.headers,
+        body,
+        off,
+    );
     if own.is_some() {
         return own;
     }
@@ -190,6 +236,7 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize) -> Option<Found> {
             &view.reply_to,
             &view.headers,
             &html_body,
+            off,
         );
     }
     None
@@ -198,6 +245,306 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize) -> Option<Found> {
 static MARKETPLACE_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(.+?) (?:is looking for|needs|wants|is interested in|requested|requests) (?:a |an )?(.+?) (?:in|near) (.+?)\.?$").expect("static regex")
 });
+/// The marketplaces' sentence layouts beyond the plainest one: "New lead: Quinn R. is
+/// looking to hire a painter near Raleigh, NC", "Dana K. requested a quote for Roof
+/// Repair". The person is one to four capitalised words (a first name and an initial).
+static PERSON_WANTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?i:new (?:lead|request|job|message|quote request|opportunity|customer))\s*[:\-–]\s*)?(\p{Lu}[\p{L}'’-]*\.?(?:\s+\p{Lu}[\p{L}'’-]*\.?){0,3})(?:\s+(?i:in|from)\s+(\p{Lu}[^.!:]{1,60}?))?\s+(?i:is looking for|is looking to hire|is searching for|is interested in|is requesting|has requested|requested|requests|would like|wants|needs|sent you a (?:request|message) (?:for|about)|asked for|asked about)\s+(?i:(?:a|an|some|quotes? for|a quote for|help with|an estimate for|pricing for)\s+)?([^:]+?)(?:\s+(?i:in|near|around|at)\s+(\p{Lu}[^.!:]{1,60}?))?\s*(?:[.!]|:\s*(.*))?$").expect("static regex")
+});
+/// "It was submitted by Jane Doe (jane@example.com)", "Jane Doe <jane@example.com> wrote":
+/// a person named beside their address in a sentence.
+static PERSON_AND_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})\s*[(<\[]\s*(?:mailto:)?([A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*[)>\]]").expect("static regex")
+});
+/// "You have a new message from Jane Doe", "Neue Anfrage von Max Muster": the person after
+/// "from" in a sentence of a customised template.
+static PERSON_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)\b)").expect("static regex")
+});
+static SUBSCRIBED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)\b").expect("static regex")
+});
+
+/// The footer of bulk mail: an unsubscribe link for a newsletter, not for notifications.
+fn bulk_body(plain: &str) -> bool {
+    let lower = plain.to_lowercase();
+    lower.contains("unsubscribe") && SUBSCRIBED.is_match(plain)
+}
+
+static NEW_ARRIVAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)\b|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
+});
+
+/// A hosted service's alert that a response or a lead arrived, without its answers (they
+/// are behind the link): the subject or an opening sentence says so.
+fn alert_only(subject: &str, intro: &[String]) -> bool {
+    let said = |t: &str| NEW_ARRIVAL.is_match(t) && !SUMMARY.is_match(t);
+    let summary = SUMMARY.is_match(subject) || intro.iter().take(6).any(|l| SUMMARY.is_match(l));
+    !summary && (said(subject) || intro.iter().take(6).any(|l| said(l)))
+}
+
+/// A summary of several arrivals ("5 new responses this week") is the provider's digest,
+/// not one lead.
+static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:\d+|several|multiple) new\b|\b(?:weekly|daily|monthly)\b|\bsummary\b|\bdigest\b|\bthis (?:week|month)\b|\bwöchentlich|\bhebdomadaire|\bsemanal").expect("static regex")
+});
+
+/// Lines that are only an address or only a phone number, under a line with a person's
+/// name: a contact block printed without labels (marketplaces, CRM alerts).
+fn contact_block(items: &[Item], f: &mut LeadFields) {
+    let lines: Vec<&str> = items.iter().filter_map(Item::line).collect();
+    let is_email = |l: &str| labels::email_in(l).is_some_and(|a| a.len() + 2 >= l.trim().len());
+    let is_phone = |l: &str| phone_token(l).is_some_and(|p| p.len() + 2 >= l.trim().len());
+    let Some(first) = lines.iter().position(|l| is_email(l) || is_phone(l)) else {
+        return;
+    };
+    let block: Vec<&str> = lines[first..]
+        .iter()
+        .take(3)
+        .take_while(|l| is_email(l) || is_phone(l))
+        .copied()
+        .collect();
+    let name = first
+        .checked_sub(1)
+        .and_then(|i| lines.get(i))
+        .filter(|l| {
+            l.split_whitespace().count() >= 2 && !l.chars().any(|c| c.is_ascii_digit() || c == ':')
+        })
+        .and_then(|l| person_name(l));
+    if name.is_none() {
+        return;
+    }
+    for l in block {
+        if is_email(l) && f.email.is_none() {
+            f.email = labels::email_in(l);
+        } else if is_phone(l) && f.phone.is_none() {
+            f.phone = Some(l.trim().to_owned());
+        }
+    }
+    if f.name.is_none() {
+        f.name = name;
+    }
+}
+
+/// Words that make "from X Y" a site, a form or a company, not a person.
+const NOT_A_PERSON: &[&str] = &[
+    "form",
+    "forms",
+    "website",
+    "site",
+    "web",
+    "contact",
+    "page",
+    "team",
+    "inc",
+    "ltd",
+    "llc",
+    "gmbh",
+    "services",
+    "service",
+    "company",
+    "formular",
+    "formulaire",
+    "formulario",
+    "modulo",
+    "kontaktformular",
+    "online",
+    "shop",
+    "store",
+    "studio",
+    "group",
+    "app",
+    "support",
+];
+
+fn person_name(candidate: &str) -> Option<String> {
+    let c = candidate.trim().trim_end_matches([',', ':']);
+    let words: Vec<&str> = c.split_whitespace().collect();
+    let person = !words.is_empty()
+        && words.len() <= 4
+        && !words.iter().any(|w| {
+            let w = w
+                .trim_matches(|ch: char| !ch.is_alphanumeric())
+                .to_lowercase();
+            NOT_A_PERSON.contains(&w.as_str())
+        });
+    person.then(|| c.to_owned())
+}
+
+/// A person named in the intro sentences of a notification (customised templates, classic
+/// scripts such as FormMail, marketplaces): name, address, service and place.
+#[derive(Default)]
+struct IntroPerson {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    message: Option<String>,
+    service: Option<String>,
+    location: Option<String>,
+}
+
+/// A paragraph cut into sentences, but not after an initial ("Quinn R. is looking ...").
+fn sentences(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let b = line.as_bytes();
+    for (i, c) in line.char_indices() {
+        if !matches!(c, '.' | '!' | '?') || b.get(i + 1) != Some(&b' ') {
+            continue;
+        }
+        let word = line[start..i].rsplit(' ').next().unwrap_or("");
+        let initial = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
+        if !initial {
+            out.push(line[start..=i].trim());
+            start = i + 1;
+        }
+    }
+    out.push(line[start..].trim());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+static PHONE_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,5}\)[\s.-]?)?\d{2,6}(?:[\s.-]\d{2,6}){1,4}")
+        .expect("static regex")
+});
+static PHONE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(phone|call|ring|reach|tel|mobile|cell|number|whatsapp|text|telefon|téléphone|teléfono|telefono|llamar|appeler|anrufen|bellen|chiamare)").expect("static regex")
+});
+
+/// A phone number written in a sentence that speaks of calling ("You can reach her on
+/// 555-0147"): seven digits at least, and not a date.
+fn phone_in_sentence(s: &str) -> Option<String> {
+    if !PHONE_WORD.is_match(s) {
+        return None;
+    }
+    phone_token(s)
+}
+
+fn phone_token(s: &str) -> Option<String> {
+    PHONE_IN_TEXT
+        .find_iter(s)
+        .map(|m| m.as_str().trim())
+        .find(|m| {
+            let digits = m.chars().filter(char::is_ascii_digit).count();
+            let date = m.len() == 10
+                && m.chars().filter(|c| *c == '-').count() == 2
+                && m.starts_with(['1', '2']);
+            (7..=15).contains(&digits) && !date
+        })
+        .map(str::to_owned)
+}
+
+/// What follows "is looking for": a service, not the provider itself ("your services").
+fn service_text(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches(['.', '!', ':', ',']).trim();
+    let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
+    let vague = [
+        "your",
+        "you",
+        "our",
+        "us",
+        "someone",
+        "a",
+        "an",
+        "the",
+        "quote",
+        "quotes",
+        "estimate",
+        "information",
+        "info",
+        "working",
+    ]
+    .contains(&first.as_str());
+    (!s.is_empty() && !vague && s.chars().count() <= 80).then(|| s.to_owned())
+}
+
+fn intro_person(lines: &[String], subject: &str) -> IntroPerson {
+    let mut p = IntroPerson::default();
+    let sentences = lines.iter().flat_map(|l| sentences(l)).chain([subject]);
+    for l in sentences {
+        if p.phone.is_none() {
+            p.phone = phone_in_sentence(l);
+        }
+        if p.name.is_none() {
+            if let Some(c) = PERSON_AND_ADDRESS.captures(l) {
+                p.name = c.get(1).and_then(|m| person_name(m.as_str()));
+                p.email = c.get(2).map(|m| m.as_str().to_owned());
+            }
+        }
+        if p.service.is_none() {
+            if let Some(c) = PERSON_WANTS.captures(l.trim()) {
+                if let Some(name) = c.get(1).and_then(|m| person_name(m.as_str())) {
+                    p.name.get_or_insert(name);
+                    p.service = c.get(3).and_then(|m| service_text(m.as_str()));
+                    p.location = c
+                        .get(4)
+                        .or_else(|| c.get(2))
+                        .map(|m| m.as_str().trim().to_owned());
+                    p.message = c
+                        .get(5)
+                        .map(|m| {
+                            m.as_str()
+                                .trim()
+                                .trim_matches(|ch: char| "\"“”‘’'".contains(ch))
+                                .trim()
+                                .to_owned()
+                        })
+                        .filter(|m| m.chars().count() >= 20);
+                }
+            }
+        }
+        if p.name.is_none() {
+            if let Some(c) = PERSON_FROM.captures(l) {
+                p.name = c.get(1).and_then(|m| person_name(m.as_str()));
+            }
+        }
+    }
+    p
+}
+
+/// An address a marketplace or a privacy service hands out in the person's stead (a relay
+/// on the sender's own domain, `reply-xyz@messages.example`, a masked `j***@gmail.com`):
+/// mail reaches the person only through the service, so it is not their address.
+fn masked_address(addr: &str, from_addr: &str, marketplace: &str) -> bool {
+    let addr = addr.to_lowercase();
+    let (local, dom) = addr.rsplit_once('@').unwrap_or(("", ""));
+    let from_dom = domain(from_addr);
+    let registrable = |d: &str| -> String {
+        let labels: Vec<&str> = d.split('.').collect();
+        labels[labels.len().saturating_sub(2)..].join(".")
+    };
+    let relay_label = dom.split('.').any(|l| {
+        [
+            "relay",
+            "reply",
+            "replies",
+            "messages",
+            "msg",
+            "proxy",
+            "masked",
+            "anonymous",
+            "privaterelay",
+            "conversations",
+            "inbound",
+            "leadmail",
+        ]
+        .contains(&l)
+    });
+    let token = !marketplace.is_empty()
+        && local.len() >= 16
+        && local.chars().filter(char::is_ascii_digit).count() >= 4
+        && local.chars().filter(char::is_ascii_alphabetic).count() >= 4
+        && !local.contains('.');
+    addr.contains('*')
+        || (!marketplace.is_empty() && dom.split('.').any(|l| l == marketplace))
+        || (!from_dom.is_empty()
+            && registrable(dom) == registrable(from_dom)
+            && !marketplace.is_empty())
+        || relay_label
+        || token
+}
+
 static REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(re|aw|sv|vs|antw|rif|r)\s*(\[\d+\])?\s*:").expect("static regex")
 });
@@ -218,10 +565,12 @@ fn analyse(
     reply_to: &[Mailbox],
     headers: &[(String, String)],
     body: &Body,
+    off: &[String],
 ) -> Option<Found> {
     let (items, plain) = (&body.items, &body.plain);
     let from_addr = from.map(|m| m.address.to_lowercase()).unwrap_or_default();
     let provider = providers::detect(&providers::Doc {
+        off,
         subject,
         from: &from_addr,
         headers,
@@ -235,6 +584,7 @@ fn analyse(
         if let Some(c) = parsed
             .intro
             .iter()
+            .flat_map(|l| sentences(l))
             .find_map(|l| MARKETPLACE_SENTENCE.captures(l))
         {
             let get = |i| c.get(i).map(|m| m.as_str().trim().to_owned());
@@ -249,22 +599,58 @@ fn analyse(
             }
         }
     }
-    if marketplace {
-        // relay or masked addresses on the marketplace's own domain are not the person's
-        let source = provider.as_ref().map(|p| p.source).unwrap_or("");
-        if e.fields.email.as_deref().is_some_and(|a| {
-            let d = domain(a).to_lowercase();
-            d.split('.').any(|l| l == source) || d == domain(&from_addr)
-        }) {
-            e.fields.email = None;
+    // what the form itself printed as fields, before sentences and signatures add to it
+    let labelled = e.field_count();
+    let intro = intro_person(&parsed.intro, providers::subject_core(subject));
+    if e.fields.name.is_none() {
+        e.fields.name = intro.name;
+    }
+    if e.fields.email.is_none() {
+        e.fields.email = intro.email;
+    }
+    if e.fields.phone.is_none() {
+        e.fields.phone = intro.phone;
+    }
+    if e.fields.message.is_none() {
+        e.fields.message = intro.message;
+    }
+    if e.fields.email.is_none() || e.fields.phone.is_none() {
+        contact_block(items, &mut e.fields);
+    }
+    if !e.extra.contains_key("Service") && (marketplace || e.fields.email.is_none()) {
+        if let Some(loc) = intro.location.filter(|_| !e.extra.contains_key("Location")) {
+            e.extra.shift_insert(0, "Location".into(), loc);
         }
+        if let Some(svc) = intro.service {
+            e.extra.shift_insert(0, "Service".into(), svc);
+        }
+    }
+    let market_source = provider
+        .as_ref()
+        .filter(|p| p.marketplace)
+        .map(|p| p.source)
+        .unwrap_or("");
+    if e.fields
+        .email
+        .as_deref()
+        .is_some_and(|a| masked_address(a, &from_addr, market_source))
+    {
+        e.fields.email = None;
     }
     if e.fields.email.is_none() && !marketplace {
         let from_domain = domain(&from_addr);
-        e.fields.email = reply_to.iter().map(|m| m.address.to_lowercase()).find(|a| {
+        let person = reply_to.iter().find(|m| {
+            let a = m.address.to_lowercase();
             let local = a.split('@').next().unwrap_or("");
-            !NOREPLY.is_match(local) && domain(a) != from_domain && a.contains('@')
+            !NOREPLY.is_match(local) && domain(&a) != from_domain && a.contains('@')
         });
+        if let Some(m) = person {
+            e.fields.email = Some(m.address.to_lowercase());
+            // the provider puts the submitter there, display name and all
+            if e.fields.name.is_none() {
+                e.fields.name = m.name.as_deref().and_then(person_name);
+            }
+        }
     }
     if e.fields.email.is_none() && !marketplace {
         // scripts that send "from" the submitter: From's name is the person's name
@@ -283,9 +669,17 @@ fn analyse(
     let f = &e.fields;
     let contact = f.email.is_some() || f.phone.is_some();
     let ok = if hosted {
-        (f.name.is_some() || contact) && e.field_count() >= 2
+        ((f.name.is_some() || contact) && e.field_count() >= 2)
+            // an alert that only links to the answers: a lead to look up at the provider
+            || (e.field_count() <= 2 && alert_only(subject, &parsed.intro))
     } else {
-        contact && (f.name.is_some() || f.message.is_some()) && e.field_count() >= 3
+        // a person's own mail has a name and a number in its signature: a notification
+        // prints fields (one will do when a plugin's own markers name it)
+        let printed = if provider.is_some() { 1 } else { 2 };
+        contact
+            && (f.name.is_some() || f.message.is_some())
+            && e.field_count() >= 3
+            && labelled >= printed
     };
     if !ok {
         return None;
@@ -295,7 +689,10 @@ fn analyse(
             e.source = p.source.to_owned();
             e.form = p.form;
         }
-        None => e.source = "generic".into(),
+        None => {
+            e.source = "generic".into();
+            e.source_hint = Some(domain(&from_addr).to_owned()).filter(|d| !d.is_empty());
+        }
     }
     Some(Found {
         extraction: e,
@@ -441,6 +838,164 @@ mod tests {
         let t = template("^Website", &[("name", "Nobody: (.+)")]);
         let err = try_template(&v, &Body::of(&v), &t).unwrap_err();
         assert!(err.contains("no field") && err.contains("name"), "{err}");
+    }
+
+    fn from(addr: &str, subject: &str, text: &str) -> MessageView {
+        MessageView {
+            from: Some(Mailbox::new(None, addr)),
+            ..view(subject, text)
+        }
+    }
+
+    #[test]
+    fn a_marketplace_sentence_gives_name_service_and_place_even_before_the_verb() {
+        let e = extract(
+            &from(
+                "leads@somemarket.example",
+                "New job lead",
+                "Good news. Casey L. in Portland, OR needs help with Divorce & Separation.\n\nPhone: (503) 555-0141\nBudget: $2,000\n",
+            ),
+            &[],
+        )
+        .expect("lead");
+        assert_eq!(e.fields.name.as_deref(), Some("Casey L."));
+        assert_eq!(
+            e.extra.get("Service").map(String::as_str),
+            Some("Divorce & Separation")
+        );
+        assert_eq!(
+            e.extra.get("Location").map(String::as_str),
+            Some("Portland, OR")
+        );
+    }
+
+    #[test]
+    fn a_person_named_beside_their_address_in_the_intro_is_the_submitter() {
+        let e = extract(
+            &from(
+                "nobody@shop.example.com",
+                "Feedback form",
+                "Below is the result of your feedback form. It was submitted by\nJo Park (jo.park@example.org) on Monday\n-----\n\nphone: 555-0101\n\ncomments: Please call me back.\n",
+            ),
+            &[],
+        )
+        .expect("lead");
+        assert_eq!(e.fields.name.as_deref(), Some("Jo Park"));
+        assert_eq!(e.fields.email.as_deref(), Some("jo.park@example.org"));
+        assert_eq!(e.fields.message.as_deref(), Some("Please call me back."));
+    }
+
+    #[test]
+    fn a_signature_with_a_name_and_number_does_not_make_a_persons_mail_a_notification() {
+        let v = MessageView {
+            from: Some(Mailbox::new(Some("Tom Hale"), "tom@example.net")),
+            ..view(
+                "Heat pumps",
+                "Hi,\n\nDo you install heat pumps in Leeds?\n\nThanks,\nTom Hale\n07700 900123\n",
+            )
+        };
+        assert_eq!(extract(&v, &[]), None);
+    }
+
+    #[test]
+    fn a_hosted_alert_without_answers_is_a_lead_to_look_up_but_a_digest_is_not() {
+        let alert = from(
+            "forms-noreply@wufoo.example",
+            "New response: Garden Design",
+            "You have a new response.\nView responses: https://wufoo.example/r/1\n",
+        );
+        let e = extract(&alert, &[]).expect("alert");
+        assert_eq!(e.source, "wufoo");
+        assert!(e.needs_template());
+        let digest = from(
+            "forms-noreply@wufoo.example",
+            "5 new responses this week",
+            "You have 5 new responses this week.\nView responses: https://wufoo.example/r/1\n",
+        );
+        assert_eq!(extract(&digest, &[]), None);
+    }
+
+    #[test]
+    fn a_plugins_weak_markers_yield_to_a_product_the_mail_names_itself() {
+        let text = "--- Name ---\nAnn Lee\n\n--- Email ---\nann@example.org\n\n--- Message ---\nHello there\n";
+        let mut v = view("Contact request", text);
+        assert_eq!(extract(&v, &[]).map(|e| e.source), Some("wpforms".into()));
+        v.headers = vec![("X-Mailer".into(), "Acme Forms 2.1".into())];
+        let e = extract(&v, &[]).expect("still a lead");
+        assert_eq!(e.source, "generic");
+        assert_eq!(e.source_hint.as_deref(), Some("acme.example.com"));
+    }
+
+    #[test]
+    fn relay_and_masked_addresses_are_never_the_leads_email() {
+        assert!(masked_address(
+            "a1b2c3d4e5f6g7h8@thumbtack.example",
+            "no-reply@thumbtack.example",
+            "thumbtack"
+        ));
+        assert!(masked_address(
+            "reply-7@messages.houzz.example",
+            "x@houzz.example",
+            ""
+        ));
+        assert!(masked_address("h*****@e******.org", "x@y.example", ""));
+        assert!(!masked_address(
+            "michaelrodriguez1985@example.com",
+            "web@site.example",
+            ""
+        ));
+    }
+
+    #[test]
+    fn name_parts_under_other_labels_and_languages_are_joined() {
+        for (text, want) in [
+            ("Prénom: Marie\nNom: Dupont\nE-mail: m@example.fr\nMessage: Bonjour\n", "Marie Dupont"),
+            ("Nome: Elena\nCognome: Marchi\nEmail: e@example.it\nMessaggio: Ciao\n", "Elena Marchi"),
+            ("Imię: Anna\nNazwisko: Nowak\nE-mail: a@example.pl\nWiadomość: Dzień dobry\n", "Anna Nowak"),
+            ("Your first name: Rosa\nAnd your last name, Rosa?: Delgado\nEmail: r@example.org\nMessage: Hi\n", "Rosa Delgado"),
+        ] {
+            let e = extract(&view("Contact", text), &[]).expect(text);
+            assert_eq!(e.fields.name.as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn markdown_bullets_and_quoted_messages_are_layout_not_values() {
+        let e = extract(
+            &view(
+                "New lead",
+                "**Name**: Bo Chen\n- **Email:** bo@example.org\n• Phone: 555-0102\n**Message**:\n> First line\n> second line\n",
+            ),
+            &[],
+        )
+        .expect("lead");
+        assert_eq!(e.fields.name.as_deref(), Some("Bo Chen"));
+        assert_eq!(e.fields.email.as_deref(), Some("bo@example.org"));
+        assert_eq!(e.fields.phone.as_deref(), Some("555-0102"));
+        assert_eq!(e.fields.message.as_deref(), Some("First line\nsecond line"));
+    }
+
+    #[test]
+    fn the_innermost_of_nested_forwards_wins_over_the_forwarders() {
+        let text = "FYI\n---------- Forwarded message ---------\nFrom: Site Owner <owner@site.example.com>\nSubject: Fwd: New Entry: Quote\n\nBegin forwarded message:\n\n> From: WordPress <wordpress@site.example.com>\n> Subject: New Entry: Quote\n>\n> Name: Ann Lee\n> Email: ann@example.org\n> Message: A quote please\n";
+        let e = extract(
+            &from("agent@agency.example", "Fwd: Fwd: New Entry: Quote", text),
+            &[],
+        )
+        .expect("lead");
+        assert_eq!(e.source, "wpforms");
+        assert_eq!(e.form.as_deref(), Some("Quote"));
+        assert_eq!(e.fields.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(e.fields.email.as_deref(), Some("ann@example.org"));
+    }
+
+    #[test]
+    fn a_forwarded_newsletter_with_an_example_submission_is_not_a_notification() {
+        let text = "Worth a try?\n\n---------- Forwarded message ---------\nFrom: Forms Co <news@formsco.example>\nSubject: Tips for your contact form\n\nExample submission:\nName: Jane Example\nEmail: jane@example.com\nMessage: A quote please\n\nYou're receiving this because you subscribed to our product news.\nUnsubscribe: https://formsco.example/u\n";
+        assert_eq!(
+            extract(&from("owner@studio.example", "Fwd: Tips", text), &[]),
+            None
+        );
     }
 
     #[test]

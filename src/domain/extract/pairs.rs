@@ -92,8 +92,31 @@ pub fn label_like(l: &str) -> bool {
     !NOISE_LABEL.is_match(l)
 }
 
+/// A list bullet before a `Label: value` line (`- `, `• `, `* `), as Markdown and chat
+/// webhooks print fields.
+fn strip_bullet(t: &str) -> &str {
+    for b in ["- ", "• ", "* ", "· ", "▪ ", "– ", "► ", "◦ "] {
+        if let Some(rest) = t.strip_prefix(b) {
+            return rest.trim_start();
+        }
+    }
+    t
+}
+
 fn colon_label(t: &str) -> Option<(&str, &str)> {
-    colon_split(t).filter(|(l, _)| label_like(l))
+    let (label, value) = colon_split(strip_bullet(t))?;
+    // "Contact this customer soon. Lead #: 1882": the label is what follows the sentence
+    let label = match label.rfind(". ") {
+        Some(at)
+            if label.len() > at + 2
+                && label[at + 2..].split_whitespace().count() <= 3
+                && !value.starts_with("http") =>
+        {
+            label[at + 2..].trim()
+        }
+        _ => label,
+    };
+    label_like(label).then_some((label, value))
 }
 
 fn is_footer(t: &str) -> bool {
@@ -145,6 +168,16 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
         }
         if META_HEADING.is_match(text) && !out.fields.is_empty() {
             meta = true;
+            i += 1;
+            continue;
+        }
+        if let Some((prefix, pairs)) = inline_pairs(text) {
+            if out.fields.is_empty() && !prefix.is_empty() {
+                out.intro.push(prefix.to_owned());
+            }
+            for (label, value) in pairs {
+                push(&mut out, label, value, meta);
+            }
             i += 1;
             continue;
         }
@@ -228,6 +261,31 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             i = j;
             continue;
         }
+        if let Some((label, value)) = bracket_label(text) {
+            // 【お名前】 or ■ご住所: the value on the same line or on the lines below
+            let mut j = i + 1;
+            let mut lines: Vec<&str> = Vec::new();
+            if !value.is_empty() {
+                lines.push(value);
+            }
+            while let Some(t) = line_at(j) {
+                if bracket_label(t).is_some() || is_separator(t) || colon_label(t).is_some() {
+                    break;
+                }
+                lines.push(t);
+                j += 1;
+            }
+            push(&mut out, label, &lines.join("\n"), meta);
+            i = j;
+            continue;
+        }
+        if let Some(row) = table_row(text) {
+            if let Some((label, value)) = row {
+                push(&mut out, label, value, meta);
+            }
+            i += 1;
+            continue;
+        }
         if let Some((question, answer)) = question_answer(text) {
             push(&mut out, question, answer, meta);
             i += 1;
@@ -236,7 +294,9 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
         let starts_paragraph = i == 0 || matches!(items.get(i - 1), Some(Item::Blank));
         let next_is_value =
             line_at(i + 1).is_some_and(|t| colon_label(t).is_none() && !is_footer(t));
+        // a long line is a label only as a question; else it is a sentence of the intro
         let label_ok = label_like(text)
+            && (text.split_whitespace().count() <= 8 || text.ends_with('?'))
             && !text.ends_with('.')
             && !text.ends_with('!')
             && !is_footer(text)
@@ -246,6 +306,12 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             let mut j = i + 1;
             while matches!(items.get(j), Some(Item::Blank)) {
                 j += 1;
+            }
+            let field_line = |k: usize| line_at(k).is_some_and(|t| colon_label(t).is_some());
+            if field_line(j) && field_line(j + 1) {
+                // a section heading ("Customer Information") over `Label: value` lines
+                i += 1;
+                continue;
             }
             let mut lines = Vec::new();
             while let Some(t) = line_at(j) {
@@ -282,6 +348,75 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
     out
 }
 
+/// `【お名前】佐藤 美咲`, `■ご住所` (Japanese forms and mail magazines mark labels so).
+fn bracket_label(t: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = t.strip_prefix('【') {
+        let (label, value) = rest.split_once('】')?;
+        return Some((label.trim(), value.trim()));
+    }
+    for mark in ['■', '◆', '●', '▼'] {
+        if let Some(rest) = t.strip_prefix(mark) {
+            let rest = rest.trim();
+            return match colon_split(rest) {
+                Some((l, v)) if label_like(l) => Some((l, v)),
+                None if label_like(rest) => Some((rest, "")),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+/// A Markdown or text table row, `| Name | Ann |`: `Some(None)` for a rule or a row that
+/// is not a pair (the header, a wider table), `Some(Some(pair))` for a label/value row.
+fn table_row(t: &str) -> Option<Option<(&str, &str)>> {
+    let inner = t.strip_prefix('|')?.strip_suffix('|')?;
+    let cells: Vec<&str> = inner.split('|').map(str::trim).collect();
+    if cells
+        .iter()
+        .all(|c| c.chars().all(|ch| "-:= ".contains(ch)))
+    {
+        return Some(None);
+    }
+    match cells.as_slice() {
+        [label, value] if label_like(label) => Some(Some((label, value))),
+        _ => Some(None),
+    }
+}
+
+static INLINE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[.;]\s+|\s+\|\s+)(\p{Lu}[\p{L}'’/ -]{0,30}?):\s").expect("static regex")
+});
+
+/// `Project type: Kitchen Remodel. Location: Seattle. Budget: $50k.`: several fields run
+/// together in one paragraph (marketplaces do this). Three labels at least, each a few
+/// capitalised words after a sentence end. The sentences before the first label come back
+/// first (an intro such as "Sam is interested in working with you.").
+fn inline_pairs(t: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    let starts: Vec<(usize, usize, &str)> = INLINE_LABEL
+        .captures_iter(t)
+        .filter_map(|c| {
+            let (all, label) = (c.get(0)?, c.get(1)?);
+            Some((all.start(), all.end(), label.as_str()))
+        })
+        .filter(|(_, _, l)| l.split_whitespace().count() <= 4 && label_like(l))
+        .collect();
+    if starts.len() < 3 {
+        return None;
+    }
+    let prefix = t[..starts[0].0].trim();
+    let mut pairs = Vec::new();
+    for (k, (_, value_start, label)) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map(|n| n.0).unwrap_or(t.len());
+        let value = t[*value_start..end]
+            .trim()
+            .trim_end_matches(['.', ';'])
+            .trim();
+        pairs.push((*label, value));
+    }
+    Some((prefix, pairs))
+}
+
 /// `Which date? Saturday 12 December`: a question and its short answer on one line, as
 /// some providers print questions that end in `?` instead of a colon. The answer must not
 /// read like a sentence of its own, so prose with a question in it stays prose.
@@ -303,8 +438,43 @@ fn question_answer(t: &str) -> Option<(&str, &str)> {
 /// No form has more fields than this; the rest of a huge body is not read as fields.
 const MAX_FIELDS: usize = 500;
 
+/// `**Label:** value` and `**Label**: value` (Markdown): the emphasis is not the label's.
+fn unemphasise<'a>(label: &'a str, value: &'a str) -> (&'a str, &'a str) {
+    let marks = ['*', '_'];
+    if !label.starts_with(marks) {
+        return (label, value);
+    }
+    let label = label
+        .trim_matches(marks)
+        .trim()
+        .trim_end_matches([':', '：'])
+        .trim();
+    (label, value.trim_start_matches(marks).trim())
+}
+
+/// A value whose every line is quoted with `>` (a message quoted inside a notification):
+/// the quote marks are layout, not what the person typed.
+fn unquote_value(value: &str) -> std::borrow::Cow<'_, str> {
+    let quoted = |l: &str| l.trim_start().starts_with('>');
+    if !value.lines().filter(|l| !l.trim().is_empty()).all(quoted) {
+        return value.into();
+    }
+    value
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let t = t.strip_prefix('>').unwrap_or(t);
+            t.strip_prefix(' ').unwrap_or(t)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into()
+}
+
 fn push(out: &mut Parsed, label: &str, value: &str, meta: bool) {
     let label = label.trim().trim_end_matches([':', '：']).trim();
+    let (label, value) = unemphasise(strip_bullet(label), value.trim());
+    let value = unquote_value(value);
     let value = value.trim();
     if label.is_empty() || value.is_empty() || out.fields.len() >= MAX_FIELDS {
         return;

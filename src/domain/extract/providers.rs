@@ -14,6 +14,8 @@ pub struct Doc<'a> {
     pub headers: &'a [(String, String)],
     /// The body as plain text.
     pub plain: &'a str,
+    /// Sources whose recognisers are switched off.
+    pub off: &'a [String],
 }
 
 impl Doc<'_> {
@@ -66,6 +68,28 @@ const HOSTED: &[(&str, &str)] = &[
     ("framerforms", "framer"),
     ("formstack", "formstack"),
     ("123formbuilder", "123formbuilder"),
+    ("wufoo", "wufoo"),
+    ("formsite", "formsite"),
+    ("formkeep", "formkeep"),
+    ("formcarry", "formcarry"),
+    ("formspark", "formspark"),
+    ("formsubmit", "formsubmit"),
+    ("web3forms", "web3forms"),
+    ("staticforms", "staticforms"),
+    ("kwesforms", "kwesforms"),
+    ("fabform", "fabform"),
+    ("formbold", "formbold"),
+    ("weebly", "weebly"),
+    ("jimdo", "jimdo"),
+    ("webnode", "webnode"),
+    ("strikingly", "strikingly"),
+    ("carrd", "carrd"),
+    ("hsforms", "hubspot"),
+    ("shopify", "shopify"),
+    ("emailjs", "emailjs"),
+    ("pipedrive", "pipedrive"),
+    ("calendly", "calendly"),
+    ("acuityscheduling", "acuity"),
 ];
 const MARKETPLACES: &[(&str, &str)] = &[
     ("thumbtack", "thumbtack"),
@@ -79,6 +103,38 @@ const MARKETPLACES: &[(&str, &str)] = &[
     ("networx", "networx"),
     ("checkatrade", "checkatrade"),
     ("mybuilder", "mybuilder"),
+    ("gigsalad", "gigsalad"),
+    ("ratedpeople", "ratedpeople"),
+    ("trustatrader", "trustatrader"),
+    ("zillow", "zillow"),
+    ("avvo", "avvo"),
+    ("theknot", "the-knot"),
+    ("weddingwire", "weddingwire"),
+    ("zola", "zola"),
+    ("care", "care-com"),
+    ("hipages", "hipages"),
+    ("oneflare", "oneflare"),
+    ("airtasker", "airtasker"),
+    ("serviceseeking", "serviceseeking"),
+    ("builderscrack", "builderscrack"),
+    ("homestars", "homestars"),
+    ("homeguide", "homeguide"),
+    ("fixr", "fixr"),
+    ("buildzoom", "buildzoom"),
+    ("craftjack", "craftjack"),
+    ("modernize", "modernize"),
+    ("myhammer", "myhammer"),
+    ("werkspot", "werkspot"),
+    ("instapro", "instapro"),
+    ("habitissimo", "habitissimo"),
+    ("starofservice", "starofservice"),
+    ("lawyers", "lawyers-com"),
+    ("justia", "justia"),
+    ("findlaw", "findlaw"),
+    ("realtor", "realtor-com"),
+    ("trulia", "zillow"),
+    ("upcounsel", "upcounsel"),
+    ("expertise", "expertise"),
 ];
 /// Footer phrases of hosted services, for copies sent from an owner's own mailbox.
 const BODY_MARKERS: &[(&str, &str)] = &[
@@ -94,6 +150,11 @@ const BODY_MARKERS: &[(&str, &str)] = &[
     ("powered by getform", "getform"),
     ("sent from your framer site", "framer"),
     ("powered by typeform", "typeform"),
+    ("microsoft forms", "microsoft-forms"),
+    ("sent from your wix site", "wix"),
+    ("powered by wufoo", "wufoo"),
+    ("powered by formstack", "formstack"),
+    ("powered by 123formbuilder", "123formbuilder"),
 ];
 
 fn re(s: &str) -> Regex {
@@ -104,7 +165,7 @@ static FWD_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|sv|vs|r|i)\s*:\s*)+"));
 static WPFORMS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:new entry|nueva entrada|nouvelle entrée|neuer eintrag|nuova voce|nieuwe inzending|nova entrada|ny post)\s*:\s*(.+)$",
+        r"(?i)^(?:new entry|nueva entrada|nouvelle entrée|neuer eintrag|nuova voce|nuova iscrizione|nieuwe inzending|nieuw item|nova entrada|nowy wpis|ny post)\s*(?:\(?#\s*\d+\)?)?\s*:\s*(.+)$",
     )
 });
 static ELEMENTOR_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
@@ -117,8 +178,20 @@ static ELEMENTOR_BODY: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(powered by|propulsé par|bereitgestellt von|con la tecnología de|desarrollado por|mit unterstützung von)\s*:?\s*elementor",
     )
 });
+/// Drupal Webform's default subject.
+static DRUPAL_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^webform submission from\s*:\s*(.+)$"));
+/// Craft Formie's default notification text.
+static FORMIE_BODY: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?im)^a new submission was made on ["“](.+?)["”]"#));
+/// Everest Forms' default subject names the form after "New Form Entry" with no number.
+static EVEREST_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^new form entry\s+([^#\s].*)$"));
+/// Divi's contact module: "New Message From <site>" in title case, " - <form>" when titled.
+static DIVI_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^New Message From [^\x22“«]+?(?:\s+-\s+(.+))?$"));
 static FORMIDABLE_SUBJECT: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(.+?) form submitted on .+$"));
+    LazyLock::new(|| re(r"(?i)^(.+?) form submitted(?: on .+)?$"));
 static GRAVITY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^(?:new submission from|neue einsendung von|nouvelle soumission de|nuevo envío de)\s+(.+)$",
@@ -126,7 +199,7 @@ static GRAVITY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CF7_BODY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(this e-?mail was sent from a contact form on|diese e-mail wurde von einem kontaktformular|cet e-?mail a été envoyé via le formulaire de contact|este (mensaje|correo electrónico) (se envió|se ha enviado|fue enviado) (desde|a través de) un formulario de contacto|questa e-?mail è stata inviata da un modulo di contatto|deze e-?mail is verzonden via een contactformulier|powered by contact form 7|^message body:|^corps du message\s*:|^nachrichtentext:|^cuerpo del mensaje:)",
+        r"(?i)(this e-?mail was sent from a contact form on|diese e-mail wurde von einem kontaktformular|cet e-?mail a été envoyé via le formulaire de contact|este (mensaje|correo electrónico) (se envió|se ha enviado|fue enviado) (desde|a través de) un formulario de contacto|questa e-?mail è stata inviata da un modulo di contatto|deze e-?mail is verzonden via een contactformulier|powered by contact form 7|のお問い合わせフォームから送信されました|^message body:|^corps du message\s*:|^nachrichtentext:|^cuerpo del mensaje:)",
     )
 });
 static CF7_FORM: LazyLock<Regex> =
@@ -137,39 +210,70 @@ static GOOGLE_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^new (?:form )?responses?\s*[:\-–—]\s*(.+)$"));
 static GOOGLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?im)(?:new response received for|a new response was submitted to)\s*["“]?(.+?)["”]?\.?$"#,
+        r#"(?im)(?:new response received for|a new response was submitted to)\s*["“]?(.+?)["”]?\.?$|^your form,?\s*["“]?(.+?)["”]?,?\s+has new responses"#,
     )
 });
 static GENERIC_SAAS_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:to|for|from|in|:|-|–)|(?:new )?form submission\s*[-:–])\s*:?\s*(.+)$",
+        r"(?i)^(?:new (?:form )?(?:submission|response|entry)s?\s*(?:#\s*\d+\s*)?(?:to|for|from|in|:|-|–)|(?:new )?form submission\s*[-:–]|(?:neue (?:formular)?(?:einsendung|antwort)|neuer eintrag|nouvelle (?:soumission|réponse|entrée)|nueva (?:respuesta|entrada|solicitud)|nuovo invio|nuova risposta|nieuwe (?:inzending|reactie)|nova (?:resposta|submissão|entrada))\s*(?:#\s*\d+\s*)?(?:von|für|zu|de|pour|para|per|da|voor|:|-|–))\s*:?\s*(.+)$",
     )
 });
 
 fn cap(re: &Regex, s: &str) -> Option<String> {
     re.captures(s)
-        .and_then(|c| c.get(1))
+        .and_then(|c| c.iter().skip(1).flatten().next())
         .map(|m| clean_form(m.as_str()))
         .filter(|f| !f.is_empty())
 }
 
+static ENTRY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\s*[-–|(\[]?\s*(?:entry|eintrag|entrée|entrada|voce|inzending|wpis|submission|n[ºo°.]?)?\s*#\s*\d+[)\]]?\s*$",
+    )
+});
+
+static FORM_PREFIX: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^(?:your |the )?form\s*[:,]\s*"));
+
 fn clean_form(s: &str) -> String {
+    let s = ENTRY_NUMBER.replace(s.trim(), "");
+    let s = FORM_PREFIX.replace(s.trim(), "");
     s.trim()
         .trim_matches(|c: char| "\"“”«»„'".contains(c))
         .trim()
         .to_owned()
 }
 
+/// "Web3Forms" and `web3forms`: the same name once case and punctuation are set aside.
+fn same_name(a: &str, b: &str) -> bool {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    key(a) == key(b)
+}
+
 fn looks_like_path(s: &str) -> bool {
     s.contains('/') || (s.contains('.') && !s.contains(' '))
 }
 
+/// The subject without forward/reply prefixes, leading emoji or symbols, and a leading
+/// `[site]` tag: what providers' subject patterns are written against.
 pub fn subject_core(subject: &str) -> &str {
-    match FWD_PREFIX.find(subject) {
+    let s = match FWD_PREFIX.find(subject) {
         Some(m) => &subject[m.end()..],
         None => subject,
-    }
-    .trim()
+    };
+    let s = s.trim_start_matches(|c: char| !(c.is_alphanumeric() || "[(\"'«„“¿¡".contains(c)));
+    let s = match s.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        // `[Netlify] Form submission ...` keeps the tag where nothing follows it
+        Some((_, rest)) if !rest.trim().is_empty() => {
+            rest.trim_start_matches([' ', ':', '-', '–', '|'])
+        }
+        _ => s,
+    };
+    s.trim()
 }
 
 /// Per hosted service: where its form name is (subject or body) and the pattern.
@@ -215,6 +319,12 @@ static FORM_RULES: LazyLock<Vec<(&'static str, bool, Regex)>> = LazyLock::new(||
         ),
         ("formspree", true, r"(?im)^new submission for\s+(.+)$"),
         (
+            "formstack",
+            true,
+            r"(?im)^formstack submission for\s*:?\s*\[?(.+?)\]?\s*$",
+        ),
+        ("calendly", true, r"(?im)^event type\s*:\s*(.+)$"),
+        (
             "zoho-forms",
             false,
             r"(?i)^(?:new entry|neuer eintrag|nouvelle entrée|nueva entrada|new submission)\s*[:\-]\s*(.+)$",
@@ -258,13 +368,61 @@ fn hosted_form(source: &str, d: &Doc<'_>) -> Option<String> {
         .or_else(|| cap(&GENERIC_SAAS_SUBJECT, s).filter(|f| !looks_like_path(f)))
 }
 
+static POWERED_BY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\s*(?:powered by|sent (?:by|via|with)|made with|created with|built with|propulsé par|bereitgestellt von|erstellt mit|creado con|realizzato con)\s*:?\s*([\w][\w .-]{1,30}?)\s*[.!]?\s*$",
+    )
+});
+/// Products whose mail we read with the WordPress plugins' weak evidence: WordPress itself,
+/// its mailer and SMTP plugins.
+const WORDPRESS_WORDS: &[&str] = &[
+    "wordpress",
+    "phpmailer",
+    "wp mail",
+    "wp-mail",
+    "post smtp",
+    "fluentsmtp",
+    "easy wp smtp",
+    "contact form 7",
+    "wpforms",
+    "gravity forms",
+    "formidable",
+    "fluent forms",
+    "elementor",
+    "ninja forms",
+    "forminator",
+];
+
+/// The mail names a product of its own (an `X-Mailer`, a "Powered by" footer) that is not
+/// WordPress: a back-end we may not know, whose layout must not be taken for a plugin's.
+fn foreign_product(d: &Doc<'_>) -> bool {
+    let wordpress = |v: &str| {
+        let v = v.to_lowercase();
+        WORDPRESS_WORDS.iter().any(|w| v.contains(w))
+    };
+    let mailer = ["X-Mailer", "User-Agent", "X-Generator"]
+        .iter()
+        .filter_map(|h| d.header(h))
+        .any(|v| !wordpress(v));
+    let footer = POWERED_BY
+        .captures_iter(d.plain)
+        .filter_map(|c| c.get(1))
+        .any(|m| !wordpress(m.as_str()));
+    mailer || footer
+}
+
 pub fn detect(d: &Doc<'_>) -> Option<Provider> {
+    recognise(d).filter(|p| !d.off.iter().any(|o| o == p.source))
+}
+
+fn recognise(d: &Doc<'_>) -> Option<Provider> {
     let labels = d.domain_labels();
     let plain_lc = d.plain.to_lowercase();
     let subject = subject_core(d.subject);
     let hosted = |source: &'static str| Provider {
         source,
-        form: hosted_form(source, d),
+        // a default subject that names the service ("New Submission from Web3Forms")
+        form: hosted_form(source, d).filter(|f| !same_name(f, source)),
         hosted: true,
         marketplace: false,
     };
@@ -309,6 +467,9 @@ pub fn detect(d: &Doc<'_>) -> Option<Provider> {
             marketplace: false,
         })
     };
+    // Layout and default subjects alone are weak evidence: an unknown back-end may print
+    // the same. They name a plugin only when nothing names another product.
+    let weak_ok = !foreign_product(d);
     let dashed = d
         .plain
         .lines()
@@ -318,33 +479,50 @@ pub fn detect(d: &Doc<'_>) -> Option<Provider> {
         })
         .count();
     if d.header("X-WPForms-Notification").is_some()
-        || WPFORMS_SUBJECT.is_match(subject)
-        || dashed >= 2
+        || plain_lc.contains("wpforms")
+        || (weak_ok && (WPFORMS_SUBJECT.is_match(subject) || dashed >= 2))
     {
         return plugin("wpforms", cap(&WPFORMS_SUBJECT, subject));
+    }
+    if let Some(c) = DRUPAL_SUBJECT.captures(subject) {
+        return plugin("drupal-webform", c.get(1).map(|m| clean_form(m.as_str())));
+    }
+    if let Some(form) = cap(&FORMIE_BODY, d.plain) {
+        return plugin("formie", Some(form));
+    }
+    if plain_lc.contains("everest forms") || (weak_ok && EVEREST_SUBJECT.is_match(subject)) {
+        return plugin("everest-forms", cap(&EVEREST_SUBJECT, subject));
+    }
+    if weak_ok && DIVI_SUBJECT.is_match(subject) {
+        return plugin("divi", cap(&DIVI_SUBJECT, subject));
     }
     if ELEMENTOR_SUBJECT.is_match(subject) || ELEMENTOR_BODY.is_match(d.plain) {
         return plugin("elementor", None);
     }
-    if FORMIDABLE_SUBJECT.is_match(subject) || plain_lc.contains("user-agent (browser/os)") {
+    if plain_lc.contains("formidable")
+        || (weak_ok
+            && (FORMIDABLE_SUBJECT.is_match(subject)
+                || plain_lc.contains("user-agent (browser/os)")))
+    {
         return plugin("formidable", cap(&FORMIDABLE_SUBJECT, subject));
     }
     if subject.to_lowercase().contains("ninja forms") || plain_lc.contains("ninja forms") {
         return plugin("ninja-forms", None);
     }
-    if plain_lc.contains("this form submitted at")
-        || subject.to_lowercase().ends_with("new form submission")
-        || plain_lc.contains("fluent forms")
+    if plain_lc.contains("fluent forms")
+        || (weak_ok
+            && (plain_lc.contains("this form submitted at")
+                || subject.to_lowercase().ends_with("new form submission")))
     {
         return plugin("fluent-forms", None);
     }
     if FORMINATOR_SUBJECT.is_match(subject) || plain_lc.contains("forminator") {
         return plugin("forminator", cap(&FORMINATOR_SUBJECT, subject));
     }
-    if CF7_BODY.is_match(d.plain) || CF7_FORM.is_match(d.plain) {
+    if (weak_ok && CF7_BODY.is_match(d.plain)) || CF7_FORM.is_match(d.plain) {
         return plugin("contact-form-7", cap(&CF7_FORM, d.plain));
     }
-    if GRAVITY_SUBJECT.is_match(subject) || plain_lc.contains("gravity forms") {
+    if plain_lc.contains("gravity forms") || (weak_ok && GRAVITY_SUBJECT.is_match(subject)) {
         return plugin("gravity-forms", cap(&GRAVITY_SUBJECT, subject));
     }
     None
