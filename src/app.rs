@@ -32,9 +32,6 @@ const INTAKE_STOP: Duration = Duration::from_secs(20);
 /// How often a follower tries to take the lead, and the leader checks its lock connection.
 /// A dead leader's connection closes at once, so its successor starts within this.
 pub const LEADER_RETRY: Duration = Duration::from_secs(5);
-/// `pg_try_advisory_lock` key: "leadgate" in ASCII. Advisory locks are per database, so
-/// deployments on separate databases of one server do not contend.
-const LEADER_LOCK_KEY: i64 = 0x6c65_6164_6761_7465;
 
 /// The outbound transport the settings ask for: the file sink when configured, else SMTP.
 pub fn transport(settings: &Settings) -> anyhow::Result<Transport> {
@@ -179,7 +176,7 @@ async fn elect(url: String, tx: watch::Sender<bool>, shutdown: CancellationToken
                 Ok::<bool, sqlx::Error>(true)
             } else {
                 let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(LEADER_LOCK_KEY)
+                    .bind(store::locks::LEADER)
                     .fetch_one(&mut *c)
                     .await?;
                 Ok(got)
@@ -230,6 +227,20 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Held until the end of `run`: a second daemon on the same SQLite file is refused.
     let _instance = store::single_instance(&settings.database_url)?;
     let store = Store::open(&settings.database_url).await?;
+    if store.backend() == Backend::Sqlite {
+        // We hold the instance lock file: the daemon that leased these is dead, so its
+        // emails go out now instead of when their lease runs out.
+        let mut conn = store.acquire().await?;
+        let n = store::outbox::reclaim_dead_daemon_leases(&mut conn)
+            .await
+            .context("Failed to take back the outbox leases of a dead daemon")?;
+        if n > 0 {
+            tracing::info!(
+                outbox.reclaimed = n,
+                "took back emails a dead daemon had leased"
+            );
+        }
+    }
     {
         let mut tx = store.begin().await?;
         store::state::sync_people(&mut tx, &settings.people, store::millis(clock.now())).await?;
@@ -258,12 +269,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         clock.clone(),
         wake.clone(),
     ));
-    let worker = Arc::new(OutboxWorker::new(
-        store.clone(),
-        transport(&settings)?,
-        settings.outbox.clone(),
-        clock.clone(),
-    ));
+    let worker = Arc::new(
+        OutboxWorker::new(
+            store.clone(),
+            transport(&settings)?,
+            settings.outbox.clone(),
+            clock.clone(),
+        )
+        .for_daemon(),
+    );
     let leadership = Leadership::start(&store, &settings.database_url, electing.clone());
 
     let outbox_task = {
@@ -302,7 +316,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         );
     }
     {
-        // The scheduler: drift sweeps every minute, digests at their times; on the leader.
+        // The scheduler: drift sweeps every `sweep_every`, digests at their times; on the leader.
         let (store, settings, clock, wake) =
             (store.clone(), settings.clone(), clock.clone(), wake.clone());
         let task = move |stop: CancellationToken| {

@@ -44,6 +44,18 @@ pub enum OpError {
     Other(#[from] anyhow::Error),
 }
 
+impl OpError {
+    /// Whether the operation was refused for a reason the person who asked can fix (an
+    /// unknown lead or person, a rule that says no), as opposed to a failure of ours (the
+    /// database, a template) that a retry may get past.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            OpError::NoSuchLead(_) | OpError::NoSuchPerson(_) | OpError::NotAllowed(_)
+        )
+    }
+}
+
 /// How many history entries a handoff email carries.
 const HISTORY_IN_EMAIL: usize = 12;
 

@@ -2,8 +2,10 @@
 //! one killed mid-burst (always PostgreSQL, from `LEADGATE_TEST_PG_URL`, whatever
 //! `LEADGATE_TEST_BACKEND` says), a clean SIGTERM during a burst, and the HTTP endpoint
 //! (health, metrics, one-click unsubscribe) over real HTTP, and processes starting
-//! together on a new SQLite file (always SQLite). Run `scripts/test-env` first.
-//! Domains: s15.test and s16.test only.
+//! together on a new SQLite file (always SQLite); on the backend `LEADGATE_TEST_BACKEND`
+//! names, the daemon reminding an owner past a real deadline by itself, and emails a
+//! killed daemon had leased going out at once after the restart. Run `scripts/test-env`
+//! first. Domains: s15.test, s16.test, s20.test and s21.test only.
 
 mod support;
 
@@ -300,8 +302,8 @@ async fn two_daemons_on_postgres_survive_the_leader_being_killed_mid_burst() {
         b.log()
     );
 
-    // A row A held when it died comes back when its lease (20 s in the tests' config)
-    // ends.
+    // A row A held when it died comes back once B sees A's instance lock gone (within
+    // 5 s), not when its lease ends.
     let per_lead = wait_mailed(&app, &leads, Duration::from_secs(200)).await;
     let tracked: BTreeSet<String> = leads
         .iter()
@@ -532,4 +534,187 @@ async fn processes_starting_together_on_a_new_sqlite_file_all_start() {
     let shipped = std::fs::read_dir("migrations/sqlite").unwrap().count();
     assert_eq!(applied.len(), shipped, "{applied:?}");
     assert!(applied.iter().all(|(_, n)| *n == 1), "{applied:?}");
+}
+
+/// `user`'s mail of this run whose `X-Leadgate-Loop` (leadgate's purpose header) is
+/// `purpose` and that is about `tracked` (its Reply-To).
+async fn mail_of(app: &TestApp, user: &str, purpose: &str, tracked: &str) -> usize {
+    app.mine(user)
+        .await
+        .iter()
+        .map(|raw| leadgate::parse::view(raw))
+        .filter(|v| v.header("X-Leadgate-Loop").map(str::trim) == Some(purpose))
+        .filter(|v| {
+            v.header("Reply-To")
+                .is_some_and(|r| r.to_ascii_lowercase().contains(tracked))
+        })
+        .count()
+}
+
+/// The daemon sweeps on its own: past a real first-reply deadline the owner gets a
+/// reminder in their mailbox. On PostgreSQL the leader's lock and the sweep's lock were
+/// one key, so every sweep was refused and no reminder ever came. Also: `leadgate sweep`
+/// while the daemon runs sweeps, and a sweep skipped for another in progress is logged.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_reminds_an_owner_past_a_real_deadline() {
+    let extra = format!(
+        "{ROUTES}\n[stale]\nfirst_reply_within = \"3s\"\nremind_every = \"1h\"\nsweep_every = \"1s\"\n"
+    );
+    let app = TestApp::new(20, &extra).await;
+    let d = Proc::start(&app, "d", &app.config_path);
+    smtp_send(&notification(&app, 1), &[&app.inbox]).await;
+    let leads = app.wait_for_leads(1, Duration::from_secs(30)).await;
+    assert_eq!(leads.len(), 1, "the lead is captured:\n{}", d.log());
+    let tracked = leads[0]["tracked_address"]
+        .as_str()
+        .unwrap()
+        .to_ascii_lowercase();
+
+    let end = Instant::now() + Duration::from_secs(30);
+    while mail_of(&app, "bob@team.test", "reminder", &tracked).await == 0 && Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(
+        mail_of(&app, "bob@team.test", "reminder", &tracked).await,
+        1,
+        "bob is reminded once, 3 s past the deadline, by the running daemon:\n{}",
+        d.log()
+    );
+
+    // By hand while the daemon runs: it sweeps (the reminder is already queued: once).
+    let out = app.cli_output(&["sweep", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sweep --json");
+    assert!(
+        out.status.success() && report["skipped"] == false,
+        "leadgate sweep beside the daemon sweeps: {report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report["drifting"].as_u64() >= Some(1), "{report}");
+
+    if support::app::backend_is_postgres() {
+        // A sweep in progress elsewhere (here: its lock held by hand): the daemon says so.
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(leadgate::store::locks::SWEEP)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            d.wait_log("sweep skipped", Duration::from_secs(10)).await,
+            "a skipped sweep is logged:\n{}",
+            d.log()
+        );
+        // And `leadgate sweep` does not pretend: it waits, then says so and fails.
+        let out = app.cli_output(&["sweep", "--lock-wait", "1s"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("sweep not done"),
+            "{stderr}"
+        );
+        conn.close().await.unwrap();
+    }
+}
+
+/// Emails a daemon had leased when it was killed go out as soon as a daemon runs again,
+/// not when their lease (60 s here) runs out: on SQLite every lease of a dead daemon is
+/// taken back at start; on PostgreSQL a lease whose instance lock is gone is dead.
+#[tokio::test(flavor = "multi_thread")]
+async fn emails_leased_by_a_killed_daemon_go_out_at_once_after_restart() {
+    const N: usize = 3;
+    let app = TestApp::new(21, ROUTES).await;
+    let config = std::fs::read_to_string(&app.config_path)
+        .unwrap()
+        .replace("lease = \"20s\"", "lease = \"60s\"");
+    assert!(config.contains("lease = \"60s\""));
+    std::fs::write(&app.config_path, &config).unwrap();
+    // An SMTP server that accepts and never answers: the daemon hangs in its first send
+    // with every due email leased.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_port = hole.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in hole.incoming() {
+            held.push(s);
+        }
+    });
+    let hung_path = app.dir.path().join("hung.toml");
+    std::fs::write(
+        &hung_path,
+        config.replace(
+            &format!("port = {}", lab().smtp_port),
+            &format!("port = {hole_port}"),
+        ),
+    )
+    .unwrap();
+
+    let paths: Vec<String> = (0..N)
+        .map(|n| {
+            let p = app.dir.path().join(format!("n{n}.eml"));
+            std::fs::write(&p, notification(&app, 100 + n)).unwrap();
+            p.display().to_string()
+        })
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(paths.iter().map(String::as_str));
+    app.cli(&args);
+    let leads = app.leads();
+    assert_eq!(leads.len(), N);
+
+    let mut a = Proc::start(&app, "a", &hung_path);
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let leased: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND lease_owner IS NOT NULL",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        if leased as usize == N {
+            break;
+        }
+        assert!(Instant::now() < end, "A leases the emails:\n{}", a.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    a.kill9();
+
+    let restarted = Instant::now();
+    let b = Proc::start(&app, "b", &app.config_path);
+    // Timed on the database (Postfix's 250 recorded), not on reading bob's big mailbox.
+    let end = restarted + Duration::from_secs(30);
+    loop {
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        if sent as usize == N || Instant::now() > end {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = restarted.elapsed();
+    db.close().await.unwrap();
+    let per_lead = wait_mailed(&app, &leads, Duration::from_secs(60)).await;
+    assert_eq!(
+        per_lead.len(),
+        N,
+        "every owner email went out after the restart: {per_lead:?}\nB:\n{}",
+        b.log()
+    );
+    assert!(
+        per_lead.values().all(|&n| n == 1),
+        "none twice (A never got a 250): {per_lead:?}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "out {took:?} after the restart, not after the 60 s lease:\n{}",
+        b.log()
+    );
 }

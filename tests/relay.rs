@@ -1,7 +1,8 @@
 //! End to end through the relay on the real mail lab: owners and leads writing to a
 //! lead's tracked address, strangers and forged tokens, BCC logging, opt-out by reply and
 //! by one-click, refused relays, malformed quick actions, auto-replies, and team replies
-//! that lost the tracked address (found by thread and subject tag). Run
+//! that lost the tracked address (found by thread and subject tag), and a database error
+//! inside a quick action (the message fails, it is not mailed back as a refusal). Run
 //! `scripts/test-env` first. Mailboxes shared between runs (alice@team.test,
 //! world@example.net) are read through a per-run tag, never emptied.
 
@@ -910,4 +911,109 @@ async fn replies_that_lost_the_tracked_address_are_found_by_thread_and_tag() {
         to_lead.is_empty(),
         "the weak-signal mail never reaches the lead"
     );
+}
+
+/// Makes the test database refuse (or again accept) any change of a lead's owner: a real
+/// error from the real database inside `/assign`.
+async fn refuse_owner_changes(url: &str, refuse: bool) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(url).await.unwrap();
+    let pg = !url.starts_with("sqlite:");
+    let sql = match (pg, refuse) {
+        (false, true) => {
+            "CREATE TRIGGER test_refuse_owner BEFORE UPDATE OF owner ON leads \
+             BEGIN SELECT RAISE(ABORT, 'owner changes refused by the test'); END;"
+        }
+        (false, false) => "DROP TRIGGER test_refuse_owner;",
+        (true, true) => {
+            "CREATE FUNCTION test_refuse_owner() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'owner changes refused by the test'; END $$; \
+             CREATE TRIGGER test_refuse_owner BEFORE UPDATE OF owner ON leads \
+             FOR EACH ROW EXECUTE FUNCTION test_refuse_owner();"
+        }
+        (true, false) => "DROP TRIGGER test_refuse_owner ON leads;",
+    };
+    sqlx::raw_sql(sql).execute(&mut db).await.unwrap();
+    db.close().await.unwrap();
+}
+
+/// A database error inside a quick action is ours, not the sender's: the message fails
+/// (retried, then set aside after `max_attempts` like any message whose processing
+/// fails), nothing is mailed back as a refusal, and the log keeps the error chain. A
+/// refusal (an unknown person) is still mailed back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_error_in_a_quick_action_fails_the_message_instead_of_refusing_it() {
+    let app = TestApp::new(24, ROUTES).await;
+    let daemon = app.start();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let jane = Lead::new("Jane", "example.net");
+    smtp_send(&notification(&app, &jane, "Need a quote."), &[&app.inbox]).await;
+    let (id, tracked) = wait_lead(&app, &jane.email).await;
+    let notice = assignment("alice@team.test", &jane).await;
+
+    refuse_owner_changes(&app.database_url, true).await;
+    smtp_send(
+        &mail(
+            "Alice Smith <alice@team.test>",
+            &tracked,
+            &format!("Re: {}", notice.subject),
+            "",
+            &format!("/assign bob\n\nstore-error-{}", jane.name),
+        ),
+        &[&tracked],
+    )
+    .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !app.log().contains("message failed processing too often")
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = app.log();
+    assert!(
+        log.contains("message failed processing too often"),
+        "the message failed, was retried and set aside:\n{log}"
+    );
+    assert!(
+        log.contains("/assign bob")
+            && log.contains(&format!("on lead #{id} from alice failed"))
+            && log.contains("owner changes refused by the test"),
+        "the log keeps the error chain:\n{log}"
+    );
+    assert!(
+        mail_with("alice@team.test", &["did not act on your mail", &jane.name])
+            .await
+            .is_empty(),
+        "a database error is not mailed back as a refusal"
+    );
+    let lead = app.show(id);
+    assert_eq!(lead["owner"], "alice", "nothing of the mail was done");
+    assert!(
+        mail_about("world@example.net", &format!("store-error-{}", jane.name))
+            .await
+            .is_empty(),
+        "nothing relayed"
+    );
+
+    refuse_owner_changes(&app.database_url, false).await;
+    smtp_send(
+        &mail(
+            "Alice Smith <alice@team.test>",
+            &tracked,
+            &format!("Re: {}", notice.subject),
+            "",
+            "/assign nobody-of-this-team\n",
+        ),
+        &[&tracked],
+    )
+    .await;
+    let got = wait_mail_with(
+        "alice@team.test",
+        &["did not act on your mail", &jane.name],
+        1,
+    )
+    .await;
+    assert_eq!(got.len(), 1, "a refusal is mailed back:\n{}", app.log());
+    drop(daemon);
 }

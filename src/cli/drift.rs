@@ -46,15 +46,37 @@ async fn deliver(store: &Store, settings: &Settings, now: Timestamp) -> anyhow::
     Ok(steps.iter().filter(|s| matches!(s, Step::Sent(_))).count())
 }
 
-pub async fn sweep(
-    settings: Settings,
-    now: Option<&str>,
-    dry_run: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+pub struct SweepArgs<'a> {
+    pub now: Option<&'a str>,
+    pub dry_run: bool,
+    /// How long to wait for a sweep in progress elsewhere (the daemon's).
+    pub lock_wait: std::time::Duration,
+    pub json: bool,
+}
+
+pub async fn sweep(settings: Settings, args: SweepArgs<'_>) -> anyhow::Result<ExitCode> {
+    let SweepArgs {
+        now,
+        dry_run,
+        lock_wait,
+        json,
+    } = args;
     let now = now_or_clock(now)?;
     let store = open(&settings, now, !dry_run).await?;
-    let report = scheduler::sweep(&store, &settings, now, dry_run).await?;
+    // A daemon's sweep takes a second at most: queue behind it rather than skip.
+    let report = scheduler::sweep(&store, &settings, now, dry_run, Some(lock_wait)).await?;
+    if report.skipped {
+        if json {
+            print_json(&report)?;
+        }
+        eprintln!(
+            "sweep not done: another sweep of this database (a running daemon's leader \
+             sweeps every {:#}) held the sweep lock for all of --lock-wait {:?}; nothing \
+             was written. Try again, or leave it to the daemon.",
+            settings.sweep_every, lock_wait
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     let sent = if !dry_run && report.queued_mail() {
         deliver(&store, &settings, now).await?
     } else {

@@ -191,6 +191,10 @@ pub enum Command {
         /// Say what would be done; write and send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// How long to wait for a sweep in progress (a running daemon's) before giving up
+        /// with a non-zero exit (PostgreSQL), e.g. "30s".
+        #[arg(long, default_value = "30s")]
+        lock_wait: String,
         #[arg(long)]
         json: bool,
     },
@@ -343,8 +347,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             ops::run(load(&cli.config)?, ops::Op::OptOut { email, how }, by).await
         }
         Command::SyncTeam { reassign } => ops::sync_team(load(&cli.config)?, reassign).await,
-        Command::Sweep { now, dry_run, json } => {
-            drift::sweep(load(&cli.config)?, now.as_deref(), dry_run, json).await
+        Command::Sweep {
+            now,
+            dry_run,
+            lock_wait,
+            json,
+        } => {
+            let wait = config::parse_duration(&lock_wait)
+                .map_err(|why| anyhow::anyhow!("--lock-wait {lock_wait:?}: {why}"))?;
+            let args = drift::SweepArgs {
+                now: now.as_deref(),
+                dry_run,
+                lock_wait: wait.unsigned_abs(),
+                json,
+            };
+            drift::sweep(load(&cli.config)?, args).await
         }
         Command::Digest {
             now,

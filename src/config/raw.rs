@@ -172,6 +172,7 @@ pub struct RawStale {
     pub remind_every: Option<String>,
     pub escalate_after: Option<String>,
     pub combine_reminders_over: Option<usize>,
+    pub sweep_every: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -395,6 +395,36 @@ fn the_outbox_lease_must_outlast_a_send() {
 }
 
 #[test]
+fn type_errors_are_collected_with_every_other_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leadgate.toml");
+    let toml = format!(
+        "{MINIMAL}\n[imap]\nhost = \"mail\"\nport = 99999\nusername = \"u\"\npassword = \"p\"\n\
+         idle = \"often\"\n[outbox]\nmax_attempts = -3\n[stale]\nfirst_reply_within = \"soon\"\n"
+    )
+    .replace("port = 2525", "port = \"smtp\"");
+    std::fs::write(&path, toml).unwrap();
+    let Err(ConfigError::Invalid(problems)) = load(&path) else {
+        panic!("the config is invalid");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    for key in [
+        "imap.port",
+        "smtp.port",
+        "imap.idle",
+        "outbox.max_attempts",
+        "stale.first_reply_within",
+    ] {
+        assert!(keys.contains(&key), "{key} in {problems:#?}");
+    }
+    let port = problems.iter().find(|p| p.key == "imap.port").unwrap();
+    assert!(port.problem.contains("99999"), "{port}");
+    assert!(port.fix.contains("1 to 65535"), "{port}");
+    // Left out for its type, a value is not reported missing as well.
+    assert_eq!(keys.iter().filter(|k| **k == "imap.port").count(), 1);
+}
+
+#[test]
 fn accounts_learn_from_customers_by_default_and_take_any_or_off() {
     use crate::domain::lead::LeadStatus;
     use crate::domain::route::Learn;

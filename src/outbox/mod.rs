@@ -11,6 +11,7 @@ pub mod transport;
 use crate::clock::Clock;
 use crate::config::OutboxSettings;
 use crate::store::{self, outbox, Store};
+use anyhow::Context;
 use jiff::SignedDuration;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -37,8 +38,12 @@ pub struct OutboxWorker {
     transport: Transport,
     settings: OutboxSettings,
     clock: Clock,
-    /// Unique per process, so a lease names its holder.
+    /// Unique per process, so a lease names its holder (SQLite; a daemon's starts with
+    /// `outbox::DAEMON_OWNER_PREFIX`, so the next daemon knows its leases are dead).
     worker_id: String,
+    /// PostgreSQL: the instance lock whose id our leases carry, taken at the first step and
+    /// again if its connection breaks; a mutex because steps may run from several tasks.
+    instance: tokio::sync::Mutex<Option<store::locks::Instance>>,
 }
 
 impl OutboxWorker {
@@ -50,7 +55,38 @@ impl OutboxWorker {
             settings,
             clock,
             worker_id,
+            instance: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// The daemon's sender (SQLite): its leases are taken back when the next daemon starts.
+    pub fn for_daemon(mut self) -> Self {
+        self.worker_id = format!("{}{}", outbox::DAEMON_OWNER_PREFIX, self.worker_id);
+        self
+    }
+
+    /// The name our leases carry: on PostgreSQL that of a live instance lock.
+    async fn lease_owner(&self) -> anyhow::Result<String> {
+        if self.store.backend() == store::Backend::Sqlite {
+            return Ok(self.worker_id.clone());
+        }
+        let mut instance = self.instance.lock().await;
+        if let Some(i) = instance.as_mut() {
+            if i.alive().await {
+                return Ok(outbox::instance_owner(i.id()));
+            }
+            tracing::warn!(
+                instance = i.id(),
+                "outbox instance lock connection lost: registering anew"
+            );
+        }
+        let i = store::locks::Instance::register(self.store.pool())
+            .await
+            .context("Failed to take the outbox instance lock")?;
+        tracing::debug!(instance = i.id(), "outbox instance registered");
+        let owner = outbox::instance_owner(i.id());
+        *instance = Some(i);
+        Ok(owner)
     }
 
     /// One row: leases the oldest due row, sends it and records the outcome.
@@ -67,11 +103,12 @@ impl OutboxWorker {
         let leased_at = std::time::Instant::now();
         let now = store::millis(self.clock.now());
         let lease = self.settings.lease.unsigned_abs();
+        let owner = self.lease_owner().await?;
         let mut conn = self.store.acquire().await?;
         let mut rows = outbox::lease_due(
             &mut conn,
             self.store.backend(),
-            &self.worker_id,
+            &owner,
             now,
             lease.as_millis() as i64,
             limit.max(1),
@@ -112,7 +149,7 @@ impl OutboxWorker {
         }
         if !unsent.is_empty() {
             let mut conn = self.store.acquire().await?;
-            outbox::release(&mut conn, &self.worker_id, &unsent).await?;
+            outbox::release(&mut conn, &owner, &unsent).await?;
         }
         if steps.is_empty() {
             // Every row was given back unsent: nothing was done, try again at once.
@@ -163,6 +200,13 @@ impl OutboxWorker {
     /// a wake-up from the pipeline, or shutdown.
     pub async fn run(&self, wake: Arc<Notify>, shutdown: CancellationToken) {
         let mut failures = 0u32;
+        // On PostgreSQL another instance may die holding leases (or write rows without
+        // waking us): look again within 5 s, so its rows go out at once. On SQLite this
+        // process is the only daemon and the pipeline wakes us.
+        let idle_max: i64 = match self.store.backend() {
+            store::Backend::Sqlite => 60_000,
+            store::Backend::Postgres => 5_000,
+        };
         // Whether a step did something since the sender last went idle.
         let mut worked = false;
         loop {
@@ -181,8 +225,8 @@ impl OutboxWorker {
                     }
                     let now = store::millis(self.clock.now());
                     let ms = next
-                        .map(|due| (due - now).clamp(0, 60_000))
-                        .unwrap_or(60_000);
+                        .map(|due| (due - now).clamp(0, idle_max))
+                        .unwrap_or(idle_max);
                     std::time::Duration::from_millis(ms as u64)
                 }
                 Ok(_) => {

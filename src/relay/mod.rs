@@ -407,9 +407,19 @@ impl<'a> Run<'a> {
             for (i, action) in parsed.actions.iter().enumerate() {
                 match self.execute(&mut sp, lead, member, action).await {
                     Ok(queued) => self.queued |= queued,
-                    Err(why) => {
+                    Err(why) if why.is_refusal() => {
                         failed = Some((i, why));
                         break;
+                    }
+                    // Not the sender's to fix: the message fails (the transaction rolls
+                    // back), so it is retried and set aside after `max_attempts` like any
+                    // message whose processing fails.
+                    Err(e) => {
+                        let line = action_line(&view.text, i);
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "quick action \"{line}\" on lead #{} from {} failed",
+                            lead.id, member.id
+                        )));
                     }
                 }
             }
@@ -467,11 +477,10 @@ impl<'a> Run<'a> {
         lead: &LeadRow,
         member: &Person,
         action: &QuickAction,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, ops::OpError> {
         ops::apply(tx, self.s, lead.id, action, &member.id, self.now)
             .await
             .map(|o| o.queued_mail)
-            .map_err(|e| e.to_string())
     }
 
     async fn relay_to_lead(

@@ -102,9 +102,6 @@ fn active_people(s: &Settings) -> HashSet<String> {
     s.people.iter().map(|p| p.id.clone()).collect()
 }
 
-/// The PostgreSQL advisory lock key of the sweep ("leadgate" in ASCII, folded).
-const SWEEP_LOCK: i64 = 0x6c65_6164_6761_7465;
-
 /// What one sweep did (or, dry, would do).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SweepReport {
@@ -173,11 +170,15 @@ enum Decision {
 /// queued (at most one per lead and kind per `remind_every`, none while snoozed),
 /// unaccepted leads reminded once and then handed on, orphans reassigned. With
 /// `dry_run` nothing is written; the report says what would have been done.
+///
+/// `lock_wait`: how long to wait for a sweep in progress elsewhere (PostgreSQL); None
+/// skips at once (`report.skipped`) and leaves this pass to that sweep.
 pub async fn sweep(
     store: &Store,
     s: &Settings,
     now: Timestamp,
     dry_run: bool,
+    lock_wait: Option<std::time::Duration>,
 ) -> anyhow::Result<SweepReport> {
     let now_ms = store::millis(now);
     let mut report = SweepReport {
@@ -186,19 +187,16 @@ pub async fn sweep(
         ..Default::default()
     };
     let mut tx = store.begin().await.context("Failed to begin the sweep")?;
-    if store.backend() == crate::store::Backend::Postgres && !dry_run {
-        // Several daemons may share a PostgreSQL database: one sweeps at a time, the
-        // others skip this minute (the lock ends with the transaction).
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-            .bind(SWEEP_LOCK)
-            .fetch_one(&mut *tx)
+    // Several instances (or a daemon and `leadgate sweep`) may share a PostgreSQL
+    // database: one sweeps at a time (the lock ends with the transaction).
+    if !dry_run
+        && !store::locks::sweep(&mut tx, lock_wait)
             .await
-            .context("Failed to take the sweep lock")?;
-        if !got {
-            report.skipped = true;
-            tx.rollback().await?;
-            return Ok(report);
-        }
+            .context("Failed to take the sweep lock")?
+    {
+        report.skipped = true;
+        tx.rollback().await?;
+        return Ok(report);
     }
     let mut scanned = scan(&mut tx, s, now).await?;
     let mut episodes = drift_store::episodes(&mut tx)
@@ -743,7 +741,7 @@ async fn move_on(
     Ok(action)
 }
 
-/// The daemon's scheduler: a sweep every minute, and the daily digest and weekly review
+/// The daemon's scheduler: a sweep every `sweep_every` (a minute), and the daily digest and weekly review
 /// once their time has come in the team's time zone (once per day or week, whatever the
 /// restarts: the once-key decides).
 pub async fn run(
@@ -755,7 +753,12 @@ pub async fn run(
 ) {
     loop {
         let now = clock.now();
-        match sweep(&store, &settings, now, false).await {
+        match sweep(&store, &settings, now, false, None).await {
+            Ok(r) if r.skipped => {
+                // Another sweep holds the lock (a `leadgate sweep` by hand, or a leader that
+                // has not noticed it lost the lead): it covers this pass; the next is ours.
+                tracing::warn!("sweep skipped: another sweep of this database is in progress");
+            }
             Ok(r) => {
                 if r.queued_mail() {
                     outbox_wake.notify_one();
@@ -779,8 +782,10 @@ pub async fn run(
             Ok(false) => {}
             Err(e) => tracing::error!(error = %format!("{e:#}"), "digest failed"),
         }
-        // The next whole minute: sweeps line up with digest times.
-        let wait = 60_000 - (store::millis(clock.now()).rem_euclid(60_000)) + 50;
+        // The next whole period (a whole minute by default): sweeps line up with digest
+        // times.
+        let every = (settings.sweep_every.as_millis() as i64).max(1_000);
+        let wait = every - (store::millis(clock.now()).rem_euclid(every)) + 50;
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(std::time::Duration::from_millis(wait as u64)) => {}

@@ -35,6 +35,11 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
 const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(120);
+/// While the server cannot be reached at all (no TCP connection), it is tried at least this
+/// often: a refused connect costs it nothing, and a server back from a restart or an
+/// outage is seen within this. A server that answers but refuses (LOGIN, SELECT) backs off
+/// to [`BACKOFF_CAP`]: a login every few seconds is what lockouts are made of.
+const PROBE_EVERY: Duration = Duration::from_secs(4);
 /// Pause between attempts at one failing message.
 const RETRY_FIRST: Duration = Duration::from_millis(200);
 const RETRY_CAP: Duration = Duration::from_secs(10);
@@ -139,7 +144,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// - A UIDVALIDITY change resets the checkpoint to the new UIDVALIDITY and takes all mail as
 ///   new (the ingest dedupes by Message-ID and body hash).
 /// - Any connection or protocol error is logged and followed by a reconnect with
-///   exponential backoff (1 s doubling to 2 min).
+///   exponential backoff (1 s doubling to 2 min; at most 4 s while the server cannot be
+///   reached at all, see [`reconnect_wait`]).
 ///
 /// Returns Ok when `shutdown` is cancelled (checked between messages, and IDLE or the poll
 /// sleep is interrupted at once); Err only for a setting no retry can fix (an unreadable
@@ -170,6 +176,7 @@ pub async fn watch<I: Ingest>(
         tls,
         failures: HashMap::new(),
         warned_no_move: false,
+        reached: AtomicBool::new(false),
     };
     let mut backoff = BACKOFF_FIRST;
     loop {
@@ -177,30 +184,43 @@ pub async fn watch<I: Ingest>(
             return Ok(());
         }
         let mut progressed = false;
+        watcher.reached.store(false, Ordering::SeqCst);
         let result = watcher.session(&mut progressed).await;
         status.set_connected(false);
-        match result {
+        let wait = match result {
             Ok(()) => return Ok(()),
             Err(e) => {
                 if progressed {
                     backoff = BACKOFF_FIRST;
                 }
+                let wait = reconnect_wait(backoff, watcher.reached.load(Ordering::SeqCst));
                 let e = format!("{e:#}");
                 tracing::warn!(
                     imap.server = %format!("{}:{}", settings.host, settings.port),
                     error = %e,
-                    retry_in_ms = backoff.as_millis() as u64,
+                    retry_in_ms = wait.as_millis() as u64,
                     "IMAP connection failed; reconnecting"
                 );
                 status.failed(e);
                 metrics::counter!(crate::telemetry::IMAP_RECONNECTS).increment(1);
+                wait
             }
-        }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(backoff) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
         backoff = (backoff * 2).min(BACKOFF_CAP);
+    }
+}
+
+/// The wait before the next connection attempt: `backoff` (doubling from 1 s to 2 min), but
+/// at most [`PROBE_EVERY`] when the last attempt could not even connect.
+fn reconnect_wait(backoff: Duration, reached: bool) -> Duration {
+    if reached {
+        backoff
+    } else {
+        backoff.min(PROBE_EVERY)
     }
 }
 
@@ -220,6 +240,8 @@ struct Watcher<'a, I> {
     /// cannot reset its count by breaking the connection.
     failures: HashMap<(u32, u32), u32>,
     warned_no_move: bool,
+    /// Whether this connection attempt got a TCP connection (see [`reconnect_wait`]).
+    reached: AtomicBool,
 }
 
 /// How the wait between passes ended.
@@ -332,6 +354,7 @@ impl<I: Ingest> Watcher<'_, I> {
             .await
             .with_context(|| format!("cannot connect to {server}"))?;
         tcp.set_nodelay(true).ok();
+        self.reached.store(true, Ordering::SeqCst);
         let stream: Box<dyn Io> = match (s.tls, &self.tls) {
             (TlsMode::Tls, Some(tls)) => Box::new(self.handshake(tls, tcp).await?),
             (TlsMode::StartTls, Some(tls)) => {
@@ -1032,6 +1055,41 @@ fn tls_connector(ca_file: Option<&std::path::Path>) -> anyhow::Result<TlsConnect
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The watch loop's schedule of attempts: a server down for `down` (every attempt
+    /// refused) is seen this long after it is back; attempts made while it was down.
+    fn seen_after(down: Duration) -> (Duration, u32) {
+        let (mut t, mut backoff, mut attempts) = (Duration::ZERO, BACKOFF_FIRST, 0);
+        // The established session breaks at 0 (it had connected: reached).
+        let mut reached = true;
+        loop {
+            t += reconnect_wait(backoff, reached);
+            backoff = (backoff * 2).min(BACKOFF_CAP);
+            if t >= down {
+                return (t - down, attempts);
+            }
+            attempts += 1;
+            reached = false;
+        }
+    }
+
+    #[test]
+    fn a_server_back_from_an_outage_is_seen_within_five_seconds_without_hammering() {
+        for secs in [2, 10, 30, 31, 60, 300, 3600] {
+            let (late, attempts) = seen_after(Duration::from_secs(secs));
+            assert!(
+                late <= Duration::from_secs(5),
+                "down {secs} s: seen {late:?} late"
+            );
+            // No more than one attempt every 4 s once the first few have failed.
+            assert!(
+                u64::from(attempts) <= 3 + secs / 4,
+                "down {secs} s: {attempts} attempts"
+            );
+        }
+        // A server that answers but refuses still backs off to the cap.
+        assert_eq!(reconnect_wait(BACKOFF_CAP, true), BACKOFF_CAP);
+    }
 
     #[test]
     fn uid_sets_compress_runs() {

@@ -8,6 +8,7 @@
 
 pub mod drift;
 pub mod leads;
+pub mod locks;
 pub mod messages;
 pub mod outbox;
 pub mod relay;

@@ -1,6 +1,8 @@
 //! The outbox: every email leadgate decided to send, until it is sent or given up.
 //! Rows are leased (lease owner + expiry) so a crashed sender's rows come back, and on
-//! PostgreSQL several instances can deliver without sending a row twice.
+//! PostgreSQL several instances can deliver without sending a row twice. A lease whose
+//! holder is known dead comes back at once: on SQLite every daemon lease when the next
+//! daemon starts, on PostgreSQL any lease whose instance lock is gone.
 
 use super::{Backend, Conn};
 use sqlx::Row;
@@ -86,6 +88,41 @@ pub struct Leased {
     pub attempts: i64,
 }
 
+/// The lease owners (PostgreSQL) whose instance is alive: holds its `(INSTANCE_CLASS, id)`
+/// session lock (see [`super::locks::INSTANCE_CLASS`] and [`instance_owner`]).
+fn live_instances() -> String {
+    format!(
+        "SELECT 'pg:' || l.objid::text FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = {}
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        super::locks::INSTANCE_CLASS
+    )
+}
+
+/// The lease owner of the outbox sender holding the instance lock `id` (PostgreSQL).
+pub fn instance_owner(id: i32) -> String {
+    format!("pg:{id}")
+}
+
+/// Lease owners on SQLite of the daemon's sender: only one daemon runs on a file (the
+/// instance lock file), so when one starts every such lease is dead.
+pub const DAEMON_OWNER_PREFIX: &str = "daemon:";
+
+/// Gives back, at a daemon's start on SQLite, every lease an earlier daemon held: that
+/// daemon is dead (it held the instance lock file we now hold). Leases of one-shot
+/// commands (`leadgate sweep`, `digest --send`) may be alive and wait for their time.
+/// Returns how many rows came back.
+pub async fn reclaim_dead_daemon_leases(conn: &mut Conn) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+         WHERE status = 'pending' AND lease_owner LIKE $1",
+    )
+    .bind(format!("{DAEMON_OWNER_PREFIX}%"))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Takes up to `limit` of the oldest due rows for `lease_for` ms, in one statement (atomic
 /// on its own: no transaction needed); in no particular order. Empty when nothing is due.
 pub async fn lease_due(
@@ -100,12 +137,16 @@ pub async fn lease_due(
         Backend::Sqlite => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
               AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $4"
+                .to_owned()
         }
-        Backend::Postgres => {
+        // A lease whose instance lock is gone is dead whatever its time says.
+        Backend::Postgres => format!(
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-              AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $4
-              FOR UPDATE SKIP LOCKED"
-        }
+              AND (lease_until IS NULL OR lease_until < $1 OR lease_owner NOT IN ({live}))
+              ORDER BY next_attempt_at, id LIMIT $4
+              FOR UPDATE SKIP LOCKED",
+            live = live_instances()
+        ),
     };
     let q = format!(
         "UPDATE outbox SET lease_owner = $2, lease_until = $3 WHERE id IN ({pick})

@@ -117,7 +117,7 @@ secret = "test-secret-0123456789abcdef-{run}"
 [outbox]
 retry_after = "1s"
 max_retry_after = "2s"
-# The kill -9 tests wait out the lease of an email whose sender died mid-send.
+# Bounds a lease whose holder lives but is stuck; a dead holder's leases come back at once.
 lease = "20s"
 
 {team}
