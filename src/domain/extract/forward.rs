@@ -57,20 +57,8 @@ const SUBJECT: &[&str] = &[
     "assunto",
     "temat",
 ];
+/// Header names other than From, Reply-To, Subject and the date (see [`DATE`]).
 const OTHER: &[&str] = &[
-    "date",
-    "datum",
-    "fecha",
-    "data",
-    "sent",
-    "gesendet",
-    "envoyé",
-    "envoyé le",
-    "enviado",
-    "inviato",
-    "verzonden",
-    "sendt",
-    "skickat",
     "to",
     "an",
     "à",
@@ -81,11 +69,7 @@ const OTHER: &[&str] = &[
     "till",
     "cc",
     "kopie",
-    "reply-to",
-    "antwort an",
-    "répondre à",
     "do",
-    "enviado el",
     "bcc",
     "importance",
     "wichtigkeit",
@@ -95,23 +79,9 @@ const OTHER: &[&str] = &[
     "anlagen",
     "pièces jointes",
     "adjuntos",
-    "rispondi a",
-    "rispondi-a",
-    "antwoord aan",
-    "responder a",
-    "odpowiedz do",
     "allegati",
     "bijlagen",
     "anexos",
-    "enviada em",
-    "enviado em",
-    "data de envio",
-    "wysłano",
-    "verstuurd",
-    "gesendet am",
-    "inviato il",
-    "verzonden op",
-    "sent on",
 ];
 
 pub struct Forwarded {
@@ -263,7 +233,9 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
         Item::Blank => None,
     };
     let known = |k: &str| {
-        FROM.contains(&k) || SUBJECT.contains(&k) || OTHER.contains(&k) || REPLY_TO.contains(&k)
+        [FROM, SUBJECT, OTHER, DATE, REPLY_TO]
+            .iter()
+            .any(|names| names.contains(&k))
     };
     loop {
         // header tables put blank lines between their rows: go on past one only to a
@@ -287,7 +259,7 @@ pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
             reply_to.extend(parse_mailbox(v));
         } else if SUBJECT.contains(&k.as_str()) && subject.is_empty() {
             subject = v.to_owned();
-        } else if !OTHER.contains(&k.as_str()) {
+        } else if !OTHER.contains(&k.as_str()) && !DATE.contains(&k.as_str()) {
             // an unknown header name in another language: short, and near the top
             let short = k.chars().count() <= 25 && k.split_whitespace().count() <= 3;
             if !short || seen >= 8 {
