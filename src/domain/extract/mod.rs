@@ -484,16 +484,29 @@ fn intro_person(lines: &[String], subject: &str) -> IntroPerson {
     let mut p = IntroPerson::default();
     let sentences = lines.iter().flat_map(|l| sentences(l)).chain([subject]);
     for l in sentences {
-        if p.phone.is_none() {
+        // cheap tests first: each pattern needs a word or a character the line must hold
+        let lower = l.to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+        if p.phone.is_none() && l.bytes().filter(u8::is_ascii_digit).count() >= 7 {
             p.phone = phone_in_sentence(l);
         }
-        if p.name.is_none() {
+        if p.name.is_none() && l.contains('@') {
             if let Some(c) = PERSON_AND_ADDRESS.captures(l) {
                 p.name = c.get(1).and_then(|m| person_name(m.as_str()));
                 p.email = c.get(2).map(|m| m.as_str().to_owned());
             }
         }
-        if p.service.is_none() {
+        let wants = [
+            "look",
+            "need",
+            "want",
+            "interest",
+            "request",
+            "would like",
+            "sent you",
+            "ask",
+        ];
+        if p.service.is_none() && has(&wants) {
             if let Some(c) = PERSON_WANTS.captures(l.trim()) {
                 if let Some(name) = c.get(1).and_then(|m| person_name(m.as_str())) {
                     p.name.get_or_insert(name);
@@ -515,7 +528,10 @@ fn intro_person(lines: &[String], subject: &str) -> IntroPerson {
                 }
             }
         }
-        if p.name.is_none() {
+        let from_words = [
+            "from ", "by ", "von ", "de ", "da ", "van ", "door ", "od ", "di ",
+        ];
+        if p.name.is_none() && has(&from_words) {
             if let Some(c) = PERSON_FROM.captures(l) {
                 p.name = c.get(1).and_then(|m| person_name(m.as_str()));
             }
@@ -622,7 +638,17 @@ fn analyse(
     }
     // what the form itself printed as fields, before sentences and signatures add to it
     let labelled = e.field_count();
-    let intro = intro_person(&parsed.intro, providers::subject_core(subject));
+    let f = &e.fields;
+    // sentences are read only for what the fields left open (they cost regexes per line)
+    let open = f.name.is_none()
+        || (f.email.is_none() && f.phone.is_none())
+        || f.message.is_none()
+        || marketplace;
+    let intro = if open {
+        intro_person(&parsed.intro, providers::subject_core(subject))
+    } else {
+        IntroPerson::default()
+    };
     if e.fields.name.is_none() {
         e.fields.name = intro.name;
     }
@@ -635,7 +661,7 @@ fn analyse(
     if e.fields.message.is_none() {
         e.fields.message = intro.message;
     }
-    if e.fields.email.is_none() || e.fields.phone.is_none() {
+    if e.fields.email.is_none() {
         contact_block(items, &mut e.fields);
     }
     if e.fields.message.is_none() {

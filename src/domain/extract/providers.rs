@@ -469,7 +469,9 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
     };
     // Layout and default subjects alone are weak evidence: an unknown back-end may print
     // the same. They name a plugin only when nothing names another product.
-    let weak_ok = !foreign_product(d);
+    // worked out only when a weak rule would decide (it reads the whole body)
+    let foreign = std::cell::OnceCell::new();
+    let weak_ok = || !*foreign.get_or_init(|| foreign_product(d));
     let dashed = d
         .plain
         .lines()
@@ -480,29 +482,32 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
         .count();
     if d.header("X-WPForms-Notification").is_some()
         || plain_lc.contains("wpforms")
-        || (weak_ok && (WPFORMS_SUBJECT.is_match(subject) || dashed >= 2))
+        || ((WPFORMS_SUBJECT.is_match(subject) || dashed >= 2) && weak_ok())
     {
         return plugin("wpforms", cap(&WPFORMS_SUBJECT, subject));
     }
     if let Some(c) = DRUPAL_SUBJECT.captures(subject) {
         return plugin("drupal-webform", c.get(1).map(|m| clean_form(m.as_str())));
     }
-    if let Some(form) = cap(&FORMIE_BODY, d.plain) {
+    if let Some(form) = plain_lc
+        .contains("a new submission was made on")
+        .then(|| cap(&FORMIE_BODY, d.plain))
+        .flatten()
+    {
         return plugin("formie", Some(form));
     }
-    if plain_lc.contains("everest forms") || (weak_ok && EVEREST_SUBJECT.is_match(subject)) {
+    if plain_lc.contains("everest forms") || (EVEREST_SUBJECT.is_match(subject) && weak_ok()) {
         return plugin("everest-forms", cap(&EVEREST_SUBJECT, subject));
     }
-    if weak_ok && DIVI_SUBJECT.is_match(subject) {
+    if DIVI_SUBJECT.is_match(subject) && weak_ok() {
         return plugin("divi", cap(&DIVI_SUBJECT, subject));
     }
     if ELEMENTOR_SUBJECT.is_match(subject) || ELEMENTOR_BODY.is_match(d.plain) {
         return plugin("elementor", None);
     }
     if plain_lc.contains("formidable")
-        || (weak_ok
-            && (FORMIDABLE_SUBJECT.is_match(subject)
-                || plain_lc.contains("user-agent (browser/os)")))
+        || ((FORMIDABLE_SUBJECT.is_match(subject) || plain_lc.contains("user-agent (browser/os)"))
+            && weak_ok())
     {
         return plugin("formidable", cap(&FORMIDABLE_SUBJECT, subject));
     }
@@ -510,19 +515,19 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
         return plugin("ninja-forms", None);
     }
     if plain_lc.contains("fluent forms")
-        || (weak_ok
-            && (plain_lc.contains("this form submitted at")
-                || subject.to_lowercase().ends_with("new form submission")))
+        || ((plain_lc.contains("this form submitted at")
+            || subject.to_lowercase().ends_with("new form submission"))
+            && weak_ok())
     {
         return plugin("fluent-forms", None);
     }
     if FORMINATOR_SUBJECT.is_match(subject) || plain_lc.contains("forminator") {
         return plugin("forminator", cap(&FORMINATOR_SUBJECT, subject));
     }
-    if (weak_ok && CF7_BODY.is_match(d.plain)) || CF7_FORM.is_match(d.plain) {
+    if (CF7_BODY.is_match(d.plain) && weak_ok()) || CF7_FORM.is_match(d.plain) {
         return plugin("contact-form-7", cap(&CF7_FORM, d.plain));
     }
-    if plain_lc.contains("gravity forms") || (weak_ok && GRAVITY_SUBJECT.is_match(subject)) {
+    if plain_lc.contains("gravity forms") || (GRAVITY_SUBJECT.is_match(subject) && weak_ok()) {
         return plugin("gravity-forms", cap(&GRAVITY_SUBJECT, subject));
     }
     None
