@@ -133,6 +133,16 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut meta = false;
     let n = items.len();
+    // each line's reading as `Label: value` and as `--- Label ---`, worked out once: the
+    // loops below look ahead over the same lines again and again
+    let colons: Vec<Option<(&str, &str)>> = items
+        .iter()
+        .map(|it| it.line().and_then(colon_label))
+        .collect();
+    let dashed: Vec<Option<&str>> = items
+        .iter()
+        .map(|it| it.line().and_then(dashed_label))
+        .collect();
     let mut i = 0;
     let line_at = |k: usize| items.get(k).and_then(Item::line);
     let bold_at = |k: usize| matches!(items.get(k), Some(Item::Line { bold: true, .. }));
@@ -181,7 +191,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             i += 1;
             continue;
         }
-        if let Some(label) = dashed_label(text) {
+        if let Some(label) = dashed[i] {
             let mut j = i + 1;
             let mut lines = Vec::new();
             while j < n {
@@ -189,7 +199,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                     Item::Blank => {}
                     Item::Pair(..) => break,
                     Item::Line { text: t, .. } => {
-                        if dashed_label(t).is_some() || is_separator(t) {
+                        if dashed[j].is_some() || is_separator(t) {
                             break;
                         }
                         lines.push(t.as_str());
@@ -201,7 +211,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             i = j;
             continue;
         }
-        if let Some((label, value)) = colon_label(text) {
+        if let Some((label, value)) = colons[i] {
             let mut j = i + 1;
             let mut lines: Vec<&str> = Vec::new();
             if !value.is_empty() {
@@ -212,8 +222,8 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                 while let Some(t) = line_at(j) {
                     if bold_at(j)
                         || is_separator(t)
-                        || dashed_label(t).is_some()
-                        || colon_label(t).is_some()
+                        || dashed[j].is_some()
+                        || colons[j].is_some()
                         || META_HEADING.is_match(t)
                         || (short && lines.len() == 1 && question_answer(t).is_some())
                     {
@@ -235,13 +245,13 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                         Item::Pair(..) => break,
                         Item::Line { text: t, bold: b } => {
                             if is_separator(t)
-                                || dashed_label(t).is_some()
+                                || dashed[j].is_some()
                                 || META_HEADING.is_match(t)
                                 || (*b && !lines.is_empty())
                             {
                                 break;
                             }
-                            if colon_label(t).is_some() && (lines.is_empty() || blanks > 0) {
+                            if colons[j].is_some() && (lines.is_empty() || blanks > 0) {
                                 break;
                             }
                             if blanks > 0 && !lines.is_empty() {
@@ -269,7 +279,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                 lines.push(value);
             }
             while let Some(t) = line_at(j) {
-                if bracket_label(t).is_some() || is_separator(t) || colon_label(t).is_some() {
+                if bracket_label(t).is_some() || is_separator(t) || colons[j].is_some() {
                     break;
                 }
                 lines.push(t);
@@ -293,7 +303,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
         }
         let starts_paragraph = i == 0 || matches!(items.get(i - 1), Some(Item::Blank));
         let next_is_value =
-            line_at(i + 1).is_some_and(|t| colon_label(t).is_none() && !is_footer(t));
+            line_at(i + 1).is_some_and(|t| colons[i + 1].is_none() && !is_footer(t));
         // a long line is a label only as a question; else it is a sentence of the intro
         let label_ok = label_like(text)
             && (text.split_whitespace().count() <= 8 || text.ends_with('?'))
@@ -307,7 +317,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             while matches!(items.get(j), Some(Item::Blank)) {
                 j += 1;
             }
-            let field_line = |k: usize| line_at(k).is_some_and(|t| colon_label(t).is_some());
+            let field_line = |k: usize| colons.get(k).is_some_and(Option::is_some);
             if field_line(j) && field_line(j + 1) {
                 // a section heading ("Customer Information") over `Label: value` lines
                 i += 1;
@@ -330,7 +340,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             let mut j = i + 1;
             let mut lines = Vec::new();
             while let Some(t) = line_at(j) {
-                if colon_label(t).is_some() || is_separator(t) || bold_label_at(j) {
+                if colons[j].is_some() || is_separator(t) || bold_label_at(j) {
                     break;
                 }
                 lines.push(t);

@@ -411,13 +411,72 @@ fn foreign_product(d: &Doc<'_>) -> bool {
     mailer || footer
 }
 
+/// Every phrase the recognisers look for in a body (footers, plugin names, default
+/// texts), lowercase ASCII: one pass over the body finds them all.
+const PHRASES: &[&str] = &[
+    "email notifications for google forms",
+    "google forms",
+    "made with tally",
+    "powered by zoho forms",
+    "powered by cognito forms",
+    "powered by jotform",
+    "made with paperform",
+    "powered by paperform",
+    "powered by basin",
+    "powered by getform",
+    "sent from your framer site",
+    "powered by typeform",
+    "microsoft forms",
+    "sent from your wix site",
+    "powered by wufoo",
+    "powered by formstack",
+    "powered by 123formbuilder",
+    "wpforms",
+    "a new submission was made on",
+    "everest forms",
+    "formidable",
+    "user-agent (browser/os)",
+    "ninja forms",
+    "fluent forms",
+    "this form submitted at",
+    "forminator",
+    "gravity forms",
+];
+
+static PHRASE_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(PHRASES)
+        .expect("static phrases")
+});
+
+/// Which of [`PHRASES`] a body holds.
+struct Phrases(u64);
+
+impl Phrases {
+    fn in_body(plain: &str) -> Self {
+        const _: () = assert!(PHRASES.len() <= 64);
+        let mut bits = 0u64;
+        for m in PHRASE_FINDER.find_overlapping_iter(plain) {
+            bits |= 1 << m.pattern().as_usize();
+        }
+        Phrases(bits)
+    }
+
+    fn has(&self, phrase: &str) -> bool {
+        let i = PHRASES.iter().position(|p| *p == phrase);
+        debug_assert!(i.is_some(), "{phrase} is not in PHRASES");
+        i.is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
 pub fn detect(d: &Doc<'_>) -> Option<Provider> {
     recognise(d).filter(|p| !d.off.iter().any(|o| o == p.source))
 }
 
 fn recognise(d: &Doc<'_>) -> Option<Provider> {
     let labels = d.domain_labels();
-    let plain_lc = d.plain.to_lowercase();
+    let found = Phrases::in_body(d.plain);
     let subject = subject_core(d.subject);
     let hosted = |source: &'static str| Provider {
         source,
@@ -444,7 +503,7 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
     let google = d
         .header("X-Google-Original-From")
         .is_some_and(|v| v.to_lowercase().contains("apps script"));
-    let google_forms = plain_lc.contains("google forms")
+    let google_forms = found.has("google forms")
         || (GOOGLE_SUBJECT.is_match(subject) && GOOGLE_BODY.is_match(d.plain));
     if google || google_forms {
         return Some(Provider {
@@ -455,7 +514,7 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
         });
     }
     for (marker, source) in BODY_MARKERS {
-        if plain_lc.contains(marker) {
+        if found.has(marker) {
             return Some(hosted(source));
         }
     }
@@ -481,7 +540,7 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
         })
         .count();
     if d.header("X-WPForms-Notification").is_some()
-        || plain_lc.contains("wpforms")
+        || found.has("wpforms")
         || ((WPFORMS_SUBJECT.is_match(subject) || dashed >= 2) && weak_ok())
     {
         return plugin("wpforms", cap(&WPFORMS_SUBJECT, subject));
@@ -489,14 +548,14 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
     if let Some(c) = DRUPAL_SUBJECT.captures(subject) {
         return plugin("drupal-webform", c.get(1).map(|m| clean_form(m.as_str())));
     }
-    if let Some(form) = plain_lc
-        .contains("a new submission was made on")
+    if let Some(form) = found
+        .has("a new submission was made on")
         .then(|| cap(&FORMIE_BODY, d.plain))
         .flatten()
     {
         return plugin("formie", Some(form));
     }
-    if plain_lc.contains("everest forms") || (EVEREST_SUBJECT.is_match(subject) && weak_ok()) {
+    if found.has("everest forms") || (EVEREST_SUBJECT.is_match(subject) && weak_ok()) {
         return plugin("everest-forms", cap(&EVEREST_SUBJECT, subject));
     }
     if DIVI_SUBJECT.is_match(subject) && weak_ok() {
@@ -505,29 +564,29 @@ fn recognise(d: &Doc<'_>) -> Option<Provider> {
     if ELEMENTOR_SUBJECT.is_match(subject) || ELEMENTOR_BODY.is_match(d.plain) {
         return plugin("elementor", None);
     }
-    if plain_lc.contains("formidable")
-        || ((FORMIDABLE_SUBJECT.is_match(subject) || plain_lc.contains("user-agent (browser/os)"))
+    if found.has("formidable")
+        || ((FORMIDABLE_SUBJECT.is_match(subject) || found.has("user-agent (browser/os)"))
             && weak_ok())
     {
         return plugin("formidable", cap(&FORMIDABLE_SUBJECT, subject));
     }
-    if subject.to_lowercase().contains("ninja forms") || plain_lc.contains("ninja forms") {
+    if subject.to_lowercase().contains("ninja forms") || found.has("ninja forms") {
         return plugin("ninja-forms", None);
     }
-    if plain_lc.contains("fluent forms")
-        || ((plain_lc.contains("this form submitted at")
+    if found.has("fluent forms")
+        || ((found.has("this form submitted at")
             || subject.to_lowercase().ends_with("new form submission"))
             && weak_ok())
     {
         return plugin("fluent-forms", None);
     }
-    if FORMINATOR_SUBJECT.is_match(subject) || plain_lc.contains("forminator") {
+    if FORMINATOR_SUBJECT.is_match(subject) || found.has("forminator") {
         return plugin("forminator", cap(&FORMINATOR_SUBJECT, subject));
     }
     if (CF7_BODY.is_match(d.plain) && weak_ok()) || CF7_FORM.is_match(d.plain) {
         return plugin("contact-form-7", cap(&CF7_FORM, d.plain));
     }
-    if plain_lc.contains("gravity forms") || (GRAVITY_SUBJECT.is_match(subject) && weak_ok()) {
+    if found.has("gravity forms") || (GRAVITY_SUBJECT.is_match(subject) && weak_ok()) {
         return plugin("gravity-forms", cap(&GRAVITY_SUBJECT, subject));
     }
     None
