@@ -446,8 +446,24 @@ const PHRASES: &[&str] = &[
 static PHRASE_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
         .build(PHRASES)
         .expect("static phrases")
+});
+
+/// For each phrase, the phrases it contains ("email notifications for google forms"
+/// holds "google forms"): a leftmost-longest search reports only the longer one.
+static CONTAINED: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    PHRASES
+        .iter()
+        .map(|p| {
+            PHRASES
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| p.contains(*q))
+                .fold(0u64, |bits, (i, _)| bits | 1 << i)
+        })
+        .collect()
 });
 
 /// Which of [`PHRASES`] a body holds.
@@ -457,8 +473,8 @@ impl Phrases {
     fn in_body(plain: &str) -> Self {
         const _: () = assert!(PHRASES.len() <= 64);
         let mut bits = 0u64;
-        for m in PHRASE_FINDER.find_overlapping_iter(plain) {
-            bits |= 1 << m.pattern().as_usize();
+        for m in PHRASE_FINDER.find_iter(plain) {
+            bits |= CONTAINED[m.pattern().as_usize()];
         }
         Phrases(bits)
     }
