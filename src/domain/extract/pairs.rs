@@ -403,9 +403,8 @@ static INLINE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 /// capitalised words after a sentence end. The sentences before the first label come back
 /// first (an intro such as "Sam is interested in working with you.").
 fn inline_pairs(t: &str) -> Option<(&str, Vec<(&str, &str)>)> {
-    if t.matches(": ").nth(2).is_none() {
-        return None;
-    }
+    // three `: ` at least, before any regex
+    t.matches(": ").nth(2)?;
     let starts: Vec<(usize, usize, &str)> = INLINE_LABEL
         .captures_iter(t)
         .filter_map(|c| {
