@@ -757,12 +757,7 @@ fn analyse(
 /// ("Google Forms: Create and analyze surveys", "Formstack Submission For"), the form's
 /// name printed again as a field, the contact block's name line read as a label.
 fn drop_service_text(e: &mut Extraction) {
-    let key = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
+    let key = providers::name_key;
     let source = key(&e.source);
     let form = e.form.clone();
     let name = e.fields.name.clone();

@@ -243,15 +243,16 @@ fn clean_form(s: &str) -> String {
         .to_owned()
 }
 
-/// "Web3Forms" and `web3forms`: the same name once case and punctuation are set aside.
+/// A name with case and punctuation set aside: "Web3Forms" and `web3forms` are one key.
+pub fn name_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 fn same_name(a: &str, b: &str) -> bool {
-    let key = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    key(a) == key(b)
+    name_key(a) == name_key(b)
 }
 
 fn looks_like_path(s: &str) -> bool {
