@@ -251,9 +251,6 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize, off: &[String]) -> 
     None
 }
 
-static MARKETPLACE_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.+?) (?:is looking for|needs|wants|is interested in|requested|requests) (?:a |an )?(.+?) (?:in|near) (.+?)\.?$").expect("static regex")
-});
 /// The marketplaces' sentence layouts beyond the plainest one: "New lead: Quinn R. is
 /// looking to hire a painter near Raleigh, NC", "Dana K. requested a quote for Roof
 /// Repair". The person is one to four capitalised words (a first name and an initial).
@@ -617,25 +614,6 @@ fn analyse(
     let mut e = labels::build(&parsed.fields);
     let marketplace = provider.as_ref().is_some_and(|p| p.marketplace);
     let hosted = provider.as_ref().is_some_and(|p| p.hosted);
-    if marketplace {
-        if let Some(c) = parsed
-            .intro
-            .iter()
-            .flat_map(|l| sentences(l))
-            .find_map(|l| MARKETPLACE_SENTENCE.captures(l))
-        {
-            let get = |i| c.get(i).map(|m| m.as_str().trim().to_owned());
-            if e.fields.name.is_none() {
-                e.fields.name = get(1);
-            }
-            if let Some(loc) = get(3) {
-                e.extra.shift_insert(0, "Location".into(), loc);
-            }
-            if let Some(svc) = get(2) {
-                e.extra.shift_insert(0, "Service".into(), svc);
-            }
-        }
-    }
     // what the form itself printed as fields, before sentences and signatures add to it
     let labelled = e.field_count();
     let f = &e.fields;
