@@ -6,10 +6,10 @@
 //! The only module that speaks HTTP. It reads the store and the watcher's status; the one
 //! thing it writes is an opt-out, through [`crate::ops::opt_out`].
 
-use crate::app::Leadership;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::email::EmailAddress;
+use crate::leader::Leadership;
 use crate::source::imap::ImapStatus;
 use crate::store::{self, leads, outbox, Store};
 use axum::extract::{Path, State as AxState};

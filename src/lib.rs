@@ -25,7 +25,8 @@
 //!   actions and the scheduler, each inside the caller's transaction.
 //! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
 //! - [`clock`]: the only module that reads the wall clock.
-//! - [`app`]: start-up of `leadgate run`, leader election (PostgreSQL), graceful shutdown.
+//! - [`app`]: start-up of `leadgate run` and graceful shutdown.
+//! - [`leader`]: leader election among instances sharing a PostgreSQL database.
 //! - [`http`]: `/healthz`, `/metrics`, RFC 8058 one-click unsubscribe.
 //! - [`cli`], [`demo`], [`telemetry`]: the command line, the bundled demo, logs and metrics.
 //! - [`scheduler`]: drift sweeps (reminders, escalations, acceptance timeout), the daily
@@ -47,6 +48,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod leader;
 pub mod ops;
 pub mod outbox;
 pub mod parse;

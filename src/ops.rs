@@ -4,17 +4,17 @@
 //! Each runs inside the caller's transaction, checks the domain rules (who may accept,
 //! [`LeadStatus::transition`], deadlines in the future), records history (an activity
 //! with its actor and detail) and queues the emails it causes through
-//! [`pipeline::enqueue`], so the change and its mail commit together. Nothing here reads
+//! [`crate::outbox::enqueue`], so the change and its mail commit together. Nothing here reads
 //! the clock or commits: `now` and the transaction are the caller's.
 
 use crate::config::Settings;
 use crate::domain::actions::{ContactField, QuickAction};
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::{Extraction, LeadFields};
+use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
 use crate::domain::route::{account_keys, route, Person};
-use crate::pipeline::{self, tracked_address, SYSTEM_ACTOR};
 use crate::store::leads::{self, LeadRow};
 use crate::store::{self, state, Conn};
 use jiff::Timestamp;
@@ -183,7 +183,7 @@ async fn hand_over(
         let history = leads::history(tx, lead).await?;
         let draft = handoff_email(s, &fresh, p, "Handed to you", &reason, &history);
         let detail = format!("handoff email to {} queued", p.id);
-        pipeline::enqueue_notice(tx, s, &draft, lead, &detail, now).await?;
+        crate::outbox::enqueue_notice(tx, s, &draft, lead, &detail, now).await?;
         queued = true;
     }
     if let Some(prev) = from
@@ -192,7 +192,7 @@ async fn hand_over(
     {
         let draft = handed_on_notice(s, &fresh, prev, to, why_text, actor, now);
         let detail = format!("handed-on notice to {} queued", prev.id);
-        pipeline::enqueue_notice(tx, s, &draft, lead, &detail, now).await?;
+        crate::outbox::enqueue_notice(tx, s, &draft, lead, &detail, now).await?;
         queued = true;
     }
     let summary = match to {
@@ -987,7 +987,7 @@ pub fn card(s: &Settings, row: &LeadRow) -> LeadCard {
         extra: serde_json::from_str(&row.extra).unwrap_or_default(),
         source: row.source.clone(),
         form: row.form.clone(),
-        tracked_address: tracked_address(s, row.id),
+        tracked_address: s.relay.tracked_address(row.id),
     }
 }
 

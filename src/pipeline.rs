@@ -9,7 +9,8 @@ use crate::domain::classify::{
 };
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
-use crate::domain::lead::ActivityKind;
+use crate::domain::handling::{Handled, Incoming};
+use crate::domain::lead::{ActivityKind, SYSTEM_ACTOR};
 use crate::domain::message::MessageView;
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
 use crate::domain::route::{account_keys, route, uses_workload, AccountKey, Assignment, PastOwner};
@@ -28,24 +29,6 @@ use tracing::Instrument;
 /// high-water mark, which glibc keeps: 16 instead of 64 took about 0.7 MB off the idle RSS
 /// after an import (docs/performance.md).
 const READ_AHEAD: usize = 16;
-
-/// One stored message as a handler sees it, inside the message's transaction.
-pub struct Incoming<'a> {
-    /// The `messages` row just written for it.
-    pub row: i64,
-    pub raw: &'a [u8],
-    pub view: &'a MessageView,
-    pub classification: &'a Classification,
-}
-
-/// What a handler did with a message.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Handled {
-    /// The lead the message belongs to, if any (the message row is linked to it).
-    pub lead: Option<i64>,
-    /// Whether outbox rows were written (the sender is then woken after commit).
-    pub queued_mail: bool,
-}
 
 /// A message read before its transaction: the CPU part of the pipeline.
 struct Read {
@@ -442,9 +425,6 @@ impl Routing {
     }
 }
 
-/// The actor name of leadgate itself in the history.
-pub const SYSTEM_ACTOR: &str = "leadgate";
-
 /// The source a route names to catch triage items (`source = "triage"`).
 pub const TRIAGE_ROUTE_SOURCE: &str = "triage";
 /// The stored source of a person's own mail (a triage inquiry, and the lead it becomes).
@@ -573,7 +553,7 @@ impl Pipeline {
             }
             let r = group.pop_front().expect("a group holds the next message");
             let origin_text = origin.describe();
-            let span = crate::telemetry::message_span(origin);
+            let span = origin.span();
             let one = self
                 .store_one(&mut tx, raw, &origin_text, r, now, &mut state)
                 .instrument(span.clone())
@@ -1026,7 +1006,7 @@ impl Pipeline {
             extra: e.extra.clone(),
             source: e.source.clone(),
             form: e.form.clone(),
-            tracked_address: tracked_address(&self.settings, lead_id),
+            tracked_address: self.settings.relay.tracked_address(lead_id),
         }
     }
 
@@ -1037,67 +1017,6 @@ impl Pipeline {
             timezone: &self.settings.team.timezone,
         }
     }
-}
-
-/// Renders `draft` and writes it to the outbox in the caller's transaction.
-pub async fn enqueue(
-    tx: &mut Conn,
-    settings: &Settings,
-    draft: &Draft,
-    lead: Option<i64>,
-    now: jiff::Timestamp,
-    once_key: Option<&str>,
-) -> anyhow::Result<Option<i64>> {
-    let message_id = render::new_message_id(&settings.relay.domain);
-    let raw = render::render(draft, &message_id, now)?;
-    let id = outbox::enqueue(
-        tx,
-        &outbox::NewOutboxRow {
-            purpose: &draft.purpose,
-            lead_id: lead,
-            message_id: &message_id,
-            envelope_from: settings.from.as_str(),
-            recipients: &draft.to,
-            subject: &draft.subject,
-            raw: &raw,
-            now: store::millis(now),
-            once_key,
-        },
-    )
-    .await?;
-    Ok(id)
-}
-
-/// Queues `draft` about `lead` and records it in the lead's history as `Notified` with
-/// `detail` (e.g. "assignment email to bob queued"), in the caller's transaction.
-pub async fn enqueue_notice(
-    tx: &mut Conn,
-    settings: &Settings,
-    draft: &Draft,
-    lead: i64,
-    detail: &str,
-    now: jiff::Timestamp,
-) -> anyhow::Result<()> {
-    let outbox_id = enqueue(tx, settings, draft, Some(lead), now, None).await?;
-    leads::add_activity(
-        tx,
-        lead,
-        store::millis(now),
-        SYSTEM_ACTOR,
-        ActivityKind::Notified,
-        detail,
-        None,
-        outbox_id,
-    )
-    .await?;
-    Ok(())
-}
-
-pub fn tracked_address(settings: &Settings, lead_id: i64) -> String {
-    settings
-        .relay
-        .address
-        .address(&settings.relay.keys.encode(lead_id))
 }
 
 fn is_open(status: &str) -> bool {

@@ -70,26 +70,6 @@ pub fn init(format: LogFormat, default_level: &str) {
     };
 }
 
-/// The span of one message's life. `message.row` and `lead.id` start empty and are
-/// recorded as soon as they are known (`Span::current().record("message.row", row)`).
-pub fn message_span(origin: &crate::source::Origin) -> tracing::Span {
-    use crate::source::Origin;
-    match origin {
-        Origin::Imap { uid, .. } => tracing::info_span!(
-            "message",
-            imap.uid = uid,
-            message.row = tracing::field::Empty,
-            lead.id = tracing::field::Empty
-        ),
-        Origin::File(path) => tracing::info_span!(
-            "message",
-            file = %path,
-            message.row = tracing::field::Empty,
-            lead.id = tracing::field::Empty
-        ),
-    }
-}
-
 /// The process-wide Prometheus recorder (installed once; later calls return the same
 /// handle). None only if another recorder was installed first.
 pub fn install_metrics() -> Option<PrometheusHandle> {

@@ -2,7 +2,6 @@
 
 use super::print_json;
 use crate::config::Settings;
-use crate::pipeline::tracked_address;
 use crate::store::leads::{self, LeadFilter, LeadRow};
 use crate::store::{self, Store};
 use serde::Serialize;
@@ -64,7 +63,7 @@ pub fn view(
         created_at: store::timestamp(row.created_at).to_string(),
         last_activity_at: store::timestamp(row.last_activity_at).to_string(),
         drift: drift(row, s, active, now),
-        tracked_address: tracked_address(s, row.id),
+        tracked_address: s.relay.tracked_address(row.id),
         needs_template: row.needs_template,
         route_reason: row.route_reason.clone(),
     }

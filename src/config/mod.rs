@@ -112,6 +112,13 @@ pub struct RelaySettings {
     pub authserv_id: Option<String>,
 }
 
+impl RelaySettings {
+    /// The tracked address of a lead: where the lead's replies and the owner's go.
+    pub fn tracked_address(&self, lead_id: i64) -> String {
+        self.address.address(&self.keys.encode(lead_id))
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FromMode {
     /// `"Alice Smith" <tracked address>`

@@ -117,6 +117,9 @@ impl LeadStatus {
     }
 }
 
+/// The actor name of leadgate itself in the history.
+pub const SYSTEM_ACTOR: &str = "leadgate";
+
 /// The kinds of history entries; stored as their snake_case names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

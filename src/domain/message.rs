@@ -1,5 +1,5 @@
-//! Our owned view of an email, built by [`crate::parse`] and read by the rest of the domain.
-//! Nothing outside `parse.rs` sees `mail-parser` types.
+//! Our owned view of an email, built by the parser (`parse.rs`, outside the domain) and read
+//! by the rest of the domain. Nothing outside `parse.rs` sees `mail-parser` types.
 
 use serde::Serialize;
 use std::fmt;

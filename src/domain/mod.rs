@@ -7,6 +7,7 @@ pub mod classify;
 pub mod drift;
 pub mod email;
 pub mod extract;
+pub mod handling;
 pub mod hours;
 pub mod lead;
 pub mod message;

@@ -4,9 +4,12 @@
 //! failures or too many attempts). Nothing is deleted: a dead row stays listable with its
 //! last error.
 
+pub mod queue;
 pub mod render;
 pub mod smtp;
 pub mod transport;
+
+pub use queue::{enqueue, enqueue_notice};
 
 use crate::clock::Clock;
 use crate::config::OutboxSettings;

@@ -2,7 +2,7 @@
 //! Also BCC logging, replies that lost the tracked address, bounces of relayed mail and
 //! auto-replies (recorded, never answered).
 //!
-//! Everything runs inside the message's transaction (see [`crate::pipeline`]): the history
+//! Everything runs inside the message's transaction (see the pipeline): the history
 //! entries, the lead changes made by quick actions (through [`crate::ops`]) and the outbox
 //! rows commit with the message row or not at all.
 //!
@@ -24,13 +24,14 @@ use crate::config::Settings;
 use crate::domain::actions::{parse_actions, QuickAction};
 use crate::domain::classify::{MessageClass, LOOP_HEADER};
 use crate::domain::email::EmailAddress;
+use crate::domain::handling::{Handled, Incoming};
+use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{header_safe, Attachment, Draft};
 use crate::domain::ratecap::RateDecision;
 use crate::domain::route::Person;
 use crate::domain::trim::{trim_reply, trim_reply_html};
 use crate::ops;
-use crate::pipeline::{self, Handled, Incoming, SYSTEM_ACTOR};
 use crate::store::leads::{self, LeadRow};
 use crate::store::{self, messages, relay as q, Conn, Store};
 use anyhow::Context;
@@ -270,7 +271,7 @@ impl<'a> Run<'a> {
         draft: &Draft,
         lead: Option<i64>,
     ) -> anyhow::Result<Option<i64>> {
-        let id = pipeline::enqueue(tx, self.s, draft, lead, self.now, None).await?;
+        let id = crate::outbox::enqueue(tx, self.s, draft, lead, self.now, None).await?;
         self.queued = true;
         Ok(id)
     }
@@ -600,7 +601,7 @@ impl<'a> Run<'a> {
             return self.note_reason(tx, &why).await;
         }
         let token = self.s.relay.keys.encode(lead.id);
-        let tracked = pipeline::tracked_address(self.s, lead.id);
+        let tracked = self.s.relay.tracked_address(lead.id);
         let thread = q::lead_thread(tx, lead.id, &norm).await?;
         let internal: Vec<String> = q::team_thread(tx, lead.id)
             .await?
@@ -732,7 +733,7 @@ impl<'a> Run<'a> {
         let owner = self.owner_of(lead);
         let mut outbox = None;
         if let Some(owner) = owner {
-            let tracked = pipeline::tracked_address(self.s, lead.id);
+            let tracked = self.s.relay.tracked_address(lead.id);
             let thread = q::team_thread(tx, lead.id).await?;
             let draft = compose::to_owner(
                 self.s,
@@ -805,7 +806,7 @@ impl<'a> Run<'a> {
         );
         let mut outbox = None;
         if let Some(owner) = self.owner_of(lead) {
-            let tracked = pipeline::tracked_address(self.s, lead.id);
+            let tracked = self.s.relay.tracked_address(lead.id);
             let thread = q::team_thread(tx, lead.id).await?;
             let draft = compose::to_owner(
                 self.s,

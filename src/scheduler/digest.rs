@@ -8,7 +8,6 @@ use crate::domain::drift::DriftKind;
 use crate::domain::lead::LeadStatus;
 use crate::domain::notify::{self, Draft};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
-use crate::pipeline::tracked_address;
 use crate::store::leads::LeadRow;
 use crate::store::{self, drift as drift_store, Conn, Store};
 use anyhow::Context;
@@ -317,7 +316,7 @@ fn person_name(s: &Settings, id: &str) -> String {
 /// The lead's tracked address and a `mailto:` link to it whose subject carries the
 /// lead's `[LG-n]` tag, so a reply written from the link finds the lead.
 pub(crate) fn reply_link(s: &Settings, row: &LeadRow) -> (String, String) {
-    let tracked = tracked_address(s, row.id);
+    let tracked = s.relay.tracked_address(row.id);
     let subject = format!("Re: {} [LG-{}]", display_name(row), row.id);
     let mailto = format!("mailto:{tracked}?subject={}", percent(&subject));
     (tracked, mailto)
@@ -414,7 +413,7 @@ pub async fn send_daily(
         tracing::warn!("the digest has no readers: set [digest] to or [team] manager");
         return Ok(None);
     }
-    let id = crate::pipeline::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    let id = crate::outbox::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -610,7 +609,7 @@ pub async fn send_weekly(
         tracing::warn!("the weekly review has no readers: set [digest] to or [team] manager");
         return Ok(None);
     }
-    let id = crate::pipeline::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    let id = crate::outbox::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -21,8 +21,8 @@ use crate::config::Settings;
 use crate::domain::acceptance::{acceptance_step, AcceptanceStep, Proposal};
 use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
 use crate::domain::lead::ActivityKind;
+use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::notify::{self, Draft};
-use crate::pipeline::{self, tracked_address, SYSTEM_ACTOR};
 use crate::store::drift::{self as drift_store, Bounds, Episode, NewActivity};
 use crate::store::leads::{self, LeadRow};
 use crate::store::{self, Conn, Store};
@@ -500,7 +500,7 @@ async fn remind(
         return Ok(action);
     }
     let draft = reminder_draft(s, env, lead, kind, escalate, to, now)?;
-    let outbox_id = pipeline::enqueue(tx, s, &draft, Some(id), now, Some(&once_key)).await?;
+    let outbox_id = crate::outbox::enqueue(tx, s, &draft, Some(id), now, Some(&once_key)).await?;
     action.queued = outbox_id.is_some();
     drift_store::reminded(tx, id, kind, escalate, now_ms).await?;
     if outbox_id.is_some() {
@@ -598,7 +598,7 @@ fn reminder_draft(
     let row = &lead.row;
     let name = display_name(row);
     let problem = lead.problem(kind, s);
-    let tracked = tracked_address(s, row.id);
+    let tracked = s.relay.tracked_address(row.id);
     let headline = match (kind, escalate) {
         (DriftKind::Orphaned, _) => "Needs an owner",
         (DriftKind::Unaccepted, _) => "Waiting for you to accept",
@@ -1045,7 +1045,7 @@ email = "erin@team.test"
             d.text
         );
         assert!(d.auto_submitted);
-        assert_eq!(d.reply_to, Some(tracked_address(&s, 6)));
+        assert_eq!(d.reply_to, Some(s.relay.tracked_address(6)));
         assert!(d.text.contains("/done"), "{}", d.text);
         assert!(
             d.subject.contains("[LG-6]") && d.subject.starts_with("Reminder: Lead 6"),

@@ -9,8 +9,8 @@ use super::{age, display_name, what_to_do, ReminderAction, Scanned};
 use crate::config::Settings;
 use crate::domain::drift::DriftKind;
 use crate::domain::lead::ActivityKind;
+use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::notify::{self, Draft};
-use crate::pipeline::{self, SYSTEM_ACTOR};
 use crate::store::drift::{self as drift_store, NewActivity};
 use crate::store::{self, Conn};
 use jiff::Timestamp;
@@ -201,7 +201,7 @@ pub async fn send_combined(
         &hex::encode(hash.finalize())[..16]
     );
     let mail = draft(s, env, due, now)?;
-    let outbox_id = pipeline::enqueue(tx, s, &mail, None, now, Some(&once_key)).await?;
+    let outbox_id = crate::outbox::enqueue(tx, s, &mail, None, now, Some(&once_key)).await?;
     let items: Vec<(i64, DriftKind, bool)> = due
         .iter()
         .map(|d| (d.lead.row.id, d.kind, d.escalate))
@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(d.subject, "4 leads need you: 3 overdue, 1 no next action");
         let html = d.html.as_deref().unwrap();
         for id in 11..=14 {
-            let tracked = crate::pipeline::tracked_address(&s, id);
+            let tracked = s.relay.tracked_address(id);
             assert!(d.text.contains(&format!("#{id} Lead {id}")), "{}", d.text);
             assert!(d.text.contains(&tracked), "{}", d.text);
             assert!(

@@ -19,6 +19,25 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The span of one message's life. `message.row` and `lead.id` start empty and are
+    /// recorded as soon as they are known (`Span::current().record("message.row", row)`).
+    pub fn span(&self) -> tracing::Span {
+        match self {
+            Origin::Imap { uid, .. } => tracing::info_span!(
+                "message",
+                imap.uid = uid,
+                message.row = tracing::field::Empty,
+                lead.id = tracing::field::Empty
+            ),
+            Origin::File(path) => tracing::info_span!(
+                "message",
+                file = %path,
+                message.row = tracing::field::Empty,
+                lead.id = tracing::field::Empty
+            ),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Origin::Imap {

@@ -108,6 +108,45 @@ impl Instance {
     }
 }
 
+/// The leader's hold on [`LEADER`]: a PostgreSQL session of its own (out of the pool), so
+/// that the lock lives exactly as long as this connection.
+pub struct LeaderSession {
+    conn: AnyConnection,
+}
+
+impl LeaderSession {
+    pub async fn connect(url: &str) -> sqlx::Result<LeaderSession> {
+        use sqlx::Connection;
+        let mut conn = AnyConnection::connect(url).await?;
+        // If this host vanishes without closing the socket, the server ends the session
+        // (and so frees the lock) after this; the leader pings every 5 s. PG 14+.
+        let _ = sqlx::query("SET idle_session_timeout = '20s'")
+            .execute(&mut conn)
+            .await;
+        Ok(LeaderSession { conn })
+    }
+
+    /// Takes the leader lock if it is free; true when this session holds it.
+    pub async fn try_lock(&mut self) -> sqlx::Result<bool> {
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(LEADER)
+            .fetch_one(&mut self.conn)
+            .await
+    }
+
+    /// Proves the session (and so the lock) is still alive.
+    pub async fn ping(&mut self) -> sqlx::Result<()> {
+        sqlx::query("SELECT 1").execute(&mut self.conn).await?;
+        Ok(())
+    }
+
+    /// Ends the session: the server frees the lock for the next leader at once.
+    pub async fn close(self) -> sqlx::Result<()> {
+        use sqlx::Connection;
+        self.conn.close().await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

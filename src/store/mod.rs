@@ -134,6 +134,13 @@ impl Store {
         self.pool.begin().await
     }
 
+    /// One round trip to the database (the systemd watchdog's health check).
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        let mut c = self.acquire().await?;
+        sqlx::query("SELECT 1").execute(&mut *c).await?;
+        Ok(())
+    }
+
     pub async fn acquire(&self) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
         self.pool.acquire().await
     }

@@ -1,0 +1,63 @@
+//! Writing to the outbox: every email leadgate sends is first a row written here, in the
+//! transaction of the decision to send it (invariant 2). The worker in [`super`] delivers it.
+
+use crate::config::Settings;
+use crate::domain::lead::{ActivityKind, SYSTEM_ACTOR};
+use crate::domain::notify::Draft;
+use crate::store::{self, leads, outbox, Conn};
+
+use super::render;
+
+/// Renders `draft` and writes it to the outbox in the caller's transaction.
+pub async fn enqueue(
+    tx: &mut Conn,
+    settings: &Settings,
+    draft: &Draft,
+    lead: Option<i64>,
+    now: jiff::Timestamp,
+    once_key: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let message_id = render::new_message_id(&settings.relay.domain);
+    let raw = render::render(draft, &message_id, now)?;
+    let id = outbox::enqueue(
+        tx,
+        &outbox::NewOutboxRow {
+            purpose: &draft.purpose,
+            lead_id: lead,
+            message_id: &message_id,
+            envelope_from: settings.from.as_str(),
+            recipients: &draft.to,
+            subject: &draft.subject,
+            raw: &raw,
+            now: store::millis(now),
+            once_key,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Queues `draft` about `lead` and records it in the lead's history as `Notified` with
+/// `detail` (e.g. "assignment email to bob queued"), in the caller's transaction.
+pub async fn enqueue_notice(
+    tx: &mut Conn,
+    settings: &Settings,
+    draft: &Draft,
+    lead: i64,
+    detail: &str,
+    now: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    let outbox_id = enqueue(tx, settings, draft, Some(lead), now, None).await?;
+    leads::add_activity(
+        tx,
+        lead,
+        store::millis(now),
+        SYSTEM_ACTOR,
+        ActivityKind::Notified,
+        detail,
+        None,
+        outbox_id,
+    )
+    .await?;
+    Ok(())
+}
