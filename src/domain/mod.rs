@@ -14,6 +14,7 @@ pub mod message;
 pub mod notify;
 pub mod optout;
 pub mod ratecap;
+pub mod relay;
 pub mod report;
 pub mod review;
 pub mod route;

@@ -1,17 +1,14 @@
 //! The relay's emails as [`Draft`]s, pure: a team member's words to the lead, the lead's
 //! (or a stranger's) words to the owner, and notices back to a team member. Recipients
-//! come only from the lead row and the settings, never from the message.
+//! come only from the lead and the policy (the team), never from the message.
 
-use super::signals;
-use crate::config::{FromMode, Settings};
+use super::{signals, FromName, Lead, Policy, TO_LEAD};
 use crate::domain::notify::{format_time, header_safe, Attachment, Draft};
 use crate::domain::route::Person;
 use crate::domain::trim::marker_line;
-use crate::store::leads::LeadRow;
-use crate::store::relay::TO_LEAD;
 
 /// How a lead is called in subjects and sentences.
-pub fn lead_name(lead: &LeadRow) -> String {
+pub fn lead_name(lead: &Lead) -> String {
     lead.name
         .clone()
         .filter(|n| !n.trim().is_empty())
@@ -55,7 +52,7 @@ pub fn subject_for_lead(
 }
 
 pub struct ToLead<'a> {
-    pub lead: &'a LeadRow,
+    pub lead: &'a Lead,
     pub lead_email: &'a str,
     pub member: &'a Person,
     pub tracked: &'a str,
@@ -69,17 +66,15 @@ pub struct ToLead<'a> {
 
 /// A team member's trimmed words to the lead, from the tracked address, threaded, with
 /// `List-Unsubscribe`.
-pub fn to_lead(s: &Settings, m: ToLead<'_>) -> Draft {
+pub fn to_lead(s: &Policy<'_>, m: ToLead<'_>) -> Draft {
     let (in_reply_to, references) = threading(m.thread);
-    let from_name = match s.relay.from_mode {
-        FromMode::Member => m.member.name.clone(),
-        FromMode::Team => s.team.name.clone(),
+    let from_name = match s.from_name {
+        FromName::Member => m.member.name.clone(),
+        FromName::Team => s.team_name.to_owned(),
     };
     let mailto = format!("<mailto:{}?subject=unsubscribe>", m.tracked);
     let https = s
-        .http
         .public_url
-        .as_deref()
         .map(|u| format!("<{}/unsubscribe/{}>", u.trim_end_matches('/'), m.token));
     let list_unsubscribe = match &https {
         Some(h) => format!("{mailto}, {h}"),
@@ -106,17 +101,14 @@ pub fn to_lead(s: &Settings, m: ToLead<'_>) -> Draft {
 
 /// The lead's state in one short block, under the relayed words (below the marker, so a
 /// reply never carries it back out).
-pub fn state_footer(s: &Settings, lead: &LeadRow) -> String {
+pub fn state_footer(s: &Policy<'_>, lead: &Lead) -> String {
     let owner = lead
         .owner
         .as_deref()
         .map(|o| s.person(o).map_or(o.to_owned(), |p| p.name.clone()))
         .unwrap_or_else(|| "nobody (orphaned)".into());
     let next = match (&lead.next_action, lead.next_action_due) {
-        (Some(w), Some(d)) => format!(
-            "{w}, due {}",
-            format_time(crate::store::timestamp(d), &s.team.timezone)
-        ),
+        (Some(w), Some(d)) => format!("{w}, due {}", format_time(d, s.timezone)),
         _ => "none set".into(),
     };
     format!(
@@ -130,7 +122,7 @@ pub fn state_footer(s: &Settings, lead: &LeadRow) -> String {
 }
 
 pub struct ToOwner<'a> {
-    pub lead: &'a LeadRow,
+    pub lead: &'a Lead,
     pub owner_email: &'a str,
     pub tracked: &'a str,
     /// Display name before `<tracked>`: `Jane Doe via leadgate`.
@@ -147,7 +139,7 @@ pub struct ToOwner<'a> {
 
 /// Someone's words relayed to the owner: marker on top, `[LG-n]` in the subject,
 /// `Reply-To` the tracked address.
-pub fn to_owner(s: &Settings, o: ToOwner<'_>) -> Draft {
+pub fn to_owner(s: &Policy<'_>, o: ToOwner<'_>) -> Draft {
     let (in_reply_to, references) = threading(o.thread);
     let name = lead_name(o.lead);
     let marker = marker_line(&name);
@@ -198,8 +190,8 @@ pub fn to_owner(s: &Settings, o: ToOwner<'_>) -> Draft {
 /// A notice from leadgate to a team member (a refused action, a refused relay, a bounce).
 /// Marked auto-generated, and it has no tracked `Reply-To`: answering it relays nothing.
 pub fn notice(
-    s: &Settings,
-    lead: Option<&LeadRow>,
+    s: &Policy<'_>,
+    lead: Option<&Lead>,
     to: &str,
     subject: &str,
     text: String,
@@ -210,8 +202,8 @@ pub fn notice(
         None => subject.to_owned(),
     };
     Draft {
-        from_name: Some(format!("{} leads", s.team.name)),
-        from: s.from.as_str().to_owned(),
+        from_name: Some(format!("{} leads", s.team_name)),
+        from: s.from.to_owned(),
         to: vec![to.to_owned()],
         subject: header_safe(&subject, 200),
         text,

@@ -72,6 +72,36 @@ pub fn is_unsubscribe_subject(subject: &str) -> bool {
     base_subject(subject).eq_ignore_ascii_case("unsubscribe")
 }
 
+/// Message-IDs of our own (`lg.<hex>@<domain>`) anywhere in a raw message.
+pub fn our_message_ids(raw: &str, domain: &str) -> Vec<String> {
+    let re = Regex::new(&format!(
+        r"(?i)lg\.[0-9a-f]{{32}}@{}",
+        regex::escape(domain)
+    ))
+    .expect("escaped regex");
+    let mut out: Vec<String> = Vec::new();
+    for m in re.find_iter(raw) {
+        let id = m.as_str().to_ascii_lowercase();
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// The DSN's reason: `Diagnostic-Code`, else `Status`, else a generic line.
+pub fn dsn_reason(raw: &str) -> String {
+    for field in ["Diagnostic-Code:", "Status:"] {
+        if let Some(line) = raw
+            .lines()
+            .find(|l| l.len() > field.len() && l[..field.len()].eq_ignore_ascii_case(field))
+        {
+            return crate::domain::notify::header_safe(line, 200);
+        }
+    }
+    "delivery failed (no reason given)".into()
+}
+
 /// How sure we are that a message is about one lead. Weights: our own Message-ID in
 /// `In-Reply-To`/`References` or a valid tracked address in the body 2 (strong), a stored
 /// message's Message-ID, a subject tag or a body reference 1 (weak).
