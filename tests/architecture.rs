@@ -114,7 +114,11 @@ fn no_top_level_module_depends_on_itself_through_others() {
         .filter_map(|m| circle_through(&graph, m))
         .map(|c| c.join(" → "))
         .collect();
-    assert!(circles.is_empty(), "circles between modules:\n{}", circles.join("\n"));
+    assert!(
+        circles.is_empty(),
+        "circles between modules:\n{}",
+        circles.join("\n")
+    );
 }
 
 #[test]
@@ -129,12 +133,19 @@ fn the_circle_finder_finds_a_circle() {
     .map(|(m, deps)| (m.to_owned(), deps.iter().map(|d| d.to_string()).collect()))
     .collect();
     assert_eq!(
-        circle_through(&graph, "ops").map(|c| c.join(" → ")).as_deref(),
+        circle_through(&graph, "ops")
+            .map(|c| c.join(" → "))
+            .as_deref(),
         Some("ops → pipeline → relay → ops")
     );
     assert_eq!(circle_through(&graph, "store"), None);
     assert_eq!(
-        referenced("use crate::{config::Settings, domain, store::{self, Conn}};\nx = crate::ops::f();"),
-        ["config", "domain", "ops", "store"].into_iter().map(String::from).collect()
+        referenced(
+            "use crate::{config::Settings, domain, store::{self, Conn}};\nx = crate::ops::f();"
+        ),
+        ["config", "domain", "ops", "store"]
+            .into_iter()
+            .map(String::from)
+            .collect()
     );
 }
