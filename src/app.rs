@@ -20,6 +20,7 @@ use crate::pipeline::Pipeline;
 use crate::source::imap::ImapStatus;
 use crate::store::{self, Backend, Store};
 use anyhow::Context;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -42,7 +43,10 @@ pub fn transport(settings: &Settings) -> anyhow::Result<Transport> {
     Ok(Transport::Smtp(SmtpSender::new(smtp)?))
 }
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// Runs the daemon until `shutdown` completes (the CLI passes [`signals`]: SIGTERM or
+/// SIGINT), then stops in the order the module comment gives. Taking the signal as an
+/// argument (as mini-redis's `server::run` does) lets a caller stop it without a signal.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let clock = Clock::system();
     // Held until the end of `run`: a second daemon on the same SQLite file is refused.
     let _instance = store::single_instance(&settings.database_url)?;
@@ -177,7 +181,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(database = %store::redact(&settings.database_url), "leadgate running");
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
 
-    watchdog_until_signal(&store).await;
+    watchdog_until(&store, shutdown).await;
 
     tracing::info!("shutting down: finishing the message in hand");
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
@@ -232,12 +236,21 @@ async fn flush(worker: &OutboxWorker, bound: Duration) {
     );
 }
 
-/// Waits for SIGTERM or SIGINT; meanwhile, when systemd asked for a watchdog, sends
-/// WATCHDOG=1 every half period while the runtime turns and the database answers (a hung
-/// database or a wedged runtime makes systemd restart us).
-async fn watchdog_until_signal(store: &Store) {
+/// Completes on SIGTERM or SIGINT: the daemon's shutdown under systemd or at a terminal.
+pub async fn signals() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Waits for `shutdown`; meanwhile, when systemd asked for a watchdog, sends WATCHDOG=1
+/// every half period while the runtime turns and the database answers (a hung database or
+/// a wedged runtime makes systemd restart us).
+async fn watchdog_until(store: &Store, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
     let mut usec = 0u64;
     let period = if sd_notify::watchdog_enabled(false, &mut usec) {
         Duration::from_micros(usec / 2)
@@ -246,8 +259,7 @@ async fn watchdog_until_signal(store: &Store) {
     };
     loop {
         tokio::select! {
-            _ = term.recv() => return,
-            _ = tokio::signal::ctrl_c() => return,
+            _ = &mut shutdown => return,
             _ = tokio::time::sleep(period) => {
                 let alive = tokio::time::timeout(period, store.ping()).await;
                 match alive {
