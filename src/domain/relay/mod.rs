@@ -1,7 +1,8 @@
 //! What the relay does with one message, decided without I/O: given the message, the lead
 //! it reached (as the store has it), the team, recent traffic (for the rate cap) and `now`,
 //! [`decide`] returns a [`Plan`]: history entries, lead operations, mail to send, and the
-//! reason recorded on the message. [`crate::relay`] reads the facts and writes the plan.
+//! reason recorded on the message. The relay module (`src/relay/`) reads the facts and
+//! writes the plan.
 //!
 //! A team member's mail is decided in two steps because its quick actions change the lead
 //! before the rest is relayed: [`decide`] returns the actions to run ([`Plan::then`]); the
