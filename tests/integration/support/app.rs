@@ -3,10 +3,22 @@
 //! mail lab with its own isolated shared inbox (`inbox@sN.test`, catch-all for `sN.test`,
 //! which is also the relay domain), the `leadgate` binary as a CLI or as a daemon process.
 //!
-//! Convention: every test takes its own `sN.test` domain (N in 1..=24), so tests running in
-//! parallel never read each other's mail. Owners are alice/bob/carol/dave/manager@team.test
-//! and leads write from @example.net/@example.org (world@example.net gets it all): filter
-//! what you read there by this test's domain ([`TestApp::mine`]).
+//! Convention: a test whose daemon reads its inbox takes an `sN.test` domain (N in 1..=24)
+//! no other test takes, so tests running in parallel never read or empty each other's
+//! inbox. All suites run in one process, so the numbers are unique across modules:
+//!
+//! | N | who |
+//! |---|---|
+//! | 1-4, 17-19 | spine |
+//! | 5-7 | ownership (daemon) |
+//! | 8-11, 23, 24 | relay |
+//! | 15, 16, 20, 21 | production (20 and 21 also hold imap_source's own folders, never INBOX) |
+//! | 22 | triage |
+//! | 12-14 | shared by the import-only tests (drift, ownership): no daemon, inbox never read |
+//!
+//! Owners are alice/bob/carol/dave/manager@team.test and leads write from
+//! @example.net/@example.org (world@example.net gets it all): filter what you read there by
+//! this test's domain ([`TestApp::mine`]).
 #![allow(dead_code)]
 
 use super::{imap_messages, lab, reset_mailbox};

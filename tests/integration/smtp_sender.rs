@@ -2,13 +2,11 @@
 //! error for a rejected recipient, a transient one for a closed port, STARTTLS with the
 //! lab's CA pinned, authenticated submission, and a clear error for an untrusted certificate.
 
-mod support;
-
+use crate::support::*;
 use jiff::SignedDuration;
 use leadgate::config::{SmtpSettings, TlsMode};
 use leadgate::outbox::smtp::SmtpSender;
 use std::time::Duration;
-use support::*;
 
 fn settings(port: u16, tls: TlsMode) -> SmtpSettings {
     let lab = lab();
