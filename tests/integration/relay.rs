@@ -109,7 +109,7 @@ async fn mail_with(user: &str, needles: &[&str]) -> Vec<(MessageView, Vec<u8>)> 
     imap_messages(user)
         .await
         .into_iter()
-        .map(|raw| (leadgate::parse::view(&raw), raw))
+        .map(|raw| (crate::support::view(&raw), raw))
         .filter(|(v, _)| {
             let text = searchable(v);
             needles.iter().all(|n| text.contains(n))

@@ -63,7 +63,7 @@ async fn wait_mail(user: &str, needles: &[&str], n: usize) -> Vec<MessageView> {
         let got: Vec<MessageView> = imap_messages(user)
             .await
             .iter()
-            .map(|raw| leadgate::parse::view(raw))
+            .map(|raw| crate::support::view(raw))
             .filter(|v| {
                 let headers: Vec<String> =
                     v.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();

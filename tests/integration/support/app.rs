@@ -211,23 +211,22 @@ lease = "20s"
     /// Messages in `user`'s INBOX that belong to this run: sent by this run's leadgate
     /// (its `From` carries the run id) or mentioning one of this run's tracked addresses.
     pub async fn mine(&self, user: &str) -> Vec<Vec<u8>> {
-        let mut needles: Vec<Vec<u8>> = vec![self.run.as_bytes().to_vec()];
+        let mut needles: Vec<&str> = vec![&self.run];
         let listing = self.cli_output(&["leads", "--json"]).stdout;
-        if let Ok(leads) = serde_json::from_slice::<Vec<serde_json::Value>>(&listing) {
-            needles.extend(
-                leads
-                    .iter()
-                    .filter_map(|l| l["tracked_address"].as_str())
-                    .map(|a| a.as_bytes().to_vec()),
-            );
-        }
+        let leads = serde_json::from_slice::<Vec<serde_json::Value>>(&listing).unwrap_or_default();
+        needles.extend(leads.iter().filter_map(|l| l["tracked_address"].as_str()));
+        // A whole team mailbox is read on every poll, by several tests at once: one
+        // lower-casing and a memmem search per message, not a window compare per byte.
+        let needles: Vec<memchr::memmem::Finder<'static>> = needles
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.to_ascii_lowercase().as_bytes()).into_owned())
+            .collect();
         imap_messages(user)
             .await
             .into_iter()
             .filter(|raw| {
-                needles
-                    .iter()
-                    .any(|n| raw.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+                let raw = raw.to_ascii_lowercase();
+                needles.iter().any(|n| n.find(&raw).is_some())
             })
             .collect()
     }
