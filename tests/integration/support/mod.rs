@@ -252,6 +252,21 @@ pub async fn imap_messages(user: &str) -> Vec<Vec<u8>> {
     folder_messages(user, "INBOX").await
 }
 
+/// Every message in one folder of `user`, in UID order; empty when the folder is missing.
+pub async fn folder_messages(user: &str, folder: &str) -> Vec<Vec<u8>> {
+    let mut s = imap_login(user).await;
+    if s.select(folder).await.is_err() {
+        return Vec::new();
+    }
+    let out = fetch_all(&mut s, "BODY.PEEK[]")
+        .await
+        .into_iter()
+        .map(|(_, f)| f.body().unwrap_or_default().to_vec())
+        .collect();
+    s.logout().await.ok();
+    out
+}
+
 /// The flags of the message with `message_id` in `folder` (None when it is not there).
 pub async fn flags_of(user: &str, folder: &str, message_id: &str) -> Option<Vec<String>> {
     let mut s = imap_login(user).await;
@@ -273,76 +288,17 @@ pub async fn flags_of(user: &str, folder: &str, message_id: &str) -> Option<Vec<
     Some(f.flags().map(|fl| format!("{fl:?}")).collect())
 }
 
-/// Every message in one folder of `user`, in UID order; empty when the folder is missing.
-///
-/// Tests poll whole team mailboxes several times a second, many tests at once: a message
-/// never changes under its UID (within one UIDVALIDITY), so an INBOX's messages are
-/// fetched once per process and kept, and a poll fetches only what is new. Only INBOX:
-/// another folder may be deleted and made again within the second that its UIDVALIDITY
-/// (a timestamp) counts.
-pub async fn folder_messages(user: &str, folder: &str) -> Vec<Vec<u8>> {
-    type Folder = (String, u32); // user, INBOX's UIDVALIDITY
-    type ByUid = HashMap<u32, Arc<Vec<u8>>>;
-    static FETCHED: OnceLock<Mutex<HashMap<Folder, ByUid>>> = OnceLock::new();
-    let fetched = || {
-        FETCHED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    };
-    let mut s = imap_login(user).await;
-    let Ok(mailbox) = s.select(folder).await else {
-        return Vec::new();
-    };
-    let key: Option<Folder> = folder.eq_ignore_ascii_case("INBOX").then(|| {
-        (
-            user.to_ascii_lowercase(),
-            mailbox
-                .uid_validity
-                .expect("the lab's Dovecot sends UIDVALIDITY"),
-        )
-    });
+async fn fetch_all(s: &mut ImapSession, what: &str) -> Vec<(u32, async_imap::types::Fetch)> {
     let mut uids: Vec<u32> = s
         .uid_search("ALL")
         .await
         .expect("UID SEARCH ALL")
         .into_iter()
         .collect();
-    uids.sort_unstable();
-    let new: Vec<u32> = {
-        let fetched = fetched();
-        let known = key.as_ref().and_then(|k| fetched.get(k));
-        uids.iter()
-            .copied()
-            .filter(|u| known.is_none_or(|k| !k.contains_key(u)))
-            .collect()
-    };
-    let bodies: Vec<(u32, Arc<Vec<u8>>)> = fetch_uids(&mut s, &new, "BODY.PEEK[]")
-        .await
-        .into_iter()
-        .map(|(u, f)| (u, Arc::new(f.body().unwrap_or_default().to_vec())))
-        .collect();
-    s.logout().await.ok();
-    let Some(key) = key else {
-        return bodies.into_iter().map(|(_, raw)| raw.to_vec()).collect();
-    };
-    let mut fetched = fetched();
-    let known = fetched.entry(key).or_default();
-    known.extend(bodies);
-    uids.iter()
-        .filter_map(|u| known.get(u).map(|raw| raw.to_vec()))
-        .collect()
-}
-
-/// Fetches `what` of the messages with these UIDs (those that still exist), in UID order.
-async fn fetch_uids(
-    s: &mut ImapSession,
-    uids: &[u32],
-    what: &str,
-) -> Vec<(u32, async_imap::types::Fetch)> {
     if uids.is_empty() {
         return Vec::new();
     }
+    uids.sort_unstable();
     let set = uids
         .iter()
         .map(u32::to_string)
