@@ -5,8 +5,8 @@
 //! first.
 //!
 //! Every test here imports its leads and starts no daemon, so none reads its `sN.test`
-//! inbox: they share s12, s13 and s14 (with ownership's import test), never a domain
-//! whose inbox a daemon reads.
+//! inbox: they share s12 and s13 (with ownership's import test), never a domain whose
+//! inbox a daemon reads or another test empties.
 
 use crate::support::app::{TestApp, TEAM_TOML};
 use sqlx::Connection;
@@ -545,7 +545,7 @@ async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_weekly_review_scores_the_week_and_carries_its_chart() {
-    let world = app(14).await;
+    let world = app(13).await;
     let app = &world.0;
     let ids = import(app, &[("quick", "Quinn Quick"), ("late", "Lara Late")]);
     let mut c = db(app).await;
@@ -831,8 +831,8 @@ async fn a_lead_nobody_accepts_stays_in_need_an_owner_however_often_it_moves_on(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn submitting_the_form_again_is_the_lead_writing_again() {
-    // Import only: shares s14 with the test above, which never reads that inbox either.
-    let world = app(14).await;
+    // Import only: shares s13 with the tests above, which never read that inbox either.
+    let world = app(13).await;
     let app = &world.0;
     let ids = import(app, &[("again", "Abe Again")]);
     let lead = ids["again"];

@@ -14,7 +14,10 @@
 //! | 8-11, 23, 24 | relay |
 //! | 15, 16, 20, 21 | production (20 and 21 also hold imap_source's own folders, never INBOX) |
 //! | 22 | triage |
-//! | 12-14 | shared by the import-only tests (drift, ownership): no daemon, inbox never read |
+//! | 12, 13 | shared by the import-only tests (drift, ownership): no daemon, inbox never read |
+//! | 14 | smtp_sender's `reset_mailbox` test (empties it; no TestApp) |
+//!
+//! No test empties a mailbox that another test reads: TestApp empties only its own inbox.
 //!
 //! Owners are alice/bob/carol/dave/manager@team.test and leads write from
 //! @example.net/@example.org (world@example.net gets it all): filter what you read there by
