@@ -6,6 +6,7 @@
 //! its own Message-IDs and, where it counts messages, its own IMAP folder
 //! ([`test_folder`]). Only these helpers ever expunge; the product never does. The one
 //! test that ends a user's sessions ([`kick`]) waits until no helper here has one open.
+//! One test process at a time uses the lab ([`lab`] holds a lock file in its directory).
 
 pub mod app;
 
@@ -43,7 +44,8 @@ pub struct Lab {
 
 /// The lab's endpoints: environment variables, then `$LEADGATE_TEST_ENV` (default
 /// `/tmp/leadgate-test.env`), then `$MAIL_LAB_DIR/lab.env`, then the lab's defaults.
-/// Panics with the fix (run `scripts/test-env`) when the lab is not reachable.
+/// Panics with the fix (run `scripts/test-env`) when the lab is not reachable. The first
+/// call waits for the lab, then holds it for this process ([`hold_the_lab`]).
 pub fn lab() -> &'static Lab {
     static LAB: OnceLock<Lab> = OnceLock::new();
     LAB.get_or_init(|| {
@@ -92,8 +94,28 @@ pub fn lab() -> &'static Lab {
                 );
             }
         }
+        hold_the_lab(&lab.dir);
         lab
     })
+}
+
+/// Waits until no other test process uses the mail lab, then keeps it until this process
+/// ends. Two runs at once (two worktrees on one machine) share every `sN.test` inbox: one
+/// run's daemon takes the other's mail, its TestApp empties the other's inbox.
+fn hold_the_lab(dir: &std::path::Path) {
+    static HELD: OnceLock<std::fs::File> = OnceLock::new();
+    let path = dir.join("leadgate-tests.lock");
+    let file = std::fs::File::create(&path)
+        .unwrap_or_else(|e| panic!("cannot create {} ({e})", path.display()));
+    if file.try_lock().is_err() {
+        eprintln!(
+            "waiting for another test run to finish with the mail lab (lock: {})",
+            path.display()
+        );
+        file.lock()
+            .unwrap_or_else(|e| panic!("cannot lock {} ({e})", path.display()));
+    }
+    let _ = HELD.set(file);
 }
 
 fn read_env_file(path: &str) -> HashMap<String, String> {
