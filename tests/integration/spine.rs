@@ -3,11 +3,9 @@
 //! email with `Reply-To` the lead's tracked address, across restarts, crashes,
 //! re-deliveries and SMTP outages. Run `scripts/test-env` first. Lab domains: s1-s4, s17-s20.
 
-mod support;
-
+use crate::support::app::TestApp;
+use crate::support::{append, smtp_send};
 use std::time::Duration;
-use support::app::TestApp;
-use support::{append, smtp_send};
 
 const ROUTES: &str = r#"
 [[routes]]
@@ -191,7 +189,7 @@ async fn redelivery_of_the_same_message_makes_no_second_lead() {
     let raw = notification(&app, 1, "Twice Sent", "twice@example.net");
     smtp_send(&raw, &[&app.inbox]).await;
     smtp_send(&raw, &[&app.inbox]).await; // same Message-ID and body, new Received headers
-    let out = support::wait_until_async(Duration::from_secs(20), || async {
+    let out = crate::support::wait_until_async(Duration::from_secs(20), || async {
         let m: Vec<serde_json::Value> =
             serde_json::from_str(&app.cli(&["messages", "--json"])).unwrap();
         m.len() == 1 && m[0]["sightings"] == 2
@@ -287,7 +285,7 @@ impl SmtpSwitch {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
             .unwrap();
-        let target = format!("127.0.0.1:{}", support::lab().smtp_port);
+        let target = format!("127.0.0.1:{}", crate::support::lab().smtp_port);
         self.task = Some(tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let target = target.clone();
@@ -307,7 +305,10 @@ async fn mail_waits_in_the_outbox_while_smtp_is_down() {
     let app = TestApp::new(17, ROUTES).await;
     // Point leadgate at the (closed) switch port instead of Postfix.
     let config = std::fs::read_to_string(&app.config_path).unwrap();
-    let lab_port = format!("port = {}\ntls = \"none\"\nfrom", support::lab().smtp_port);
+    let lab_port = format!(
+        "port = {}\ntls = \"none\"\nfrom",
+        crate::support::lab().smtp_port
+    );
     assert!(config.contains(&lab_port), "{config}");
     let config = config.replace(
         &lab_port,
@@ -326,7 +327,7 @@ async fn mail_waits_in_the_outbox_while_smtp_is_down() {
         app.wait_for_leads(1, Duration::from_secs(20)).await.len(),
         1
     );
-    let pending = support::wait_until_async(Duration::from_secs(20), || async {
+    let pending = crate::support::wait_until_async(Duration::from_secs(20), || async {
         let rows: Vec<serde_json::Value> =
             serde_json::from_str(&app.cli(&["outbox", "--json"])).unwrap();
         rows.len() == 1
@@ -401,7 +402,11 @@ async fn bad_input_is_stored_as_other_and_never_blocks_the_mail_behind_it() {
 #[test]
 fn import_of_the_corpus_maildir_and_parse_json_match_the_labels() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(TestApp::with_team(19, support::app::TEAM_TOML, ROUTES));
+    let app = rt.block_on(TestApp::with_team(
+        19,
+        crate::support::app::TEAM_TOML,
+        ROUTES,
+    ));
     // A maildir made of the corpus notifications.
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let maildir = app.dir.path().join("Maildir");

@@ -2,28 +2,31 @@
 //! loopback, started by `scripts/test-env`): where the lab is, sending over SMTP, reading,
 //! appending to and cleaning mailboxes over IMAP, unique Message-IDs, and waiting.
 //!
-//! Tests share one Dovecot, so each test uses its own Message-IDs and, where it counts
-//! messages, its own IMAP folder ([`test_folder`]). Only these helpers ever expunge; the
-//! product never does.
-#![allow(dead_code)] // each test binary uses a different subset
+//! Tests share one Dovecot (and, in the one test binary, one process), so each test uses
+//! its own Message-IDs and, where it counts messages, its own IMAP folder
+//! ([`test_folder`]). Only these helpers ever expunge; the product never does. The one
+//! test that ends a user's sessions ([`kick`]) waits until no helper here has one open.
+//! One test process at a time uses the lab ([`lab`] holds a lock file in its directory).
 
 pub mod app;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{SocketAddr, TcpStream as StdTcpStream};
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 pub const PASSWORD_DEFAULT: &str = "secret";
 /// The shared inbox of the lab (catch-all for `@leads.test`).
 pub const INBOX_USER: &str = "inbox@leads.test";
 
-/// Where the mail lab listens, read once per test binary.
+/// Where the mail lab listens, read once per test process.
 #[derive(Clone, Debug)]
 pub struct Lab {
     pub host: String,
@@ -41,7 +44,8 @@ pub struct Lab {
 
 /// The lab's endpoints: environment variables, then `$LEADGATE_TEST_ENV` (default
 /// `/tmp/leadgate-test.env`), then `$MAIL_LAB_DIR/lab.env`, then the lab's defaults.
-/// Panics with the fix (run `scripts/test-env`) when the lab is not reachable.
+/// Panics with the fix (run `scripts/test-env`) when the lab is not reachable. The first
+/// call waits for the lab, then holds it for this process ([`hold_the_lab`]).
 pub fn lab() -> &'static Lab {
     static LAB: OnceLock<Lab> = OnceLock::new();
     LAB.get_or_init(|| {
@@ -90,8 +94,28 @@ pub fn lab() -> &'static Lab {
                 );
             }
         }
+        hold_the_lab(&lab.dir);
         lab
     })
+}
+
+/// Waits until no other test process uses the mail lab, then keeps it until this process
+/// ends. Two runs at once (two worktrees on one machine) share every `sN.test` inbox: one
+/// run's daemon takes the other's mail, its TestApp empties the other's inbox.
+fn hold_the_lab(dir: &std::path::Path) {
+    static HELD: OnceLock<std::fs::File> = OnceLock::new();
+    let path = dir.join("leadgate-tests.lock");
+    let file = std::fs::File::create(&path)
+        .unwrap_or_else(|e| panic!("cannot create {} ({e})", path.display()));
+    if file.try_lock().is_err() {
+        eprintln!(
+            "waiting for another test run to finish with the mail lab (lock: {})",
+            path.display()
+        );
+        file.lock()
+            .unwrap_or_else(|e| panic!("cannot lock {} ({e})", path.display()));
+    }
+    let _ = HELD.set(file);
 }
 
 fn read_env_file(path: &str) -> HashMap<String, String> {
@@ -142,10 +166,28 @@ pub fn message(message_id: &str, from: &str, to: &str, subject: &str, body: &str
     .into_bytes()
 }
 
+/// `leadgate::parse::view(raw)`, kept per process: tests that search decoded mail parse a
+/// whole team mailbox on every poll, nearly all of it the same messages as last time.
+pub fn view(raw: &[u8]) -> leadgate::domain::message::MessageView {
+    use leadgate::domain::message::MessageView;
+    static VIEWS: OnceLock<Mutex<HashMap<Vec<u8>, MessageView>>> = OnceLock::new();
+    let views = || {
+        VIEWS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    };
+    if let Some(v) = views().get(raw) {
+        return v.clone();
+    }
+    let v = leadgate::parse::view(raw);
+    views().insert(raw.to_vec(), v.clone());
+    v
+}
+
 /// Whether `raw` carries `message_id` in its Message-ID header.
 pub fn has_message_id(raw: &[u8], message_id: &str) -> bool {
-    let needle = message_id.as_bytes();
-    raw.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(raw, message_id.as_bytes()).is_some()
 }
 
 /// Sends `raw` as is to the lab's SMTP port (2525, no auth, no TLS); every recipient must be
@@ -170,10 +212,42 @@ pub async fn smtp_send(raw: &[u8], rcpt: &[&str]) {
         .unwrap_or_else(|e| panic!("SMTP send to {rcpt:?} failed: {e}"));
 }
 
-pub type ImapSession = async_imap::Session<TcpStream>;
+/// A helper's IMAP session. While open it holds a shared lease on its user, which
+/// [`kick`] takes exclusively: a kick ends every session of the user, and must end only
+/// the watcher under test, never another test's read of the same mailbox.
+pub struct ImapSession {
+    session: async_imap::Session<TcpStream>,
+    _lease: OwnedRwLockReadGuard<()>,
+}
+
+impl Deref for ImapSession {
+    type Target = async_imap::Session<TcpStream>;
+    fn deref(&self) -> &Self::Target {
+        &self.session
+    }
+}
+
+impl DerefMut for ImapSession {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.session
+    }
+}
+
+/// The lease on `user`'s sessions opened by these helpers (see [`ImapSession`]).
+fn user_lease(user: &str) -> Arc<RwLock<()>> {
+    static LEASES: OnceLock<Mutex<HashMap<String, Arc<RwLock<()>>>>> = OnceLock::new();
+    LEASES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(user.to_ascii_lowercase())
+        .or_default()
+        .clone()
+}
 
 /// A plain-text IMAP session (port 1143) logged in as `user`.
 pub async fn imap_login(user: &str) -> ImapSession {
+    let lease = user_lease(user).read_owned().await;
     let lab = lab();
     let tcp = TcpStream::connect((lab.host.as_str(), lab.imap_port))
         .await
@@ -184,11 +258,15 @@ pub async fn imap_login(user: &str) -> ImapSession {
         .await
         .expect("IMAP greeting")
         .expect("IMAP greeting");
-    client
+    let session = client
         .login(user, &lab.password)
         .await
         .map_err(|(e, _)| e)
-        .unwrap_or_else(|e| panic!("IMAP LOGIN {user}: {e}"))
+        .unwrap_or_else(|e| panic!("IMAP LOGIN {user}: {e}"));
+    ImapSession {
+        session,
+        _lease: lease,
+    }
 }
 
 /// Every message in `user`'s INBOX (read with `BODY.PEEK[]`), in UID order.
@@ -354,8 +432,11 @@ pub async fn append_many(user: &str, folder: &str, raws: &[Vec<u8>]) {
 }
 
 /// Ends every IMAP session of `user` on the server side (`doveadm kick`), as a server
-/// restart or a dropped connection would. Use a user no other test watches.
-pub fn kick(user: &str) {
+/// restart or a dropped connection would. Use a user no other test's daemon or watcher
+/// logs in as; the helpers' own sessions (other tests reading that mailbox) are waited
+/// for, and none opens during the kick.
+pub async fn kick(user: &str) {
+    let _only_the_watcher = user_lease(user).write_owned().await;
     let conf = lab().dir.join("dovecot/dovecot.conf");
     let out = std::process::Command::new("doveadm")
         .arg("-c")

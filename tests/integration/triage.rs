@@ -6,12 +6,10 @@
 //! first. Shared mailboxes (carol@team.test, world@example.net) are read through this
 //! run's tag, never emptied.
 
-mod support;
-
+use crate::support::app::TestApp;
+use crate::support::{imap_messages, smtp_send};
 use leadgate::domain::message::MessageView;
 use std::time::{Duration, Instant};
-use support::app::TestApp;
-use support::{imap_messages, smtp_send};
 
 /// Real providers' source conditions must not catch inquiries; `source = "triage"` does.
 const ROUTES: &str = r#"
@@ -49,7 +47,7 @@ fn run_tag() -> String {
 }
 
 fn mail(from: &str, to: &str, subject: &str, extra: &str, body: &str) -> Vec<u8> {
-    let id = support::unique_message_id("triage");
+    let id = crate::support::unique_message_id("triage");
     format!(
         "Message-ID: {id}\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nFrom: {from}\r\nTo: {to}\r\n\
          Subject: {subject}\r\n{extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
@@ -65,7 +63,7 @@ async fn wait_mail(user: &str, needles: &[&str], n: usize) -> Vec<MessageView> {
         let got: Vec<MessageView> = imap_messages(user)
             .await
             .iter()
-            .map(|raw| leadgate::parse::view(raw))
+            .map(|raw| crate::support::view(raw))
             .filter(|v| {
                 let headers: Vec<String> =
                     v.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();

@@ -3,13 +3,15 @@
 //! leads, a second sweep at the same time sends nothing, escalation copies the manager,
 //! and an unaccepted lead moves on after the acceptance timeout. Run `scripts/test-env`
 //! first.
+//!
+//! Every test here imports its leads and starts no daemon, so none reads its `sN.test`
+//! inbox: they share s12 and s13 (with ownership's import test), never a domain whose
+//! inbox a daemon reads or another test empties.
 
-mod support;
-
+use crate::support::app::{TestApp, TEAM_TOML};
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::app::{TestApp, TEAM_TOML};
 
 /// The team mailboxes outlive a test run: the team's name (in every From) tells this
 /// run's mail from earlier runs'.
@@ -543,7 +545,7 @@ async fn an_unaccepted_lead_is_reminded_once_then_moves_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_weekly_review_scores_the_week_and_carries_its_chart() {
-    let world = app(14).await;
+    let world = app(13).await;
     let app = &world.0;
     let ids = import(app, &[("quick", "Quinn Quick"), ("late", "Lara Late")]);
     let mut c = db(app).await;
@@ -621,7 +623,8 @@ async fn the_weekly_review_scores_the_week_and_carries_its_chart() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn many_reminders_for_one_owner_come_as_one_mail_listing_every_lead() {
-    let world = app(22).await;
+    // Import only: shares s12 (s22 is triage's, whose daemon reads that inbox).
+    let world = app(12).await;
     let app = &world.0;
     let tags = ["ada", "ben", "cy", "dee", "eve"];
     let ids = import(
@@ -828,8 +831,8 @@ async fn a_lead_nobody_accepts_stays_in_need_an_owner_however_often_it_moves_on(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn submitting_the_form_again_is_the_lead_writing_again() {
-    // Import only: shares s14 with the test above, which never reads that inbox either.
-    let world = app(14).await;
+    // Import only: shares s13 with the tests above, which never read that inbox either.
+    let world = app(13).await;
     let app = &world.0;
     let ids = import(app, &[("again", "Abe Again")]);
     let lead = ids["again"];

@@ -6,12 +6,10 @@
 //! Owners' mailboxes are shared by every test and every run: each test tags its leads'
 //! names with a run-unique word and counts only mail that carries it.
 
-mod support;
-
+use crate::support::app::TestApp;
+use crate::support::{append, smtp_send};
 use serde_json::Value;
 use std::time::Duration;
-use support::app::TestApp;
-use support::{append, smtp_send};
 
 /// A word unique to this run, to tell our mail from earlier runs' in shared mailboxes.
 fn run_tag(test: &str) -> String {
@@ -447,7 +445,7 @@ owner = "dave"
     assert!(orphaned.is_empty(), "not before the team is synced");
 
     let daemon = app.start();
-    let ok = support::wait_until(Duration::from_secs(20), || {
+    let ok = crate::support::wait_until(Duration::from_secs(20), || {
         let l: Vec<Value> =
             serde_json::from_str(&app.cli(&["leads", "--orphaned", "--json"])).unwrap();
         l.len() == 1

@@ -7,14 +7,12 @@
 //! killed daemon had leased going out at once after the restart. Run `scripts/test-env`
 //! first. Domains: s15.test, s16.test, s20.test and s21.test only.
 
-mod support;
-
+use crate::support::app::TestApp;
+use crate::support::{lab, smtp_send};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::app::TestApp;
-use support::{lab, smtp_send};
 
 const ROUTES: &str = r#"
 [[routes]]
@@ -132,7 +130,7 @@ impl Drop for Proc {
 async fn fresh_pg_url(tag: &str) -> String {
     use sqlx::Executor;
     let base = lab().pg_url.clone().expect(
-        "tests/production.rs needs PostgreSQL: LEADGATE_TEST_PG_URL (run scripts/test-env)",
+        "the production module needs PostgreSQL: LEADGATE_TEST_PG_URL (run scripts/test-env)",
     );
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
@@ -355,7 +353,7 @@ async fn sigterm_during_a_burst_leaves_nothing_half_done_and_http_works() {
         serde_json::from_str(&app.cli(&["messages", "--json"])).unwrap();
     let leads = app.leads();
     assert_eq!(messages.len(), leads.len(), "a lead per stored message");
-    let in_inbox = support::imap_messages(&app.inbox).await.len();
+    let in_inbox = crate::support::imap_messages(&app.inbox).await.len();
     let mut done = 0;
     for n in 0..BURST {
         let mid = format!(
@@ -363,7 +361,7 @@ async fn sigterm_during_a_burst_leaves_nothing_half_done_and_http_works() {
             std::process::id(),
             app.domain
         );
-        let flags = support::flags_of(&app.inbox, "INBOX", &mid)
+        let flags = crate::support::flags_of(&app.inbox, "INBOX", &mid)
             .await
             .unwrap_or_default();
         let marked = flags.iter().any(|f| f.contains("LeadgateDone"));
@@ -591,7 +589,7 @@ async fn the_daemon_reminds_an_owner_past_a_real_deadline() {
     );
     assert!(report["drifting"].as_u64() >= Some(1), "{report}");
 
-    if support::app::backend_is_postgres() {
+    if crate::support::app::backend_is_postgres() {
         // A sweep in progress elsewhere (here: its lock held by hand): the daemon says so.
         use sqlx::Connection;
         let mut conn = sqlx::AnyConnection::connect(&app.database_url)

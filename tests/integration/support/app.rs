@@ -3,10 +3,25 @@
 //! mail lab with its own isolated shared inbox (`inbox@sN.test`, catch-all for `sN.test`,
 //! which is also the relay domain), the `leadgate` binary as a CLI or as a daemon process.
 //!
-//! Convention: every test takes its own `sN.test` domain (N in 1..=24), so tests running in
-//! parallel never read each other's mail. Owners are alice/bob/carol/dave/manager@team.test
-//! and leads write from @example.net/@example.org (world@example.net gets it all): filter
-//! what you read there by this test's domain ([`TestApp::mine`]).
+//! Convention: a test whose daemon reads its inbox takes an `sN.test` domain (N in 1..=24)
+//! no other test takes, so tests running in parallel never read or empty each other's
+//! inbox. All suites run in one process, so the numbers are unique across modules:
+//!
+//! | N | who |
+//! |---|---|
+//! | 1-4, 17-19 | spine |
+//! | 5-7 | ownership (daemon) |
+//! | 8-11, 23, 24 | relay |
+//! | 15, 16, 20, 21 | production (20 and 21 also hold imap_source's own folders, never INBOX) |
+//! | 22 | triage |
+//! | 12, 13 | shared by the import-only tests (drift, ownership): no daemon, inbox never read |
+//! | 14 | smtp_sender's `reset_mailbox` test (empties it; no TestApp) |
+//!
+//! No test empties a mailbox that another test reads: TestApp empties only its own inbox.
+//!
+//! Owners are alice/bob/carol/dave/manager@team.test and leads write from
+//! @example.net/@example.org (world@example.net gets it all): filter what you read there by
+//! this test's domain ([`TestApp::mine`]).
 #![allow(dead_code)]
 
 use super::{imap_messages, lab, reset_mailbox};
@@ -199,23 +214,22 @@ lease = "20s"
     /// Messages in `user`'s INBOX that belong to this run: sent by this run's leadgate
     /// (its `From` carries the run id) or mentioning one of this run's tracked addresses.
     pub async fn mine(&self, user: &str) -> Vec<Vec<u8>> {
-        let mut needles: Vec<Vec<u8>> = vec![self.run.as_bytes().to_vec()];
+        let mut needles: Vec<&str> = vec![&self.run];
         let listing = self.cli_output(&["leads", "--json"]).stdout;
-        if let Ok(leads) = serde_json::from_slice::<Vec<serde_json::Value>>(&listing) {
-            needles.extend(
-                leads
-                    .iter()
-                    .filter_map(|l| l["tracked_address"].as_str())
-                    .map(|a| a.as_bytes().to_vec()),
-            );
-        }
+        let leads = serde_json::from_slice::<Vec<serde_json::Value>>(&listing).unwrap_or_default();
+        needles.extend(leads.iter().filter_map(|l| l["tracked_address"].as_str()));
+        // A whole team mailbox is read on every poll, by several tests at once: one
+        // lower-casing and a memmem search per message, not a window compare per byte.
+        let needles: Vec<memchr::memmem::Finder<'static>> = needles
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.to_ascii_lowercase().as_bytes()).into_owned())
+            .collect();
         imap_messages(user)
             .await
             .into_iter()
             .filter(|raw| {
-                needles
-                    .iter()
-                    .any(|n| raw.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+                let raw = raw.to_ascii_lowercase();
+                needles.iter().any(|n| n.find(&raw).is_some())
             })
             .collect()
     }

@@ -6,12 +6,10 @@
 //! `scripts/test-env` first. Mailboxes shared between runs (alice@team.test,
 //! world@example.net) are read through a per-run tag, never emptied.
 
-mod support;
-
+use crate::support::app::TestApp;
+use crate::support::{imap_messages, smtp_send};
 use leadgate::domain::message::MessageView;
 use std::time::Duration;
-use support::app::TestApp;
-use support::{imap_messages, smtp_send};
 
 const ROUTES: &str = r#"
 [[routes]]
@@ -86,7 +84,7 @@ fn notification(app: &TestApp, lead: &Lead, text: &str) -> Vec<u8> {
 
 /// A plain-text mail with optional extra header lines (each ending in CRLF).
 fn mail(from: &str, to: &str, subject: &str, extra: &str, body: &str) -> Vec<u8> {
-    let id = support::unique_message_id("relay");
+    let id = crate::support::unique_message_id("relay");
     format!(
         "Message-ID: {id}\r\nDate: Mon, 23 Nov 2026 11:00:00 +0000\r\nFrom: {from}\r\nTo: {to}\r\n\
          Subject: {subject}\r\n{extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
@@ -111,7 +109,7 @@ async fn mail_with(user: &str, needles: &[&str]) -> Vec<(MessageView, Vec<u8>)> 
     imap_messages(user)
         .await
         .into_iter()
-        .map(|raw| (leadgate::parse::view(&raw), raw))
+        .map(|raw| (crate::support::view(&raw), raw))
         .filter(|(v, _)| {
             let text = searchable(v);
             needles.iter().all(|n| text.contains(n))
@@ -397,7 +395,7 @@ async fn owner_reply_reaches_the_lead_trimmed_and_the_lead_reaches_the_owner() {
          Diagnostic-Code: smtp; 550 5.1.1 mailbox unavailable\r\n\
          --r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{bounced}>\r\nTo: {email}\r\n--r--\r\n",
         domain = app.domain,
-        mid = support::unique_message_id("dsn"),
+        mid = crate::support::unique_message_id("dsn"),
         email = jane.email,
     );
     smtp_send(dsn.as_bytes(), &[&format!("leadgate@{}", app.domain)]).await;
@@ -654,7 +652,7 @@ async fn bcc_logging_malformed_actions_and_opt_out_by_reply() {
          &lt;leadgate@example.com&gt; wrote:<br></div><blockquote class=\"gmail_quote\">\
          ##- Reply above this line: your reply goes to {name} through leadgate -##<br>\
          internal-html-secret</blockquote></div></body></html>\r\n--a1--\r\n",
-        id = support::unique_message_id("html"),
+        id = crate::support::unique_message_id("html"),
         subject = notice.subject,
         name = jane.name,
     );
@@ -762,7 +760,7 @@ async fn one_click_unsubscribe_then_a_refused_relay() {
          --b1\r\nContent-Type: application/pdf; name=\"quote.pdf\"\r\n\
          Content-Disposition: attachment; filename=\"quote.pdf\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQgZmFrZQ==\r\n--b1--\r\n",
-        id = support::unique_message_id("file"),
+        id = crate::support::unique_message_id("file"),
         subject = notice.subject,
         threading = threading_headers(&notice),
         quote = quoted(&notice).replace('\n', "\r\n"),

@@ -2,8 +2,7 @@
 //! what it was given. Each test watches its own folder of the shared inbox (mail is
 //! APPENDed there), or filters by its own Message-IDs where mail must arrive by SMTP.
 
-mod support;
-
+use crate::support::*;
 use jiff::SignedDuration;
 use leadgate::clock::Clock;
 use leadgate::config::{AfterProcessing, ImapSettings, StartFrom, TlsMode};
@@ -12,7 +11,6 @@ use leadgate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::*;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -597,14 +595,15 @@ async fn idle_is_renewed_and_still_delivers() {
 
 #[tokio::test]
 async fn reconnects_after_the_server_drops_the_connection() {
-    // manager@team.test: no other test uses it, so the kick hits only this watcher.
+    // manager@team.test: no other test's daemon or watcher logs in as it (drift reads it
+    // through the helpers, whose sessions the kick waits for), so it ends only this watcher.
     let user = "manager@team.test";
     let folder = test_folder("kick");
     create_folder(user, &folder).await;
     let ingest = Arc::new(MemoryIngest::default());
     let w = start(settings(user, &folder, StartFrom::Now), ingest.clone());
     w.until_waiting().await;
-    kick(user);
+    kick(user).await;
     let status = w.status.clone();
     assert!(
         wait_until(Duration::from_secs(5), || status.last_error().is_some()).await,
