@@ -12,6 +12,9 @@
 
 mod support;
 
+// The layout of src/ (no circles between modules): reads the source, runs nothing.
+mod architecture;
+
 // The parser and classifier on files: no network, no database.
 mod golden;
 mod malformed;
