@@ -4,20 +4,21 @@
 //! because mail scanners follow links and must not opt anyone out).
 //!
 //! The only module that speaks HTTP. It reads the store and the watcher's status; the one
-//! thing it writes is an opt-out, through [`crate::ops::opt_out`].
+//! thing it writes is an opt-out, through [`crate::relay::one_click_unsubscribe`] (the one
+//! path, also the tests').
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::email::EmailAddress;
 use crate::leader::Leadership;
 use crate::source::imap::ImapStatus;
-use crate::store::{self, leads, outbox, Store};
+use crate::store::{self, outbox, Store};
 use axum::extract::{Path, State as AxState};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
+use minijinja::HtmlEscape;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -173,8 +174,8 @@ async fn unsubscribe_page(AxState(st): AxState<State>, Path(token): Path<String>
     if st.settings.relay.keys.decode(&token).is_none() {
         return not_found();
     }
-    let team = html_escape(&st.settings.team.name);
-    let token = html_escape(&token);
+    let team = HtmlEscape(&st.settings.team.name);
+    let token = HtmlEscape(&token);
     Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
          <body><p>Stop all email from {team} to this address?</p>\
@@ -188,13 +189,11 @@ async fn unsubscribe_page(AxState(st): AxState<State>, Path(token): Path<String>
 /// required). 200 when the lead's address is opted out (also when it already was), 404 for
 /// a token that is not ours or a lead that is gone.
 async fn unsubscribe(AxState(st): AxState<State>, Path(token): Path<String>) -> Response {
-    let Some(lead_id) = st.settings.relay.keys.decode(&token) else {
-        return not_found();
-    };
-    match opt_out(&st, lead_id).await {
-        Ok(Some(summary)) => {
-            tracing::info!(lead.id = lead_id, %summary, "one-click unsubscribe");
-            let team = html_escape(&st.settings.team.name);
+    let unsubscribed =
+        crate::relay::one_click_unsubscribe(&st.store, &st.settings, &token, st.clock.now()).await;
+    match unsubscribed {
+        Ok(Some(_)) => {
+            let team = HtmlEscape(&st.settings.team.name);
             Html(format!(
                 "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribed</title></head>\
                  <body><p>Done: {team} will not email this address again.</p></body></html>\n"
@@ -203,7 +202,7 @@ async fn unsubscribe(AxState(st): AxState<State>, Path(token): Path<String>) -> 
         }
         Ok(None) => not_found(),
         Err(e) => {
-            tracing::error!(lead.id = lead_id, error = %format!("{e:#}"), "one-click unsubscribe failed");
+            tracing::error!(error = %format!("{e:#}"), "one-click unsubscribe failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "cannot record the request now; please try again later\n",
@@ -213,39 +212,6 @@ async fn unsubscribe(AxState(st): AxState<State>, Path(token): Path<String>) -> 
     }
 }
 
-/// Ok(None): no such lead, or it has no usable address.
-async fn opt_out(st: &State, lead_id: i64) -> anyhow::Result<Option<String>> {
-    let mut tx = st.store.begin().await?;
-    let Some(lead) = leads::get(&mut tx, lead_id).await? else {
-        return Ok(None);
-    };
-    let Some(email) = lead
-        .email
-        .as_deref()
-        .and_then(|e| EmailAddress::parse(e).ok())
-    else {
-        return Ok(None);
-    };
-    let outcome = crate::ops::opt_out(
-        &mut tx,
-        &st.settings,
-        &email.normalized(),
-        "one-click",
-        "one-click unsubscribe",
-        st.clock.now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(outcome.summary))
-}
-
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "unknown or expired link\n").into_response()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

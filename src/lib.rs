@@ -58,3 +58,4 @@ pub mod scheduler;
 pub mod source;
 pub mod store;
 pub mod telemetry;
+pub mod templates;

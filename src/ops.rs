@@ -13,7 +13,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::extract::{Extraction, LeadFields};
 use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::lead::{ActivityKind, LeadStatus};
-use crate::domain::notify::{self, Draft, LeadCard, Sender};
+use crate::domain::notify::{self, Draft, LeadCard, Purpose};
 use crate::domain::route::{account_keys, route, Person};
 use crate::store::leads::{self, LeadRow};
 use crate::store::{self, state, Conn};
@@ -976,19 +976,7 @@ fn actor_name(s: &Settings, actor: &str) -> String {
 
 /// The owner's view of a stored lead.
 pub fn card(s: &Settings, row: &LeadRow) -> LeadCard {
-    LeadCard {
-        id: row.id,
-        name: row.name.clone(),
-        email: row.email.clone(),
-        phone: row.phone.clone(),
-        company: row.company.clone(),
-        message: row.message.clone(),
-        consent: row.consent,
-        extra: serde_json::from_str(&row.extra).unwrap_or_default(),
-        source: row.source.clone(),
-        form: row.form.clone(),
-        tracked_address: s.relay.tracked_address(row.id),
-    }
+    LeadCard::new(row.id, &extraction_of(row), s.relay.tracked_address(row.id))
 }
 
 fn extraction_of(row: &LeadRow) -> Extraction {
@@ -1008,14 +996,6 @@ fn extraction_of(row: &LeadRow) -> Extraction {
     }
 }
 
-fn sender(s: &Settings) -> Sender<'_> {
-    Sender {
-        from: s.from.as_str(),
-        team: &s.team.name,
-        timezone: &s.team.timezone,
-    }
-}
-
 /// The lead's full context for a new owner: the assignment email (marker line, every
 /// field, `Reply-To` the tracked address) plus status, next action and history.
 pub fn handoff_email(
@@ -1027,31 +1007,19 @@ pub fn handoff_email(
     history: &[leads::Activity],
 ) -> Draft {
     let card = card(s, row);
-    let mut d = notify::owner_email(
+    notify::owner_email(
+        &crate::templates::environment_or_bundled(s),
         &card,
         &to.email,
-        headline,
-        reason,
-        None,
-        &sender(s),
-        "handoff",
-    );
-    let context = context_text(s, row, history);
-    d.text = match d.text.rfind("\n--\n") {
-        Some(i) => format!("{}\n{context}{}", &d.text[..i], &d.text[i..]),
-        None => format!("{}\n\n{context}", d.text),
-    };
-    d.html = d.html.map(|h| {
-        let block = format!(
-            "<h3>Status and history</h3>\n<pre>{}</pre>\n",
-            html_escape(&context)
-        );
-        match h.rfind("</body>") {
-            Some(i) => format!("{}{block}{}", &h[..i], &h[i..]),
-            None => format!("{h}{block}"),
-        }
-    });
-    d
+        notify::OwnerMail {
+            purpose: Purpose::Handoff,
+            headline,
+            reason,
+            due: None,
+            context: Some(context_text(s, row, history)),
+        },
+        &s.sender(),
+    )
 }
 
 /// Status, next action and the latest history entries, as plain text.
@@ -1111,44 +1079,36 @@ fn handed_on_notice(
 ) -> Draft {
     let card = card(s, row);
     let lead = card.display_name();
-    let (subject, line) = match to {
-        Some(p) => (
-            format!("Handed on to {}: {lead} [{}]", p.name, card.reference()),
-            format!("Lead #{} ({lead}) is now {}'s ({}).", row.id, p.id, p.name),
-        ),
-        None => (
-            format!("Orphaned: {lead} [{}]", card.reference()),
-            format!(
-                "Lead #{} ({lead}) no longer has an owner; it is listed as orphaned.",
-                row.id
-            ),
-        ),
+    let subject = match to {
+        Some(p) => format!("Handed on to {}: {lead} [{}]", p.name, card.reference()),
+        None => format!("Orphaned: {lead} [{}]", card.reference()),
     };
-    let text = format!(
-        "{line}\nWhy: {why}\nBy: {} at {}\n\nYou are no longer its owner: there is nothing more for you to do on it.\nLead #{} ({}) at {}.\n",
-        actor_name(s, actor),
-        notify::format_time(now, &s.team.timezone),
-        row.id,
-        card.reference(),
-        s.team.name,
+    let ctx = minijinja::context! {
+        lead_id => row.id,
+        lead => lead,
+        new_owner => to.map(|p| minijinja::context! { id => p.id, name => p.name }),
+        why => why,
+        by => actor_name(s, actor),
+        at => notify::format_time(now, &s.team.timezone),
+        reference => card.reference(),
+        team => s.team.name,
+    };
+    let sender = s.sender();
+    let body = notify::body(
+        &crate::templates::environment_or_bundled(s),
+        "handoff_notice",
+        &ctx,
+        false,
     );
     Draft {
-        from_name: Some(format!("{} leads", s.team.name)),
-        from: s.from.as_str().to_owned(),
-        to: vec![prev.email.clone()],
-        subject: notify::header_safe(&subject, 200),
-        text,
         auto_submitted: true,
-        purpose: "handoff_notice".into(),
-        ..Default::default()
+        ..sender.draft(
+            Purpose::HandoffNotice,
+            vec![prev.email.clone()],
+            &subject,
+            body,
+        )
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::domain::extract::Extraction;
 use crate::domain::handling::{Handled, Incoming};
 use crate::domain::lead::{ActivityKind, SYSTEM_ACTOR};
 use crate::domain::message::MessageView;
-use crate::domain::notify::{self, Draft, LeadCard, Sender};
+use crate::domain::notify::{self, Draft, LeadCard, Purpose};
 use crate::domain::route::{account_keys, route, uses_workload, AccountKey, Assignment, PastOwner};
 use crate::outbox::render;
 use crate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
@@ -103,7 +103,7 @@ struct DeferredMessage<'a> {
 }
 
 struct DeferredEmail {
-    purpose: String,
+    purpose: Purpose,
     lead_id: Option<i64>,
     message_id: String,
     recipients: Vec<String>,
@@ -137,7 +137,7 @@ impl<'a> Deferred<'a> {
         let raw = render::render(draft, &message_id, now)?;
         self.outbox_bytes += raw.len();
         self.outbox.push(DeferredEmail {
-            purpose: draft.purpose.clone(),
+            purpose: draft.purpose,
             lead_id: lead,
             message_id,
             recipients: draft.to.clone(),
@@ -189,7 +189,7 @@ impl<'a> Deferred<'a> {
                 .outbox
                 .iter()
                 .map(|e| outbox::NewOutboxRow {
-                    purpose: &e.purpose,
+                    purpose: e.purpose.as_str(),
                     lead_id: e.lead_id,
                     message_id: &e.message_id,
                     envelope_from: settings.from.as_str(),
@@ -797,17 +797,21 @@ impl Pipeline {
                 let mut card = self.card(open.id, e);
                 card.source = stored_source.to_owned();
                 let draft = notify::owner_email(
+                    &crate::templates::environment_or_bundled(s),
                     &card,
                     &owner.email,
-                    if triage {
-                        "Wrote again"
-                    } else {
-                        "Submitted again"
+                    notify::OwnerMail {
+                        purpose: Purpose::Resubmission,
+                        headline: if triage {
+                            "Wrote again"
+                        } else {
+                            "Submitted again"
+                        },
+                        reason: &detail,
+                        due: None,
+                        context: None,
                     },
-                    &detail,
-                    None,
-                    &self.sender(),
-                    "resubmission",
+                    &s.sender(),
                 );
                 state.deferred.email(s, &draft, Some(open.id), now)?;
                 queued = true;
@@ -956,12 +960,13 @@ impl Pipeline {
                 text: text_head(text, MAX_ORIGINAL_IN_EMAIL),
             };
             let draft = notify::triage_email(
+                &crate::templates::environment_or_bundled(s),
                 &card,
                 &owner.email,
                 &assignment.reason,
                 Some(due),
                 &original,
-                &self.sender(),
+                &s.sender(),
             );
             let email = deferred.email(s, &draft, Some(lead_id), now)?;
             deferred.activity(
@@ -974,13 +979,17 @@ impl Pipeline {
         } else if let Some(owner) = assignment.owner.as_deref().and_then(|o| s.person(o)) {
             let card = self.card(lead_id, e);
             let draft = notify::owner_email(
+                &crate::templates::environment_or_bundled(s),
                 &card,
                 &owner.email,
-                "New lead",
-                &assignment.reason,
-                Some(due),
-                &self.sender(),
-                "assignment",
+                notify::OwnerMail {
+                    purpose: Purpose::Assignment,
+                    headline: "New lead",
+                    reason: &assignment.reason,
+                    due: Some(due),
+                    context: None,
+                },
+                &s.sender(),
             );
             let email = deferred.email(s, &draft, Some(lead_id), now)?;
             deferred.activity(
@@ -995,27 +1004,7 @@ impl Pipeline {
     }
 
     fn card(&self, lead_id: i64, e: &Extraction) -> LeadCard {
-        LeadCard {
-            id: lead_id,
-            name: e.fields.name.clone(),
-            email: e.fields.email.clone(),
-            phone: e.fields.phone.clone(),
-            company: e.fields.company.clone(),
-            message: e.fields.message.clone(),
-            consent: e.consent,
-            extra: e.extra.clone(),
-            source: e.source.clone(),
-            form: e.form.clone(),
-            tracked_address: self.settings.relay.tracked_address(lead_id),
-        }
-    }
-
-    fn sender(&self) -> Sender<'_> {
-        Sender {
-            from: self.settings.from.as_str(),
-            team: &self.settings.team.name,
-            timezone: &self.settings.team.timezone,
-        }
+        LeadCard::new(lead_id, e, self.settings.relay.tracked_address(lead_id))
     }
 }
 

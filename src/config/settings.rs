@@ -182,6 +182,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Who leadgate's own mail is from, and how its times read: the one place that makes
+    /// the sender from the settings.
+    pub fn sender(&self) -> crate::domain::notify::Sender<'_> {
+        crate::domain::notify::Sender {
+            from: self.from.as_str(),
+            team: &self.team.name,
+            timezone: &self.team.timezone,
+        }
+    }
+
     pub fn person(&self, id: &str) -> Option<&Person> {
         self.people.iter().find(|p| p.id == id)
     }

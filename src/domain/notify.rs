@@ -1,6 +1,7 @@
 //! The emails leadgate writes, as plain data ([`Draft`]); rendering to MIME happens in
 //! the outbox. Everything here is pure: the caller passes the lead, the settings, `now`.
 
+use crate::domain::extract::Extraction;
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -12,6 +13,80 @@ pub const REPLY_MARKER_PREFIX: &str = "##- Reply above this line";
 
 pub fn reply_marker(lead_name: &str) -> String {
     format!("{REPLY_MARKER_PREFIX}: your reply goes to {lead_name} through leadgate -##")
+}
+
+/// What an email is. Its string ([`Purpose::as_str`]) is stored in the outbox and sent in
+/// the `X-Leadgate-Loop` header: operators and tests rely on these exact strings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// A new lead, to its owner.
+    #[default]
+    Assignment,
+    /// The same person submitted again while their lead is open.
+    Resubmission,
+    /// A triage item, to its owner.
+    Triage,
+    /// A lead handed to a new owner, with its status and history.
+    Handoff,
+    /// To the previous owner: the lead is no longer theirs.
+    HandoffNotice,
+    Reminder,
+    Escalation,
+    Digest,
+    Review,
+    /// A team member's words relayed to the lead: the only mail a lead ever receives.
+    RelayToLead,
+    /// The lead's words relayed to the owner.
+    RelayToOwner,
+    /// A stranger's mail to a tracked address, shown to the owner.
+    UnknownSender,
+    /// A quick action that could not be done.
+    ActionError,
+    /// A team member's mail that was not relayed to the lead.
+    RelayRefused,
+    /// A relayed mail to the lead bounced.
+    BounceNotice,
+}
+
+impl Purpose {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Assignment => "assignment",
+            Purpose::Resubmission => "resubmission",
+            Purpose::Triage => "triage",
+            Purpose::Handoff => "handoff",
+            Purpose::HandoffNotice => "handoff_notice",
+            Purpose::Reminder => "reminder",
+            Purpose::Escalation => "escalation",
+            Purpose::Digest => "digest",
+            Purpose::Review => "review",
+            Purpose::RelayToLead => "relay_to_lead",
+            Purpose::RelayToOwner => "relay_to_owner",
+            Purpose::UnknownSender => "unknown_sender",
+            Purpose::ActionError => "action_error",
+            Purpose::RelayRefused => "relay_refused",
+            Purpose::BounceNotice => "bounce_notice",
+        }
+    }
+}
+
+impl std::fmt::Display for Purpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Purpose {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Purpose {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// An email leadgate decided to send. Addresses here are already validated.
@@ -28,8 +103,8 @@ pub struct Draft {
     pub references: Vec<String>,
     /// `Auto-Submitted: auto-generated` on reminders and digests (RFC 3834).
     pub auto_submitted: bool,
-    /// What this mail is, for the history and the logs: `assignment`, `reminder`, `relay`, ...
-    pub purpose: String,
+    /// What this mail is, for the outbox, the history, the logs and the loop header.
+    pub purpose: Purpose,
     /// `List-Unsubscribe` value (RFC 2369), e.g. `<mailto:...>, <https://...>`; on mail to leads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_unsubscribe: Option<String>,
@@ -81,6 +156,24 @@ pub struct LeadCard {
 }
 
 impl LeadCard {
+    /// The one projection of a lead into what an owner sees: from what was extracted of
+    /// the notification (the pipeline) or of the stored lead (operations, reminders).
+    pub fn new(id: i64, e: &Extraction, tracked_address: String) -> Self {
+        LeadCard {
+            id,
+            name: e.fields.name.clone(),
+            email: e.fields.email.clone(),
+            phone: e.fields.phone.clone(),
+            company: e.fields.company.clone(),
+            message: e.fields.message.clone(),
+            consent: e.consent,
+            extra: e.extra.clone(),
+            source: e.source.clone(),
+            form: e.form.clone(),
+            tracked_address,
+        }
+    }
+
     /// How to call the lead in a subject or a sentence.
     pub fn display_name(&self) -> String {
         self.name
@@ -96,12 +189,34 @@ impl LeadCard {
     }
 }
 
-/// Who sends, and how times read, for this team.
-#[derive(Clone, Debug)]
+/// Who sends, and how times read, for this team. Made from the settings by
+/// [`crate::config::Settings::sender`].
+#[derive(Clone, Copy, Debug)]
 pub struct Sender<'a> {
     pub from: &'a str,
     pub team: &'a str,
     pub timezone: &'a TimeZone,
+}
+
+impl Sender<'_> {
+    /// The display name of leadgate's own mail: `Acme leads`.
+    pub fn from_name(&self) -> String {
+        format!("{} leads", self.team)
+    }
+
+    /// A draft from leadgate itself (not from a tracked address) to `to`.
+    pub fn draft(&self, purpose: Purpose, to: Vec<String>, subject: &str, body: Body) -> Draft {
+        Draft {
+            from_name: Some(self.from_name()),
+            from: self.from.to_owned(),
+            to,
+            subject: header_safe(subject, 200),
+            text: body.text,
+            html: body.html,
+            purpose,
+            ..Default::default()
+        }
+    }
 }
 
 pub fn consent_text(c: Option<bool>) -> &'static str {
@@ -136,29 +251,90 @@ pub fn format_time(t: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
-/// The bundled templates, parsed once: every assignment email renders from the same set.
-fn templates() -> &'static Environment<'static> {
-    static ENV: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLock::new(bundled);
+/// Every template leadgate writes mail from, bundled (`templates/`). A file of the same
+/// name in the owner's folder (`[digest] templates`, read by [`crate::templates`])
+/// replaces it; the names and their variables are the owner's contract: extend, never
+/// rename.
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "assignment.txt",
+        include_str!("../../templates/assignment.txt"),
+    ),
+    (
+        "assignment.html",
+        include_str!("../../templates/assignment.html"),
+    ),
+    ("triage.txt", include_str!("../../templates/triage.txt")),
+    ("triage.html", include_str!("../../templates/triage.html")),
+    (
+        "handoff_notice.txt",
+        include_str!("../../templates/handoff_notice.txt"),
+    ),
+    ("reminder.txt", include_str!("../../templates/reminder.txt")),
+    (
+        "reminder.html",
+        include_str!("../../templates/reminder.html"),
+    ),
+    (
+        "reminders.txt",
+        include_str!("../../templates/reminders.txt"),
+    ),
+    (
+        "reminders.html",
+        include_str!("../../templates/reminders.html"),
+    ),
+    ("digest.txt", include_str!("../../templates/digest.txt")),
+    ("digest.html", include_str!("../../templates/digest.html")),
+    ("review.txt", include_str!("../../templates/review.txt")),
+    ("review.html", include_str!("../../templates/review.html")),
+];
+
+/// An empty environment with leadgate's escaping: HTML-escaped `.html`, verbatim text.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    env
+}
+
+/// The bundled templates, parsed once.
+pub fn bundled() -> &'static Environment<'static> {
+    static ENV: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLock::new(|| {
+        let mut env = environment();
+        for (name, text) in BUNDLED {
+            env.add_template(name, text)
+                .expect("bundled template parses");
+        }
+        env
+    });
     &ENV
 }
 
-fn bundled() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.add_template(
-        "assignment.txt",
-        include_str!("../../templates/assignment.txt"),
-    )
-    .expect("bundled template parses");
-    env.add_template(
-        "assignment.html",
-        include_str!("../../templates/assignment.html"),
-    )
-    .expect("bundled template parses");
-    env.add_template("triage.txt", include_str!("../../templates/triage.txt"))
-        .expect("bundled template parses");
-    env.add_template("triage.html", include_str!("../../templates/triage.html"))
-        .expect("bundled template parses");
-    env
+/// A rendered email body: text, and HTML where the mail has it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Body {
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// Renders `{name}.txt` (and `{name}.html` when `html`) with `ctx`. A template that fails
+/// to render leaves its error in the body: mail written inside a lead's transaction must
+/// not fail it (the scheduler, which can skip a run, renders strictly instead).
+pub fn body(env: &Environment<'_>, name: &str, ctx: &minijinja::Value, html: bool) -> Body {
+    let render = |file: String| {
+        env.get_template(&file)
+            .and_then(|t| t.render(ctx))
+            .unwrap_or_else(|e| format!("(template {file} failed: {e})"))
+    };
+    Body {
+        text: render(format!("{name}.txt")),
+        html: html.then(|| render(format!("{name}.html"))),
+    }
 }
 
 /// What a triage email shows beyond the card: what kind of item it is, and the message as
@@ -175,6 +351,7 @@ pub struct TriageOriginal<'a> {
 /// The email that gives an owner a triage item to decide: the original text, `Reply-To`
 /// the tracked address, and the commands that decide it (`/lead`, `/notlead`, a reply).
 pub fn triage_email(
+    env: &Environment<'_>,
     card: &LeadCard,
     owner_email: &str,
     reason: &str,
@@ -209,47 +386,51 @@ pub fn triage_email(
         reference => card.reference(),
         team => sender.team,
     };
-    let env = templates();
-    let render = |name: &str| {
-        env.get_template(name)
-            .and_then(|t| t.render(&ctx))
-            .unwrap_or_else(|e| format!("(template {name} failed: {e})"))
-    };
+    let subject = format!(
+        "Triage: {who}: {} [{}]",
+        if original.subject.trim().is_empty() {
+            "(no subject)"
+        } else {
+            original.subject
+        },
+        card.reference()
+    );
     Draft {
-        from_name: Some(format!("{} leads", sender.team)),
-        from: sender.from.to_owned(),
-        to: vec![owner_email.to_owned()],
         reply_to: Some(card.tracked_address.clone()),
-        subject: header_safe(
-            &format!(
-                "Triage: {who}: {} [{}]",
-                if original.subject.trim().is_empty() {
-                    "(no subject)"
-                } else {
-                    original.subject
-                },
-                card.reference()
-            ),
-            200,
-        ),
-        text: render("triage.txt"),
-        html: Some(render("triage.html")),
-        purpose: "triage".to_owned(),
-        ..Default::default()
+        ..sender.draft(
+            Purpose::Triage,
+            vec![owner_email.to_owned()],
+            &subject,
+            body(env, "triage", &ctx, true),
+        )
     }
+}
+
+/// What an owner email says beyond the card.
+#[derive(Clone, Debug)]
+pub struct OwnerMail<'a> {
+    /// [`Purpose::Assignment`], [`Purpose::Resubmission`] or [`Purpose::Handoff`].
+    pub purpose: Purpose,
+    /// Whether it is new, a handoff or a repeat submission: `New lead`, ...
+    pub headline: &'a str,
+    /// Why this owner.
+    pub reason: &'a str,
+    /// The first reply's deadline.
+    pub due: Option<Timestamp>,
+    /// The lead's status, next action and history as text, for a new owner (a handoff);
+    /// templates show it as `context`.
+    pub context: Option<String>,
 }
 
 /// The email that tells an owner a lead is theirs: every field, the consent, the deadline,
 /// why them, and `Reply-To` the tracked address. `headline` says whether it is new,
 /// a handoff or a repeat submission.
 pub fn owner_email(
+    env: &Environment<'_>,
     card: &LeadCard,
     owner_email: &str,
-    headline: &str,
-    reason: &str,
-    due: Option<Timestamp>,
+    m: OwnerMail<'_>,
     sender: &Sender<'_>,
-    purpose: &str,
 ) -> Draft {
     let lead = card.display_name();
     let what = match &card.form {
@@ -258,9 +439,9 @@ pub fn owner_email(
     };
     let ctx = context! {
         marker => reply_marker(&lead),
-        headline => headline,
-        reason => reason,
-        due => due.map(|d| format_time(d, sender.timezone)),
+        headline => m.headline,
+        reason => m.reason,
+        due => m.due.map(|d| format_time(d, sender.timezone)),
         name => card.name, email => card.email, phone => card.phone, company => card.company,
         message => card.message, source => card.source, form => card.form,
         consent => consent_text(card.consent),
@@ -269,26 +450,17 @@ pub fn owner_email(
         lead_id => card.id,
         reference => card.reference(),
         team => sender.team,
+        context => m.context,
     };
-    let env = templates();
-    let render = |name: &str| {
-        env.get_template(name)
-            .and_then(|t| t.render(&ctx))
-            .unwrap_or_else(|e| format!("(template {name} failed: {e})"))
-    };
+    let subject = format!("{}: {lead} ({what}) [{}]", m.headline, card.reference());
     Draft {
-        from_name: Some(format!("{} leads", sender.team)),
-        from: sender.from.to_owned(),
-        to: vec![owner_email.to_owned()],
         reply_to: Some(card.tracked_address.clone()),
-        subject: header_safe(
-            &format!("{headline}: {lead} ({what}) [{}]", card.reference()),
-            200,
-        ),
-        text: render("assignment.txt"),
-        html: Some(render("assignment.html")),
-        purpose: purpose.to_owned(),
-        ..Default::default()
+        ..sender.draft(
+            m.purpose,
+            vec![owner_email.to_owned()],
+            &subject,
+            body(env, "assignment", &ctx, true),
+        )
     }
 }
 
@@ -324,13 +496,17 @@ mod tests {
         };
         let due: Timestamp = "2026-11-24T09:00:00Z".parse().unwrap();
         let d = owner_email(
+            bundled(),
             &card(),
             "alice@team.test",
-            "New lead",
-            "rule pricing: form=Pricing",
-            Some(due),
+            OwnerMail {
+                purpose: Purpose::Assignment,
+                headline: "New lead",
+                reason: "rule pricing: form=Pricing",
+                due: Some(due),
+                context: None,
+            },
             &sender,
-            "assignment",
         );
         assert!(d.text.starts_with(REPLY_MARKER_PREFIX), "{}", d.text);
         assert_eq!(d.reply_to.as_deref(), Some("reply+abc@leads.test"));
@@ -365,13 +541,115 @@ mod tests {
             subject: "Heat pumps\r\nBcc: x@evil.test",
             text: "Hi, do you install heat pumps in Leeds?\n\nTom, 07700 900123",
         };
-        let d = triage_email(&c, "alice@team.test", "rule all", None, &original, &sender);
+        let d = triage_email(
+            bundled(),
+            &c,
+            "alice@team.test",
+            "rule all",
+            None,
+            &original,
+            &sender,
+        );
         assert!(d.text.starts_with(REPLY_MARKER_PREFIX), "{}", d.text);
         assert_eq!(d.reply_to.as_deref(), Some("reply+abc@leads.test"));
         assert_eq!(d.purpose, "triage");
         assert!(d.text.contains("do you install heat pumps in Leeds?"));
         assert!(d.text.contains("/lead") && d.text.contains("/notlead"));
         assert!(!d.subject.contains('\n') && d.subject.contains("[LG-12]"));
+    }
+
+    /// The handoff's status block comes from the templates now; it reads as when it was
+    /// spliced into the rendered assignment email (before the `--` line, before `</body>`).
+    #[test]
+    fn handoff_context_reads_as_the_old_splice() {
+        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        let sender = Sender {
+            from: "leadgate@leads.test",
+            team: "Acme",
+            timezone: &tz,
+        };
+        let context = "Status:   contacted\nNext:     call <back>, due Tue\nHistory:\n  Mon 23 Nov 10:00  alice      note             (note) it's \"urgent\" & 2/3\n";
+        let mail = |context: Option<String>| {
+            owner_email(
+                bundled(),
+                &card(),
+                "carol@team.test",
+                OwnerMail {
+                    purpose: Purpose::Handoff,
+                    headline: "Handed to you",
+                    reason: "alice: on leave",
+                    due: None,
+                    context,
+                },
+                &sender,
+            )
+        };
+        let plain = mail(None);
+        let new = mail(Some(context.to_owned()));
+        let i = plain.text.rfind("\n--\n").unwrap();
+        let spliced = format!("{}\n{context}{}", &plain.text[..i], &plain.text[i..]);
+        assert_eq!(new.text, spliced);
+        let h = plain.html.unwrap();
+        let i = h.rfind("</body>").unwrap();
+        let block = format!(
+            "<h3>Status and history</h3>\n<pre>{}</pre>\n",
+            minijinja::HtmlEscape(context)
+        );
+        assert_eq!(new.html.unwrap(), format!("{}{block}{}", &h[..i], &h[i..]));
+        assert_eq!(new.subject, plain.subject);
+        assert_eq!(new.purpose, "handoff");
+    }
+
+    #[test]
+    fn handoff_notice_reads_as_before() {
+        let render = |new_owner: Option<minijinja::Value>| {
+            body(
+                bundled(),
+                "handoff_notice",
+                &context! {
+                    lead_id => 7, lead => "Jane Doe", new_owner => new_owner,
+                    why => "on leave", by => "Erin Boss", at => "Mon 23 Nov 2026 10:00 CET",
+                    reference => "LG-7", team => "Acme",
+                },
+                false,
+            )
+        };
+        let tail = "Why: on leave\nBy: Erin Boss at Mon 23 Nov 2026 10:00 CET\n\nYou are no longer its owner: there is nothing more for you to do on it.\nLead #7 (LG-7) at Acme.\n";
+        let to = render(Some(context! { id => "carol", name => "Carol Jones" }));
+        assert_eq!(
+            to.text,
+            format!("Lead #7 (Jane Doe) is now carol's (Carol Jones).\n{tail}")
+        );
+        assert_eq!(to.html, None);
+        assert_eq!(
+            render(None).text,
+            format!("Lead #7 (Jane Doe) no longer has an owner; it is listed as orphaned.\n{tail}")
+        );
+    }
+
+    #[test]
+    fn purposes_keep_their_strings() {
+        let all = [
+            (Purpose::Assignment, "assignment"),
+            (Purpose::Resubmission, "resubmission"),
+            (Purpose::Triage, "triage"),
+            (Purpose::Handoff, "handoff"),
+            (Purpose::HandoffNotice, "handoff_notice"),
+            (Purpose::Reminder, "reminder"),
+            (Purpose::Escalation, "escalation"),
+            (Purpose::Digest, "digest"),
+            (Purpose::Review, "review"),
+            (Purpose::RelayToLead, "relay_to_lead"),
+            (Purpose::RelayToOwner, "relay_to_owner"),
+            (Purpose::UnknownSender, "unknown_sender"),
+            (Purpose::ActionError, "action_error"),
+            (Purpose::RelayRefused, "relay_refused"),
+            (Purpose::BounceNotice, "bounce_notice"),
+        ];
+        for (p, s) in all {
+            assert_eq!(p.as_str(), s);
+            assert_eq!(serde_json::to_value(p).unwrap(), s);
+        }
     }
 
     #[test]

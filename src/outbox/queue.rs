@@ -22,7 +22,7 @@ pub async fn enqueue(
     let id = outbox::enqueue(
         tx,
         &outbox::NewOutboxRow {
-            purpose: &draft.purpose,
+            purpose: draft.purpose.as_str(),
             lead_id: lead,
             message_id: &message_id,
             envelope_from: settings.from.as_str(),

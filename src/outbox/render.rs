@@ -33,11 +33,15 @@ fn mailbox(name: Option<&str>, addr: &str, purpose: &str) -> Result<Mailbox, Ren
 /// Renders `d` with `message_id` (no angle brackets) and the date `date`.
 pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<u8>, RenderError> {
     let err = |why: String| RenderError {
-        purpose: d.purpose.clone(),
+        purpose: d.purpose.to_string(),
         why,
     };
     let mut b = Message::builder()
-        .from(mailbox(d.from_name.as_deref(), &d.from, &d.purpose)?)
+        .from(mailbox(
+            d.from_name.as_deref(),
+            &d.from,
+            d.purpose.as_str(),
+        )?)
         .subject(header_safe(&d.subject, 250))
         .message_id(Some(format!("<{message_id}>")))
         .date(
@@ -45,10 +49,10 @@ pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<
                 + std::time::Duration::from_millis(date.as_millisecond().max(0) as u64),
         );
     for to in &d.to {
-        b = b.to(mailbox(None, to, &d.purpose)?);
+        b = b.to(mailbox(None, to, d.purpose.as_str())?);
     }
     if let Some(r) = &d.reply_to {
-        b = b.reply_to(mailbox(None, r, &d.purpose)?);
+        b = b.reply_to(mailbox(None, r, d.purpose.as_str())?);
     }
     if let Some(irt) = &d.in_reply_to {
         b = b.in_reply_to(format!("<{irt}>"));
@@ -104,7 +108,7 @@ pub fn render(d: &Draft, message_id: &str, date: jiff::Timestamp) -> Result<Vec<
     let headers = msg.headers_mut();
     headers.insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str(LOOP_HEADER),
-        d.purpose.clone(),
+        d.purpose.to_string(),
     ));
     if let Some(lu) = &d.list_unsubscribe {
         headers.insert_raw(HeaderValue::new(
@@ -140,7 +144,7 @@ mod tests {
             reply_to: Some("reply+abc@leads.test".into()),
             subject: "Re: your quote".into(),
             text: "Hello Jane".into(),
-            purpose: "relay_to_lead".into(),
+            purpose: crate::domain::notify::Purpose::RelayToLead,
             ..Default::default()
         }
     }

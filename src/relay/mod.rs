@@ -36,9 +36,7 @@ pub fn policy(s: &Settings) -> Policy<'_> {
     Policy {
         people: &s.people,
         manager: s.team.manager.as_deref(),
-        team_name: &s.team.name,
-        timezone: &s.team.timezone,
-        from: s.from.as_str(),
+        sender: s.sender(),
         relay_domain: &s.relay.domain,
         address: &s.relay.address,
         keys: &s.relay.keys,
@@ -95,35 +93,43 @@ pub async fn handle(
     })
 }
 
-/// The one-click unsubscribe of RFC 8058 (`POST /unsubscribe/{token}`): the lead's address
-/// is opted out. False when the token is not ours or its lead has no address.
+/// The one-click unsubscribe of RFC 8058 (`POST /unsubscribe/{token}`, the HTTP handler's
+/// only path): the lead's address is opted out (also when it already was), and the outcome
+/// is returned. None when the token is not ours, its lead is gone or has no address.
 pub async fn one_click_unsubscribe(
     store: &Store,
     s: &Settings,
     token: &str,
     now: Timestamp,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<String>> {
     let Some(lead_id) = s.relay.keys.decode(token) else {
-        return Ok(false);
+        return Ok(None);
     };
     let mut tx = store
         .begin()
         .await
         .context("Failed to begin the unsubscribe")?;
     let Some(lead) = facts::lead(&mut tx, lead_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let Some(email) = lead.email() else {
-        return Ok(false);
+        return Ok(None);
     };
-    ops::opt_out(&mut tx, s, &email.normalized(), "one-click", "lead", now)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let outcome = ops::opt_out(
+        &mut tx,
+        s,
+        &email.normalized(),
+        "one-click",
+        "one-click unsubscribe",
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit()
         .await
         .context("Failed to commit the unsubscribe")?;
-    tracing::info!(lead.id = lead_id, "one-click unsubscribe");
-    Ok(true)
+    tracing::info!(lead.id = lead_id, summary = %outcome.summary, "one-click unsubscribe");
+    Ok(Some(outcome.summary))
 }
 
 struct Run<'a> {

@@ -6,7 +6,7 @@ use super::{age, describe, display_name, scan, templates, Scanned};
 use crate::config::Settings;
 use crate::domain::drift::DriftKind;
 use crate::domain::lead::LeadStatus;
-use crate::domain::notify::{self, Draft};
+use crate::domain::notify::{self, Draft, Purpose};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
 use crate::store::leads::LeadRow;
 use crate::store::{self, drift as drift_store, Conn, Store};
@@ -385,15 +385,13 @@ pub fn daily_draft(d: &Digest, s: &Settings) -> anyhow::Result<Option<Draft>> {
     let env = templates::environment(s)?;
     let ctx = minijinja::Value::from_serialize(d);
     Ok(Some(Draft {
-        from_name: Some(format!("{} leads", s.team.name)),
-        from: s.from.to_string(),
-        to: readers(s),
-        subject: notify::header_safe(&d.title, 200),
-        text: templates::render(&env, "digest.txt", &ctx)?,
-        html: Some(templates::render(&env, "digest.html", &ctx)?),
         auto_submitted: true,
-        purpose: "digest".into(),
-        ..Default::default()
+        ..s.sender().draft(
+            Purpose::Digest,
+            readers(s),
+            &d.title,
+            templates::body(&env, "digest", &ctx)?,
+        )
     }))
 }
 
@@ -569,14 +567,7 @@ pub fn review_mail(r: &Review, s: &Settings, chart: Option<&[u8]>) -> anyhow::Re
         chart_cid => chart.map(|_| CHART_CID),
     };
     Ok(Draft {
-        from_name: Some(format!("{} leads", s.team.name)),
-        from: s.from.to_string(),
-        to: readers(s),
-        subject: notify::header_safe(&r.title, 200),
-        text: templates::render(&env, "review.txt", &ctx)?,
-        html: Some(templates::render(&env, "review.html", &ctx)?),
         auto_submitted: true,
-        purpose: "review".into(),
         inline: chart
             .map(|png| notify::Inline {
                 content_id: CHART_CID.into(),
@@ -585,7 +576,12 @@ pub fn review_mail(r: &Review, s: &Settings, chart: Option<&[u8]>) -> anyhow::Re
             })
             .into_iter()
             .collect(),
-        ..Default::default()
+        ..s.sender().draft(
+            Purpose::Review,
+            readers(s),
+            &r.title,
+            templates::body(&env, "review", &ctx)?,
+        )
     })
 }
 

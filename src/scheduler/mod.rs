@@ -14,7 +14,7 @@
 pub mod chart;
 pub mod digest;
 pub mod reminders;
-pub mod templates;
+use crate::templates;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -22,7 +22,7 @@ use crate::domain::acceptance::{acceptance_step, AcceptanceStep, Proposal};
 use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
 use crate::domain::lead::ActivityKind;
 use crate::domain::lead::SYSTEM_ACTOR;
-use crate::domain::notify::{self, Draft};
+use crate::domain::notify::{self, Draft, Purpose};
 use crate::store::drift::{self as drift_store, Bounds, Episode, NewActivity};
 use crate::store::leads::{self, LeadRow};
 use crate::store::{self, Conn, Store};
@@ -626,19 +626,18 @@ fn reminder_draft(
         team => s.team.name,
     };
     Ok(Draft {
-        from_name: Some(format!("{} leads", s.team.name)),
-        from: s.from.to_string(),
-        to: to.to_vec(),
         reply_to: Some(tracked),
-        subject: notify::header_safe(
-            &format!("{headline}: {name}: {problem} [LG-{}]", row.id),
-            200,
-        ),
-        text: templates::render(env, "reminder.txt", &ctx)?,
-        html: Some(templates::render(env, "reminder.html", &ctx)?),
         auto_submitted: true,
-        purpose: if escalate { "escalation" } else { "reminder" }.into(),
-        ..Default::default()
+        ..s.sender().draft(
+            if escalate {
+                Purpose::Escalation
+            } else {
+                Purpose::Reminder
+            },
+            to.to_vec(),
+            &format!("{headline}: {name}: {problem} [LG-{}]", row.id),
+            templates::body(env, "reminder", &ctx)?,
+        )
     })
 }
 

@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::domain::drift::DriftKind;
 use crate::domain::lead::ActivityKind;
 use crate::domain::lead::SYSTEM_ACTOR;
-use crate::domain::notify::{self, Draft};
+use crate::domain::notify::{Draft, Purpose};
 use crate::store::drift::{self as drift_store, NewActivity};
 use crate::store::{self, Conn};
 use jiff::Timestamp;
@@ -153,15 +153,17 @@ pub fn draft(
         team => s.team.name,
     };
     Ok(Draft {
-        from_name: Some(format!("{} leads", s.team.name)),
-        from: s.from.to_string(),
-        to: due.first().map(|d| d.to.clone()).unwrap_or_default(),
-        subject: notify::header_safe(&format!("{headline}: {counts_line}"), 200),
-        text: super::templates::render(env, "reminders.txt", &ctx)?,
-        html: Some(super::templates::render(env, "reminders.html", &ctx)?),
         auto_submitted: true,
-        purpose: if escalated { "escalation" } else { "reminder" }.into(),
-        ..Default::default()
+        ..s.sender().draft(
+            if escalated {
+                Purpose::Escalation
+            } else {
+                Purpose::Reminder
+            },
+            due.first().map(|d| d.to.clone()).unwrap_or_default(),
+            &format!("{headline}: {counts_line}"),
+            super::templates::body(env, "reminders", &ctx)?,
+        )
     })
 }
 

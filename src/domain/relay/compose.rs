@@ -2,10 +2,11 @@
 //! (or a stranger's) words to the owner, and notices back to a team member. Recipients
 //! come only from the lead and the policy (the team), never from the message.
 
-use super::{signals, FromName, Lead, Policy, TO_LEAD};
-use crate::domain::notify::{format_time, header_safe, Attachment, Draft};
+use super::{signals, FromName, Lead, Policy};
+use crate::domain::notify::{format_time, header_safe, Attachment, Body, Draft, Purpose};
 use crate::domain::route::Person;
 use crate::domain::trim::marker_line;
+use minijinja::HtmlEscape;
 
 /// How a lead is called in subjects and sentences.
 pub fn lead_name(lead: &Lead) -> String {
@@ -70,7 +71,7 @@ pub fn to_lead(s: &Policy<'_>, m: ToLead<'_>) -> Draft {
     let (in_reply_to, references) = threading(m.thread);
     let from_name = match s.from_name {
         FromName::Member => m.member.name.clone(),
-        FromName::Team => s.team_name.to_owned(),
+        FromName::Team => s.sender.team.to_owned(),
     };
     let mailto = format!("<mailto:{}?subject=unsubscribe>", m.tracked);
     let https = s
@@ -91,7 +92,7 @@ pub fn to_lead(s: &Policy<'_>, m: ToLead<'_>) -> Draft {
         in_reply_to,
         references,
         auto_submitted: false,
-        purpose: TO_LEAD.to_owned(),
+        purpose: Purpose::RelayToLead,
         list_unsubscribe: Some(list_unsubscribe),
         list_unsubscribe_post: https.as_deref().is_some_and(|h| h.starts_with("<https://")),
         attachments: m.attachments,
@@ -108,7 +109,7 @@ pub fn state_footer(s: &Policy<'_>, lead: &Lead) -> String {
         .map(|o| s.person(o).map_or(o.to_owned(), |p| p.name.clone()))
         .unwrap_or_else(|| "nobody (orphaned)".into());
     let next = match (&lead.next_action, lead.next_action_due) {
-        (Some(w), Some(d)) => format!("{w}, due {}", format_time(d, s.timezone)),
+        (Some(w), Some(d)) => format!("{w}, due {}", format_time(d, s.sender.timezone)),
         _ => "none set".into(),
     };
     format!(
@@ -133,7 +134,7 @@ pub struct ToOwner<'a> {
     pub text: &'a str,
     pub html: Option<&'a str>,
     pub thread: &'a [(String, String)],
-    pub purpose: &'a str,
+    pub purpose: Purpose,
     pub attachments: Vec<Attachment>,
 }
 
@@ -156,10 +157,10 @@ pub fn to_owner(s: &Policy<'_>, o: ToOwner<'_>) -> Draft {
     let html = o.html.map(|h| {
         let top = format!(
             "<p style=\"color:#888\">{}</p>{}",
-            escape(&marker),
+            HtmlEscape(&marker),
             o.banner
                 .as_deref()
-                .map(|b| format!("<p><b>{}</b></p>", escape(b)))
+                .map(|b| format!("<p><b>{}</b></p>", HtmlEscape(b)))
                 .unwrap_or_default()
         );
         insert_after_body(h, &top)
@@ -181,7 +182,7 @@ pub fn to_owner(s: &Policy<'_>, o: ToOwner<'_>) -> Draft {
         html,
         in_reply_to,
         references,
-        purpose: o.purpose.to_owned(),
+        purpose: o.purpose,
         attachments: o.attachments,
         ..Default::default()
     }
@@ -195,29 +196,21 @@ pub fn notice(
     to: &str,
     subject: &str,
     text: String,
-    purpose: &str,
+    purpose: Purpose,
 ) -> Draft {
     let subject = match lead {
         Some(l) => format!("{} [LG-{}]", signals::strip_tags(subject), l.id),
         None => subject.to_owned(),
     };
     Draft {
-        from_name: Some(format!("{} leads", s.team_name)),
-        from: s.from.to_owned(),
-        to: vec![to.to_owned()],
-        subject: header_safe(&subject, 200),
-        text,
         auto_submitted: true,
-        purpose: purpose.to_owned(),
-        ..Default::default()
+        ..s.sender.draft(
+            purpose,
+            vec![to.to_owned()],
+            &subject,
+            Body { text, html: None },
+        )
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn insert_after_body(html: &str, top: &str) -> String {

@@ -33,7 +33,7 @@ use crate::domain::actions::parse_actions;
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::{ActivityKind, LeadStatus, SYSTEM_ACTOR};
 use crate::domain::message::MessageView;
-use crate::domain::notify::{format_time, header_safe, Draft};
+use crate::domain::notify::{format_time, header_safe, Draft, Purpose};
 use crate::domain::ratecap::RateDecision;
 use crate::domain::route::Person;
 use crate::domain::trim::{trim_reply, trim_reply_html};
@@ -41,7 +41,7 @@ use jiff::Timestamp;
 pub use plan::*;
 
 /// The purpose of mail relayed to a lead: the only mail a lead ever receives from the relay.
-pub const TO_LEAD: &str = "relay_to_lead";
+pub const TO_LEAD: &str = Purpose::RelayToLead.as_str();
 
 /// Who wrote, as far as the relay is concerned.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -223,7 +223,7 @@ pub fn refused_action(
         &mail.member.email,
         &format!("Not done: {}", m.subject()),
         text,
-        "action_error",
+        Purpose::ActionError,
     );
     d.send(lead.id, draft, false);
     d.reason(&format!("quick action \"{line}\" refused: {why}"));
@@ -341,7 +341,7 @@ impl<'p> Decider<'_, 'p> {
             self.history(lead.id, &member.id, ActivityKind::Logged, &detail, None);
             return self.reason(&why);
         }
-        let parsed = match parse_actions(&m.view.text, m.now, self.p.timezone) {
+        let parsed = match parse_actions(&m.view.text, m.now, self.p.sender.timezone) {
             Ok(parsed) => parsed,
             Err(e) => {
                 let detail = format!(
@@ -355,7 +355,7 @@ impl<'p> Decider<'_, 'p> {
                     &member.email,
                     &format!("Not done: {}", m.subject()),
                     e.reply_text(),
-                    "action_error",
+                    Purpose::ActionError,
                 );
                 self.send(lead.id, draft, false);
                 return self.reason(&format!("quick action refused: {e}"));
@@ -390,7 +390,7 @@ impl<'p> Decider<'_, 'p> {
                     "leadgate did not relay your mail to {name}: {why}\n\nNothing of it was sent to {name}; any quick actions at its top were done. Your mail is kept in lead #{}'s history.\n",
                     lead.id
                 ),
-                "relay_refused",
+                Purpose::RelayRefused,
             )
         };
         let Some(email) = lead.email() else {
@@ -428,7 +428,7 @@ impl<'p> Decider<'_, 'p> {
             let when = side
                 .opted_out
                 .as_ref()
-                .map(|(at, how)| format!(" on {} ({how})", format_time(*at, p.timezone)))
+                .map(|(at, how)| format!(" on {} ({how})", format_time(*at, p.sender.timezone)))
                 .unwrap_or_default();
             let why = format!(
                 "{name} <{}> asked not to be contacted{when}, and leadgate relays nothing to an address that opted out. If they write to you again, their own mail reaches you as usual.",
@@ -452,7 +452,7 @@ impl<'p> Decider<'_, 'p> {
         let tracked = p.tracked_address(lead.id);
         let internal: Vec<String> = side.team_thread.iter().map(|(_, s)| s.clone()).collect();
         let subject =
-            compose::subject_for_lead(m.subject(), &internal, &side.lead_thread, p.team_name);
+            compose::subject_for_lead(m.subject(), &internal, &side.lead_thread, p.sender.team);
         let html = if mail.actions.is_empty() {
             m.view.html_part().and_then(|h| safe_html(h, &mail.text))
         } else {
@@ -546,7 +546,7 @@ impl<'p> Decider<'_, 'p> {
                     text: &m.view.text,
                     html: m.view.html_part(),
                     thread: r.team_thread,
-                    purpose: "relay_to_owner",
+                    purpose: Purpose::RelayToOwner,
                     attachments: Vec::new(),
                 },
             );
@@ -606,7 +606,7 @@ impl<'p> Decider<'_, 'p> {
                     text: &m.view.text,
                     html: None,
                     thread: r.team_thread,
-                    purpose: "unknown_sender",
+                    purpose: Purpose::UnknownSender,
                     attachments: Vec::new(),
                 },
             );
@@ -691,7 +691,7 @@ impl<'p> Decider<'_, 'p> {
                     &owner.email,
                     &format!("Undeliverable: mail to {name}"),
                     text,
-                    "bounce_notice",
+                    Purpose::BounceNotice,
                 );
                 sent = self.send(lead.id, draft, false);
             }

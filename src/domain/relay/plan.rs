@@ -6,12 +6,11 @@ use crate::domain::actions::QuickAction;
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::ActivityKind;
 use crate::domain::message::MessageView;
-use crate::domain::notify::{header_safe, Draft};
+use crate::domain::notify::{header_safe, Draft, Sender};
 use crate::domain::optout::OptOutDetector;
 use crate::domain::ratecap::RateCap;
 use crate::domain::route::Person;
 use crate::domain::token::{TokenKeys, TrackedAddressFormat};
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 /// What the relay needs from the settings, filled by the caller.
@@ -20,10 +19,8 @@ pub struct Policy<'a> {
     pub people: &'a [Person],
     /// Person id of the manager: reached by the lead's side while nobody owns the lead.
     pub manager: Option<&'a str>,
-    pub team_name: &'a str,
-    pub timezone: &'a TimeZone,
-    /// leadgate's own address, the sender of notices.
-    pub from: &'a str,
+    /// leadgate's own address and name (the sender of notices), the team's time zone.
+    pub sender: Sender<'a>,
     pub relay_domain: &'a str,
     pub address: &'a TrackedAddressFormat,
     pub keys: &'a TokenKeys,

@@ -52,9 +52,11 @@ impl World {
         Policy {
             people: &self.people,
             manager: Some("bob"),
-            team_name: "Acme",
-            timezone: &self.tz,
-            from: "leads@acme.example.com",
+            sender: crate::domain::notify::Sender {
+                from: "leads@acme.example.com",
+                team: "Acme",
+                timezone: &self.tz,
+            },
             relay_domain: "leads.test",
             address: &self.address,
             keys: &self.keys,
