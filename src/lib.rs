@@ -24,6 +24,8 @@
 //! - [`ops`]: lead operations (assign, accept, next, status, ...) shared by the CLI, quick
 //!   actions and the scheduler, each inside the caller's transaction.
 //! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
+//! - [`templates`]: the templates every email is written from (bundled, or the owner's);
+//!   each email's kind is a [`domain::notify::Purpose`].
 //! - [`clock`]: the only module that reads the wall clock.
 //! - [`app`]: start-up of `leadgate run` and graceful shutdown.
 //! - [`leader`]: leader election among instances sharing a PostgreSQL database.

@@ -90,8 +90,8 @@ pub struct Parsed {
     pub rest: String,
 }
 
-/// A bad action line: what it was, where, and why. [`ActionError::reply_text`] is the body
-/// of the mail back to the sender.
+/// A bad action line: what it was, where, and why; the mail back to the sender is written
+/// from them (`templates/action_error.txt`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {text:?}: {problem}")]
 pub struct ActionError {
@@ -101,21 +101,6 @@ pub struct ActionError {
     pub problem: String,
     /// Extra grammar for the failing action (e.g. the WHEN formats), empty if none.
     pub detail: &'static str,
-}
-
-impl ActionError {
-    pub fn reply_text(&self) -> String {
-        let mut out = format!(
-            "leadgate did not act on your mail, and did not relay it: line {} (\"{}\") {}.\n\n{}\n",
-            self.line, self.text, self.problem, ACTIONS_HELP
-        );
-        if !self.detail.is_empty() {
-            out.push('\n');
-            out.push_str(self.detail);
-            out.push('\n');
-        }
-        out
-    }
 }
 
 /// Reads the quick actions at the top of `text`; deadlines are read in `tz` as of `now`.
@@ -416,9 +401,6 @@ mod tests {
             "{}",
             e.problem
         );
-        let reply = e.reply_text();
-        assert!(reply.contains("line 3"));
-        assert!(reply.contains("/next WHEN WHAT"), "the grammar is included");
     }
 
     #[test]
@@ -490,7 +472,6 @@ mod tests {
     fn when_errors_carry_the_when_grammar() {
         let e = parse("/next someday call").unwrap_err();
         assert_eq!(e.detail, WHEN_HELP);
-        assert!(e.reply_text().contains("next week"));
     }
 
     #[test]

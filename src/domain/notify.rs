@@ -1,5 +1,11 @@
 //! The emails leadgate writes, as plain data ([`Draft`]); rendering to MIME happens in
 //! the outbox. Everything here is pure: the caller passes the lead, the settings, `now`.
+//!
+//! One way to write an email: each has a [`Purpose`] (the string the outbox stores and the
+//! loop header carries), its words come from a template in [`BUNDLED`] (or the owner's
+//! file of that name, loaded by [`crate::templates`]), and leadgate's own mail is made by
+//! [`Sender::draft`] from [`crate::config::Settings::sender`]. Only the relay's mail to a
+//! lead carries someone else's words instead.
 
 use crate::domain::extract::Extraction;
 use indexmap::IndexMap;
@@ -269,6 +275,19 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "handoff_notice.txt",
         include_str!("../../templates/handoff_notice.txt"),
+    ),
+    ("relayed.txt", include_str!("../../templates/relayed.txt")),
+    (
+        "action_error.txt",
+        include_str!("../../templates/action_error.txt"),
+    ),
+    (
+        "relay_refused.txt",
+        include_str!("../../templates/relay_refused.txt"),
+    ),
+    (
+        "bounce_notice.txt",
+        include_str!("../../templates/bounce_notice.txt"),
     ),
     ("reminder.txt", include_str!("../../templates/reminder.txt")),
     (

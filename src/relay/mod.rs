@@ -32,11 +32,12 @@ use sqlx::Connection;
 const MAX_ATTACHED: usize = 15 * 1024 * 1024;
 
 /// The relay's part of the settings, as the domain takes it.
-pub fn policy(s: &Settings) -> Policy<'_> {
+pub fn policy<'a>(s: &'a Settings, templates: &'a minijinja::Environment<'a>) -> Policy<'a> {
     Policy {
         people: &s.people,
         manager: s.team.manager.as_deref(),
         sender: s.sender(),
+        templates,
         relay_domain: &s.relay.domain,
         address: &s.relay.address,
         keys: &s.relay.keys,
@@ -64,9 +65,10 @@ pub async fn handle(
         // Our own mail coming back (a forward, a misrouted copy): never processed again.
         return Ok(Handled::default());
     }
+    let templates = crate::templates::environment_or_bundled(settings);
     let mut run = Run {
         s: settings,
-        p: policy(settings),
+        p: policy(settings, &templates),
         msg,
         m: Message {
             view: msg.view,

@@ -3,10 +3,10 @@
 //! come only from the lead and the policy (the team), never from the message.
 
 use super::{signals, FromName, Lead, Policy};
-use crate::domain::notify::{format_time, header_safe, Attachment, Body, Draft, Purpose};
+use crate::domain::notify::{body, format_time, header_safe, Attachment, Draft, Purpose};
 use crate::domain::route::Person;
 use crate::domain::trim::marker_line;
-use minijinja::HtmlEscape;
+use minijinja::{context, HtmlEscape};
 
 /// How a lead is called in subjects and sentences.
 pub fn lead_name(lead: &Lead) -> String {
@@ -100,9 +100,9 @@ pub fn to_lead(s: &Policy<'_>, m: ToLead<'_>) -> Draft {
     }
 }
 
-/// The lead's state in one short block, under the relayed words (below the marker, so a
-/// reply never carries it back out).
-pub fn state_footer(s: &Policy<'_>, lead: &Lead) -> String {
+/// The lead's state, for the short block under the relayed words (below the marker, so a
+/// reply never carries it back out): `relayed.txt`'s variables.
+fn state(s: &Policy<'_>, lead: &Lead) -> minijinja::Value {
     let owner = lead
         .owner
         .as_deref()
@@ -112,14 +112,15 @@ pub fn state_footer(s: &Policy<'_>, lead: &Lead) -> String {
         (Some(w), Some(d)) => format!("{w}, due {}", format_time(d, s.sender.timezone)),
         _ => "none set".into(),
     };
-    format!(
-        "--\nLead #{id} (LG-{id}) {name} · status {status} · owner {owner}{acc} · next action: {next}\n\
-         Quick actions at the top of your reply: /next tomorrow call back   /note text   /status won   /done",
-        id = lead.id,
-        name = lead_name(lead),
-        status = lead.status,
-        acc = if lead.accepted { "" } else { " (not accepted)" },
-    )
+    context! {
+        lead_id => lead.id,
+        reference => format!("LG-{}", lead.id),
+        name => lead_name(lead),
+        status => lead.status,
+        owner => owner,
+        accepted => lead.accepted,
+        next_action => next,
+    }
 }
 
 pub struct ToOwner<'a> {
@@ -144,16 +145,13 @@ pub fn to_owner(s: &Policy<'_>, o: ToOwner<'_>) -> Draft {
     let (in_reply_to, references) = threading(o.thread);
     let name = lead_name(o.lead);
     let marker = marker_line(&name);
-    let banner = o
-        .banner
-        .as_deref()
-        .map(|b| format!("{b}\n\n"))
-        .unwrap_or_default();
-    let text = format!(
-        "{marker}\n\n{banner}{}\n\n{}\n",
-        o.text.trim_end(),
-        state_footer(s, o.lead)
-    );
+    let ctx = context! {
+        marker => marker,
+        banner => o.banner,
+        text => o.text.trim_end(),
+        ..state(s, o.lead)
+    };
+    let text = body(s.templates, "relayed", &ctx, false).text;
     let html = o.html.map(|h| {
         let top = format!(
             "<p style=\"color:#888\">{}</p>{}",
@@ -188,15 +186,17 @@ pub fn to_owner(s: &Policy<'_>, o: ToOwner<'_>) -> Draft {
     }
 }
 
-/// A notice from leadgate to a team member (a refused action, a refused relay, a bounce).
-/// Marked auto-generated, and it has no tracked `Reply-To`: answering it relays nothing.
+/// A notice from leadgate to a team member (a refused action, a refused relay, a bounce),
+/// written from the template named after its purpose (`action_error.txt`, ...) with
+/// `ctx`. Marked auto-generated, and it has no tracked `Reply-To`: answering it relays
+/// nothing.
 pub fn notice(
     s: &Policy<'_>,
     lead: Option<&Lead>,
     to: &str,
     subject: &str,
-    text: String,
     purpose: Purpose,
+    ctx: minijinja::Value,
 ) -> Draft {
     let subject = match lead {
         Some(l) => format!("{} [LG-{}]", signals::strip_tags(subject), l.id),
@@ -208,7 +208,7 @@ pub fn notice(
             purpose,
             vec![to.to_owned()],
             &subject,
-            Body { text, html: None },
+            body(s.templates, purpose.as_str(), &ctx, false),
         )
     }
 }
@@ -253,6 +253,71 @@ mod tests {
         assert_eq!(
             subject_for_lead("Your quote [LG-3]", &internal, &thread, "Acme"),
             "Your quote"
+        );
+    }
+
+    /// The relay's own words come from templates now; they read as the `format!`s did.
+    #[test]
+    fn templated_relay_words_read_as_before() {
+        use crate::domain::actions::ACTIONS_HELP;
+        let env = crate::domain::notify::bundled();
+        let text = |name: &str, ctx: minijinja::Value| body(env, name, &ctx, false).text;
+        assert_eq!(
+            text("action_error", context! { line => "/nxt 2d", problem => "no such person", actions_help => ACTIONS_HELP }),
+            format!("leadgate did not act on your mail, and did not relay it: \"/nxt 2d\" could not be done: no such person.\n\n{ACTIONS_HELP}\n")
+        );
+        let old = |detail: &str| {
+            let mut out = format!(
+                "leadgate did not act on your mail, and did not relay it: line {} (\"{}\") {}.\n\n{}\n",
+                3, "/next someday", "needs a deadline", ACTIONS_HELP
+            );
+            if !detail.is_empty() {
+                out.push('\n');
+                out.push_str(detail);
+                out.push('\n');
+            }
+            out
+        };
+        for detail in ["", crate::domain::when::WHEN_HELP] {
+            assert_eq!(
+                text(
+                    "action_error",
+                    context! { line_number => 3, line => "/next someday", problem => "needs a deadline", detail => detail, actions_help => ACTIONS_HELP }
+                ),
+                old(detail)
+            );
+        }
+        assert_eq!(
+            text("relay_refused", context! { name => "Jane Doe", why => "the lead has no email address.", lead_id => 4 }),
+            "leadgate did not relay your mail to Jane Doe: the lead has no email address.\n\nNothing of it was sent to Jane Doe; any quick actions at its top were done. Your mail is kept in lead #4's history.\n"
+        );
+        assert_eq!(
+            text("bounce_notice", context! { name => "Jane Doe", to => "jane@example.net", why => "550 no such user", lead_id => 4 }),
+            "Your mail to Jane Doe <jane@example.net>, relayed by leadgate, could not be delivered:\n\n  550 no such user\n\nThe address may be wrong or no longer in use. The bounce is kept in lead #4's history.\n"
+        );
+        let relayed = |banner: Option<&str>, accepted: bool| {
+            text(
+                "relayed",
+                context! {
+                    marker => "MARK", banner => banner, text => "Hello\nthere",
+                    lead_id => 4, reference => "LG-4", name => "Jane Doe", status => "new",
+                    owner => "Alice Smith", accepted => accepted, next_action => "none set",
+                },
+            )
+        };
+        let footer = |acc: &str| {
+            format!("--\nLead #4 (LG-4) Jane Doe · status new · owner Alice Smith{acc} · next action: none set\nQuick actions at the top of your reply: /next tomorrow call back   /note text   /status won   /done")
+        };
+        assert_eq!(
+            relayed(Some("[!] careful"), false),
+            format!(
+                "MARK\n\n[!] careful\n\nHello\nthere\n\n{}\n",
+                footer(" (not accepted)")
+            )
+        );
+        assert_eq!(
+            relayed(None, true),
+            format!("MARK\n\nHello\nthere\n\n{}\n", footer(""))
         );
     }
 

@@ -213,17 +213,16 @@ pub fn refused_action(
         plan: &mut plan,
     };
     let line = action_line(&m.view.text, index);
-    let text = format!(
-        "leadgate did not act on your mail, and did not relay it: \"{line}\" could not be done: {why}.\n\n{}\n",
-        crate::domain::actions::ACTIONS_HELP
-    );
     let draft = compose::notice(
         p,
         Some(lead),
         &mail.member.email,
         &format!("Not done: {}", m.subject()),
-        text,
         Purpose::ActionError,
+        minijinja::context! {
+            line => line, problem => why,
+            actions_help => crate::domain::actions::ACTIONS_HELP,
+        },
     );
     d.send(lead.id, draft, false);
     d.reason(&format!("quick action \"{line}\" refused: {why}"));
@@ -354,8 +353,12 @@ impl<'p> Decider<'_, 'p> {
                     Some(lead),
                     &member.email,
                     &format!("Not done: {}", m.subject()),
-                    e.reply_text(),
                     Purpose::ActionError,
+                    minijinja::context! {
+                        line_number => e.line, line => e.text, problem => e.problem,
+                        detail => e.detail,
+                        actions_help => crate::domain::actions::ACTIONS_HELP,
+                    },
                 );
                 self.send(lead.id, draft, false);
                 return self.reason(&format!("quick action refused: {e}"));
@@ -386,11 +389,8 @@ impl<'p> Decider<'_, 'p> {
                 Some(lead),
                 &member.email,
                 &format!("Not relayed: {}", m.subject()),
-                format!(
-                    "leadgate did not relay your mail to {name}: {why}\n\nNothing of it was sent to {name}; any quick actions at its top were done. Your mail is kept in lead #{}'s history.\n",
-                    lead.id
-                ),
                 Purpose::RelayRefused,
+                minijinja::context! { name => name, why => why, lead_id => lead.id },
             )
         };
         let Some(email) = lead.email() else {
@@ -681,17 +681,13 @@ impl<'p> Decider<'_, 'p> {
         if bounced.purpose == TO_LEAD {
             if let Some(owner) = self.p.owner_of(lead) {
                 let name = compose::lead_name(lead);
-                let text = format!(
-                    "Your mail to {name} <{to}>, relayed by leadgate, could not be delivered:\n\n  {why}\n\nThe address may be wrong or no longer in use. The bounce is kept in lead #{}'s history.\n",
-                    lead.id
-                );
                 let draft = compose::notice(
                     self.p,
                     Some(lead),
                     &owner.email,
                     &format!("Undeliverable: mail to {name}"),
-                    text,
                     Purpose::BounceNotice,
+                    minijinja::context! { name => name, to => to, why => why, lead_id => lead.id },
                 );
                 sent = self.send(lead.id, draft, false);
             }

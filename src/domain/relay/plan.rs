@@ -21,6 +21,8 @@ pub struct Policy<'a> {
     pub manager: Option<&'a str>,
     /// leadgate's own address and name (the sender of notices), the team's time zone.
     pub sender: Sender<'a>,
+    /// The templates the relay's own words are written from (bundled, or the owner's).
+    pub templates: &'a minijinja::Environment<'a>,
     pub relay_domain: &'a str,
     pub address: &'a TrackedAddressFormat,
     pub keys: &'a TokenKeys,

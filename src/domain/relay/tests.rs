@@ -57,6 +57,7 @@ impl World {
                 team: "Acme",
                 timezone: &self.tz,
             },
+            templates: crate::domain::notify::bundled(),
             relay_domain: "leads.test",
             address: &self.address,
             keys: &self.keys,
