@@ -3,8 +3,8 @@
 //!
 //! One way to write an email: each has a [`Purpose`] (the string the outbox stores and the
 //! loop header carries), its words come from a template in [`BUNDLED`] (or the owner's
-//! file of that name, loaded by [`crate::templates`]), and leadgate's own mail is made by
-//! [`Sender::draft`] from [`crate::config::Settings::sender`]. Only the relay's mail to a
+//! file of that name, loaded by the caller), and leadgate's own mail is made by
+//! [`Sender::draft`] (one sender, made from the settings). Only the relay's mail to a
 //! lead carries someone else's words instead.
 
 use crate::domain::extract::Extraction;
@@ -195,8 +195,8 @@ impl LeadCard {
     }
 }
 
-/// Who sends, and how times read, for this team. Made from the settings by
-/// [`crate::config::Settings::sender`].
+/// Who sends, and how times read, for this team. Made from the settings in one place
+/// (`Settings::sender`).
 #[derive(Clone, Copy, Debug)]
 pub struct Sender<'a> {
     pub from: &'a str,
@@ -258,7 +258,7 @@ pub fn format_time(t: Timestamp, tz: &TimeZone) -> String {
 }
 
 /// Every template leadgate writes mail from, bundled (`templates/`). A file of the same
-/// name in the owner's folder (`[digest] templates`, read by [`crate::templates`])
+/// name in the owner's folder (`[digest] templates`, read outside the domain)
 /// replaces it; the names and their variables are the owner's contract: extend, never
 /// rename.
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -277,6 +277,7 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../templates/handoff_notice.txt"),
     ),
     ("relayed.txt", include_str!("../../templates/relayed.txt")),
+    ("relayed.html", include_str!("../../templates/relayed.html")),
     (
         "action_error.txt",
         include_str!("../../templates/action_error.txt"),

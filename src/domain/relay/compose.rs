@@ -3,10 +3,10 @@
 //! come only from the lead and the policy (the team), never from the message.
 
 use super::{signals, FromName, Lead, Policy};
-use crate::domain::notify::{body, format_time, header_safe, Attachment, Draft, Purpose};
+use crate::domain::notify::{body, format_time, header_safe, Attachment, Body, Draft, Purpose};
 use crate::domain::route::Person;
 use crate::domain::trim::marker_line;
-use minijinja::{context, HtmlEscape};
+use minijinja::context;
 
 /// How a lead is called in subjects and sentences.
 pub fn lead_name(lead: &Lead) -> String {
@@ -151,18 +151,10 @@ pub fn to_owner(s: &Policy<'_>, o: ToOwner<'_>) -> Draft {
         text => o.text.trim_end(),
         ..state(s, o.lead)
     };
-    let text = body(s.templates, "relayed", &ctx, false).text;
-    let html = o.html.map(|h| {
-        let top = format!(
-            "<p style=\"color:#888\">{}</p>{}",
-            HtmlEscape(&marker),
-            o.banner
-                .as_deref()
-                .map(|b| format!("<p><b>{}</b></p>", HtmlEscape(b)))
-                .unwrap_or_default()
-        );
-        insert_after_body(h, &top)
-    });
+    // The relayed HTML is the writer's own document: leadgate's part (marker, banner),
+    // rendered from `relayed.html`, goes at the top of its body.
+    let Body { text, html: top } = body(s.templates, "relayed", &ctx, o.html.is_some());
+    let html = o.html.zip(top).map(|(h, top)| insert_after_body(h, &top));
     let tag = format!("[LG-{}]", o.lead.id);
     let base = signals::strip_tags(o.subject);
     let subject = if base.is_empty() {
@@ -318,6 +310,21 @@ mod tests {
         assert_eq!(
             relayed(None, true),
             format!("MARK\n\nHello\nthere\n\n{}\n", footer(""))
+        );
+        let top = |banner: Option<&str>| {
+            body(
+                env,
+                "relayed",
+                &context! { marker => "MARK <x>", banner => banner },
+                true,
+            )
+            .html
+            .unwrap()
+        };
+        assert_eq!(top(None), "<p style=\"color:#888\">MARK &lt;x&gt;</p>");
+        assert_eq!(
+            top(Some("[!] a & b")),
+            "<p style=\"color:#888\">MARK &lt;x&gt;</p><p><b>[!] a &amp; b</b></p>"
         );
     }
 
