@@ -123,14 +123,26 @@ fn state(s: &Policy<'_>, lead: &Lead) -> minijinja::Value {
     }
 }
 
+/// What leadgate says above words relayed to the owner; `relayed.txt` and `relayed.html`
+/// show it as `banner` (`banner.kind` is `opted_out` or `unknown_sender`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Banner {
+    /// The lead asked to stop: `what` they did, the address now opted out.
+    OptedOut { what: String, email: String },
+    /// Neither the lead nor the team wrote; `claimed`: a team address that failed
+    /// authentication.
+    UnknownSender { who: String, claimed: bool },
+}
+
 pub struct ToOwner<'a> {
     pub lead: &'a Lead,
     pub owner_email: &'a str,
     pub tracked: &'a str,
     /// Display name before `<tracked>`: `Jane Doe via leadgate`.
     pub from_name: String,
-    /// Lines above the relayed words (an unknown-sender flag, an opt-out).
-    pub banner: Option<String>,
+    /// What leadgate says above the relayed words.
+    pub banner: Option<Banner>,
     pub subject: &'a str,
     pub text: &'a str,
     pub html: Option<&'a str>,
@@ -287,44 +299,71 @@ mod tests {
             text("bounce_notice", context! { name => "Jane Doe", to => "jane@example.net", why => "550 no such user", lead_id => 4 }),
             "Your mail to Jane Doe <jane@example.net>, relayed by leadgate, could not be delivered:\n\n  550 no such user\n\nThe address may be wrong or no longer in use. The bounce is kept in lead #4's history.\n"
         );
-        let relayed = |banner: Option<&str>, accepted: bool| {
-            text(
+        let relayed = |banner: Option<Banner>, accepted: bool, html: bool| {
+            let b = body(
+                env,
                 "relayed",
-                context! {
-                    marker => "MARK", banner => banner, text => "Hello\nthere",
+                &context! {
+                    marker => "MARK <x>", banner => banner, text => "Hello\nthere",
                     lead_id => 4, reference => "LG-4", name => "Jane Doe", status => "new",
                     owner => "Alice Smith", accepted => accepted, next_action => "none set",
                 },
-            )
+                html,
+            );
+            if html {
+                b.html.unwrap()
+            } else {
+                b.text
+            }
         };
         let footer = |acc: &str| {
             format!("--\nLead #4 (LG-4) Jane Doe · status new · owner Alice Smith{acc} · next action: none set\nQuick actions at the top of your reply: /next tomorrow call back   /note text   /status won   /done")
         };
-        assert_eq!(
-            relayed(Some("[!] careful"), false),
-            format!(
-                "MARK\n\n[!] careful\n\nHello\nthere\n\n{}\n",
-                footer(" (not accepted)")
-            )
-        );
-        assert_eq!(
-            relayed(None, true),
-            format!("MARK\n\nHello\nthere\n\n{}\n", footer(""))
-        );
-        let top = |banner: Option<&str>| {
-            body(
-                env,
-                "relayed",
-                &context! { marker => "MARK <x>", banner => banner },
-                true,
-            )
-            .html
-            .unwrap()
+        let opted = || Banner::OptedOut {
+            what: "unsubscribed".into(),
+            email: "jane@example.net".into(),
         };
-        assert_eq!(top(None), "<p style=\"color:#888\">MARK &lt;x&gt;</p>");
+        let stranger = |claimed| Banner::UnknownSender {
+            who: "eve@evil.test".into(),
+            claimed,
+        };
+        let (name, who) = ("Jane Doe", "eve@evil.test");
+        let old_opted = format!("{name} unsubscribed. leadgate recorded the opt-out: nothing more will be relayed to jane@example.net.");
+        let old_stranger = |claim: &str| {
+            format!("[!] From an unknown sender: {who} is neither {name} nor a team member.{claim} leadgate did not relay it to {name} and did not answer the sender. Replying to this email writes to {name}, not to this sender.")
+        };
+        let claim =
+            " It claims a team member's address, but its Authentication-Results do not confirm it.";
+        for (banner, old) in [
+            (opted(), old_opted.clone()),
+            (stranger(false), old_stranger("")),
+            (stranger(true), old_stranger(claim)),
+        ] {
+            assert_eq!(
+                relayed(Some(banner.clone()), false, false),
+                format!(
+                    "MARK <x>\n\n{old}\n\nHello\nthere\n\n{}\n",
+                    footer(" (not accepted)")
+                )
+            );
+            assert_eq!(
+                relayed(Some(banner), false, true),
+                format!(
+                    "<p style=\"color:#888\">MARK &lt;x&gt;</p><p><b>{}</b></p>",
+                    // As the hand-written escaping had it (no `'` in names here).
+                    old.replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                )
+            );
+        }
         assert_eq!(
-            top(Some("[!] a & b")),
-            "<p style=\"color:#888\">MARK &lt;x&gt;</p><p><b>[!] a &amp; b</b></p>"
+            relayed(None, true, false),
+            format!("MARK <x>\n\nHello\nthere\n\n{}\n", footer(""))
+        );
+        assert_eq!(
+            relayed(None, true, true),
+            "<p style=\"color:#888\">MARK &lt;x&gt;</p>"
         );
     }
 

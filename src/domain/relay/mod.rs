@@ -525,10 +525,10 @@ impl<'p> Decider<'_, 'p> {
                 email_norm: email.normalized(),
                 how,
             });
-            banner = Some(format!(
-                "{name} {what}. leadgate recorded the opt-out: nothing more will be relayed to {}.",
-                email.as_str()
-            ));
+            banner = Some(compose::Banner::OptedOut {
+                what,
+                email: email.as_str().to_owned(),
+            });
         }
         let owner = p.owner_of(lead);
         let mut sent = None;
@@ -567,7 +567,6 @@ impl<'p> Decider<'_, 'p> {
     /// the lead, never answered.
     fn stranger_mail(&mut self, r: Reached<'_>, claimed: bool) {
         let (p, m, lead) = (self.p, self.m, r.lead);
-        let name = compose::lead_name(lead);
         let who = m.sender_label();
         if let Some(why) = self.capped(
             &r.recent.from_sender,
@@ -583,14 +582,10 @@ impl<'p> Decider<'_, 'p> {
             );
             return self.reason(&why);
         }
-        let claim = if claimed {
-            " It claims a team member's address, but its Authentication-Results do not confirm it."
-        } else {
-            ""
+        let banner = compose::Banner::UnknownSender {
+            who: who.to_string(),
+            claimed,
         };
-        let banner = format!(
-            "[!] From an unknown sender: {who} is neither {name} nor a team member.{claim} leadgate did not relay it to {name} and did not answer the sender. Replying to this email writes to {name}, not to this sender."
-        );
         let mut sent = None;
         if let Some(owner) = p.owner_of(lead) {
             let tracked = p.tracked_address(lead.id);
