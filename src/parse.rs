@@ -171,6 +171,11 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
     v
 }
 
+/// The messages of an mbox file (`From ` lines split them; `>From ` unquoted), in order.
+pub fn mbox(reader: impl std::io::BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
+    mail_parser::mailbox::mbox::MessageIterator::new(reader).map(|m| m.map(|m| m.unwrap_contents()))
+}
+
 /// The files attached to a message (not nested messages), with their bytes, for the relay
 /// to carry over: (file name, `type/subtype`, bytes). Empty when the message does not parse.
 pub fn attachment_files(raw: &[u8]) -> Vec<(Option<String>, String, Vec<u8>)> {
