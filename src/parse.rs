@@ -89,7 +89,11 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
     };
     for h in msg.headers() {
         let name = h.name().to_owned();
-        let value = header_text(h.value());
+        // the Date header's value is the date formatted above
+        let value = match (h.value(), msg.date(), &v.date) {
+            (HeaderValue::DateTime(d), Some(date), Some(text)) if d == date => text.clone(),
+            (value, _, _) => header_text(value),
+        };
         if name.eq_ignore_ascii_case("Delivered-To") {
             v.delivered_to.push(value.trim().to_owned());
         }
