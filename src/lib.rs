@@ -15,7 +15,8 @@
 //! - [`config`]: raw TOML/env settings validated once into [`config::Settings`].
 //! - [`domain`]: pure logic, no I/O and no wall clock: message view, classification,
 //!   field extraction, routing, tracked tokens, lead state, owner notifications.
-//! - [`parse`]: the only user of `mail-parser`: bytes → [`domain::message::MessageView`].
+//! - [`parse`]: the only user of `mail-parser` (tests aside): bytes → [`domain::message::MessageView`],
+//!   an mbox file → its messages.
 //! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
 //! - [`store`]: the database behind one type.
 //! - [`pipeline`]: one message = one transaction.

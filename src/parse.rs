@@ -89,7 +89,11 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
     };
     for h in msg.headers() {
         let name = h.name().to_owned();
-        let value = header_text(h.value());
+        // the Date header's value is the date formatted above
+        let value = match (h.value(), msg.date(), &v.date) {
+            (HeaderValue::DateTime(d), Some(date), Some(text)) if d == date => text.clone(),
+            (value, _, _) => header_text(value),
+        };
         if name.eq_ignore_ascii_case("Delivered-To") {
             v.delivered_to.push(value.trim().to_owned());
         }
@@ -169,6 +173,11 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
         }
     }
     v
+}
+
+/// The messages of an mbox file (`From ` lines split them; `>From ` unquoted), in order.
+pub fn mbox(reader: impl std::io::BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
+    mail_parser::mailbox::mbox::MessageIterator::new(reader).map(|m| m.map(|m| m.unwrap_contents()))
 }
 
 /// The files attached to a message (not nested messages), with their bytes, for the relay

@@ -100,7 +100,7 @@ pub async fn list(
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
     let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
-    let now = jiff::Timestamp::now();
+    let now = crate::clock::Clock::system().now();
     let rows = leads::list(&mut conn, &filter).await?;
     let views: Vec<LeadView> = rows
         .iter()
@@ -176,7 +176,7 @@ pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> 
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
     let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
-    let now = jiff::Timestamp::now();
+    let now = crate::clock::Clock::system().now();
     let filter = LeadFilter {
         status: Some(crate::domain::lead::LeadStatus::Triage.as_str().into()),
         ..Default::default()
@@ -261,7 +261,7 @@ pub async fn detail(
 
 pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
-    let Some(d) = detail(&store, &settings, id, jiff::Timestamp::now()).await? else {
+    let Some(d) = detail(&store, &settings, id, crate::clock::Clock::system().now()).await? else {
         eprintln!("no lead #{id}; `leadgate leads` lists them");
         return Ok(ExitCode::from(1));
     };

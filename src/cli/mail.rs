@@ -87,7 +87,7 @@ pub async fn import(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow
     store::state::sync_people(
         &mut conn,
         &settings.people,
-        store::millis(jiff::Timestamp::now()),
+        store::millis(crate::clock::Clock::system().now()),
     )
     .await?;
     drop(conn);

@@ -48,13 +48,10 @@ fn collect(path: &Path, out: &mut Vec<FileMessage>) -> anyhow::Result<()> {
     }
     if is_mbox(path)? {
         let file = std::fs::File::open(path)?;
-        let messages =
-            mail_parser::mailbox::mbox::MessageIterator::new(std::io::BufReader::new(file));
-        for (i, m) in messages.enumerate() {
-            let m = m?;
+        for (i, raw) in crate::parse::mbox(std::io::BufReader::new(file)).enumerate() {
             out.push(FileMessage {
                 origin: format!("{}#{}", path.display(), i + 1),
-                raw: m.unwrap_contents(),
+                raw: raw?,
             });
         }
         return Ok(());

@@ -1,5 +1,6 @@
 //! The layout rules of src/ that the compiler does not hold by itself (lib.rs's module map
-//! and the README's "Where things are" describe them): no circle between top-level modules.
+//! and the README's "Where things are" describe them): no circle between top-level modules,
+//! each outside crate or power used by the one module that owns it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -148,4 +149,59 @@ fn the_circle_finder_finds_a_circle() {
             .map(String::from)
             .collect()
     );
+}
+
+/// Every file of src/ with its production text: what precedes its `#[cfg(test)]` module.
+fn production_files() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let code = match text.find("#[cfg(test)]") {
+                Some(i) => text[..i].to_owned(),
+                None => text,
+            };
+            let rel = f.strip_prefix(src()).unwrap().display().to_string();
+            (rel, code)
+        })
+        .collect()
+}
+
+/// The files of src/ outside `owners` (path prefixes) whose production code names `what`.
+fn users_outside(what: &str, owners: &[&str]) -> Vec<String> {
+    production_files()
+        .into_iter()
+        .filter(|(path, code)| !owners.iter().any(|o| path.starts_with(o)) && code.contains(what))
+        .map(|(path, _)| path)
+        .collect()
+}
+
+#[test]
+fn only_parse_rs_reads_mail_with_mail_parser() {
+    assert_eq!(
+        users_outside("mail_parser", &["parse.rs"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn only_the_clock_module_reads_the_wall_clock() {
+    for now in ["Timestamp::now()", "Zoned::now()", "SystemTime::now()"] {
+        assert_eq!(
+            users_outside(now, &["clock.rs"]),
+            Vec::<String>::new(),
+            "{now}"
+        );
+    }
+}
+
+#[test]
+fn the_owner_check_sees_production_code_only() {
+    let files = production_files();
+    let (_, parse) = files.iter().find(|(p, _)| p == "parse.rs").unwrap();
+    assert!(parse.contains("mail_parser"));
+    assert!(!users_outside("mail_parser", &[]).is_empty());
 }

@@ -36,11 +36,35 @@ static SITE_ADMIN_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(please moderate|new comment on|\bcomment: [\x22“]|new user registration|password changed|e-?mail address changed|admin email|site health|automatic updates?\b|background updates?|backup (completed|failed|successful)|ssl certificate|domain (renewal|expir)|quote\s*#\s*\d+|estimate\s*#\s*\d+|shipping confirmation|has shipped|shipment (notification|confirmation)|payout|welcome to\b|activate your account)",
     )
 });
-static SYSTEM_BODY: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)(you were charged|amount paid|requested a password reset|test email was sent|have automatically updated|we noticed a new sign-in|your forms have received)",
-    )
+/// The phrases of service mail in a body, in order (the first that matches is named).
+const SYSTEM_BODY_PHRASES: &[&str] = &[
+    "you were charged",
+    "amount paid",
+    "requested a password reset",
+    "test email was sent",
+    "have automatically updated",
+    "we noticed a new sign-in",
+    "your forms have received",
+];
+static SYSTEM_BODY: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!("(?i)({})", SYSTEM_BODY_PHRASES.join("|"))));
+/// One pass for all of [`SYSTEM_BODY_PHRASES`] before the regex: a case-insensitive
+/// alternation has no literal prefilter, so the regex alone walks every byte slowly.
+static SYSTEM_BODY_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(SYSTEM_BODY_PHRASES)
+        .expect("static phrases")
 });
+
+/// [`SYSTEM_BODY`]'s first match. Text without any phrase in ASCII case is not given to
+/// the regex, unless it holds `ſ` or the Kelvin sign (Unicode case folding makes them `s`
+/// and `k` for the regex).
+fn system_body(head: &str) -> Option<regex::Match<'_>> {
+    let may = SYSTEM_BODY_FINDER.is_match(head) || head.contains(['\u{17F}', '\u{212A}']);
+    may.then(|| SYSTEM_BODY.find(head)).flatten()
+}
+
 static CONFIRMATION_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^\s*(thank you|thanks|we('ve| have)? received|your (submission|request|message|inquiry|enquiry)( has been| was)? received|confirmation|copy of your|danke für|vielen dank|merci pour|merci de|gracias por|bedankt voor|grazie per)",
@@ -151,9 +175,7 @@ pub fn system_mail(view: &MessageView, text: &str) -> Option<String> {
         .char_indices()
         .nth(4000)
         .map_or(text, |(i, _)| &text[..i]);
-    SYSTEM_BODY
-        .find(head)
-        .map(|m| format!("account or system mail ({})", m.as_str().to_lowercase()))
+    system_body(head).map(|m| format!("account or system mail ({})", m.as_str().to_lowercase()))
 }
 
 /// The form's confirmation to the person who filled it in (a copy reached us by Bcc).

@@ -1170,7 +1170,8 @@ impl Builder {
             CallbackEvent::String { value } => self.text.extend_from_slice(value),
             CallbackEvent::OpenStartTag { name } => {
                 self.flush_text();
-                self.tag = String::from_utf8_lossy(name).into_owned();
+                self.tag.clear();
+                self.tag.push_str(&String::from_utf8_lossy(name));
                 self.attrs = Attrs::default();
                 self.seen_style = false;
                 self.attr_name.clear();
@@ -1199,8 +1200,7 @@ impl Builder {
             }
             CallbackEvent::EndTag { name } => {
                 self.flush_text();
-                let name = String::from_utf8_lossy(name).into_owned();
-                self.end_tag(&name);
+                self.end_tag(&String::from_utf8_lossy(name));
             }
             CallbackEvent::Doctype {
                 name,

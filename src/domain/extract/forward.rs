@@ -131,8 +131,11 @@ const DATE: &[&str] = &[
     "sent on",
 ];
 
-fn key_of(t: &str) -> Option<String> {
-    colon_split(t).map(|(k, _)| k.to_lowercase())
+/// Whether a header name, in any case, is one of `names`. No name is near this many bytes
+/// (even lowercasing that shrinks), so longer keys are not lowercased to find out.
+fn named(names: &[&str], key: &str) -> bool {
+    const LONGEST: usize = 64;
+    key.len() <= LONGEST && names.contains(&key.to_lowercase().as_str())
 }
 
 /// A header block without a marker line (Outlook's HTML forwards draw a rule instead):
@@ -143,16 +146,16 @@ fn bare_header_block(items: &[Item]) -> Option<usize> {
         .enumerate()
         .filter_map(|(i, it)| it.line().map(|t| (i, t)))
         .collect();
-    let keys: Vec<Option<String>> = lines.iter().map(|(_, t)| key_of(t)).collect();
     lines.iter().enumerate().find_map(|(k, (i, t))| {
-        let from = keys[k].as_deref().is_some_and(|key| FROM.contains(&key))
-            && colon_split(t).is_some_and(|(_, v)| parse_mailbox(v).is_some());
-        let dated = keys
+        let (key, value) = colon_split(t)?;
+        if !named(FROM, key) || parse_mailbox(value).is_none() {
+            return None;
+        }
+        let dated = lines[k + 1..]
             .iter()
-            .skip(k + 1)
             .take(3)
-            .any(|key| key.as_deref().is_some_and(|key| DATE.contains(&key)));
-        (from && dated).then_some(*i)
+            .any(|(_, t)| colon_split(t).is_some_and(|(key, _)| named(DATE, key)));
+        dated.then_some(*i)
     })
 }
 
@@ -187,6 +190,17 @@ pub fn unquote(items: &[Item]) -> Option<Vec<Item>> {
     )
 }
 
+/// A forward marker line. Every marker starts with `-`, `_` or one of a few letters (in
+/// any case): the other lines, nearly all, are not given to the regex.
+fn marker_line(line: &str) -> bool {
+    let t = line.trim();
+    let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
+    matches!(
+        first,
+        Some(b'-' | b'_' | b'a' | b'b' | b'c' | b'd' | b'i' | b'p')
+    ) && MARKER.is_match(t)
+}
+
 /// Forwards nest (a client forwards what a colleague forwarded); no real chain is deeper.
 const MAX_NESTING: usize = 6;
 
@@ -207,10 +221,7 @@ pub fn unwrap_all(items: &[Item]) -> Vec<Forwarded> {
 }
 
 pub fn unwrap(items: &[Item]) -> Option<Forwarded> {
-    let start = match items
-        .iter()
-        .position(|i| i.line().is_some_and(|t| MARKER.is_match(t.trim())))
-    {
+    let start = match items.iter().position(|i| i.line().is_some_and(marker_line)) {
         Some(marker) => marker + 1,
         None => bare_header_block(items)?,
     };

@@ -405,11 +405,19 @@ static INLINE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 fn inline_pairs(t: &str) -> Option<(&str, Vec<(&str, &str)>)> {
     // three `: ` at least, before any regex
     t.matches(": ").nth(2)?;
+    // the label is the match without its lead-in (sentence end, `|`, spaces; the label
+    // itself starts with a capital) and without the `:` and space after it: no capture
+    // groups needed, which spares the regex's slower capturing search
     let starts: Vec<(usize, usize, &str)> = INLINE_LABEL
-        .captures_iter(t)
-        .filter_map(|c| {
-            let (all, label) = (c.get(0)?, c.get(1)?);
-            Some((all.start(), all.end(), label.as_str()))
+        .find_iter(t)
+        .filter_map(|m| {
+            let label = m
+                .as_str()
+                .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ';' | '|'));
+            let mut rest = label.chars();
+            rest.next_back().filter(|c| c.is_whitespace())?;
+            let label = rest.as_str().strip_suffix(':')?;
+            Some((m.start(), m.end(), label))
         })
         .filter(|(_, _, l)| l.split_whitespace().count() <= 4 && label_like(l))
         .collect();
