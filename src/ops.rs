@@ -16,7 +16,7 @@ use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
 use crate::domain::route::{account_keys, route, Person};
 use crate::store::leads::{self, LeadRow};
-use crate::store::{self, state, Conn};
+use crate::store::{self, state, Tx};
 use jiff::Timestamp;
 
 /// What an operation did, for the CLI's output and the relay's confirmation mail.
@@ -39,7 +39,7 @@ pub enum OpError {
     #[error("{0}")]
     NotAllowed(String),
     #[error("database error: {0}")]
-    Store(#[from] sqlx::Error),
+    Store(#[from] store::Error),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
@@ -63,7 +63,7 @@ const HISTORY_IN_EMAIL: usize = 12;
 /// new owner gets the lead's full context by email and must accept (unless they assigned
 /// it to themselves); the previous owner is told.
 pub async fn assign(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     to: &str,
@@ -79,7 +79,7 @@ pub async fn assign(
 /// leadgate itself hands the lead on (acceptance timeout, orphans): the same emails as
 /// [`assign`], actor `leadgate`. `to = None` leaves the lead orphaned, with the reason.
 pub async fn reassign(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     to: Option<&str>,
@@ -95,7 +95,7 @@ pub async fn reassign(
 }
 
 async fn hand_over(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     row: &LeadRow,
     to: Option<&Person>,
@@ -147,29 +147,21 @@ async fn hand_over(
         from.unwrap_or("nobody"),
         to.map(|p| p.id.as_str()).unwrap_or("nobody (orphaned)")
     );
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Handoff,
         &detail,
-        None,
-        None,
-    )
-    .await?;
+    ));
     if self_assigned {
-        leads::add_activity(
-            tx,
+        tx.record(store::NewActivity::new(
             lead,
             now_ms,
             actor,
             ActivityKind::Accepted,
             "took the lead",
-            None,
-            None,
-        )
-        .await?;
+        ));
     }
 
     let mut queued = false;
@@ -217,7 +209,7 @@ async fn hand_over(
 /// `by` (a person id, name or email) accepts the lead: the owner accepting a handoff or
 /// a routed lead, or anyone in the team taking an orphan (no owner, or one who left).
 pub async fn accept(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     by: &str,
@@ -259,17 +251,13 @@ pub async fn accept(
             }
         }
     };
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         &person.id,
         ActivityKind::Accepted,
         &detail,
-        None,
-        None,
-    )
-    .await?;
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: {} by {}", detail, person.id),
@@ -278,7 +266,7 @@ pub async fn accept(
 
 /// Sets the next action and its deadline (which must be in the future).
 pub async fn set_next(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     what: &str,
@@ -307,17 +295,13 @@ pub async fn set_next(
         Some(old) => format!("{what} by {when} (was: {old})"),
         None => format!("{what} by {when}"),
     };
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::NextActionSet,
         &detail,
-        None,
-        None,
-    )
-    .await?;
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: next action {what} by {when}"),
@@ -326,7 +310,7 @@ pub async fn set_next(
 
 /// The next action is done: it is cleared (the lead then needs a new one, or a status).
 pub async fn done(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     actor: &str,
@@ -340,17 +324,13 @@ pub async fn done(
     };
     let now_ms = store::millis(now);
     leads::set_next_action(tx, lead, None, None, now_ms).await?;
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::NextActionDone,
-        &format!("done: {what}"),
-        None,
-        None,
-    )
-    .await?;
+        format!("done: {what}"),
+    ));
     let hint = if status_of(&row).is_open() {
         format!("; set the next one with `next {lead} WHEN WHAT` or close it with `status {lead} won|lost`")
     } else {
@@ -364,7 +344,7 @@ pub async fn done(
 
 /// Moves the lead to `to` if [`LeadStatus::transition`] allows it.
 pub async fn set_status(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     to: LeadStatus,
@@ -378,17 +358,13 @@ pub async fn set_status(
         .map_err(|why| OpError::NotAllowed(format!("lead #{lead}: {why}")))?;
     let now_ms = store::millis(now);
     leads::set_status(tx, lead, to.as_str(), now_ms).await?;
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Status,
-        &format!("{} → {}", from.as_str(), to.as_str()),
-        None,
-        None,
-    )
-    .await?;
+        format!("{} → {}", from.as_str(), to.as_str()),
+    ));
     let mut summary = format!("lead #{lead}: {} → {}", from.as_str(), to.as_str());
     // Opt-out belongs to the address: record it, and close its other open leads too.
     if let (LeadStatus::OptedOut, Some(norm)) = (to, address_of(&row)) {
@@ -406,7 +382,7 @@ pub async fn set_status(
 /// runs them: `/assign` hands on without a reason, `/accept` is by the sender, `/optout`
 /// opts out the lead's address.
 pub async fn apply(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     action: &QuickAction,
@@ -446,7 +422,7 @@ fn address_of(row: &LeadRow) -> Option<String> {
 
 /// An internal note: history only, never relayed to the lead.
 pub async fn note(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     text: &str,
@@ -459,17 +435,13 @@ pub async fn note(
         return Err(OpError::NotAllowed("the note is empty".into()));
     }
     let now_ms = store::millis(now);
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Note,
         text,
-        None,
-        None,
-    )
-    .await?;
+    ));
     leads::touch(tx, lead, now_ms).await?;
     Ok(Outcome {
         queued_mail: false,
@@ -479,7 +451,7 @@ pub async fn note(
 
 /// No reminders about the lead until `until` (in the future).
 pub async fn snooze(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     until: Timestamp,
@@ -496,17 +468,13 @@ pub async fn snooze(
     }
     let now_ms = store::millis(now);
     leads::set_snoozed_until(tx, lead, Some(store::millis(until)), now_ms).await?;
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Snoozed,
-        &format!("no reminders until {when}"),
-        None,
-        None,
-    )
-    .await?;
+        format!("no reminders until {when}"),
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: snoozed until {when}"),
@@ -517,7 +485,7 @@ pub async fn snooze(
 /// List-Unsubscribe mailto, the HTTP endpoint, `/optout`): recorded once for the address,
 /// and every open lead of it becomes opted out, with history.
 pub async fn opt_out(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     email_norm: &str,
     how: &str,
@@ -534,17 +502,13 @@ pub async fn opt_out(
     for row in &open {
         let from = status_of(row);
         leads::set_status(tx, row.id, LeadStatus::OptedOut.as_str(), now_ms).await?;
-        leads::add_activity(
-            tx,
+        tx.record(store::NewActivity::new(
             row.id,
             now_ms,
             actor,
             ActivityKind::OptedOut,
-            &format!("{} → opted_out: {how}", from.as_str()),
-            None,
-            None,
-        )
-        .await?;
+            format!("{} → opted_out: {how}", from.as_str()),
+        ));
     }
     let ids: Vec<String> = open.iter().map(|r| format!("#{}", r.id)).collect();
     Ok(Outcome {
@@ -566,7 +530,7 @@ pub async fn opt_out(
 }
 
 /// Open leads whose owner left the team (not in `settings.people`) or that have none.
-pub async fn orphans(tx: &mut Conn, s: &Settings) -> Result<Vec<LeadRow>, OpError> {
+pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<LeadRow>, OpError> {
     let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
     Ok(leads::orphaned_open_leads(tx, &team).await?)
 }
@@ -574,11 +538,7 @@ pub async fn orphans(tx: &mut Conn, s: &Settings) -> Result<Vec<LeadRow>, OpErro
 /// After a team change: each open lead whose owner left gets one history entry saying so
 /// (drift kind `orphaned`, recorded once per assignment). Returns the leads marked now.
 /// Run at start, after [`state::sync_people`].
-pub async fn mark_orphans(
-    tx: &mut Conn,
-    s: &Settings,
-    now: Timestamp,
-) -> Result<Vec<i64>, OpError> {
+pub async fn mark_orphans(tx: &mut Tx, s: &Settings, now: Timestamp) -> Result<Vec<i64>, OpError> {
     let mut marked = Vec::new();
     for row in orphans(tx, s).await? {
         let Some(owner) = row.owner.as_deref() else {
@@ -589,17 +549,12 @@ pub async fn mark_orphans(
         if leads::has_activity(tx, row.id, ActivityKind::DriftOpened, &detail, since).await? {
             continue;
         }
-        leads::add_activity(
-            tx,
+        tx.record(store::NewActivity::system(
             row.id,
             store::millis(now),
-            SYSTEM_ACTOR,
             ActivityKind::DriftOpened,
             &detail,
-            None,
-            None,
-        )
-        .await?;
+        ));
         marked.push(row.id);
     }
     Ok(marked)
@@ -609,7 +564,7 @@ pub async fn mark_orphans(
 /// handed to the new owner (who must accept), unless `[team] orphans = "keep"`. Leads
 /// the rules give nobody stay orphaned. Returns the leads that got a new owner.
 pub async fn reassign_orphans(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     now: Timestamp,
 ) -> Result<Vec<i64>, OpError> {
@@ -666,7 +621,7 @@ pub async fn reassign_orphans(
 /// (a reply to an orphan takes it); a new lead becomes contacted; the "first reply" next
 /// action is done.
 pub async fn record_first_reply(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     by: &str,
@@ -693,54 +648,46 @@ pub async fn record_first_reply(
         let owner = row.owner.as_deref();
         if owner == Some(p.id.as_str()) && !row.accepted {
             leads::set_accepted(tx, lead, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "accepted by replying",
-            )
-            .await?;
+            ));
             done_things.push("accepted".to_owned());
         } else if owner.is_none_or(|o| s.person(o).is_none()) {
             leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "took the orphaned lead by replying",
-            )
-            .await?;
+            ));
             done_things.push(format!("taken by {}", p.id));
         }
     }
     if status == LeadStatus::New {
         leads::set_status(tx, lead, LeadStatus::Contacted.as_str(), now_ms).await?;
-        add(
-            tx,
+        tx.record(store::NewActivity::new(
             lead,
             now_ms,
             by,
             ActivityKind::Status,
             "new → contacted (first reply)",
-        )
-        .await?;
+        ));
         done_things.push("new → contacted".to_owned());
     }
     if row.first_reply_at.is_none() && row.next_action.as_deref() == Some(FIRST_REPLY) {
         leads::set_next_action(tx, lead, None, None, now_ms).await?;
-        add(
-            tx,
+        tx.record(store::NewActivity::new(
             lead,
             now_ms,
             by,
             ActivityKind::NextActionDone,
             "done: first reply",
-        )
-        .await?;
+        ));
         done_things.push("first reply done".to_owned());
     }
     let summary = if done_things.is_empty() {
@@ -773,7 +720,7 @@ fn require_triage(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
 /// it (and accepts it if it is theirs). Its first-reply clock is a lead's: the deadline set
 /// when the mail arrived stays.
 async fn decide_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     row: &LeadRow,
     by: &str,
@@ -785,39 +732,33 @@ async fn decide_lead(
     if row.next_action.as_deref() == Some(TRIAGE_DECISION) {
         leads::set_next_action(tx, lead, Some(FIRST_REPLY), row.next_action_due, now_ms).await?;
     }
-    add(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         by,
         ActivityKind::Status,
-        &format!("triage → new: a lead ({how})"),
-    )
-    .await?;
+        format!("triage → new: a lead ({how})"),
+    ));
     if let Some(p) = s.find_person(by) {
         let owner = row.owner.as_deref();
         if owner.is_none_or(|o| s.person(o).is_none()) {
             leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "took it on deciding it is a lead",
-            )
-            .await?;
+            ));
         } else if owner == Some(p.id.as_str()) && !row.accepted {
             leads::set_accepted(tx, lead, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "accepted on deciding it is a lead",
-            )
-            .await?;
+            ));
         }
     }
     Ok(())
@@ -825,7 +766,7 @@ async fn decide_lead(
 
 /// `/lead`: the triage item is a lead.
 pub async fn triage_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     actor: &str,
@@ -850,7 +791,7 @@ pub async fn triage_lead(
 
 /// `/notlead [why]`: the triage item is not a lead; archived with the reason.
 pub async fn triage_not_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     why: &str,
@@ -868,7 +809,13 @@ pub async fn triage_not_lead(
     } else {
         format!("triage → archived: not a lead: {why}")
     };
-    add(tx, lead, now_ms, actor, ActivityKind::Status, &detail).await?;
+    tx.record(store::NewActivity::new(
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Status,
+        &detail,
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: {detail}"),
@@ -877,7 +824,7 @@ pub async fn triage_not_lead(
 
 /// `/name`, `/email`, `/phone`, `/company`: corrects the contact, recorded with the old value.
 pub async fn set_contact(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     field: ContactField,
@@ -902,7 +849,13 @@ pub async fn set_contact(
         Some(old) => format!("{} corrected: {value} (was: {old})", field.as_str()),
         None => format!("{} set: {value}", field.as_str()),
     };
-    add(tx, lead, now_ms, actor, ActivityKind::Note, &detail).await?;
+    tx.record(store::NewActivity::new(
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Note,
+        &detail,
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: {detail}"),
@@ -910,24 +863,13 @@ pub async fn set_contact(
 }
 
 /// The lead wrote to us: `last_inbound_at` (restarts the `unanswered` clock).
-pub async fn record_inbound(tx: &mut Conn, lead: i64, now: Timestamp) -> Result<(), OpError> {
+pub async fn record_inbound(tx: &mut Tx, lead: i64, now: Timestamp) -> Result<(), OpError> {
     load(tx, lead).await?;
     leads::record_inbound(tx, lead, store::millis(now)).await?;
     Ok(())
 }
 
-async fn add(
-    tx: &mut Conn,
-    lead: i64,
-    at: i64,
-    actor: &str,
-    kind: ActivityKind,
-    detail: &str,
-) -> sqlx::Result<()> {
-    leads::add_activity(tx, lead, at, actor, kind, detail, None, None).await
-}
-
-async fn load(tx: &mut Conn, lead: i64) -> Result<LeadRow, OpError> {
+async fn load(tx: &mut Tx, lead: i64) -> Result<LeadRow, OpError> {
     leads::get(tx, lead).await?.ok_or(OpError::NoSuchLead(lead))
 }
 
@@ -1155,7 +1097,6 @@ fn html_escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::store::Store;
-    use sqlx::Row;
 
     const CONFIG: &str = r#"
 [database]
@@ -1219,7 +1160,7 @@ owner = "alice"
         s.parse().unwrap()
     }
 
-    async fn lead(tx: &mut Conn, owner: Option<&str>, email: &str) -> i64 {
+    async fn lead(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
         let id = leads::insert(
             tx,
             &leads::NewLead {
@@ -1246,36 +1187,32 @@ owner = "alice"
         )
         .await
         .unwrap();
-        add(
-            tx,
+        tx.record(store::NewActivity::new(
             id,
             store::millis(t("2026-11-23T10:00:00Z")),
             "leadgate",
             ActivityKind::Captured,
             "captured from contact-form-7",
-        )
-        .await
-        .unwrap();
+        ));
         id
     }
 
-    async fn outbox(tx: &mut Conn) -> Vec<(String, String, String)> {
-        sqlx::query("SELECT recipients, purpose, raw FROM outbox ORDER BY id")
-            .fetch_all(&mut *tx)
+    async fn outbox(tx: &mut Tx) -> Vec<(String, String, String)> {
+        store::outbox::raw_rows(tx)
             .await
             .unwrap()
             .into_iter()
-            .map(|r| {
+            .map(|(recipients, purpose, raw)| {
                 (
-                    r.get::<String, _>(0),
-                    r.get::<String, _>(1),
-                    String::from_utf8_lossy(&r.get::<Vec<u8>, _>(2)).into_owned(),
+                    recipients,
+                    purpose,
+                    String::from_utf8_lossy(&raw).into_owned(),
                 )
             })
             .collect()
     }
 
-    async fn kinds(tx: &mut Conn, id: i64) -> Vec<(String, String, String)> {
+    async fn kinds(tx: &mut Tx, id: i64) -> Vec<(String, String, String)> {
         leads::history(tx, id)
             .await
             .unwrap()
@@ -1681,7 +1618,7 @@ owner = "alice"
     }
 
     /// A triage item as capture stores it: status triage, the decision as next action.
-    async fn triage_item(tx: &mut Conn, owner: Option<&str>, email: &str) -> i64 {
+    async fn triage_item(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
         let id = lead(tx, owner, email).await;
         leads::set_status(tx, id, "triage", store::millis(t("2026-11-23T10:00:00Z")))
             .await

@@ -287,7 +287,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run => {
             let settings = load(&cli.config)?;
-            crate::app::run(settings, crate::app::signals()).await.map(|_| ExitCode::SUCCESS)
+            crate::app::run(settings, crate::app::signals())
+                .await
+                .map(|_| ExitCode::SUCCESS)
         }
         Command::Import { paths, json } => mail::import(load(&cli.config)?, &paths, json).await,
         Command::Leads {

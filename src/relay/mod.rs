@@ -33,11 +33,10 @@ use crate::domain::route::Person;
 use crate::domain::trim::{trim_reply, trim_reply_html};
 use crate::ops;
 use crate::store::leads::{self, LeadRow};
-use crate::store::{self, messages, relay as q, Conn, Store};
+use crate::store::{self, messages, relay as q, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
 use signals::{Evidence, Verdict};
-use sqlx::Connection;
 
 /// Attached files relayed with a message, in bytes at most (the original keeps them all).
 const MAX_ATTACHED: usize = 15 * 1024 * 1024;
@@ -45,7 +44,7 @@ const MAX_ATTACHED: usize = 15 * 1024 * 1024;
 /// Handles relay, bcc_log, reply, bounce and auto_reply messages inside the message's
 /// transaction.
 pub async fn handle(
-    tx: &mut Conn,
+    tx: &mut Tx,
     settings: &Settings,
     msg: &Incoming<'_>,
     now: Timestamp,
@@ -236,38 +235,32 @@ impl<'a> Run<'a> {
         Who::Stranger { claimed: false }
     }
 
-    async fn note_reason(&self, tx: &mut Conn, reason: &str) -> anyhow::Result<()> {
+    async fn note_reason(&self, tx: &mut Tx, reason: &str) -> anyhow::Result<()> {
         messages::set_reason(tx, self.msg.row, &header_safe(reason, 300)).await?;
         Ok(())
     }
 
     async fn activity(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: i64,
         actor: &str,
         kind: ActivityKind,
         detail: &str,
         outbox: Option<i64>,
     ) -> anyhow::Result<()> {
-        leads::add_activity(
-            tx,
-            lead,
-            self.now_ms(),
-            actor,
-            kind,
-            &header_safe(detail, 500),
-            Some(self.msg.row),
-            outbox,
-        )
-        .await?;
+        tx.record(
+            store::NewActivity::new(lead, self.now_ms(), actor, kind, header_safe(detail, 500))
+                .message(Some(self.msg.row))
+                .outbox(outbox),
+        );
         leads::touch(tx, lead, self.now_ms()).await?;
         Ok(())
     }
 
     async fn send(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         draft: &Draft,
         lead: Option<i64>,
     ) -> anyhow::Result<Option<i64>> {
@@ -280,7 +273,7 @@ impl<'a> Run<'a> {
     /// counts per lead, `member_lead`), and per lead (`lead`: relays written for it).
     async fn capped(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         member_lead: Option<i64>,
         lead: Option<i64>,
     ) -> anyhow::Result<Option<String>> {
@@ -329,7 +322,7 @@ impl<'a> Run<'a> {
     }
 
     /// Mail to a tracked address.
-    async fn tracked(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn tracked(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let mut found = None;
         for (id, _) in self.tracked_leads() {
             if let Some(lead) = leads::get(tx, id).await? {
@@ -360,7 +353,7 @@ impl<'a> Run<'a> {
     /// A team member's mail about `lead`: quick actions, then the rest to the lead.
     async fn member_mail(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &LeadRow,
         member: &Person,
         via: Via,
@@ -403,10 +396,10 @@ impl<'a> Run<'a> {
         };
         if !parsed.actions.is_empty() {
             // All or nothing: a refused action undoes the ones before it.
-            let mut sp = tx.begin().await?;
+            let sp = tx.savepoint().await?;
             let mut failed = None;
             for (i, action) in parsed.actions.iter().enumerate() {
-                match self.execute(&mut sp, lead, member, action).await {
+                match self.execute(tx, lead, member, action).await {
                     Ok(queued) => self.queued |= queued,
                     Err(why) if why.is_refusal() => {
                         failed = Some((i, why));
@@ -425,7 +418,7 @@ impl<'a> Run<'a> {
                 }
             }
             if let Some((i, why)) = failed {
-                sp.rollback().await?;
+                tx.rollback_to(sp).await?;
                 let line = action_line(&view.text, i);
                 let text = format!(
                     "leadgate did not act on your mail, and did not relay it: \"{line}\" could not be done: {why}.\n\n{}\n",
@@ -444,7 +437,7 @@ impl<'a> Run<'a> {
                     .note_reason(tx, &format!("quick action \"{line}\" refused: {why}"))
                     .await;
             }
-            sp.commit().await?;
+            tx.release(sp).await?;
         }
         // Actions may have changed the lead (`/lead`, a corrected `/email`): relay with its
         // row as it is now.
@@ -474,7 +467,7 @@ impl<'a> Run<'a> {
     /// One quick action through the lead operations. Ok(queued mail) or why not.
     async fn execute(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &LeadRow,
         member: &Person,
         action: &QuickAction,
@@ -486,7 +479,7 @@ impl<'a> Run<'a> {
 
     async fn relay_to_lead(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &LeadRow,
         member: &Person,
         via: Via,
@@ -659,7 +652,7 @@ impl<'a> Run<'a> {
 
     async fn first_reply(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &LeadRow,
         member: &Person,
     ) -> anyhow::Result<()> {
@@ -684,7 +677,7 @@ impl<'a> Run<'a> {
     }
 
     /// The lead wrote: recorded, the reply clock restarts, relayed to the owner.
-    async fn lead_mail(&mut self, tx: &mut Conn, lead: &LeadRow) -> anyhow::Result<()> {
+    async fn lead_mail(&mut self, tx: &mut Tx, lead: &LeadRow) -> anyhow::Result<()> {
         let view = self.view();
         let name = compose::lead_name(lead);
         if let Some(why) = self.capped(tx, None, Some(lead.id)).await? {
@@ -777,7 +770,7 @@ impl<'a> Run<'a> {
     /// the lead, never answered.
     async fn stranger_mail(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &LeadRow,
         claimed: bool,
     ) -> anyhow::Result<()> {
@@ -854,7 +847,7 @@ impl<'a> Run<'a> {
     }
 
     /// A team member's mail to a lead's own address, BCC'd to the logging address.
-    async fn bcc_log(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn bcc_log(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let view = self.view();
         let Who::Member(member) = self.who(None) else {
             self.note_reason(
@@ -910,7 +903,7 @@ impl<'a> Run<'a> {
     }
 
     /// What points at a lead in a message without a tracked address.
-    async fn evidence(&self, tx: &mut Conn, team_sender: bool) -> anyhow::Result<Evidence> {
+    async fn evidence(&self, tx: &mut Tx, team_sender: bool) -> anyhow::Result<Evidence> {
         let view = self.view();
         let ids: Vec<String> = view
             .in_reply_to
@@ -935,7 +928,7 @@ impl<'a> Run<'a> {
     }
 
     /// A reply in a thread that did not reach a tracked address.
-    async fn reply(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn reply(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let team_sender = matches!(self.who(None), Who::Member(_));
         let verdict = self.evidence(tx, team_sender).await?.verdict();
         let (lead_id, sure) = match verdict {
@@ -989,7 +982,7 @@ impl<'a> Run<'a> {
 
     /// An auto-reply (or other automatic mail) about a lead: recorded if the lead can be
     /// found, never relayed, never answered.
-    async fn automatic(&mut self, tx: &mut Conn, reason: &str) -> anyhow::Result<Option<i64>> {
+    async fn automatic(&mut self, tx: &mut Tx, reason: &str) -> anyhow::Result<Option<i64>> {
         let mut lead = None;
         for (id, _) in self.tracked_leads() {
             if leads::get(tx, id).await?.is_some() {
@@ -1035,7 +1028,7 @@ impl<'a> Run<'a> {
     }
 
     /// A bounce: of which of our emails, and for which lead.
-    async fn bounce(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn bounce(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let view = self.view();
         let raw = String::from_utf8_lossy(self.msg.raw);
         let mut ids: Vec<String> = our_message_ids(&raw, &self.s.relay.domain);

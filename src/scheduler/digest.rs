@@ -9,7 +9,7 @@ use crate::domain::lead::LeadStatus;
 use crate::domain::notify::{self, Draft};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
 use crate::store::leads::LeadRow;
-use crate::store::{self, drift as drift_store, Conn, Store};
+use crate::store::{self, drift as drift_store, Db, Store};
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::Serialize;
@@ -348,19 +348,9 @@ fn readers(s: &Settings) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn live_count(conn: &mut Conn) -> sqlx::Result<u64> {
-    use sqlx::Row;
-    let r = sqlx::query(
-        "SELECT COUNT(*) FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(r.get::<i64, _>(0) as u64)
-}
-
-pub async fn daily(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
+pub async fn daily(conn: &mut impl Db, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
     let leads = scan(conn, s, now).await?;
-    let live = live_count(conn).await?;
+    let live = store::leads::live_count(conn).await?;
     let waiting = crate::store::leads::list(
         conn,
         &crate::store::leads::LeadFilter {
@@ -458,7 +448,7 @@ fn hm(d: SignedDuration) -> String {
 
 /// The review of `[since, now)`: the week's figures, judged by `domain::review`.
 pub async fn review(
-    conn: &mut Conn,
+    conn: &mut impl Db,
     s: &Settings,
     since: Timestamp,
     now: Timestamp,

@@ -21,11 +21,10 @@ use crate::config::Settings;
 use crate::domain::acceptance::{acceptance_step, AcceptanceStep, Proposal};
 use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
 use crate::domain::lead::ActivityKind;
-use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::notify::{self, Draft};
-use crate::store::drift::{self as drift_store, Bounds, Episode, NewActivity};
+use crate::store::drift::{self as drift_store, Bounds, Episode};
 use crate::store::leads::{self, LeadRow};
-use crate::store::{self, Conn, Store};
+use crate::store::{self, Db, NewActivity, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -67,7 +66,11 @@ fn reminder_period(s: &Settings, now_ms: i64) -> i64 {
 
 /// Open leads that may drift, with their drift at `now`. Leads that cannot drift are
 /// filtered out in SQL (see [`Bounds`]); the rest are judged by `domain::drift`.
-pub async fn scan(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Vec<Scanned>> {
+pub async fn scan(
+    conn: &mut impl Db,
+    s: &Settings,
+    now: Timestamp,
+) -> anyhow::Result<Vec<Scanned>> {
     let bounds = bounds(s, now);
     let rows = drift_store::candidates(conn, bounds)
         .await
@@ -300,26 +303,24 @@ pub async fn sweep(
     if !dry_run {
         drift_store::open(&mut tx, &pairs(&report.opened), now_ms).await?;
         drift_store::close(&mut tx, &pairs(&report.closed), now_ms).await?;
-        let mut activities: Vec<NewActivity> = Vec::new();
         for l in &report.opened {
-            activities.push(NewActivity {
-                lead: l.lead,
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::DriftOpened,
-                detail: format!("drifting: {}", l.kind),
-                outbox_id: None,
-            });
+            let detail = format!("drifting: {}", l.kind);
+            tx.record(NewActivity::system(
+                l.lead,
+                now_ms,
+                ActivityKind::DriftOpened,
+                detail,
+            ));
         }
         for l in &report.closed {
-            activities.push(NewActivity {
-                lead: l.lead,
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::DriftClosed,
-                detail: format!("no longer {}", l.kind),
-                outbox_id: None,
-            });
+            let detail = format!("no longer {}", l.kind);
+            tx.record(NewActivity::system(
+                l.lead,
+                now_ms,
+                ActivityKind::DriftClosed,
+                detail,
+            ));
         }
-        drift_store::add_activities(&mut tx, &activities, now_ms).await?;
     }
 
     // Parsed once per sweep: a first sweep over a big backlog renders thousands.
@@ -464,7 +465,7 @@ fn recipients(s: &Settings, lead: &Scanned, escalate: bool) -> (Vec<String>, Vec
 }
 
 async fn remind(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     env: &minijinja::Environment<'_>,
     due: &reminders::Due<'_>,
@@ -515,17 +516,7 @@ async fn remind(
                 format!("{} reminder to {}", kind, who.join(", ")),
             )
         };
-        leads::add_activity(
-            tx,
-            id,
-            now_ms,
-            SYSTEM_ACTOR,
-            activity,
-            &detail,
-            None,
-            outbox_id,
-        )
-        .await?;
+        tx.record(store::NewActivity::system(id, now_ms, activity, &detail).outbox(outbox_id));
     }
     Ok(action)
 }
@@ -671,7 +662,7 @@ struct RoutingState {
 /// The acceptance timeout ran out after a reminder: the lead goes to the next person of
 /// its pool or rotation, else the manager (`domain::route::next_owner`).
 async fn move_on(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     routing: &mut Option<RoutingState>,
     lead: &Scanned,
@@ -1095,8 +1086,7 @@ email = "erin@team.test"
         let now = at("2026-12-01T10:00:00Z");
         let h = |n: i64| store::millis(now) + n * 3_600_000;
         let mut conn = store.acquire().await.unwrap();
-        sqlx::query("INSERT INTO people (id, name, email, active, synced_at) VALUES ('alice', 'Alice', 'alice@team.test', 1, 0)")
-            .execute(&mut *conn)
+        store::execute(&mut conn, "INSERT INTO people (id, name, email, active, synced_at) VALUES ('alice', 'Alice', 'alice@team.test', 1, 0)")
             .await
             .unwrap();
         // Proposed 1 h ago, proposed 3 h ago, and nobody's.
@@ -1105,17 +1095,15 @@ email = "erin@team.test"
             (Some("alice"), h(-3)),
             (None, h(-1)),
         ] {
-            sqlx::query(
+            let owner = owner.map_or("NULL".to_owned(), |o| format!("'{o}'"));
+            let sql = format!(
                 "INSERT INTO leads (status, owner, accepted, assigned_at, source, next_action,
                      next_action_due, created_at, last_activity_at, first_reply_at, last_outbound_at)
-                 VALUES ('contacted', $1, 0, $2, 'test', 'call', $3, $2, $2, $2, $2)",
-            )
-            .bind(owner)
-            .bind(assigned)
-            .bind(h(48))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+                 VALUES ('contacted', {owner}, 0, {assigned}, 'test', 'call', {due}, {assigned},
+                         {assigned}, {assigned}, {assigned})",
+                due = h(48)
+            );
+            store::execute(&mut conn, &sql).await.unwrap();
         }
         let read: Vec<(i64, Vec<DriftKind>)> = scan(&mut conn, &s, now)
             .await

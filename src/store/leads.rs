@@ -1,6 +1,6 @@
 //! Leads and their history (activities).
 
-use super::Conn;
+use super::{Db, Result};
 use crate::domain::route::{AccountKey, PastOwner};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -131,7 +131,7 @@ pub struct NewLead<'a> {
     pub previous_lead: Option<i64>,
 }
 
-pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
+pub async fn insert(db: &mut impl Db, l: &NewLead<'_>) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
              phone, company, message, consent, extra, needs_template, route_rule, route_reason,
@@ -161,26 +161,26 @@ pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
     .bind(l.previous_lead)
     .bind(l.email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d))
     .bind(l.status)
-    .fetch_one(&mut *conn)
+    .fetch_one(db.raw())
     .await?;
     Ok(row.get(0))
 }
 
-pub async fn get(conn: &mut Conn, id: i64) -> sqlx::Result<Option<LeadRow>> {
+pub async fn get(db: &mut impl Db, id: i64) -> Result<Option<LeadRow>> {
     let q = format!("SELECT {COLUMNS} FROM leads WHERE id = $1");
     Ok(sqlx::query(&q)
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?
         .map(|r| from_row(&r)))
 }
 
 /// The newest lead of this address, open or not.
-pub async fn latest_by_email(conn: &mut Conn, email_norm: &str) -> sqlx::Result<Option<LeadRow>> {
+pub async fn latest_by_email(db: &mut impl Db, email_norm: &str) -> Result<Option<LeadRow>> {
     let q = format!("SELECT {COLUMNS} FROM leads WHERE email_norm = $1 ORDER BY id DESC LIMIT 1");
     Ok(sqlx::query(&q)
         .bind(email_norm)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?
         .map(|r| from_row(&r)))
 }
@@ -195,7 +195,7 @@ pub struct LeadFilter {
     pub limit: Option<i64>,
 }
 
-pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<LeadRow>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR owner = $2)
@@ -212,7 +212,7 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
         .bind(f.unaccepted as i64)
         .bind(f.orphaned as i64)
         .bind(f.limit.unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows.iter().map(from_row).collect())
 }
@@ -220,13 +220,13 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
 /// The leads before lead `before` under these account keys (an address, or a domain),
 /// the newest with an owner per key: routing's "existing account → account owner".
 pub async fn past_owners(
-    conn: &mut Conn,
+    db: &mut impl Db,
     keys: &[AccountKey],
     before: i64,
-) -> sqlx::Result<HashMap<String, PastOwner>> {
+) -> Result<HashMap<String, PastOwner>> {
     let mut out = HashMap::new();
     for key in keys {
-        if let Some(owner) = past_owner(conn, key, before).await? {
+        if let Some(owner) = past_owner(db, key, before).await? {
             out.insert(key.key.clone(), owner);
         }
     }
@@ -236,10 +236,10 @@ pub async fn past_owners(
 /// The newest lead before lead `before` under one account key that has an owner and,
 /// when the key names statuses, is in one of them; see [`past_owners`].
 pub async fn past_owner(
-    conn: &mut Conn,
+    db: &mut impl Db,
     key: &AccountKey,
     before: i64,
-) -> sqlx::Result<Option<PastOwner>> {
+) -> Result<Option<PastOwner>> {
     let column = if key.key.contains('@') {
         "email_norm"
     } else {
@@ -263,7 +263,7 @@ pub async fn past_owner(
     for st in &key.statuses {
         q = q.bind(st.as_str());
     }
-    Ok(q.fetch_optional(&mut *conn).await?.map(|r| PastOwner {
+    Ok(q.fetch_optional(db.raw()).await?.map(|r| PastOwner {
         owner: r.get(0),
         lead: r.get(1),
         status: r.get(2),
@@ -271,11 +271,11 @@ pub async fn past_owner(
 }
 
 /// Open leads per owner, for least-busy routing and capacity.
-pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> {
+pub async fn open_counts(db: &mut impl Db) -> Result<HashMap<String, u32>> {
     // SQLite (without ANALYZE statistics) would otherwise take `leads_by_status` and read
     // every open lead's row, which over a backlog of leads is most of the table; the
     // (owner, status) index answers it alone. PostgreSQL's planner has statistics.
-    let from = if conn.backend_name() == "SQLite" {
+    let from = if db.raw().backend_name() == "SQLite" {
         "leads INDEXED BY leads_by_owner"
     } else {
         "leads"
@@ -284,7 +284,7 @@ pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> 
         "SELECT owner, COUNT(*) FROM {from} WHERE owner IS NOT NULL
            AND status IN ('triage', 'new', 'contacted', 'qualified') GROUP BY owner"
     ))
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows
         .into_iter()
@@ -292,30 +292,40 @@ pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> 
         .collect())
 }
 
+/// How many leads are live (triage, new, contacted, qualified).
+pub async fn live_count(db: &mut impl Db) -> Result<u64> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
+    )
+    .fetch_one(db.raw())
+    .await?;
+    Ok(r.get::<i64, _>(0) as u64)
+}
+
 /// Which people are in the team now.
-pub async fn active_people(conn: &mut Conn) -> sqlx::Result<Vec<String>> {
+pub async fn active_people(db: &mut impl Db) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT id FROM people WHERE active = 1")
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
-pub async fn touch(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn touch(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query("UPDATE leads SET last_activity_at = $1 WHERE id = $2 AND last_activity_at < $1")
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 pub async fn set_owner(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     owner: Option<&str>,
     accepted: bool,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     // Accepting ends the run of missed windows (`unaccepted_since`); a new proposal does not.
     sqlx::query(
         "UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3,
@@ -326,60 +336,60 @@ pub async fn set_owner(
     .bind(accepted as i64)
     .bind(at)
     .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
-pub async fn set_accepted(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn set_accepted(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET accepted = 1, unaccepted_since = NULL, last_activity_at = $1 WHERE id = $2",
     )
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 pub async fn set_next_action(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     what: Option<&str>,
     due: Option<i64>,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query("UPDATE leads SET next_action = $1, next_action_due = $2, last_activity_at = $3 WHERE id = $4")
         .bind(what)
         .bind(due)
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
-pub async fn set_status(conn: &mut Conn, id: i64, status: &str, at: i64) -> sqlx::Result<()> {
+pub async fn set_status(db: &mut impl Db, id: i64, status: &str, at: i64) -> Result<()> {
     sqlx::query("UPDATE leads SET status = $1, last_activity_at = $2 WHERE id = $3")
         .bind(status)
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// A contact field a person corrected (`/name`, `/email`, `/phone`, `/company`). `column`
 /// is one of those four names (never user input); an email also sets its normalised form
 /// and domain, which matching and accounts read.
 pub async fn set_contact(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     column: &str,
     value: &str,
     email_norm: Option<&str>,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let sql = match column {
         "name" => "UPDATE leads SET name = $1, last_activity_at = $2 WHERE id = $3",
         "phone" => "UPDATE leads SET phone = $1, last_activity_at = $2 WHERE id = $3",
@@ -396,7 +406,8 @@ pub async fn set_contact(
             .bind(email_norm)
             .bind(email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d));
     }
-    q.execute(&mut *conn).await.map(|_| ())
+    q.execute(db.raw()).await?;
+    Ok(())
 }
 
 /// What the pipeline needs of an address's newest lead: whether it is open, and its owner.
@@ -410,13 +421,13 @@ pub struct LatestLead {
 /// The newest lead of each of these addresses (open or not), in one statement; an address
 /// without a lead is absent from the map.
 pub async fn latest_by_emails(
-    conn: &mut Conn,
+    db: &mut impl Db,
     emails_norm: &[&str],
-) -> sqlx::Result<HashMap<String, LatestLead>> {
+) -> Result<HashMap<String, LatestLead>> {
     if emails_norm.is_empty() {
         return Ok(HashMap::new());
     }
-    let marks = super::Marks::new(conn).list(emails_norm.len());
+    let marks = super::Marks::new(db.raw()).list(emails_norm.len());
     let sql = format!(
         "SELECT id, status, owner, email_norm FROM leads WHERE id IN
            (SELECT MAX(id) FROM leads WHERE email_norm IN ({marks}) GROUP BY email_norm)"
@@ -425,7 +436,7 @@ pub async fn latest_by_emails(
     for e in emails_norm {
         q = q.bind(*e);
     }
-    Ok(q.fetch_all(&mut *conn)
+    Ok(q.fetch_all(db.raw())
         .await?
         .into_iter()
         .map(|r| {
@@ -450,49 +461,70 @@ pub struct Activity {
     pub detail: String,
 }
 
-#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
-pub async fn add_activity(
-    conn: &mut Conn,
-    lead: i64,
-    at: i64,
-    actor: &str,
-    kind: crate::domain::lead::ActivityKind,
-    detail: &str,
-    message_row: Option<i64>,
-    outbox_id: Option<i64>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(lead)
-    .bind(at)
-    .bind(actor)
-    .bind(kind.as_str())
-    .bind(detail)
-    .bind(message_row)
-    .bind(outbox_id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
-}
-
-/// One entry for [`add_history`].
-pub struct NewActivity<'a> {
-    pub actor: &'a str,
+/// One entry of a lead's history, to be written with [`super::Tx::record`]: the one way
+/// history is written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewActivity {
+    pub lead: i64,
+    /// Unix ms.
+    pub at: i64,
+    /// A person's id, or [`crate::domain::lead::SYSTEM_ACTOR`].
+    pub actor: String,
     pub kind: crate::domain::lead::ActivityKind,
-    pub detail: &'a str,
+    pub detail: String,
+    /// The stored message the entry is about.
     pub message_row: Option<i64>,
+    /// The email queued with the entry.
     pub outbox_id: Option<i64>,
 }
 
-/// History entries of several leads, all at `at`, in as few statements as the parameter
-/// limit allows, in the given order (so each lead's entries keep theirs).
-pub async fn add_history(
-    conn: &mut Conn,
-    at: i64,
-    entries: &[(i64, NewActivity<'_>)],
-) -> sqlx::Result<()> {
+impl NewActivity {
+    pub fn new(
+        lead: i64,
+        at: i64,
+        actor: &str,
+        kind: crate::domain::lead::ActivityKind,
+        detail: impl Into<String>,
+    ) -> NewActivity {
+        NewActivity {
+            lead,
+            at,
+            actor: actor.to_owned(),
+            kind,
+            detail: detail.into(),
+            message_row: None,
+            outbox_id: None,
+        }
+    }
+
+    /// An entry by leadgate itself.
+    pub fn system(
+        lead: i64,
+        at: i64,
+        kind: crate::domain::lead::ActivityKind,
+        detail: impl Into<String>,
+    ) -> NewActivity {
+        NewActivity::new(lead, at, crate::domain::lead::SYSTEM_ACTOR, kind, detail)
+    }
+
+    pub fn message(self, message_row: Option<i64>) -> NewActivity {
+        NewActivity {
+            message_row,
+            ..self
+        }
+    }
+
+    pub fn outbox(self, outbox_id: Option<i64>) -> NewActivity {
+        NewActivity { outbox_id, ..self }
+    }
+}
+
+/// History entries of several leads in as few statements as the parameter limit allows,
+/// in the given order (so each lead's entries keep theirs).
+pub(super) async fn insert_history(
+    conn: &mut sqlx::AnyConnection,
+    entries: &[NewActivity],
+) -> Result<()> {
     const COLS: usize = 7;
     for chunk in entries.chunks(4_000) {
         let values = super::Marks::new(conn).rows(chunk.len(), COLS);
@@ -500,13 +532,13 @@ pub async fn add_history(
             "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id) VALUES {values}"
         );
         let mut q = sqlx::query(&sql).persistent(false);
-        for (lead, e) in chunk {
+        for e in chunk {
             q = q
-                .bind(*lead)
-                .bind(at)
-                .bind(e.actor)
+                .bind(e.lead)
+                .bind(e.at)
+                .bind(e.actor.as_str())
                 .bind(e.kind.as_str())
-                .bind(e.detail)
+                .bind(e.detail.as_str())
                 .bind(e.message_row)
                 .bind(e.outbox_id);
         }
@@ -515,12 +547,13 @@ pub async fn add_history(
     Ok(())
 }
 
-pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> {
+pub async fn history(db: &mut impl Db, lead: i64) -> Result<Vec<Activity>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT at, actor, kind, detail FROM activities WHERE lead_id = $1 ORDER BY at, id",
     )
     .bind(lead)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows
         .into_iter()
@@ -535,23 +568,23 @@ pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> 
 
 /// `/snooze`: no reminders until `until` (`None` wakes the lead).
 pub async fn set_snoozed_until(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     until: Option<i64>,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query("UPDATE leads SET snoozed_until = $1, last_activity_at = $2 WHERE id = $3")
         .bind(until)
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// A reply went out to the lead: the first one sets `first_reply_at`, every one moves
 /// `last_outbound_at`.
-pub async fn record_outbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn record_outbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET first_reply_at = COALESCE(first_reply_at, $1), last_outbound_at = $1,
              last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END
@@ -559,13 +592,13 @@ pub async fn record_outbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<
     )
     .bind(at)
     .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// The lead wrote to us.
-pub async fn record_inbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn record_inbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET last_inbound_at = $1,
              last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END
@@ -573,27 +606,27 @@ pub async fn record_inbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<(
     )
     .bind(at)
     .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// Open leads (triage, new, contacted, qualified), oldest first; of one address when given.
-pub async fn open_leads(conn: &mut Conn, email_norm: Option<&str>) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn open_leads(db: &mut impl Db, email_norm: Option<&str>) -> Result<Vec<LeadRow>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
            AND ($1 = '' OR email_norm = $1) ORDER BY id"
     );
     let rows = sqlx::query(&q)
         .bind(email_norm.unwrap_or_default())
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows.iter().map(from_row).collect())
 }
 
 /// Open leads with no owner or an owner outside `team` (person ids): only those rows, so
 /// a sweep over a million leads reads the few orphans, not every open lead.
-pub async fn orphaned_open_leads(conn: &mut Conn, team: &[String]) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn orphaned_open_leads(db: &mut impl Db, team: &[String]) -> Result<Vec<LeadRow>> {
     let in_team = if team.is_empty() {
         "1 = 0".to_owned()
     } else {
@@ -609,7 +642,7 @@ pub async fn orphaned_open_leads(conn: &mut Conn, team: &[String]) -> sqlx::Resu
         query = query.bind(id);
     }
     Ok(query
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?
         .iter()
         .map(from_row)
@@ -619,12 +652,13 @@ pub async fn orphaned_open_leads(conn: &mut Conn, team: &[String]) -> sqlx::Resu
 /// Whether the lead has an activity of `kind` whose detail is exactly `detail`, at or
 /// after `since`: "record this once" checks.
 pub async fn has_activity(
-    conn: &mut Conn,
+    db: &mut impl Db,
     lead: i64,
     kind: crate::domain::lead::ActivityKind,
     detail: &str,
     since: i64,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
+    db.flush().await?;
     Ok(sqlx::query(
         "SELECT 1 FROM activities WHERE lead_id = $1 AND kind = $2 AND detail = $3 AND at >= $4
          LIMIT 1",
@@ -633,7 +667,7 @@ pub async fn has_activity(
     .bind(kind.as_str())
     .bind(detail)
     .bind(since)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(db.raw())
     .await?
     .is_some())
 }
