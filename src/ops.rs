@@ -15,7 +15,7 @@ use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
 use crate::domain::route::{account_keys, route, Person};
-use crate::store::leads::{self, LeadRow};
+use crate::store::leads::{self, Lead};
 use crate::store::{self, state, Tx};
 use jiff::Timestamp;
 
@@ -97,13 +97,13 @@ pub async fn reassign(
 async fn hand_over(
     tx: &mut Tx,
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     to: Option<&Person>,
     why: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let status = status_of(row);
+    let status = row.status;
     if status.is_closed() {
         return Err(OpError::NotAllowed(format!(
             "lead #{} is {}: a closed lead has no owner to hand on; reopen it first (status {} contacted)",
@@ -217,7 +217,7 @@ pub async fn accept(
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
     let person = find_person(s, by)?;
-    let status = status_of(&row);
+    let status = row.status;
     if status.is_closed() {
         return Err(OpError::NotAllowed(format!(
             "lead #{lead} is {}: there is nothing to accept",
@@ -331,7 +331,7 @@ pub async fn done(
         ActivityKind::NextActionDone,
         format!("done: {what}"),
     ));
-    let hint = if status_of(&row).is_open() {
+    let hint = if row.status.is_open() {
         format!("; set the next one with `next {lead} WHEN WHAT` or close it with `status {lead} won|lost`")
     } else {
         String::new()
@@ -352,12 +352,12 @@ pub async fn set_status(
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
-    let from = status_of(&row);
+    let from = row.status;
     let to = from
         .transition(to)
         .map_err(|why| OpError::NotAllowed(format!("lead #{lead}: {why}")))?;
     let now_ms = store::millis(now);
-    leads::set_status(tx, lead, to.as_str(), now_ms).await?;
+    leads::set_status(tx, lead, to, now_ms).await?;
     tx.record(store::NewActivity::new(
         lead,
         now_ms,
@@ -413,11 +413,8 @@ pub async fn apply(
 }
 
 /// The lead's normalised address, as opt-outs are keyed.
-fn address_of(row: &LeadRow) -> Option<String> {
-    row.email
-        .as_deref()
-        .and_then(|e| EmailAddress::parse(e).ok())
-        .map(|e| e.normalized())
+fn address_of(row: &Lead) -> Option<String> {
+    row.email.as_ref().map(EmailAddress::normalized)
 }
 
 /// An internal note: history only, never relayed to the lead.
@@ -500,8 +497,8 @@ pub async fn opt_out(
     let new = state::add_opt_out(tx, &email_norm, how, now_ms).await?;
     let open = leads::open_leads(tx, Some(&email_norm)).await?;
     for row in &open {
-        let from = status_of(row);
-        leads::set_status(tx, row.id, LeadStatus::OptedOut.as_str(), now_ms).await?;
+        let from = row.status;
+        leads::set_status(tx, row.id, LeadStatus::OptedOut, now_ms).await?;
         tx.record(store::NewActivity::new(
             row.id,
             now_ms,
@@ -530,7 +527,7 @@ pub async fn opt_out(
 }
 
 /// Open leads whose owner left the team (not in `settings.people`) or that have none.
-pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<LeadRow>, OpError> {
+pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<Lead>, OpError> {
     let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
     Ok(leads::orphaned_open_leads(tx, &team).await?)
 }
@@ -545,7 +542,7 @@ pub async fn mark_orphans(tx: &mut Tx, s: &Settings, now: Timestamp) -> Result<V
             continue;
         };
         let detail = format!("orphaned: {owner} left the team");
-        let since = row.assigned_at.unwrap_or(row.created_at);
+        let since = store::millis(row.assigned_at.unwrap_or(row.created_at));
         if leads::has_activity(tx, row.id, ActivityKind::DriftOpened, &detail, since).await? {
             continue;
         }
@@ -585,8 +582,8 @@ pub async fn reassign_orphans(
     for row in orphans {
         let keys = row
             .email
-            .as_deref()
-            .map(|e| account_keys(e, &s.learn))
+            .as_ref()
+            .map(|e| account_keys(e.as_str(), &s.learn))
             .unwrap_or_default();
         // Earlier leads only: the orphan's own owner is the one who left.
         let past_owners = leads::past_owners(tx, &keys, row.id).await?;
@@ -632,7 +629,7 @@ pub async fn record_first_reply(
     leads::record_outbound(tx, lead, now_ms).await?;
     let mut done_things = Vec::new();
     let person = s.find_person(by);
-    let mut status = status_of(&row);
+    let mut status = row.status;
     let mut row = row;
     if status == LeadStatus::Triage {
         // A reply to a triage item's sender decides it: it is a lead (as `/lead`).
@@ -642,7 +639,7 @@ pub async fn record_first_reply(
         let first_reply_at = row.first_reply_at;
         row = load(tx, lead).await?;
         row.first_reply_at = first_reply_at;
-        status = status_of(&row);
+        status = row.status;
     }
     if let Some(p) = person.filter(|_| status.is_open()) {
         let owner = row.owner.as_deref();
@@ -669,7 +666,7 @@ pub async fn record_first_reply(
         }
     }
     if status == LeadStatus::New {
-        leads::set_status(tx, lead, LeadStatus::Contacted.as_str(), now_ms).await?;
+        leads::set_status(tx, lead, LeadStatus::Contacted, now_ms).await?;
         tx.record(store::NewActivity::new(
             lead,
             now_ms,
@@ -706,11 +703,11 @@ const FIRST_REPLY: &str = "first reply";
 /// The next action of a triage item until it is decided.
 pub const TRIAGE_DECISION: &str = "decide: lead or not";
 
-fn require_triage(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
-    if status_of(row) != LeadStatus::Triage {
+fn require_triage(row: &Lead, to_do: &str) -> Result<(), OpError> {
+    if row.status != LeadStatus::Triage {
         return Err(OpError::NotAllowed(format!(
             "lead #{} is not a triage item (it is {}), so there is nothing to {to_do}; use /status to change a lead's status",
-            row.id, row.status
+            row.id, row.status.as_str()
         )));
     }
     Ok(())
@@ -722,15 +719,22 @@ fn require_triage(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
 async fn decide_lead(
     tx: &mut Tx,
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     by: &str,
     how: &str,
     now_ms: i64,
 ) -> Result<(), OpError> {
     let lead = row.id;
-    leads::set_status(tx, lead, LeadStatus::New.as_str(), now_ms).await?;
+    leads::set_status(tx, lead, LeadStatus::New, now_ms).await?;
     if row.next_action.as_deref() == Some(TRIAGE_DECISION) {
-        leads::set_next_action(tx, lead, Some(FIRST_REPLY), row.next_action_due, now_ms).await?;
+        leads::set_next_action(
+            tx,
+            lead,
+            Some(FIRST_REPLY),
+            row.next_action_due.map(store::millis),
+            now_ms,
+        )
+        .await?;
     }
     tx.record(store::NewActivity::new(
         lead,
@@ -802,7 +806,7 @@ pub async fn triage_not_lead(
     require_triage(&row, "decide with /notlead")?;
     let now_ms = store::millis(now);
     let why = notify::header_safe(why, 300);
-    leads::set_status(tx, lead, LeadStatus::Archived.as_str(), now_ms).await?;
+    leads::set_status(tx, lead, LeadStatus::Archived, now_ms).await?;
     leads::set_next_action(tx, lead, None, None, now_ms).await?;
     let detail = if why.is_empty() {
         "triage → archived: not a lead (no reason given)".to_owned()
@@ -841,7 +845,10 @@ pub async fn set_contact(
         ContactField::Email => {
             let email =
                 EmailAddress::parse(value).map_err(|e| OpError::NotAllowed(e.to_string()))?;
-            (row.email.clone(), Some(email.normalized()))
+            (
+                row.email.as_ref().map(|e| e.to_string()),
+                Some(email.normalized()),
+            )
         }
     };
     leads::set_contact(tx, lead, field.as_str(), value, norm.as_deref(), now_ms).await?;
@@ -869,16 +876,12 @@ pub async fn record_inbound(tx: &mut Tx, lead: i64, now: Timestamp) -> Result<()
     Ok(())
 }
 
-async fn load(tx: &mut Tx, lead: i64) -> Result<LeadRow, OpError> {
+async fn load(tx: &mut Tx, lead: i64) -> Result<Lead, OpError> {
     leads::get(tx, lead).await?.ok_or(OpError::NoSuchLead(lead))
 }
 
-fn status_of(row: &LeadRow) -> LeadStatus {
-    LeadStatus::parse(&row.status).unwrap_or(LeadStatus::New)
-}
-
-fn require_open(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
-    let status = status_of(row);
+fn require_open(row: &Lead, to_do: &str) -> Result<(), OpError> {
+    let status = row.status;
     if status.is_closed() {
         return Err(OpError::NotAllowed(format!(
             "lead #{} is {}: reopen it (status {} contacted) to {to_do}",
@@ -917,35 +920,35 @@ fn actor_name(s: &Settings, actor: &str) -> String {
 }
 
 /// The owner's view of a stored lead.
-pub fn card(s: &Settings, row: &LeadRow) -> LeadCard {
+pub fn card(s: &Settings, row: &Lead) -> LeadCard {
     LeadCard {
         id: row.id,
         name: row.name.clone(),
-        email: row.email.clone(),
+        email: row.email.as_ref().map(|e| e.to_string()),
         phone: row.phone.clone(),
         company: row.company.clone(),
         message: row.message.clone(),
         consent: row.consent,
-        extra: serde_json::from_str(&row.extra).unwrap_or_default(),
+        extra: row.extra.clone(),
         source: row.source.clone(),
         form: row.form.clone(),
         tracked_address: s.relay.tracked_address(row.id),
     }
 }
 
-fn extraction_of(row: &LeadRow) -> Extraction {
+fn extraction_of(row: &Lead) -> Extraction {
     Extraction {
         source: row.source.clone(),
         form: row.form.clone(),
         fields: LeadFields {
             name: row.name.clone(),
-            email: row.email.clone(),
+            email: row.email.as_ref().map(|e| e.to_string()),
             phone: row.phone.clone(),
             company: row.company.clone(),
             message: row.message.clone(),
         },
         consent: row.consent,
-        extra: serde_json::from_str(&row.extra).unwrap_or_default(),
+        extra: row.extra.clone(),
         ..Default::default()
     }
 }
@@ -962,7 +965,7 @@ fn sender(s: &Settings) -> Sender<'_> {
 /// field, `Reply-To` the tracked address) plus status, next action and history.
 pub fn handoff_email(
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     to: &Person,
     headline: &str,
     reason: &str,
@@ -997,13 +1000,13 @@ pub fn handoff_email(
 }
 
 /// Status, next action and the latest history entries, as plain text.
-pub fn context_text(s: &Settings, row: &LeadRow, history: &[leads::Activity]) -> String {
+pub fn context_text(s: &Settings, row: &Lead, history: &[leads::Activity]) -> String {
     let tz = &s.team.timezone;
-    let mut out = format!("Status:   {}\n", row.status);
+    let mut out = format!("Status:   {}\n", row.status.as_str());
     match (&row.next_action, row.next_action_due) {
         (Some(what), Some(due)) => out.push_str(&format!(
             "Next:     {what}, due {}\n",
-            notify::format_time(store::timestamp(due), tz)
+            notify::format_time(due, tz)
         )),
         (Some(what), None) => out.push_str(&format!("Next:     {what}\n")),
         _ => out.push_str("Next:     none set (set one: /next tomorrow call back)\n"),
@@ -1044,7 +1047,7 @@ pub fn context_text(s: &Settings, row: &LeadRow, history: &[leads::Activity]) ->
 
 fn handed_on_notice(
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     prev: &Person,
     to: Option<&Person>,
     why: &str,
@@ -1164,7 +1167,7 @@ owner = "alice"
         let id = leads::insert(
             tx,
             &leads::NewLead {
-                status: "new",
+                status: LeadStatus::New,
                 owner,
                 source: "contact-form-7",
                 form: Some("Contact"),
@@ -1243,7 +1246,7 @@ owner = "alice"
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
         assert_eq!(row.owner.as_deref(), Some("carol"));
         assert!(!row.accepted);
-        assert_eq!(row.assigned_at, Some(store::millis(now)));
+        assert_eq!(row.assigned_at, Some(now));
         let h = kinds(&mut tx, id).await;
         assert!(h.contains(&(
             "alice".into(),
@@ -1316,7 +1319,7 @@ owner = "alice"
             .unwrap();
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
         assert_eq!(row.next_action.as_deref(), Some("send the quote"));
-        assert_eq!(row.next_action_due, Some(store::millis(due)));
+        assert_eq!(row.next_action_due, Some(due));
         let past = set_next(
             &mut tx,
             &w.s,
@@ -1344,7 +1347,7 @@ owner = "alice"
                 .unwrap()
                 .unwrap()
                 .snoozed_until,
-            Some(store::millis(due))
+            Some(due)
         );
         set_status(&mut tx, &w.s, id, LeadStatus::Won, "alice", now)
             .await
@@ -1406,7 +1409,12 @@ owner = "alice"
         );
         for (id, status) in [(a, "opted_out"), (b, "won"), (other, "new")] {
             assert_eq!(
-                leads::get(&mut tx, id).await.unwrap().unwrap().status,
+                leads::get(&mut tx, id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status
+                    .as_str(),
                 status
             );
         }
@@ -1430,7 +1438,12 @@ owner = "alice"
             .await
             .unwrap());
         assert_eq!(
-            leads::get(&mut tx, joe2).await.unwrap().unwrap().status,
+            leads::get(&mut tx, joe2)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+                .as_str(),
             "opted_out"
         );
         let again = opt_out(&mut tx, &w.s, "jane@example.net", "x", "leadgate", now)
@@ -1591,13 +1604,10 @@ owner = "alice"
             .unwrap();
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
         assert!(row.accepted);
-        assert_eq!(row.status, "contacted");
-        assert_eq!(row.first_reply_at, Some(store::millis(now)));
-        assert_eq!(row.last_outbound_at, Some(store::millis(now)));
-        assert_eq!(
-            row.last_inbound_at,
-            Some(store::millis(t("2026-11-23T10:10:00Z")))
-        );
+        assert_eq!(row.status.as_str(), "contacted");
+        assert_eq!(row.first_reply_at, Some(now));
+        assert_eq!(row.last_outbound_at, Some(now));
+        assert_eq!(row.last_inbound_at, Some(t("2026-11-23T10:10:00Z")));
         assert_eq!(row.next_action, None);
         let later = t("2026-11-23T11:00:00Z");
         let o = record_first_reply(&mut tx, &w.s, id, "alice", later)
@@ -1605,12 +1615,8 @@ owner = "alice"
             .unwrap();
         assert_eq!(o.summary, format!("lead #{id}: reply recorded"));
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
-        assert_eq!(
-            row.first_reply_at,
-            Some(store::millis(now)),
-            "first stays first"
-        );
-        assert_eq!(row.last_outbound_at, Some(store::millis(later)));
+        assert_eq!(row.first_reply_at, Some(now), "first stays first");
+        assert_eq!(row.last_outbound_at, Some(later));
         assert!(matches!(
             record_inbound(&mut tx, 999, now).await,
             Err(OpError::NoSuchLead(999))
@@ -1620,9 +1626,14 @@ owner = "alice"
     /// A triage item as capture stores it: status triage, the decision as next action.
     async fn triage_item(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
         let id = lead(tx, owner, email).await;
-        leads::set_status(tx, id, "triage", store::millis(t("2026-11-23T10:00:00Z")))
-            .await
-            .unwrap();
+        leads::set_status(
+            tx,
+            id,
+            LeadStatus::Triage,
+            store::millis(t("2026-11-23T10:00:00Z")),
+        )
+        .await
+        .unwrap();
         leads::set_next_action(
             tx,
             id,
@@ -1658,15 +1669,18 @@ owner = "alice"
                 .unwrap();
         }
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
-        assert_eq!(row.status, "new");
+        assert_eq!(row.status.as_str(), "new");
         assert_eq!((row.owner.as_deref(), row.accepted), (Some("carol"), true));
         assert_eq!(row.next_action.as_deref(), Some(FIRST_REPLY));
         assert_eq!(
             row.next_action_due,
-            Some(store::millis(t("2026-11-23T11:00:00Z"))),
+            Some(t("2026-11-23T11:00:00Z")),
             "the clock started when the mail arrived"
         );
-        assert_eq!(row.email.as_deref(), Some("tom.baker@example.org"));
+        assert_eq!(
+            row.email.as_ref().map(|e| e.as_str()),
+            Some("tom.baker@example.org")
+        );
         assert_eq!(row.company.as_deref(), Some("Baker Heating"));
         let h = kinds(&mut tx, id).await;
         assert!(h
@@ -1716,7 +1730,11 @@ owner = "alice"
             .await
             .unwrap();
         let row = leads::get(&mut tx, vic).await.unwrap().unwrap();
-        assert_eq!(row.status, "contacted", "decided as a lead, then answered");
+        assert_eq!(
+            row.status.as_str(),
+            "contacted",
+            "decided as a lead, then answered"
+        );
         assert!(row.accepted);
         assert_eq!(row.next_action, None, "the first reply is done");
         assert!(kinds(&mut tx, vic).await.iter().any(

@@ -10,7 +10,7 @@ use crate::domain::classify::{
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
 use crate::domain::handling::{Handled, Incoming};
-use crate::domain::lead::{ActivityKind, SYSTEM_ACTOR};
+use crate::domain::lead::{ActivityKind, LeadStatus, SYSTEM_ACTOR};
 use crate::domain::message::MessageView;
 use crate::domain::notify::{self, Draft, LeadCard, Sender};
 use crate::domain::route::{account_keys, route, uses_workload, AccountKey, Assignment, PastOwner};
@@ -755,7 +755,7 @@ impl Pipeline {
             Some(norm) => state.known.latest(tx, norm).await?,
             None => None,
         };
-        if let Some(open) = previous.as_ref().filter(|l| is_open(&l.status)) {
+        if let Some(open) = previous.as_ref().filter(|l| l.status.is_open()) {
             let detail = if triage {
                 format!("wrote again: {}", notify::header_safe(&view.subject, 120))
             } else {
@@ -846,7 +846,11 @@ impl Pipeline {
         let lead_id = leads::insert(
             tx,
             &leads::NewLead {
-                status: if triage { "triage" } else { "new" },
+                status: if triage {
+                    LeadStatus::Triage
+                } else {
+                    LeadStatus::New
+                },
                 owner: assignment.owner.as_deref(),
                 source: stored_source,
                 form: e.form.as_deref(),
@@ -878,7 +882,11 @@ impl Pipeline {
                 norm.clone(),
                 Some(leads::LatestLead {
                     id: lead_id,
-                    status: if triage { "triage" } else { "new" }.into(),
+                    status: if triage {
+                        LeadStatus::Triage
+                    } else {
+                        LeadStatus::New
+                    },
                     owner: assignment.owner.clone(),
                 }),
             );
@@ -996,10 +1004,6 @@ impl Pipeline {
             timezone: &self.settings.team.timezone,
         }
     }
-}
-
-fn is_open(status: &str) -> bool {
-    crate::domain::lead::LeadStatus::parse(status).is_some_and(|s| s.is_open())
 }
 
 async fn save_checkpoint(tx: &mut Tx, origin: &Origin, now_ms: i64) -> store::Result<()> {

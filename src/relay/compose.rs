@@ -7,15 +7,15 @@ use crate::config::{FromMode, Settings};
 use crate::domain::notify::{format_time, header_safe, Attachment, Draft};
 use crate::domain::route::Person;
 use crate::domain::trim::marker_line;
-use crate::store::leads::LeadRow;
+use crate::store::leads::Lead;
 use crate::store::relay::TO_LEAD;
 
 /// How a lead is called in subjects and sentences.
-pub fn lead_name(lead: &LeadRow) -> String {
+pub fn lead_name(lead: &Lead) -> String {
     lead.name
         .clone()
         .filter(|n| !n.trim().is_empty())
-        .or_else(|| lead.email.clone())
+        .or_else(|| lead.email.as_ref().map(|e| e.to_string()))
         .unwrap_or_else(|| format!("lead #{}", lead.id))
 }
 
@@ -55,7 +55,7 @@ pub fn subject_for_lead(
 }
 
 pub struct ToLead<'a> {
-    pub lead: &'a LeadRow,
+    pub lead: &'a Lead,
     pub lead_email: &'a str,
     pub member: &'a Person,
     pub tracked: &'a str,
@@ -106,17 +106,14 @@ pub fn to_lead(s: &Settings, m: ToLead<'_>) -> Draft {
 
 /// The lead's state in one short block, under the relayed words (below the marker, so a
 /// reply never carries it back out).
-pub fn state_footer(s: &Settings, lead: &LeadRow) -> String {
+pub fn state_footer(s: &Settings, lead: &Lead) -> String {
     let owner = lead
         .owner
         .as_deref()
         .map(|o| s.person(o).map_or(o.to_owned(), |p| p.name.clone()))
         .unwrap_or_else(|| "nobody (orphaned)".into());
     let next = match (&lead.next_action, lead.next_action_due) {
-        (Some(w), Some(d)) => format!(
-            "{w}, due {}",
-            format_time(crate::store::timestamp(d), &s.team.timezone)
-        ),
+        (Some(w), Some(d)) => format!("{w}, due {}", format_time(d, &s.team.timezone)),
         _ => "none set".into(),
     };
     format!(
@@ -124,13 +121,13 @@ pub fn state_footer(s: &Settings, lead: &LeadRow) -> String {
          Quick actions at the top of your reply: /next tomorrow call back   /note text   /status won   /done",
         id = lead.id,
         name = lead_name(lead),
-        status = lead.status,
+        status = lead.status.as_str(),
         acc = if lead.accepted { "" } else { " (not accepted)" },
     )
 }
 
 pub struct ToOwner<'a> {
-    pub lead: &'a LeadRow,
+    pub lead: &'a Lead,
     pub owner_email: &'a str,
     pub tracked: &'a str,
     /// Display name before `<tracked>`: `Jane Doe via leadgate`.
@@ -199,7 +196,7 @@ pub fn to_owner(s: &Settings, o: ToOwner<'_>) -> Draft {
 /// Marked auto-generated, and it has no tracked `Reply-To`: answering it relays nothing.
 pub fn notice(
     s: &Settings,
-    lead: Option<&LeadRow>,
+    lead: Option<&Lead>,
     to: &str,
     subject: &str,
     text: String,

@@ -32,7 +32,7 @@ use crate::domain::ratecap::RateDecision;
 use crate::domain::route::Person;
 use crate::domain::trim::{trim_reply, trim_reply_html};
 use crate::ops;
-use crate::store::leads::{self, LeadRow};
+use crate::store::leads::{self, Lead};
 use crate::store::{self, messages, relay as q, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
@@ -133,10 +133,8 @@ struct Run<'a> {
     queued: bool,
 }
 
-fn lead_email(lead: &LeadRow) -> Option<EmailAddress> {
-    lead.email
-        .as_deref()
-        .and_then(|e| EmailAddress::parse(e).ok())
+fn lead_email(lead: &Lead) -> Option<EmailAddress> {
+    lead.email.clone()
 }
 
 /// Automatic mail that classification let through as relay traffic (it only takes
@@ -212,7 +210,7 @@ impl<'a> Run<'a> {
         &self.view().subject
     }
 
-    fn who(&self, lead: Option<&LeadRow>) -> Who<'a> {
+    fn who(&self, lead: Option<&Lead>) -> Who<'a> {
         let from = self.sender();
         if let Some(p) = self.s.person_by_email(&from) {
             let domain = from.rsplit('@').next().unwrap_or("");
@@ -354,7 +352,7 @@ impl<'a> Run<'a> {
     async fn member_mail(
         &mut self,
         tx: &mut Tx,
-        lead: &LeadRow,
+        lead: &Lead,
         member: &Person,
         via: Via,
     ) -> anyhow::Result<()> {
@@ -468,7 +466,7 @@ impl<'a> Run<'a> {
     async fn execute(
         &self,
         tx: &mut Tx,
-        lead: &LeadRow,
+        lead: &Lead,
         member: &Person,
         action: &QuickAction,
     ) -> Result<bool, ops::OpError> {
@@ -480,7 +478,7 @@ impl<'a> Run<'a> {
     async fn relay_to_lead(
         &mut self,
         tx: &mut Tx,
-        lead: &LeadRow,
+        lead: &Lead,
         member: &Person,
         via: Via,
         text: &str,
@@ -549,7 +547,7 @@ impl<'a> Run<'a> {
                 .await;
         }
         let opted = q::opt_out_of(tx, &norm).await?;
-        if opted.is_some() || lead.status == LeadStatus::OptedOut.as_str() {
+        if opted.is_some() || lead.status == LeadStatus::OptedOut {
             let when = opted
                 .as_ref()
                 .map(|(at, how)| {
@@ -650,12 +648,7 @@ impl<'a> Run<'a> {
         .await
     }
 
-    async fn first_reply(
-        &self,
-        tx: &mut Tx,
-        lead: &LeadRow,
-        member: &Person,
-    ) -> anyhow::Result<()> {
+    async fn first_reply(&self, tx: &mut Tx, lead: &Lead, member: &Person) -> anyhow::Result<()> {
         ops::record_first_reply(tx, self.s, lead.id, &member.id, self.now)
             .await
             .map(|_| ())
@@ -663,7 +656,7 @@ impl<'a> Run<'a> {
     }
 
     /// Whom the lead's side reaches: the owner, or the manager while nobody owns the lead.
-    fn owner_of(&self, lead: &LeadRow) -> Option<&'a Person> {
+    fn owner_of(&self, lead: &Lead) -> Option<&'a Person> {
         lead.owner
             .as_deref()
             .and_then(|o| self.s.person(o))
@@ -677,7 +670,7 @@ impl<'a> Run<'a> {
     }
 
     /// The lead wrote: recorded, the reply clock restarts, relayed to the owner.
-    async fn lead_mail(&mut self, tx: &mut Tx, lead: &LeadRow) -> anyhow::Result<()> {
+    async fn lead_mail(&mut self, tx: &mut Tx, lead: &Lead) -> anyhow::Result<()> {
         let view = self.view();
         let name = compose::lead_name(lead);
         if let Some(why) = self.capped(tx, None, Some(lead.id)).await? {
@@ -771,7 +764,7 @@ impl<'a> Run<'a> {
     async fn stranger_mail(
         &mut self,
         tx: &mut Tx,
-        lead: &LeadRow,
+        lead: &Lead,
         claimed: bool,
     ) -> anyhow::Result<()> {
         let view = self.view();

@@ -23,7 +23,7 @@ use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
 use crate::domain::lead::ActivityKind;
 use crate::domain::notify::{self, Draft};
 use crate::store::drift::{self as drift_store, Bounds, Episode};
-use crate::store::leads::{self, LeadRow};
+use crate::store::leads::{self, Lead};
 use crate::store::{self, Db, NewActivity, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 /// One open lead as the sweep and the digest see it.
 #[derive(Clone, Debug)]
 pub struct Scanned {
-    pub row: LeadRow,
+    pub row: Lead,
     pub facts: LeadFacts,
     pub drift: Vec<Drift>,
 }
@@ -485,7 +485,10 @@ async fn remind(
     let once_key = if acceptance {
         format!(
             "accept:{id}:{}",
-            lead.row.assigned_at.unwrap_or(lead.row.created_at)
+            lead.row
+                .assigned_at
+                .unwrap_or(lead.row.created_at)
+                .as_millisecond()
         )
     } else {
         format!("reminder:{id}:{kind}:{}", reminder_period(s, now_ms))
@@ -607,9 +610,9 @@ fn reminder_draft(
         lead_id => row.id,
         reference => format!("LG-{}", row.id),
         name => name,
-        email => row.email,
+        email => row.email.as_ref().map(|e| e.as_str()),
         owner => row.owner,
-        status => row.status,
+        status => row.status.as_str(),
         next_action => lead.facts.next_action.as_ref().map(|n| format!("{} (due {})", n.what, notify::format_time(n.due, &s.team.timezone))),
         created => notify::format_time(lead.facts.created_at, &s.team.timezone),
         age => age(lead.facts.created_at, now),
@@ -633,10 +636,10 @@ fn reminder_draft(
     })
 }
 
-pub fn display_name(row: &LeadRow) -> String {
+pub fn display_name(row: &Lead) -> String {
     row.name
         .clone()
-        .or_else(|| row.email.clone())
+        .or_else(|| row.email.as_ref().map(|e| e.to_string()))
         .unwrap_or_else(|| format!("lead #{}", row.id))
 }
 
@@ -787,6 +790,8 @@ pub async fn run(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::email::EmailAddress;
+    use crate::domain::lead::LeadStatus;
     use crate::domain::lead::NextAction;
 
     pub(crate) fn settings(extra: &str) -> Settings {
@@ -829,37 +834,32 @@ email = "erin@team.test"
     }
 
     /// A lead as the scan returns it, judged at `now`.
-    pub(crate) fn scanned(
-        s: &Settings,
-        id: i64,
-        f: impl FnOnce(&mut LeadRow),
-        now: &str,
-    ) -> Scanned {
-        let mut row = LeadRow {
+    pub(crate) fn scanned(s: &Settings, id: i64, f: impl FnOnce(&mut Lead), now: &str) -> Scanned {
+        let mut row = Lead {
             id,
-            status: "contacted".into(),
+            status: LeadStatus::Contacted,
             owner: Some("alice".into()),
             accepted: true,
-            assigned_at: Some(at("2026-11-20T09:00:00Z").as_millisecond()),
+            assigned_at: Some(at("2026-11-20T09:00:00Z")),
             source: String::new(),
             form: None,
             name: Some(format!("Lead {id}")),
-            email: Some(format!("lead{id}@example.net")),
+            email: Some(EmailAddress::parse(&format!("lead{id}@example.net")).unwrap()),
             phone: None,
             company: None,
             message: None,
             consent: None,
-            extra: String::new(),
+            extra: Default::default(),
             needs_template: false,
             route_rule: None,
             route_reason: String::new(),
             next_action: Some("call".into()),
-            next_action_due: Some(at("2026-12-10T09:00:00Z").as_millisecond()),
-            created_at: at("2026-11-20T09:00:00Z").as_millisecond(),
-            last_activity_at: at("2026-11-30T09:00:00Z").as_millisecond(),
-            first_reply_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            next_action_due: Some(at("2026-12-10T09:00:00Z")),
+            created_at: at("2026-11-20T09:00:00Z"),
+            last_activity_at: at("2026-11-30T09:00:00Z"),
+            first_reply_at: Some(at("2026-11-20T09:30:00Z")),
             last_inbound_at: None,
-            last_outbound_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            last_outbound_at: Some(at("2026-11-20T09:30:00Z")),
             snoozed_until: None,
             previous_lead: None,
             unaccepted_since: None,
@@ -889,12 +889,12 @@ email = "erin@team.test"
             &s,
             1,
             |r| {
-                r.status = "new".into();
+                r.status = LeadStatus::New;
                 r.first_reply_at = None;
                 r.last_outbound_at = None;
-                r.created_at = at("2026-12-01T07:00:00Z").as_millisecond();
+                r.created_at = at("2026-12-01T07:00:00Z");
                 r.next_action = Some("first reply".into());
-                r.next_action_due = Some(at("2026-12-01T08:00:00Z").as_millisecond());
+                r.next_action_due = Some(at("2026-12-01T08:00:00Z"));
             },
             now,
         );
@@ -912,7 +912,7 @@ email = "erin@team.test"
                 2,
                 |r| {
                     r.accepted = false;
-                    r.assigned_at = Some(at("2026-12-01T07:00:00Z").as_millisecond());
+                    r.assigned_at = Some(at("2026-12-01T07:00:00Z"));
                 },
                 now,
             )
@@ -954,8 +954,8 @@ email = "erin@team.test"
                 |r| {
                     r.owner = Some("bob".into());
                     r.accepted = false;
-                    r.assigned_at = Some(at("2026-12-01T12:00:00Z").as_millisecond());
-                    r.unaccepted_since = Some(at("2026-12-01T09:00:00Z").as_millisecond());
+                    r.assigned_at = Some(at("2026-12-01T12:00:00Z"));
+                    r.unaccepted_since = Some(at("2026-12-01T09:00:00Z"));
                 },
                 now,
             )
@@ -1016,7 +1016,7 @@ email = "erin@team.test"
         let lead = scanned(
             &s,
             6,
-            |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+            |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z")),
             now,
         );
         let env = templates::environment(&s).unwrap();

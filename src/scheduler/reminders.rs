@@ -104,7 +104,7 @@ pub fn draft(
             .push(Line {
                 id: row.id,
                 name: display_name(row),
-                email: row.email.clone(),
+                email: row.email.as_ref().map(|e| e.to_string()),
                 kind: worst.kind,
                 problem,
                 escalated: reminders.iter().any(|d| d.escalate),
@@ -283,7 +283,7 @@ mod tests {
             scanned(
                 &s,
                 id,
-                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z")),
                 NOW,
             )
         };
@@ -337,8 +337,8 @@ mod tests {
                     &s,
                     i,
                     |r| {
-                        r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond());
-                        r.last_activity_at = at("2026-11-20T09:00:00Z").as_millisecond();
+                        r.next_action_due = Some(at("2026-11-30T09:00:00Z"));
+                        r.last_activity_at = at("2026-11-20T09:00:00Z");
                     },
                     NOW,
                 )

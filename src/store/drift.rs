@@ -5,7 +5,7 @@
 //!
 //! Owns only the SQL; what drifts and who is reminded is `domain::drift`'s call.
 
-use super::leads::LeadRow;
+use super::leads::Lead;
 use super::{Db, Result};
 use crate::domain::drift::DriftKind;
 use sqlx::Row;
@@ -34,7 +34,7 @@ const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned
 
 /// Open leads that drift now or did at the last sweep; the rest cannot (see [`Bounds`]).
 /// Only the columns the drift rules, reminders and digest lines read are filled in.
-pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<LeadRow>> {
+pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {CANDIDATE_COLUMNS} FROM leads l
          WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND (
@@ -60,38 +60,40 @@ pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<LeadRow>> {
         .bind(b.accept_by)
         .fetch_all(db.raw())
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| LeadRow {
-            id: r.get(0),
-            status: r.get(1),
-            owner: r.get(2),
-            accepted: r.get::<i64, _>(3) != 0,
-            assigned_at: r.get(4),
-            created_at: r.get(5),
-            first_reply_at: r.get(6),
-            last_inbound_at: r.get(7),
-            last_outbound_at: r.get(8),
-            next_action: r.get(9),
-            next_action_due: r.get(10),
-            last_activity_at: r.get(11),
-            snoozed_until: r.get(12),
-            name: r.get(13),
-            email: r.get(14),
-            route_rule: r.get(15),
-            unaccepted_since: r.get(16),
-            source: String::new(),
-            form: None,
-            phone: None,
-            company: None,
-            message: None,
-            consent: None,
-            extra: String::new(),
-            needs_template: false,
-            route_reason: String::new(),
-            previous_lead: None,
+    use super::leads::{email, status, time, time_opt};
+    rows.iter()
+        .map(|r| {
+            Ok(Lead {
+                id: r.get(0),
+                status: status(r.get(1))?,
+                owner: r.get(2),
+                accepted: r.get::<i64, _>(3) != 0,
+                assigned_at: time_opt("assigned_at", r.get(4))?,
+                created_at: time("created_at", r.get(5))?,
+                first_reply_at: time_opt("first_reply_at", r.get(6))?,
+                last_inbound_at: time_opt("last_inbound_at", r.get(7))?,
+                last_outbound_at: time_opt("last_outbound_at", r.get(8))?,
+                next_action: r.get(9),
+                next_action_due: time_opt("next_action_due", r.get(10))?,
+                last_activity_at: time("last_activity_at", r.get(11))?,
+                snoozed_until: time_opt("snoozed_until", r.get(12))?,
+                name: r.get(13),
+                email: email(r.get(14))?,
+                route_rule: r.get(15),
+                unaccepted_since: time_opt("unaccepted_since", r.get(16))?,
+                source: String::new(),
+                form: None,
+                phone: None,
+                company: None,
+                message: None,
+                consent: None,
+                extra: Default::default(),
+                needs_template: false,
+                route_reason: String::new(),
+                previous_lead: None,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// One open episode of one kind on one lead.

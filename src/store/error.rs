@@ -32,7 +32,6 @@ impl From<sqlx::Error> for Error {
 }
 
 impl Error {
-    #[allow(dead_code)] // the typed rows use it next
     pub(crate) fn unreadable(
         table: &'static str,
         column: &'static str,

@@ -1,74 +1,15 @@
 //! Leads and their history (activities).
 
-use super::{Db, Result};
+use super::{Db, Error, Result};
+use crate::domain::email::EmailAddress;
+pub use crate::domain::lead::Lead;
+use crate::domain::lead::LeadStatus;
 use crate::domain::route::{AccountKey, PastOwner};
+use indexmap::IndexMap;
+use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
-
-/// A lead as stored. Times are Unix milliseconds.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LeadRow {
-    pub id: i64,
-    pub status: String,
-    pub owner: Option<String>,
-    pub accepted: bool,
-    pub assigned_at: Option<i64>,
-    pub source: String,
-    pub form: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub message: Option<String>,
-    pub consent: Option<bool>,
-    /// JSON object of the extra fields, in the form's order.
-    pub extra: String,
-    pub needs_template: bool,
-    pub route_rule: Option<String>,
-    pub route_reason: String,
-    pub next_action: Option<String>,
-    pub next_action_due: Option<i64>,
-    pub created_at: i64,
-    pub last_activity_at: i64,
-    pub first_reply_at: Option<i64>,
-    pub last_inbound_at: Option<i64>,
-    pub last_outbound_at: Option<i64>,
-    pub snoozed_until: Option<i64>,
-    pub previous_lead: Option<i64>,
-    /// The first acceptance window missed, while nobody has accepted (see the migration).
-    pub unaccepted_since: Option<i64>,
-}
-
-impl LeadRow {
-    /// What the drift rules need to know of this lead. `owner_active`: whether the owner
-    /// is still in the team.
-    pub fn facts(&self, owner_active: bool) -> crate::domain::drift::LeadFacts {
-        use super::timestamp as ts;
-        crate::domain::drift::LeadFacts {
-            status: crate::domain::lead::LeadStatus::parse(&self.status)
-                .unwrap_or(crate::domain::lead::LeadStatus::New),
-            owner: self.owner.clone(),
-            owner_active,
-            accepted: self.accepted,
-            assigned_at: self.assigned_at.map(ts),
-            created_at: ts(self.created_at),
-            first_reply_at: self.first_reply_at.map(ts),
-            last_inbound_at: self.last_inbound_at.map(ts),
-            last_outbound_at: self.last_outbound_at.map(ts),
-            next_action: match (&self.next_action, self.next_action_due) {
-                (Some(what), Some(due)) => Some(crate::domain::lead::NextAction {
-                    what: what.clone(),
-                    due: ts(due),
-                }),
-                _ => None,
-            },
-            last_activity_at: ts(self.last_activity_at),
-            snoozed_until: self.snoozed_until.map(ts),
-            unaccepted_since: self.unaccepted_since.map(ts),
-        }
-    }
-}
 
 const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
@@ -76,41 +17,72 @@ const COLUMNS: &str =
     created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
     previous_lead, unaccepted_since";
 
-fn from_row(r: &AnyRow) -> LeadRow {
-    LeadRow {
+fn from_row(r: &AnyRow) -> Result<Lead> {
+    Ok(Lead {
         id: r.get(0),
-        status: r.get(1),
+        status: status(r.get(1))?,
         owner: r.get(2),
         accepted: r.get::<i64, _>(3) != 0,
-        assigned_at: r.get(4),
+        assigned_at: time_opt("assigned_at", r.get(4))?,
         source: r.get(5),
         form: r.get(6),
         name: r.get(7),
-        email: r.get(8),
+        email: email(r.get(8))?,
         phone: r.get(9),
         company: r.get(10),
         message: r.get(11),
         consent: r.get::<Option<i64>, _>(12).map(|c| c != 0),
-        extra: r.get(13),
+        extra: extra(&r.get::<String, _>(13))?,
         needs_template: r.get::<i64, _>(14) != 0,
         route_rule: r.get(15),
         route_reason: r.get(16),
         next_action: r.get(17),
-        next_action_due: r.get(18),
-        created_at: r.get(19),
-        last_activity_at: r.get(20),
-        first_reply_at: r.get(21),
-        last_inbound_at: r.get(22),
-        last_outbound_at: r.get(23),
-        snoozed_until: r.get(24),
+        next_action_due: time_opt("next_action_due", r.get(18))?,
+        created_at: time("created_at", r.get(19))?,
+        last_activity_at: time("last_activity_at", r.get(20))?,
+        first_reply_at: time_opt("first_reply_at", r.get(21))?,
+        last_inbound_at: time_opt("last_inbound_at", r.get(22))?,
+        last_outbound_at: time_opt("last_outbound_at", r.get(23))?,
+        snoozed_until: time_opt("snoozed_until", r.get(24))?,
         previous_lead: r.get(25),
-        unaccepted_since: r.get(26),
+        unaccepted_since: time_opt("unaccepted_since", r.get(26))?,
+    })
+}
+
+fn from_rows(rows: &[AnyRow]) -> Result<Vec<Lead>> {
+    rows.iter().map(from_row).collect()
+}
+
+/// `leads.status`, which only this build's statuses are written to.
+pub(super) fn status(s: String) -> Result<LeadStatus> {
+    LeadStatus::parse(&s).ok_or_else(|| Error::unreadable("leads", "status", s, "no such status"))
+}
+
+/// A time column of `leads` (Unix ms).
+pub(super) fn time(column: &'static str, ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| Error::unreadable("leads", column, ms, e))
+}
+
+pub(super) fn time_opt(column: &'static str, ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(|ms| time(column, ms)).transpose()
+}
+
+pub(super) fn email(s: Option<String>) -> Result<Option<EmailAddress>> {
+    s.map(|s| EmailAddress::parse(&s).map_err(|e| Error::unreadable("leads", "email", s, e)))
+        .transpose()
+}
+
+/// `leads.extra`: a JSON object of strings, in the form's order; empty when not read.
+pub(super) fn extra(json: &str) -> Result<IndexMap<String, String>> {
+    if json.is_empty() {
+        return Ok(IndexMap::new());
     }
+    serde_json::from_str(json).map_err(|e| Error::unreadable("leads", "extra", json, e))
 }
 
 pub struct NewLead<'a> {
-    /// `new` for a lead, `triage` for a triage item.
-    pub status: &'a str,
+    /// `New` for a lead, `Triage` for a triage item.
+    pub status: LeadStatus,
     pub owner: Option<&'a str>,
     pub source: &'a str,
     pub form: Option<&'a str>,
@@ -160,29 +132,31 @@ pub async fn insert(db: &mut impl Db, l: &NewLead<'_>) -> Result<i64> {
     .bind(l.now)
     .bind(l.previous_lead)
     .bind(l.email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d))
-    .bind(l.status)
+    .bind(l.status.as_str())
     .fetch_one(db.raw())
     .await?;
     Ok(row.get(0))
 }
 
-pub async fn get(db: &mut impl Db, id: i64) -> Result<Option<LeadRow>> {
+pub async fn get(db: &mut impl Db, id: i64) -> Result<Option<Lead>> {
     let q = format!("SELECT {COLUMNS} FROM leads WHERE id = $1");
-    Ok(sqlx::query(&q)
+    sqlx::query(&q)
         .bind(id)
         .fetch_optional(db.raw())
         .await?
-        .map(|r| from_row(&r)))
+        .map(|r| from_row(&r))
+        .transpose()
 }
 
 /// The newest lead of this address, open or not.
-pub async fn latest_by_email(db: &mut impl Db, email_norm: &str) -> Result<Option<LeadRow>> {
+pub async fn latest_by_email(db: &mut impl Db, email_norm: &str) -> Result<Option<Lead>> {
     let q = format!("SELECT {COLUMNS} FROM leads WHERE email_norm = $1 ORDER BY id DESC LIMIT 1");
-    Ok(sqlx::query(&q)
+    sqlx::query(&q)
         .bind(email_norm)
         .fetch_optional(db.raw())
         .await?
-        .map(|r| from_row(&r)))
+        .map(|r| from_row(&r))
+        .transpose()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -195,7 +169,7 @@ pub struct LeadFilter {
     pub limit: Option<i64>,
 }
 
-pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<LeadRow>> {
+pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR owner = $2)
@@ -214,7 +188,7 @@ pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<LeadRow>> {
         .bind(f.limit.unwrap_or(i64::MAX))
         .fetch_all(db.raw())
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// The leads before lead `before` under these account keys (an address, or a domain),
@@ -369,9 +343,9 @@ pub async fn set_next_action(
     Ok(())
 }
 
-pub async fn set_status(db: &mut impl Db, id: i64, status: &str, at: i64) -> Result<()> {
+pub async fn set_status(db: &mut impl Db, id: i64, status: LeadStatus, at: i64) -> Result<()> {
     sqlx::query("UPDATE leads SET status = $1, last_activity_at = $2 WHERE id = $3")
-        .bind(status)
+        .bind(status.as_str())
         .bind(at)
         .bind(id)
         .execute(db.raw())
@@ -414,7 +388,7 @@ pub async fn set_contact(
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatestLead {
     pub id: i64,
-    pub status: String,
+    pub status: LeadStatus,
     pub owner: Option<String>,
 }
 
@@ -436,20 +410,20 @@ pub async fn latest_by_emails(
     for e in emails_norm {
         q = q.bind(*e);
     }
-    Ok(q.fetch_all(db.raw())
+    q.fetch_all(db.raw())
         .await?
         .into_iter()
         .map(|r| {
-            (
+            Ok((
                 r.get::<String, _>(3),
                 LatestLead {
                     id: r.get(0),
-                    status: r.get(1),
+                    status: status(r.get(1))?,
                     owner: r.get(2),
                 },
-            )
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// One entry of a lead's history.
@@ -612,7 +586,7 @@ pub async fn record_inbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
 }
 
 /// Open leads (triage, new, contacted, qualified), oldest first; of one address when given.
-pub async fn open_leads(db: &mut impl Db, email_norm: Option<&str>) -> Result<Vec<LeadRow>> {
+pub async fn open_leads(db: &mut impl Db, email_norm: Option<&str>) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
            AND ($1 = '' OR email_norm = $1) ORDER BY id"
@@ -621,12 +595,12 @@ pub async fn open_leads(db: &mut impl Db, email_norm: Option<&str>) -> Result<Ve
         .bind(email_norm.unwrap_or_default())
         .fetch_all(db.raw())
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// Open leads with no owner or an owner outside `team` (person ids): only those rows, so
 /// a sweep over a million leads reads the few orphans, not every open lead.
-pub async fn orphaned_open_leads(db: &mut impl Db, team: &[String]) -> Result<Vec<LeadRow>> {
+pub async fn orphaned_open_leads(db: &mut impl Db, team: &[String]) -> Result<Vec<Lead>> {
     let in_team = if team.is_empty() {
         "1 = 0".to_owned()
     } else {
@@ -641,12 +615,7 @@ pub async fn orphaned_open_leads(db: &mut impl Db, team: &[String]) -> Result<Ve
     for id in team {
         query = query.bind(id);
     }
-    Ok(query
-        .fetch_all(db.raw())
-        .await?
-        .iter()
-        .map(from_row)
-        .collect())
+    from_rows(&query.fetch_all(db.raw()).await?)
 }
 
 /// Whether the lead has an activity of `kind` whose detail is exactly `detail`, at or
