@@ -1,4 +1,8 @@
+use super::raw::RawSettings;
 use super::*;
+use crate::domain::route::{Target, WithinHours};
+use crate::domain::token::TokenKeys;
+use jiff::SignedDuration;
 
 fn raw(toml: &str) -> RawSettings {
     config::Config::builder()

@@ -1,0 +1,81 @@
+//! `[imap]`: the shared inbox's server, login, mailbox, what is done with a processed
+//! message, IDLE or polling, and where a first start begins.
+
+use super::check::{parse_duration, Check};
+use crate::config::raw::RawImap;
+use crate::config::{AfterProcessing, ImapSettings, StartFrom, TlsMode};
+use jiff::SignedDuration;
+
+pub(super) fn validate(c: &mut Check, i: &RawImap) -> ImapSettings {
+    let tls = c.tls("imap.tls", &i.tls);
+    let host = c.required("imap.host", &i.host, "set the IMAP server's host name");
+    let username = c.required(
+        "imap.username",
+        &i.username,
+        "set the IMAP login of the shared inbox",
+    );
+    let password = c
+        .secret("imap.password", &i.password, &i.password_file)
+        .unwrap_or_else(|| {
+            c.add(
+                "imap.password",
+                "is missing",
+                "set imap.password, imap.password_file, or LEADGATE__IMAP__PASSWORD",
+            );
+            String::new()
+        });
+    let after = match i.after.as_deref().unwrap_or("keyword") {
+        "keyword" => AfterProcessing::Keyword,
+        "none" => AfterProcessing::Nothing,
+        m if m.starts_with("move:") && m.len() > 5 => AfterProcessing::Move(m[5..].to_owned()),
+        other => {
+            c.add(
+                "imap.after",
+                format!("{other:?} is not an action"),
+                "use \"keyword\", \"move:Folder/Name\" or \"none\"",
+            );
+            AfterProcessing::Keyword
+        }
+    };
+    let start_from = match i.start_from.as_deref().unwrap_or("now") {
+        "now" => StartFrom::Now,
+        "all" => StartFrom::All,
+        ago => match parse_duration(ago) {
+            Ok(d) => StartFrom::Ago(d),
+            Err(_) => {
+                c.add(
+                    "imap.start_from",
+                    format!("{ago:?} is not a start"),
+                    "use \"now\", \"all\" or a duration like \"7d\"",
+                );
+                StartFrom::Now
+            }
+        },
+    };
+    let idle_renew = c.duration("imap.idle_renew", &i.idle_renew, "9m");
+    if idle_renew > SignedDuration::from_mins(10) {
+        c.add(
+            "imap.idle_renew",
+            "is over 10 minutes",
+            "some servers stop pushing silently: keep it at 10m or less",
+        );
+    }
+    ImapSettings {
+        port: i
+            .port
+            .unwrap_or(if tls == TlsMode::Tls { 993 } else { 143 }),
+        host,
+        tls,
+        username,
+        password,
+        mailbox: i.mailbox.clone().unwrap_or_else(|| "INBOX".into()),
+        after,
+        keyword: i.keyword.clone().unwrap_or_else(|| "$LeadgateDone".into()),
+        idle: i.idle.unwrap_or(true),
+        poll: c.duration("imap.poll", &i.poll, "60s"),
+        idle_renew,
+        start_from,
+        ca_file: i.ca_file.as_ref().map(|f| c.base.join(f)),
+        max_attempts: i.max_attempts.unwrap_or(3).max(1),
+    }
+}
