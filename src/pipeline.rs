@@ -72,8 +72,11 @@ enum RowRef {
 /// The rows of a transaction that nothing later in it reads back (message rows, outbox
 /// rows, history entries), written with one multi-row statement per table when the batch
 /// ends, or earlier: when the relay is about to read the database (its handling looks leads,
-/// messages and history up) and when the rendered emails reach a statement's worth. A PostgreSQL statement is a round trip, and a SQLite one a
-/// hop to its worker thread: a notification costs one statement (its lead) instead of four.
+/// messages and history up) and when the rendered emails reach a statement's worth. A
+/// PostgreSQL statement is a round trip, and a SQLite one a hop to its worker thread: a
+/// notification costs one statement (its lead) instead of four. History entries wait here
+/// only for their outbox ids; at a flush they go to the [`store::Tx`], which writes them
+/// behind (before anything reads history, and at commit).
 #[derive(Default)]
 struct Deferred<'a> {
     /// Not written yet; the first has index `message_ids.len()`.
