@@ -8,7 +8,6 @@
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::email::EmailAddress;
 use crate::leader::Leadership;
 use crate::source::imap::ImapStatus;
 use crate::store::{self, leads, outbox, Store};
@@ -219,11 +218,7 @@ async fn opt_out(st: &State, lead_id: i64) -> anyhow::Result<Option<String>> {
     let Some(lead) = leads::get(&mut tx, lead_id).await? else {
         return Ok(None);
     };
-    let Some(email) = lead
-        .email
-        .as_deref()
-        .and_then(|e| EmailAddress::parse(e).ok())
-    else {
+    let Some(email) = lead.email else {
         return Ok(None);
     };
     let outcome = crate::ops::opt_out(
