@@ -116,7 +116,9 @@ pub async fn run(keep: Option<PathBuf>) -> anyhow::Result<()> {
             "   #{} {:<14} {:<30} owner {:<6} ({})",
             l.id,
             l.name.as_deref().unwrap_or("-"),
-            l.email.as_deref().unwrap_or("(no email: needs a template)"),
+            l.email
+                .as_ref()
+                .map_or("(no email: needs a template)", |e| e.as_str()),
             l.owner.as_deref().unwrap_or("nobody"),
             l.route_reason
         );

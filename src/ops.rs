@@ -15,8 +15,8 @@ use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::notify::{self, Draft, LeadCard, Purpose};
 use crate::domain::route::{account_keys, route, Person};
-use crate::store::leads::{self, LeadRow};
-use crate::store::{self, state, Conn};
+use crate::store::leads::{self, Lead};
+use crate::store::{self, state, Tx};
 use jiff::Timestamp;
 
 /// What an operation did, for the CLI's output and the relay's confirmation mail.
@@ -39,7 +39,7 @@ pub enum OpError {
     #[error("{0}")]
     NotAllowed(String),
     #[error("database error: {0}")]
-    Store(#[from] sqlx::Error),
+    Store(#[from] store::Error),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
@@ -63,7 +63,7 @@ const HISTORY_IN_EMAIL: usize = 12;
 /// new owner gets the lead's full context by email and must accept (unless they assigned
 /// it to themselves); the previous owner is told.
 pub async fn assign(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     to: &str,
@@ -79,7 +79,7 @@ pub async fn assign(
 /// leadgate itself hands the lead on (acceptance timeout, orphans): the same emails as
 /// [`assign`], actor `leadgate`. `to = None` leaves the lead orphaned, with the reason.
 pub async fn reassign(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     to: Option<&str>,
@@ -95,15 +95,15 @@ pub async fn reassign(
 }
 
 async fn hand_over(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     to: Option<&Person>,
     why: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let status = status_of(row);
+    let status = row.status;
     if status.is_closed() {
         return Err(OpError::NotAllowed(format!(
             "lead #{} is {}: a closed lead has no owner to hand on; reopen it first (status {} contacted)",
@@ -147,29 +147,21 @@ async fn hand_over(
         from.unwrap_or("nobody"),
         to.map(|p| p.id.as_str()).unwrap_or("nobody (orphaned)")
     );
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Handoff,
         &detail,
-        None,
-        None,
-    )
-    .await?;
+    ));
     if self_assigned {
-        leads::add_activity(
-            tx,
+        tx.record(store::NewActivity::new(
             lead,
             now_ms,
             actor,
             ActivityKind::Accepted,
             "took the lead",
-            None,
-            None,
-        )
-        .await?;
+        ));
     }
 
     let mut queued = false;
@@ -217,7 +209,7 @@ async fn hand_over(
 /// `by` (a person id, name or email) accepts the lead: the owner accepting a handoff or
 /// a routed lead, or anyone in the team taking an orphan (no owner, or one who left).
 pub async fn accept(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     by: &str,
@@ -225,7 +217,7 @@ pub async fn accept(
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
     let person = find_person(s, by)?;
-    let status = status_of(&row);
+    let status = row.status;
     if status.is_closed() {
         return Err(OpError::NotAllowed(format!(
             "lead #{lead} is {}: there is nothing to accept",
@@ -259,17 +251,13 @@ pub async fn accept(
             }
         }
     };
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         &person.id,
         ActivityKind::Accepted,
         &detail,
-        None,
-        None,
-    )
-    .await?;
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: {} by {}", detail, person.id),
@@ -278,7 +266,7 @@ pub async fn accept(
 
 /// Sets the next action and its deadline (which must be in the future).
 pub async fn set_next(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     what: &str,
@@ -307,17 +295,13 @@ pub async fn set_next(
         Some(old) => format!("{what} by {when} (was: {old})"),
         None => format!("{what} by {when}"),
     };
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::NextActionSet,
         &detail,
-        None,
-        None,
-    )
-    .await?;
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: next action {what} by {when}"),
@@ -326,7 +310,7 @@ pub async fn set_next(
 
 /// The next action is done: it is cleared (the lead then needs a new one, or a status).
 pub async fn done(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     actor: &str,
@@ -340,18 +324,14 @@ pub async fn done(
     };
     let now_ms = store::millis(now);
     leads::set_next_action(tx, lead, None, None, now_ms).await?;
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::NextActionDone,
-        &format!("done: {what}"),
-        None,
-        None,
-    )
-    .await?;
-    let hint = if status_of(&row).is_open() {
+        format!("done: {what}"),
+    ));
+    let hint = if row.status.is_open() {
         format!("; set the next one with `next {lead} WHEN WHAT` or close it with `status {lead} won|lost`")
     } else {
         String::new()
@@ -364,7 +344,7 @@ pub async fn done(
 
 /// Moves the lead to `to` if [`LeadStatus::transition`] allows it.
 pub async fn set_status(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     to: LeadStatus,
@@ -372,23 +352,19 @@ pub async fn set_status(
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
-    let from = status_of(&row);
+    let from = row.status;
     let to = from
         .transition(to)
         .map_err(|why| OpError::NotAllowed(format!("lead #{lead}: {why}")))?;
     let now_ms = store::millis(now);
-    leads::set_status(tx, lead, to.as_str(), now_ms).await?;
-    leads::add_activity(
-        tx,
+    leads::set_status(tx, lead, to, now_ms).await?;
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Status,
-        &format!("{} → {}", from.as_str(), to.as_str()),
-        None,
-        None,
-    )
-    .await?;
+        format!("{} → {}", from.as_str(), to.as_str()),
+    ));
     let mut summary = format!("lead #{lead}: {} → {}", from.as_str(), to.as_str());
     // Opt-out belongs to the address: record it, and close its other open leads too.
     if let (LeadStatus::OptedOut, Some(norm)) = (to, address_of(&row)) {
@@ -406,7 +382,7 @@ pub async fn set_status(
 /// runs them: `/assign` hands on without a reason, `/accept` is by the sender, `/optout`
 /// opts out the lead's address.
 pub async fn apply(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     action: &QuickAction,
@@ -437,16 +413,13 @@ pub async fn apply(
 }
 
 /// The lead's normalised address, as opt-outs are keyed.
-fn address_of(row: &LeadRow) -> Option<String> {
-    row.email
-        .as_deref()
-        .and_then(|e| EmailAddress::parse(e).ok())
-        .map(|e| e.normalized())
+fn address_of(row: &Lead) -> Option<String> {
+    row.email.as_ref().map(EmailAddress::normalized)
 }
 
 /// An internal note: history only, never relayed to the lead.
 pub async fn note(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     text: &str,
@@ -459,17 +432,13 @@ pub async fn note(
         return Err(OpError::NotAllowed("the note is empty".into()));
     }
     let now_ms = store::millis(now);
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Note,
         text,
-        None,
-        None,
-    )
-    .await?;
+    ));
     leads::touch(tx, lead, now_ms).await?;
     Ok(Outcome {
         queued_mail: false,
@@ -479,7 +448,7 @@ pub async fn note(
 
 /// No reminders about the lead until `until` (in the future).
 pub async fn snooze(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     until: Timestamp,
@@ -496,17 +465,13 @@ pub async fn snooze(
     }
     let now_ms = store::millis(now);
     leads::set_snoozed_until(tx, lead, Some(store::millis(until)), now_ms).await?;
-    leads::add_activity(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         actor,
         ActivityKind::Snoozed,
-        &format!("no reminders until {when}"),
-        None,
-        None,
-    )
-    .await?;
+        format!("no reminders until {when}"),
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: snoozed until {when}"),
@@ -517,7 +482,7 @@ pub async fn snooze(
 /// List-Unsubscribe mailto, the HTTP endpoint, `/optout`): recorded once for the address,
 /// and every open lead of it becomes opted out, with history.
 pub async fn opt_out(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     email_norm: &str,
     how: &str,
@@ -532,19 +497,15 @@ pub async fn opt_out(
     let new = state::add_opt_out(tx, &email_norm, how, now_ms).await?;
     let open = leads::open_leads(tx, Some(&email_norm)).await?;
     for row in &open {
-        let from = status_of(row);
-        leads::set_status(tx, row.id, LeadStatus::OptedOut.as_str(), now_ms).await?;
-        leads::add_activity(
-            tx,
+        let from = row.status;
+        leads::set_status(tx, row.id, LeadStatus::OptedOut, now_ms).await?;
+        tx.record(store::NewActivity::new(
             row.id,
             now_ms,
             actor,
             ActivityKind::OptedOut,
-            &format!("{} → opted_out: {how}", from.as_str()),
-            None,
-            None,
-        )
-        .await?;
+            format!("{} → opted_out: {how}", from.as_str()),
+        ));
     }
     let ids: Vec<String> = open.iter().map(|r| format!("#{}", r.id)).collect();
     Ok(Outcome {
@@ -566,7 +527,7 @@ pub async fn opt_out(
 }
 
 /// Open leads whose owner left the team (not in `settings.people`) or that have none.
-pub async fn orphans(tx: &mut Conn, s: &Settings) -> Result<Vec<LeadRow>, OpError> {
+pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<Lead>, OpError> {
     let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
     Ok(leads::orphaned_open_leads(tx, &team).await?)
 }
@@ -574,32 +535,23 @@ pub async fn orphans(tx: &mut Conn, s: &Settings) -> Result<Vec<LeadRow>, OpErro
 /// After a team change: each open lead whose owner left gets one history entry saying so
 /// (drift kind `orphaned`, recorded once per assignment). Returns the leads marked now.
 /// Run at start, after [`state::sync_people`].
-pub async fn mark_orphans(
-    tx: &mut Conn,
-    s: &Settings,
-    now: Timestamp,
-) -> Result<Vec<i64>, OpError> {
+pub async fn mark_orphans(tx: &mut Tx, s: &Settings, now: Timestamp) -> Result<Vec<i64>, OpError> {
     let mut marked = Vec::new();
     for row in orphans(tx, s).await? {
         let Some(owner) = row.owner.as_deref() else {
             continue;
         };
         let detail = format!("orphaned: {owner} left the team");
-        let since = row.assigned_at.unwrap_or(row.created_at);
+        let since = store::millis(row.assigned_at.unwrap_or(row.created_at));
         if leads::has_activity(tx, row.id, ActivityKind::DriftOpened, &detail, since).await? {
             continue;
         }
-        leads::add_activity(
-            tx,
+        tx.record(store::NewActivity::system(
             row.id,
             store::millis(now),
-            SYSTEM_ACTOR,
             ActivityKind::DriftOpened,
             &detail,
-            None,
-            None,
-        )
-        .await?;
+        ));
         marked.push(row.id);
     }
     Ok(marked)
@@ -609,7 +561,7 @@ pub async fn mark_orphans(
 /// handed to the new owner (who must accept), unless `[team] orphans = "keep"`. Leads
 /// the rules give nobody stay orphaned. Returns the leads that got a new owner.
 pub async fn reassign_orphans(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     now: Timestamp,
 ) -> Result<Vec<i64>, OpError> {
@@ -630,8 +582,8 @@ pub async fn reassign_orphans(
     for row in orphans {
         let keys = row
             .email
-            .as_deref()
-            .map(|e| account_keys(e, &s.learn))
+            .as_ref()
+            .map(|e| account_keys(e.as_str(), &s.learn))
             .unwrap_or_default();
         // Earlier leads only: the orphan's own owner is the one who left.
         let past_owners = leads::past_owners(tx, &keys, row.id).await?;
@@ -666,7 +618,7 @@ pub async fn reassign_orphans(
 /// (a reply to an orphan takes it); a new lead becomes contacted; the "first reply" next
 /// action is done.
 pub async fn record_first_reply(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     by: &str,
@@ -677,7 +629,7 @@ pub async fn record_first_reply(
     leads::record_outbound(tx, lead, now_ms).await?;
     let mut done_things = Vec::new();
     let person = s.find_person(by);
-    let mut status = status_of(&row);
+    let mut status = row.status;
     let mut row = row;
     if status == LeadStatus::Triage {
         // A reply to a triage item's sender decides it: it is a lead (as `/lead`).
@@ -687,60 +639,52 @@ pub async fn record_first_reply(
         let first_reply_at = row.first_reply_at;
         row = load(tx, lead).await?;
         row.first_reply_at = first_reply_at;
-        status = status_of(&row);
+        status = row.status;
     }
     if let Some(p) = person.filter(|_| status.is_open()) {
         let owner = row.owner.as_deref();
         if owner == Some(p.id.as_str()) && !row.accepted {
             leads::set_accepted(tx, lead, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "accepted by replying",
-            )
-            .await?;
+            ));
             done_things.push("accepted".to_owned());
         } else if owner.is_none_or(|o| s.person(o).is_none()) {
             leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "took the orphaned lead by replying",
-            )
-            .await?;
+            ));
             done_things.push(format!("taken by {}", p.id));
         }
     }
     if status == LeadStatus::New {
-        leads::set_status(tx, lead, LeadStatus::Contacted.as_str(), now_ms).await?;
-        add(
-            tx,
+        leads::set_status(tx, lead, LeadStatus::Contacted, now_ms).await?;
+        tx.record(store::NewActivity::new(
             lead,
             now_ms,
             by,
             ActivityKind::Status,
             "new → contacted (first reply)",
-        )
-        .await?;
+        ));
         done_things.push("new → contacted".to_owned());
     }
     if row.first_reply_at.is_none() && row.next_action.as_deref() == Some(FIRST_REPLY) {
         leads::set_next_action(tx, lead, None, None, now_ms).await?;
-        add(
-            tx,
+        tx.record(store::NewActivity::new(
             lead,
             now_ms,
             by,
             ActivityKind::NextActionDone,
             "done: first reply",
-        )
-        .await?;
+        ));
         done_things.push("first reply done".to_owned());
     }
     let summary = if done_things.is_empty() {
@@ -759,11 +703,11 @@ const FIRST_REPLY: &str = "first reply";
 /// The next action of a triage item until it is decided.
 pub const TRIAGE_DECISION: &str = "decide: lead or not";
 
-fn require_triage(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
-    if status_of(row) != LeadStatus::Triage {
+fn require_triage(row: &Lead, to_do: &str) -> Result<(), OpError> {
+    if row.status != LeadStatus::Triage {
         return Err(OpError::NotAllowed(format!(
             "lead #{} is not a triage item (it is {}), so there is nothing to {to_do}; use /status to change a lead's status",
-            row.id, row.status
+            row.id, row.status.as_str()
         )));
     }
     Ok(())
@@ -773,51 +717,52 @@ fn require_triage(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
 /// it (and accepts it if it is theirs). Its first-reply clock is a lead's: the deadline set
 /// when the mail arrived stays.
 async fn decide_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     by: &str,
     how: &str,
     now_ms: i64,
 ) -> Result<(), OpError> {
     let lead = row.id;
-    leads::set_status(tx, lead, LeadStatus::New.as_str(), now_ms).await?;
+    leads::set_status(tx, lead, LeadStatus::New, now_ms).await?;
     if row.next_action.as_deref() == Some(TRIAGE_DECISION) {
-        leads::set_next_action(tx, lead, Some(FIRST_REPLY), row.next_action_due, now_ms).await?;
+        leads::set_next_action(
+            tx,
+            lead,
+            Some(FIRST_REPLY),
+            row.next_action_due.map(store::millis),
+            now_ms,
+        )
+        .await?;
     }
-    add(
-        tx,
+    tx.record(store::NewActivity::new(
         lead,
         now_ms,
         by,
         ActivityKind::Status,
-        &format!("triage → new: a lead ({how})"),
-    )
-    .await?;
+        format!("triage → new: a lead ({how})"),
+    ));
     if let Some(p) = s.find_person(by) {
         let owner = row.owner.as_deref();
         if owner.is_none_or(|o| s.person(o).is_none()) {
             leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "took it on deciding it is a lead",
-            )
-            .await?;
+            ));
         } else if owner == Some(p.id.as_str()) && !row.accepted {
             leads::set_accepted(tx, lead, now_ms).await?;
-            add(
-                tx,
+            tx.record(store::NewActivity::new(
                 lead,
                 now_ms,
                 &p.id,
                 ActivityKind::Accepted,
                 "accepted on deciding it is a lead",
-            )
-            .await?;
+            ));
         }
     }
     Ok(())
@@ -825,7 +770,7 @@ async fn decide_lead(
 
 /// `/lead`: the triage item is a lead.
 pub async fn triage_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     lead: i64,
     actor: &str,
@@ -850,7 +795,7 @@ pub async fn triage_lead(
 
 /// `/notlead [why]`: the triage item is not a lead; archived with the reason.
 pub async fn triage_not_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     why: &str,
@@ -861,14 +806,20 @@ pub async fn triage_not_lead(
     require_triage(&row, "decide with /notlead")?;
     let now_ms = store::millis(now);
     let why = notify::header_safe(why, 300);
-    leads::set_status(tx, lead, LeadStatus::Archived.as_str(), now_ms).await?;
+    leads::set_status(tx, lead, LeadStatus::Archived, now_ms).await?;
     leads::set_next_action(tx, lead, None, None, now_ms).await?;
     let detail = if why.is_empty() {
         "triage → archived: not a lead (no reason given)".to_owned()
     } else {
         format!("triage → archived: not a lead: {why}")
     };
-    add(tx, lead, now_ms, actor, ActivityKind::Status, &detail).await?;
+    tx.record(store::NewActivity::new(
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Status,
+        &detail,
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: {detail}"),
@@ -877,7 +828,7 @@ pub async fn triage_not_lead(
 
 /// `/name`, `/email`, `/phone`, `/company`: corrects the contact, recorded with the old value.
 pub async fn set_contact(
-    tx: &mut Conn,
+    tx: &mut Tx,
     _s: &Settings,
     lead: i64,
     field: ContactField,
@@ -894,7 +845,10 @@ pub async fn set_contact(
         ContactField::Email => {
             let email =
                 EmailAddress::parse(value).map_err(|e| OpError::NotAllowed(e.to_string()))?;
-            (row.email.clone(), Some(email.normalized()))
+            (
+                row.email.as_ref().map(|e| e.to_string()),
+                Some(email.normalized()),
+            )
         }
     };
     leads::set_contact(tx, lead, field.as_str(), value, norm.as_deref(), now_ms).await?;
@@ -902,7 +856,13 @@ pub async fn set_contact(
         Some(old) => format!("{} corrected: {value} (was: {old})", field.as_str()),
         None => format!("{} set: {value}", field.as_str()),
     };
-    add(tx, lead, now_ms, actor, ActivityKind::Note, &detail).await?;
+    tx.record(store::NewActivity::new(
+        lead,
+        now_ms,
+        actor,
+        ActivityKind::Note,
+        &detail,
+    ));
     Ok(Outcome {
         queued_mail: false,
         summary: format!("lead #{lead}: {detail}"),
@@ -910,33 +870,18 @@ pub async fn set_contact(
 }
 
 /// The lead wrote to us: `last_inbound_at` (restarts the `unanswered` clock).
-pub async fn record_inbound(tx: &mut Conn, lead: i64, now: Timestamp) -> Result<(), OpError> {
+pub async fn record_inbound(tx: &mut Tx, lead: i64, now: Timestamp) -> Result<(), OpError> {
     load(tx, lead).await?;
     leads::record_inbound(tx, lead, store::millis(now)).await?;
     Ok(())
 }
 
-async fn add(
-    tx: &mut Conn,
-    lead: i64,
-    at: i64,
-    actor: &str,
-    kind: ActivityKind,
-    detail: &str,
-) -> sqlx::Result<()> {
-    leads::add_activity(tx, lead, at, actor, kind, detail, None, None).await
-}
-
-async fn load(tx: &mut Conn, lead: i64) -> Result<LeadRow, OpError> {
+async fn load(tx: &mut Tx, lead: i64) -> Result<Lead, OpError> {
     leads::get(tx, lead).await?.ok_or(OpError::NoSuchLead(lead))
 }
 
-fn status_of(row: &LeadRow) -> LeadStatus {
-    LeadStatus::parse(&row.status).unwrap_or(LeadStatus::New)
-}
-
-fn require_open(row: &LeadRow, to_do: &str) -> Result<(), OpError> {
-    let status = status_of(row);
+fn require_open(row: &Lead, to_do: &str) -> Result<(), OpError> {
+    let status = row.status;
     if status.is_closed() {
         return Err(OpError::NotAllowed(format!(
             "lead #{} is {}: reopen it (status {} contacted) to {to_do}",
@@ -975,23 +920,23 @@ fn actor_name(s: &Settings, actor: &str) -> String {
 }
 
 /// The owner's view of a stored lead.
-pub fn card(s: &Settings, row: &LeadRow) -> LeadCard {
+pub fn card(s: &Settings, row: &Lead) -> LeadCard {
     LeadCard::new(row.id, &extraction_of(row), s.relay.tracked_address(row.id))
 }
 
-fn extraction_of(row: &LeadRow) -> Extraction {
+fn extraction_of(row: &Lead) -> Extraction {
     Extraction {
         source: row.source.clone(),
         form: row.form.clone(),
         fields: LeadFields {
             name: row.name.clone(),
-            email: row.email.clone(),
+            email: row.email.as_ref().map(|e| e.to_string()),
             phone: row.phone.clone(),
             company: row.company.clone(),
             message: row.message.clone(),
         },
         consent: row.consent,
-        extra: serde_json::from_str(&row.extra).unwrap_or_default(),
+        extra: row.extra.clone(),
         ..Default::default()
     }
 }
@@ -1000,7 +945,7 @@ fn extraction_of(row: &LeadRow) -> Extraction {
 /// field, `Reply-To` the tracked address) plus status, next action and history.
 pub fn handoff_email(
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     to: &Person,
     headline: &str,
     reason: &str,
@@ -1023,13 +968,13 @@ pub fn handoff_email(
 }
 
 /// Status, next action and the latest history entries, as plain text.
-pub fn context_text(s: &Settings, row: &LeadRow, history: &[leads::Activity]) -> String {
+pub fn context_text(s: &Settings, row: &Lead, history: &[leads::Activity]) -> String {
     let tz = &s.team.timezone;
-    let mut out = format!("Status:   {}\n", row.status);
+    let mut out = format!("Status:   {}\n", row.status.as_str());
     match (&row.next_action, row.next_action_due) {
         (Some(what), Some(due)) => out.push_str(&format!(
             "Next:     {what}, due {}\n",
-            notify::format_time(store::timestamp(due), tz)
+            notify::format_time(due, tz)
         )),
         (Some(what), None) => out.push_str(&format!("Next:     {what}\n")),
         _ => out.push_str("Next:     none set (set one: /next tomorrow call back)\n"),
@@ -1070,7 +1015,7 @@ pub fn context_text(s: &Settings, row: &LeadRow, history: &[leads::Activity]) ->
 
 fn handed_on_notice(
     s: &Settings,
-    row: &LeadRow,
+    row: &Lead,
     prev: &Person,
     to: Option<&Person>,
     why: &str,
@@ -1115,7 +1060,6 @@ fn handed_on_notice(
 mod tests {
     use super::*;
     use crate::store::Store;
-    use sqlx::Row;
 
     const CONFIG: &str = r#"
 [database]
@@ -1179,11 +1123,11 @@ owner = "alice"
         s.parse().unwrap()
     }
 
-    async fn lead(tx: &mut Conn, owner: Option<&str>, email: &str) -> i64 {
+    async fn lead(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
         let id = leads::insert(
             tx,
             &leads::NewLead {
-                status: "new",
+                status: LeadStatus::New,
                 owner,
                 source: "contact-form-7",
                 form: Some("Contact"),
@@ -1206,36 +1150,32 @@ owner = "alice"
         )
         .await
         .unwrap();
-        add(
-            tx,
+        tx.record(store::NewActivity::new(
             id,
             store::millis(t("2026-11-23T10:00:00Z")),
             "leadgate",
             ActivityKind::Captured,
             "captured from contact-form-7",
-        )
-        .await
-        .unwrap();
+        ));
         id
     }
 
-    async fn outbox(tx: &mut Conn) -> Vec<(String, String, String)> {
-        sqlx::query("SELECT recipients, purpose, raw FROM outbox ORDER BY id")
-            .fetch_all(&mut *tx)
+    async fn outbox(tx: &mut Tx) -> Vec<(String, String, String)> {
+        store::outbox::raw_rows(tx)
             .await
             .unwrap()
             .into_iter()
-            .map(|r| {
+            .map(|(recipients, purpose, raw)| {
                 (
-                    r.get::<String, _>(0),
-                    r.get::<String, _>(1),
-                    String::from_utf8_lossy(&r.get::<Vec<u8>, _>(2)).into_owned(),
+                    recipients,
+                    purpose,
+                    String::from_utf8_lossy(&raw).into_owned(),
                 )
             })
             .collect()
     }
 
-    async fn kinds(tx: &mut Conn, id: i64) -> Vec<(String, String, String)> {
+    async fn kinds(tx: &mut Tx, id: i64) -> Vec<(String, String, String)> {
         leads::history(tx, id)
             .await
             .unwrap()
@@ -1266,7 +1206,7 @@ owner = "alice"
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
         assert_eq!(row.owner.as_deref(), Some("carol"));
         assert!(!row.accepted);
-        assert_eq!(row.assigned_at, Some(store::millis(now)));
+        assert_eq!(row.assigned_at, Some(now));
         let h = kinds(&mut tx, id).await;
         assert!(h.contains(&(
             "alice".into(),
@@ -1339,7 +1279,7 @@ owner = "alice"
             .unwrap();
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
         assert_eq!(row.next_action.as_deref(), Some("send the quote"));
-        assert_eq!(row.next_action_due, Some(store::millis(due)));
+        assert_eq!(row.next_action_due, Some(due));
         let past = set_next(
             &mut tx,
             &w.s,
@@ -1367,7 +1307,7 @@ owner = "alice"
                 .unwrap()
                 .unwrap()
                 .snoozed_until,
-            Some(store::millis(due))
+            Some(due)
         );
         set_status(&mut tx, &w.s, id, LeadStatus::Won, "alice", now)
             .await
@@ -1429,7 +1369,12 @@ owner = "alice"
         );
         for (id, status) in [(a, "opted_out"), (b, "won"), (other, "new")] {
             assert_eq!(
-                leads::get(&mut tx, id).await.unwrap().unwrap().status,
+                leads::get(&mut tx, id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status
+                    .as_str(),
                 status
             );
         }
@@ -1453,7 +1398,12 @@ owner = "alice"
             .await
             .unwrap());
         assert_eq!(
-            leads::get(&mut tx, joe2).await.unwrap().unwrap().status,
+            leads::get(&mut tx, joe2)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+                .as_str(),
             "opted_out"
         );
         let again = opt_out(&mut tx, &w.s, "jane@example.net", "x", "leadgate", now)
@@ -1614,13 +1564,10 @@ owner = "alice"
             .unwrap();
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
         assert!(row.accepted);
-        assert_eq!(row.status, "contacted");
-        assert_eq!(row.first_reply_at, Some(store::millis(now)));
-        assert_eq!(row.last_outbound_at, Some(store::millis(now)));
-        assert_eq!(
-            row.last_inbound_at,
-            Some(store::millis(t("2026-11-23T10:10:00Z")))
-        );
+        assert_eq!(row.status.as_str(), "contacted");
+        assert_eq!(row.first_reply_at, Some(now));
+        assert_eq!(row.last_outbound_at, Some(now));
+        assert_eq!(row.last_inbound_at, Some(t("2026-11-23T10:10:00Z")));
         assert_eq!(row.next_action, None);
         let later = t("2026-11-23T11:00:00Z");
         let o = record_first_reply(&mut tx, &w.s, id, "alice", later)
@@ -1628,12 +1575,8 @@ owner = "alice"
             .unwrap();
         assert_eq!(o.summary, format!("lead #{id}: reply recorded"));
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
-        assert_eq!(
-            row.first_reply_at,
-            Some(store::millis(now)),
-            "first stays first"
-        );
-        assert_eq!(row.last_outbound_at, Some(store::millis(later)));
+        assert_eq!(row.first_reply_at, Some(now), "first stays first");
+        assert_eq!(row.last_outbound_at, Some(later));
         assert!(matches!(
             record_inbound(&mut tx, 999, now).await,
             Err(OpError::NoSuchLead(999))
@@ -1641,11 +1584,16 @@ owner = "alice"
     }
 
     /// A triage item as capture stores it: status triage, the decision as next action.
-    async fn triage_item(tx: &mut Conn, owner: Option<&str>, email: &str) -> i64 {
+    async fn triage_item(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
         let id = lead(tx, owner, email).await;
-        leads::set_status(tx, id, "triage", store::millis(t("2026-11-23T10:00:00Z")))
-            .await
-            .unwrap();
+        leads::set_status(
+            tx,
+            id,
+            LeadStatus::Triage,
+            store::millis(t("2026-11-23T10:00:00Z")),
+        )
+        .await
+        .unwrap();
         leads::set_next_action(
             tx,
             id,
@@ -1681,15 +1629,18 @@ owner = "alice"
                 .unwrap();
         }
         let row = leads::get(&mut tx, id).await.unwrap().unwrap();
-        assert_eq!(row.status, "new");
+        assert_eq!(row.status.as_str(), "new");
         assert_eq!((row.owner.as_deref(), row.accepted), (Some("carol"), true));
         assert_eq!(row.next_action.as_deref(), Some(FIRST_REPLY));
         assert_eq!(
             row.next_action_due,
-            Some(store::millis(t("2026-11-23T11:00:00Z"))),
+            Some(t("2026-11-23T11:00:00Z")),
             "the clock started when the mail arrived"
         );
-        assert_eq!(row.email.as_deref(), Some("tom.baker@example.org"));
+        assert_eq!(
+            row.email.as_ref().map(|e| e.as_str()),
+            Some("tom.baker@example.org")
+        );
         assert_eq!(row.company.as_deref(), Some("Baker Heating"));
         let h = kinds(&mut tx, id).await;
         assert!(h
@@ -1739,7 +1690,11 @@ owner = "alice"
             .await
             .unwrap();
         let row = leads::get(&mut tx, vic).await.unwrap().unwrap();
-        assert_eq!(row.status, "contacted", "decided as a lead, then answered");
+        assert_eq!(
+            row.status.as_str(),
+            "contacted",
+            "decided as a lead, then answered"
+        );
         assert!(row.accepted);
         assert_eq!(row.next_action, None, "the first reply is done");
         assert!(kinds(&mut tx, vic).await.iter().any(

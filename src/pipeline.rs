@@ -10,13 +10,13 @@ use crate::domain::classify::{
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
 use crate::domain::handling::{Handled, Incoming};
-use crate::domain::lead::{ActivityKind, SYSTEM_ACTOR};
+use crate::domain::lead::{ActivityKind, LeadStatus, SYSTEM_ACTOR};
 use crate::domain::message::MessageView;
 use crate::domain::notify::{self, Draft, LeadCard, Purpose};
 use crate::domain::route::{account_keys, route, uses_workload, AccountKey, Assignment, PastOwner};
 use crate::outbox::render;
 use crate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
-use crate::store::{self, leads, messages, outbox, state, Conn, Store};
+use crate::store::{self, leads, messages, outbox, state, Store, Tx};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -72,8 +72,11 @@ enum RowRef {
 /// The rows of a transaction that nothing later in it reads back (message rows, outbox
 /// rows, history entries), written with one multi-row statement per table when the batch
 /// ends, or earlier: when the relay is about to read the database (its handling looks leads,
-/// messages and history up) and when the rendered emails reach a statement's worth. A PostgreSQL statement is a round trip, and a SQLite one a
-/// hop to its worker thread: a notification costs one statement (its lead) instead of four.
+/// messages and history up) and when the rendered emails reach a statement's worth. A
+/// PostgreSQL statement is a round trip, and a SQLite one a hop to its worker thread: a
+/// notification costs one statement (its lead) instead of four. History entries wait here
+/// only for their outbox ids; at a flush they go to the [`store::Tx`], which writes them
+/// behind (before anything reads history, and at commit).
 #[derive(Default)]
 struct Deferred<'a> {
     /// Not written yet; the first has index `message_ids.len()`.
@@ -176,12 +179,7 @@ impl<'a> Deferred<'a> {
 
     /// Writes what is deferred: outbox rows first (the history refers to them), then the
     /// history, then the message rows.
-    async fn flush(
-        &mut self,
-        tx: &mut Conn,
-        settings: &Settings,
-        now_ms: i64,
-    ) -> anyhow::Result<()> {
+    async fn flush(&mut self, tx: &mut Tx, settings: &Settings, now_ms: i64) -> anyhow::Result<()> {
         let outbox_ids = if self.outbox.is_empty() {
             Vec::new()
         } else {
@@ -204,26 +202,10 @@ impl<'a> Deferred<'a> {
                 .await
                 .context("Failed to write the batch's outbox rows")?
         };
-        if !self.history.is_empty() {
-            let entries: Vec<(i64, leads::NewActivity)> = self
-                .history
-                .iter()
-                .map(|a| {
-                    (
-                        a.lead_id,
-                        leads::NewActivity {
-                            actor: a.actor,
-                            kind: a.kind,
-                            detail: &a.detail,
-                            message_row: None,
-                            outbox_id: a.outbox.map(|i| outbox_ids[i]),
-                        },
-                    )
-                })
-                .collect();
-            leads::add_history(tx, now_ms, &entries)
-                .await
-                .context("Failed to write the batch's history")?;
+        // The history goes to the unit of work, which writes it behind (see `store::Tx`).
+        for a in self.history.drain(..) {
+            let entry = store::NewActivity::new(a.lead_id, now_ms, a.actor, a.kind, a.detail);
+            tx.record(entry.outbox(a.outbox.map(|i| outbox_ids[i])));
         }
         if !self.messages.is_empty() {
             let rows: Vec<messages::NewMessage> = self
@@ -281,9 +263,9 @@ impl Known {
     /// Reads what is not known yet of the messages in `group`.
     async fn read_ahead<'r>(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         group: impl Iterator<Item = &'r Read> + Clone,
-    ) -> sqlx::Result<()> {
+    ) -> store::Result<()> {
         let keys: Vec<&str> = group
             .clone()
             .map(|r| r.dedupe_key.as_str())
@@ -311,7 +293,7 @@ impl Known {
         Ok(())
     }
 
-    async fn stored(&mut self, tx: &mut Conn, key: &str) -> sqlx::Result<Option<RowRef>> {
+    async fn stored(&mut self, tx: &mut Tx, key: &str) -> store::Result<Option<RowRef>> {
         if let Some(row) = self.dedupe.get(key) {
             return Ok(*row);
         }
@@ -324,9 +306,9 @@ impl Known {
 
     async fn latest(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         email_norm: &str,
-    ) -> sqlx::Result<Option<leads::LatestLead>> {
+    ) -> store::Result<Option<leads::LatestLead>> {
         if let Some(lead) = self.latest.get(email_norm) {
             return Ok(lead.clone());
         }
@@ -378,11 +360,11 @@ impl Routing {
     /// when the caller already knows there is no lead under a key at all.
     async fn load(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         uses_workload: bool,
         keys: &[AccountKey],
         no_lead_under: impl Fn(&str) -> bool,
-    ) -> sqlx::Result<()> {
+    ) -> store::Result<()> {
         if self.cursors.is_none() {
             self.cursors = Some(state::route_cursors(tx).await?);
         }
@@ -627,7 +609,7 @@ impl Pipeline {
     /// dedupe key, also earlier in this transaction) only gets its sighting, by the caller.
     async fn store_one<'a>(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         raw: &'a [u8],
         origin_text: &str,
         r: Read,
@@ -747,7 +729,7 @@ impl Pipeline {
     /// and whether mail was queued.
     async fn capture(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         view: &MessageView,
         c: &Classification,
         e: &Extraction,
@@ -776,7 +758,7 @@ impl Pipeline {
             Some(norm) => state.known.latest(tx, norm).await?,
             None => None,
         };
-        if let Some(open) = previous.as_ref().filter(|l| is_open(&l.status)) {
+        if let Some(open) = previous.as_ref().filter(|l| l.status.is_open()) {
             let detail = if triage {
                 format!("wrote again: {}", notify::header_safe(&view.subject, 120))
             } else {
@@ -871,7 +853,11 @@ impl Pipeline {
         let lead_id = leads::insert(
             tx,
             &leads::NewLead {
-                status: if triage { "triage" } else { "new" },
+                status: if triage {
+                    LeadStatus::Triage
+                } else {
+                    LeadStatus::New
+                },
                 owner: assignment.owner.as_deref(),
                 source: stored_source,
                 form: e.form.as_deref(),
@@ -903,7 +889,11 @@ impl Pipeline {
                 norm.clone(),
                 Some(leads::LatestLead {
                     id: lead_id,
-                    status: if triage { "triage" } else { "new" }.into(),
+                    status: if triage {
+                        LeadStatus::Triage
+                    } else {
+                        LeadStatus::New
+                    },
                     owner: assignment.owner.clone(),
                 }),
             );
@@ -1008,11 +998,7 @@ impl Pipeline {
     }
 }
 
-fn is_open(status: &str) -> bool {
-    crate::domain::lead::LeadStatus::parse(status).is_some_and(|s| s.is_open())
-}
-
-async fn save_checkpoint(tx: &mut Conn, origin: &Origin, now_ms: i64) -> sqlx::Result<()> {
+async fn save_checkpoint(tx: &mut Tx, origin: &Origin, now_ms: i64) -> store::Result<()> {
     if let Origin::Imap {
         mailbox,
         uidvalidity,

@@ -2,8 +2,8 @@
 
 use super::print_json;
 use crate::config::Settings;
-use crate::store::leads::{self, LeadFilter, LeadRow};
-use crate::store::{self, Store};
+use crate::store::leads::{self, Lead, LeadFilter};
+use crate::store::Store;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -41,27 +41,22 @@ pub struct LeadDetail {
     pub history: Vec<leads::Activity>,
 }
 
-pub fn view(
-    row: &LeadRow,
-    s: &Settings,
-    active: &HashSet<String>,
-    now: jiff::Timestamp,
-) -> LeadView {
+pub fn view(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> LeadView {
     LeadView {
         id: row.id,
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
         owner: row.owner.clone(),
         accepted: row.accepted,
         source: row.source.clone(),
         form: row.form.clone(),
         name: row.name.clone(),
-        email: row.email.clone(),
+        email: row.email.as_ref().map(|e| e.to_string()),
         phone: row.phone.clone(),
         next_action: row.next_action.as_ref().map(|what| {
-            serde_json::json!({"what": what, "due": row.next_action_due.map(|d| store::timestamp(d).to_string())})
+            serde_json::json!({"what": what, "due": row.next_action_due.map(|d| d.to_string())})
         }),
-        created_at: store::timestamp(row.created_at).to_string(),
-        last_activity_at: store::timestamp(row.last_activity_at).to_string(),
+        created_at: row.created_at.to_string(),
+        last_activity_at: row.last_activity_at.to_string(),
         drift: drift(row, s, active, now),
         tracked_address: s.relay.tracked_address(row.id),
         needs_template: row.needs_template,
@@ -69,12 +64,7 @@ pub fn view(
     }
 }
 
-fn drift(
-    row: &LeadRow,
-    s: &Settings,
-    active: &HashSet<String>,
-    now: jiff::Timestamp,
-) -> Vec<String> {
+fn drift(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> Vec<String> {
     let owner_active = row
         .owner
         .as_ref()
@@ -248,8 +238,7 @@ pub async fn detail(
         "name": row.name, "email": row.email, "phone": row.phone,
         "company": row.company, "message": row.message,
     });
-    let extra: Value =
-        serde_json::from_str(&row.extra).unwrap_or(Value::Object(Default::default()));
+    let extra = serde_json::to_value(&row.extra).expect("strings serialise");
     Ok(Some(LeadDetail {
         lead: view(&row, settings, &active, now),
         fields,

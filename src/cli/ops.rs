@@ -90,7 +90,7 @@ fn fail(e: &OpError) -> ExitCode {
 }
 
 async fn apply(
-    tx: &mut store::Conn,
+    tx: &mut store::Tx,
     s: &Settings,
     op: Op,
     actor: &str,

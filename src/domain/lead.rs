@@ -1,5 +1,8 @@
-//! Lead state: status and its allowed transitions, the next action, history entry kinds.
+//! Lead state: status and its allowed transitions, the next action, history entry kinds,
+//! and the lead itself as a typed value.
 
+use crate::domain::email::EmailAddress;
+use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +201,75 @@ impl ActivityKind {
     /// The kind stored under `s` (its snake_case name).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+/// A lead as stored, read and typed once (by the store): a status this build knows,
+/// times as instants, the address as an address, the form's other fields in its order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lead {
+    pub id: i64,
+    pub status: LeadStatus,
+    pub owner: Option<String>,
+    pub accepted: bool,
+    pub assigned_at: Option<Timestamp>,
+    pub source: String,
+    pub form: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<EmailAddress>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub message: Option<String>,
+    pub consent: Option<bool>,
+    /// The form's other fields, in its order.
+    pub extra: IndexMap<String, String>,
+    pub needs_template: bool,
+    pub route_rule: Option<String>,
+    pub route_reason: String,
+    /// What is next, and by when; each may be set without the other.
+    pub next_action: Option<String>,
+    pub next_action_due: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    pub first_reply_at: Option<Timestamp>,
+    pub last_inbound_at: Option<Timestamp>,
+    pub last_outbound_at: Option<Timestamp>,
+    pub snoozed_until: Option<Timestamp>,
+    pub previous_lead: Option<i64>,
+    /// The first acceptance window missed, while nobody has accepted (see the migration).
+    pub unaccepted_since: Option<Timestamp>,
+}
+
+impl Lead {
+    /// The next action when both its parts are set.
+    pub fn next(&self) -> Option<NextAction> {
+        match (&self.next_action, self.next_action_due) {
+            (Some(what), Some(due)) => Some(NextAction {
+                what: what.clone(),
+                due,
+            }),
+            _ => None,
+        }
+    }
+
+    /// What the drift rules need to know of this lead. `owner_active`: whether the owner
+    /// is still in the team.
+    pub fn facts(&self, owner_active: bool) -> crate::domain::drift::LeadFacts {
+        crate::domain::drift::LeadFacts {
+            status: self.status,
+            owner: self.owner.clone(),
+            owner_active,
+            accepted: self.accepted,
+            assigned_at: self.assigned_at,
+            created_at: self.created_at,
+            first_reply_at: self.first_reply_at,
+            last_inbound_at: self.last_inbound_at,
+            last_outbound_at: self.last_outbound_at,
+            next_action: self.next(),
+            last_activity_at: self.last_activity_at,
+            snoozed_until: self.snoozed_until,
+            unaccepted_since: self.unaccepted_since,
+        }
     }
 }
 

@@ -83,7 +83,7 @@ impl OutboxWorker {
                 "outbox instance lock connection lost: registering anew"
             );
         }
-        let i = store::locks::Instance::register(self.store.pool())
+        let i = store::locks::Instance::register(&self.store)
             .await
             .context("Failed to take the outbox instance lock")?;
         tracing::debug!(instance = i.id(), "outbox instance registered");

@@ -2,15 +2,15 @@
 //! transaction of the decision to send it (invariant 2). The worker in [`super`] delivers it.
 
 use crate::config::Settings;
-use crate::domain::lead::{ActivityKind, SYSTEM_ACTOR};
+use crate::domain::lead::ActivityKind;
 use crate::domain::notify::Draft;
-use crate::store::{self, leads, outbox, Conn};
+use crate::store::{self, outbox, Tx};
 
 use super::render;
 
 /// Renders `draft` and writes it to the outbox in the caller's transaction.
 pub async fn enqueue(
-    tx: &mut Conn,
+    tx: &mut Tx,
     settings: &Settings,
     draft: &Draft,
     lead: Option<i64>,
@@ -40,7 +40,7 @@ pub async fn enqueue(
 /// Queues `draft` about `lead` and records it in the lead's history as `Notified` with
 /// `detail` (e.g. "assignment email to bob queued"), in the caller's transaction.
 pub async fn enqueue_notice(
-    tx: &mut Conn,
+    tx: &mut Tx,
     settings: &Settings,
     draft: &Draft,
     lead: i64,
@@ -48,16 +48,9 @@ pub async fn enqueue_notice(
     now: jiff::Timestamp,
 ) -> anyhow::Result<()> {
     let outbox_id = enqueue(tx, settings, draft, Some(lead), now, None).await?;
-    leads::add_activity(
-        tx,
-        lead,
-        store::millis(now),
-        SYSTEM_ACTOR,
-        ActivityKind::Notified,
-        detail,
-        None,
-        outbox_id,
-    )
-    .await?;
+    tx.record(
+        store::NewActivity::system(lead, store::millis(now), ActivityKind::Notified, detail)
+            .outbox(outbox_id),
+    );
     Ok(())
 }

@@ -6,31 +6,31 @@
 use crate::domain::handling::Incoming;
 use crate::domain::relay::signals::{self, Evidence, Verdict};
 use crate::domain::relay::{Lead, LeadSide, Policy, Recent};
-use crate::store::leads::{self, LeadRow};
+use crate::store::leads;
 use crate::store::relay::{self as q, OwnMessage};
-use crate::store::{self, Conn};
+use crate::store::{self, Tx};
 use jiff::Timestamp;
 
 /// The lead as the relay's decision reads it.
-pub fn lead_view(row: &LeadRow) -> Lead {
+pub fn lead_view(row: &crate::domain::lead::Lead) -> Lead {
     Lead {
         id: row.id,
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
         owner: row.owner.clone(),
         accepted: row.accepted,
         name: row.name.clone(),
-        email: row.email.clone(),
+        email: row.email.as_ref().map(|e| e.as_str().to_owned()),
         next_action: row.next_action.clone(),
-        next_action_due: row.next_action_due.map(store::timestamp),
+        next_action_due: row.next_action_due,
     }
 }
 
-pub async fn lead(tx: &mut Conn, id: i64) -> anyhow::Result<Option<Lead>> {
+pub async fn lead(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Lead>> {
     Ok(leads::get(tx, id).await?.as_ref().map(lead_view))
 }
 
 /// The first of `ids` that is a lead we have.
-pub async fn first_lead(tx: &mut Conn, ids: &[i64]) -> anyhow::Result<Option<Lead>> {
+pub async fn first_lead(tx: &mut Tx, ids: &[i64]) -> anyhow::Result<Option<Lead>> {
     for &id in ids {
         if let Some(lead) = lead(tx, id).await? {
             return Ok(Some(lead));
@@ -40,19 +40,19 @@ pub async fn first_lead(tx: &mut Conn, ids: &[i64]) -> anyhow::Result<Option<Lea
 }
 
 /// Our own mails among these Message-IDs, in their order.
-pub async fn own_messages(tx: &mut Conn, ids: &[String]) -> anyhow::Result<Vec<OwnMessage>> {
+pub async fn own_messages(tx: &mut Tx, ids: &[String]) -> anyhow::Result<Vec<OwnMessage>> {
     Ok(q::own_messages(tx, ids).await?)
 }
 
 /// The newest open lead of a normalised address.
-pub async fn latest_open_lead(tx: &mut Conn, email_norm: &str) -> anyhow::Result<Option<i64>> {
+pub async fn latest_open_lead(tx: &mut Tx, email_norm: &str) -> anyhow::Result<Option<i64>> {
     Ok(q::latest_open_lead(tx, email_norm).await?)
 }
 
 /// Relay traffic within the rate cap's window before `now`: from this message's sender
 /// (`sender`, lowercase; the message itself not counted), and for `lead`.
 pub async fn recent(
-    tx: &mut Conn,
+    tx: &mut Tx,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
     sender: &str,
@@ -74,13 +74,13 @@ pub async fn recent(
 }
 
 /// What leadgate sent the team about this lead, oldest first.
-pub async fn team_thread(tx: &mut Conn, lead: i64) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn team_thread(tx: &mut Tx, lead: i64) -> anyhow::Result<Vec<(String, String)>> {
     Ok(q::team_thread(tx, lead).await?)
 }
 
 /// What relaying to `lead` needs, read as the lead is now (after the quick actions).
 pub async fn lead_side(
-    tx: &mut Conn,
+    tx: &mut Tx,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
     sender: &str,
@@ -108,7 +108,7 @@ pub async fn lead_side(
 /// Which lead a reply without a tracked address is about, and how sure (`team_sender`:
 /// a team member wrote, so subject tags count).
 pub async fn thread_verdict(
-    tx: &mut Conn,
+    tx: &mut Tx,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
     team_sender: bool,
@@ -135,7 +135,7 @@ pub async fn thread_verdict(
 /// The lead automatic mail is recorded on: the first lead a tracked address names, else
 /// the lead of one of our own mails it answers.
 pub async fn automatic_lead(
-    tx: &mut Conn,
+    tx: &mut Tx,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
 ) -> anyhow::Result<Option<i64>> {

@@ -23,10 +23,9 @@ use crate::domain::relay::{
     Sender, Step,
 };
 use crate::ops;
-use crate::store::{self, leads, messages, Conn, Store};
+use crate::store::{self, leads, messages, NewActivity, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
-use sqlx::Connection;
 
 /// Attached files relayed with a message, in bytes at most (the original keeps them all).
 const MAX_ATTACHED: usize = 15 * 1024 * 1024;
@@ -56,7 +55,7 @@ pub fn policy<'a>(s: &'a Settings, templates: &'a minijinja::Environment<'a>) ->
 /// Handles relay, bcc_log, reply, bounce and auto_reply messages inside the message's
 /// transaction.
 pub async fn handle(
-    tx: &mut Conn,
+    tx: &mut Tx,
     settings: &Settings,
     msg: &Incoming<'_>,
     now: Timestamp,
@@ -145,7 +144,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Mail to a tracked address.
-    async fn tracked(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn tracked(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let ids = relay::tracked_leads(&self.p, self.msg.view);
         let Some(lead) = facts::first_lead(tx, &ids).await? else {
             return self.decided(tx, Case::Tracked(None), None).await;
@@ -161,7 +160,7 @@ impl Run<'_> {
     }
 
     /// A reply in a thread that did not reach a tracked address.
-    async fn reply(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn reply(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let team_sender = matches!(
             relay::sender(&self.p, self.msg.view, None),
             Sender::Member(_)
@@ -193,7 +192,7 @@ impl Run<'_> {
     }
 
     /// A team member's mail to a lead's own address, BCC'd to the logging address.
-    async fn logged(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn logged(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let mut best: Option<(i64, String)> = None;
         for (norm, addr) in relay::logged_recipients(&self.p, self.msg.view) {
             if let Some(id) = facts::latest_open_lead(tx, &norm).await? {
@@ -214,7 +213,7 @@ impl Run<'_> {
     }
 
     /// A bounce: of which of our emails, and for which lead.
-    async fn bounce(&mut self, tx: &mut Conn) -> anyhow::Result<Option<i64>> {
+    async fn bounce(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let view = self.msg.view;
         let raw = String::from_utf8_lossy(self.msg.raw);
         let mut ids = signals::our_message_ids(&raw, self.p.relay_domain);
@@ -248,7 +247,7 @@ impl Run<'_> {
     /// Recent traffic and the team's thread of a lead the message reached.
     async fn reached(
         &self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &Lead,
     ) -> anyhow::Result<(relay::Recent, Vec<(String, String)>)> {
         let sender = self.m.sender();
@@ -260,7 +259,7 @@ impl Run<'_> {
     /// actions and the relay to `lead`. The lead the message belongs to.
     async fn decided(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         case: Case<'_>,
         lead: Option<&Lead>,
     ) -> anyhow::Result<Option<i64>> {
@@ -277,24 +276,15 @@ impl Run<'_> {
     /// lead as it is now.
     async fn member_mail(
         &mut self,
-        tx: &mut Conn,
+        tx: &mut Tx,
         lead: &Lead,
         mail: MemberMail,
     ) -> anyhow::Result<()> {
         if !mail.actions.is_empty() {
-            let mut sp = tx.begin().await?;
+            let sp = tx.savepoint().await?;
             let mut failed = None;
             for (i, action) in mail.actions.iter().enumerate() {
-                match ops::apply(
-                    &mut sp,
-                    self.s,
-                    lead.id,
-                    action,
-                    &mail.member.id,
-                    self.m.now,
-                )
-                .await
-                {
+                match ops::apply(tx, self.s, lead.id, action, &mail.member.id, self.m.now).await {
                     Ok(o) => self.queued |= o.queued_mail,
                     Err(why) if why.is_refusal() => {
                         failed = Some((i, why));
@@ -313,13 +303,13 @@ impl Run<'_> {
                 }
             }
             if let Some((i, why)) = failed {
-                sp.rollback().await?;
+                tx.rollback_to(sp).await?;
                 let plan =
                     relay::refused_action(&self.p, &self.m, lead, &mail, i, &why.to_string());
                 self.write(tx, plan).await?;
                 return Ok(());
             }
-            sp.commit().await?;
+            tx.release(sp).await?;
         }
         // Actions may have changed the lead (`/lead`, a corrected `/email`).
         let fresh = match mail.actions.is_empty() {
@@ -335,7 +325,7 @@ impl Run<'_> {
     }
 
     /// Writes a plan's steps in order, then its reason; what it leaves for the caller.
-    async fn write(&mut self, tx: &mut Conn, plan: Plan) -> anyhow::Result<Option<MemberMail>> {
+    async fn write(&mut self, tx: &mut Tx, plan: Plan) -> anyhow::Result<Option<MemberMail>> {
         let now = self.m.now;
         let mut outbox: Vec<Option<i64>> = Vec::with_capacity(plan.steps.len());
         for step in plan.steps {
@@ -357,17 +347,11 @@ impl Run<'_> {
                 Step::History(e) => {
                     let outbox_id = e.mail.and_then(|i| outbox.get(i).copied().flatten());
                     let at = store::millis(now);
-                    leads::add_activity(
-                        tx,
-                        e.lead,
-                        at,
-                        &e.actor,
-                        e.kind,
-                        &e.detail,
-                        Some(self.msg.row),
-                        outbox_id,
-                    )
-                    .await?;
+                    tx.record(
+                        NewActivity::new(e.lead, at, &e.actor, e.kind, e.detail)
+                            .message(Some(self.msg.row))
+                            .outbox(outbox_id),
+                    );
                     leads::touch(tx, e.lead, at).await?;
                 }
                 Step::FirstReply { lead, by } => {

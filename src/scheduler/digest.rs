@@ -8,8 +8,8 @@ use crate::domain::drift::DriftKind;
 use crate::domain::lead::LeadStatus;
 use crate::domain::notify::{self, Draft, Purpose};
 use crate::domain::review::{ownership_score, OwnershipScore, ReviewFigures, ScoreTargets};
-use crate::store::leads::LeadRow;
-use crate::store::{self, drift as drift_store, Conn, Store};
+use crate::store::leads::Lead;
+use crate::store::{self, drift as drift_store, Db, Store};
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::Serialize;
@@ -108,7 +108,7 @@ fn lowercase_first(s: &str) -> String {
 /// newest too, so that an item with no owner (`[capture] triage = "digest"`) is seen.
 pub fn with_waiting_triage(
     mut d: Digest,
-    waiting: &[LeadRow],
+    waiting: &[Lead],
     s: &Settings,
     now: Timestamp,
 ) -> Digest {
@@ -125,15 +125,15 @@ pub fn with_waiting_triage(
         d.triage.push(DigestLine {
             id: row.id,
             name: display_name(row),
-            email: row.email.clone(),
+            email: row.email.as_ref().map(|e| e.to_string()),
             owner: row.owner.clone(),
             owner_text,
             kinds: Vec::new(),
             missing: "waiting for a decision: /lead or /notlead".into(),
-            age: age(store::timestamp(row.created_at), now),
+            age: age(row.created_at, now),
             tracked,
             mailto,
-            created_ms: row.created_at,
+            created_ms: row.created_at.as_millisecond(),
         });
     }
     if d.triage.len() == before {
@@ -186,7 +186,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
         let line = DigestLine {
             id: l.row.id,
             name,
-            email: l.row.email.clone(),
+            email: l.row.email.as_ref().map(|e| e.to_string()),
             owner: l.row.owner.clone(),
             owner_text,
             kinds: drift.iter().map(|d| d.kind).collect(),
@@ -198,12 +198,12 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
             age: age(l.facts.created_at, now),
             mailto,
             tracked,
-            created_ms: l.row.created_at,
+            created_ms: l.row.created_at.as_millisecond(),
         };
         let ownerless = drift
             .iter()
             .any(|d| matches!(d.kind, DriftKind::Orphaned | DriftKind::Unaccepted));
-        if l.row.status == LeadStatus::Triage.as_str() {
+        if l.row.status == LeadStatus::Triage {
             triage.push(line);
         } else if ownerless {
             need_owner.push(line);
@@ -315,7 +315,7 @@ fn person_name(s: &Settings, id: &str) -> String {
 
 /// The lead's tracked address and a `mailto:` link to it whose subject carries the
 /// lead's `[LG-n]` tag, so a reply written from the link finds the lead.
-pub(crate) fn reply_link(s: &Settings, row: &LeadRow) -> (String, String) {
+pub(crate) fn reply_link(s: &Settings, row: &Lead) -> (String, String) {
     let tracked = s.relay.tracked_address(row.id);
     let subject = format!("Re: {} [LG-{}]", display_name(row), row.id);
     let mailto = format!("mailto:{tracked}?subject={}", percent(&subject));
@@ -348,19 +348,9 @@ fn readers(s: &Settings) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn live_count(conn: &mut Conn) -> sqlx::Result<u64> {
-    use sqlx::Row;
-    let r = sqlx::query(
-        "SELECT COUNT(*) FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(r.get::<i64, _>(0) as u64)
-}
-
-pub async fn daily(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
+pub async fn daily(conn: &mut impl Db, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
     let leads = scan(conn, s, now).await?;
-    let live = live_count(conn).await?;
+    let live = store::leads::live_count(conn).await?;
     let waiting = crate::store::leads::list(
         conn,
         &crate::store::leads::LeadFilter {
@@ -456,7 +446,7 @@ fn hm(d: SignedDuration) -> String {
 
 /// The review of `[since, now)`: the week's figures, judged by `domain::review`.
 pub async fn review(
-    conn: &mut Conn,
+    conn: &mut impl Db,
     s: &Settings,
     since: Timestamp,
     now: Timestamp,
@@ -679,7 +669,7 @@ mod tests {
             scanned(
                 &s,
                 4,
-                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z")),
                 now,
             ),
         ];
@@ -713,8 +703,8 @@ mod tests {
     fn triage_items_come_first_drifting_or_not_and_with_or_without_an_owner() {
         let s = settings("[digest]\nto = \"erin@team.test\"\n");
         let now = "2026-12-01T10:00:00Z";
-        let triage = |r: &mut LeadRow| {
-            r.status = "triage".into();
+        let triage = |r: &mut Lead| {
+            r.status = LeadStatus::Triage;
             r.first_reply_at = None;
             r.next_action = Some("decide: lead or not".into());
         };
@@ -729,7 +719,7 @@ mod tests {
         // Just arrived, no owner ([capture] triage = "digest"): listed all the same.
         let mut fresh = scanned(&s, 3, triage, now).row;
         fresh.owner = None;
-        fresh.created_at = at("2026-12-01T09:55:00Z").as_millisecond();
+        fresh.created_at = at("2026-12-01T09:55:00Z");
         let d = with_waiting_triage(d, &[leads[1].row.clone(), fresh], &s, at(now));
         assert_eq!(d.triage.iter().map(|l| l.id).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(d.triage[1].owner_text, "nobody owns it");

@@ -21,11 +21,10 @@ use crate::config::Settings;
 use crate::domain::acceptance::{acceptance_step, AcceptanceStep, Proposal};
 use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
 use crate::domain::lead::ActivityKind;
-use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::notify::{self, Draft, Purpose};
-use crate::store::drift::{self as drift_store, Bounds, Episode, NewActivity};
-use crate::store::leads::{self, LeadRow};
-use crate::store::{self, Conn, Store};
+use crate::store::drift::{self as drift_store, Bounds, Episode};
+use crate::store::leads::{self, Lead};
+use crate::store::{self, Db, NewActivity, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -37,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 /// One open lead as the sweep and the digest see it.
 #[derive(Clone, Debug)]
 pub struct Scanned {
-    pub row: LeadRow,
+    pub row: Lead,
     pub facts: LeadFacts,
     pub drift: Vec<Drift>,
 }
@@ -67,7 +66,11 @@ fn reminder_period(s: &Settings, now_ms: i64) -> i64 {
 
 /// Open leads that may drift, with their drift at `now`. Leads that cannot drift are
 /// filtered out in SQL (see [`Bounds`]); the rest are judged by `domain::drift`.
-pub async fn scan(conn: &mut Conn, s: &Settings, now: Timestamp) -> anyhow::Result<Vec<Scanned>> {
+pub async fn scan(
+    conn: &mut impl Db,
+    s: &Settings,
+    now: Timestamp,
+) -> anyhow::Result<Vec<Scanned>> {
     let bounds = bounds(s, now);
     let rows = drift_store::candidates(conn, bounds)
         .await
@@ -300,26 +303,24 @@ pub async fn sweep(
     if !dry_run {
         drift_store::open(&mut tx, &pairs(&report.opened), now_ms).await?;
         drift_store::close(&mut tx, &pairs(&report.closed), now_ms).await?;
-        let mut activities: Vec<NewActivity> = Vec::new();
         for l in &report.opened {
-            activities.push(NewActivity {
-                lead: l.lead,
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::DriftOpened,
-                detail: format!("drifting: {}", l.kind),
-                outbox_id: None,
-            });
+            let detail = format!("drifting: {}", l.kind);
+            tx.record(NewActivity::system(
+                l.lead,
+                now_ms,
+                ActivityKind::DriftOpened,
+                detail,
+            ));
         }
         for l in &report.closed {
-            activities.push(NewActivity {
-                lead: l.lead,
-                actor: SYSTEM_ACTOR,
-                kind: ActivityKind::DriftClosed,
-                detail: format!("no longer {}", l.kind),
-                outbox_id: None,
-            });
+            let detail = format!("no longer {}", l.kind);
+            tx.record(NewActivity::system(
+                l.lead,
+                now_ms,
+                ActivityKind::DriftClosed,
+                detail,
+            ));
         }
-        drift_store::add_activities(&mut tx, &activities, now_ms).await?;
     }
 
     // Parsed once per sweep: a first sweep over a big backlog renders thousands.
@@ -464,7 +465,7 @@ fn recipients(s: &Settings, lead: &Scanned, escalate: bool) -> (Vec<String>, Vec
 }
 
 async fn remind(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     env: &minijinja::Environment<'_>,
     due: &reminders::Due<'_>,
@@ -484,7 +485,10 @@ async fn remind(
     let once_key = if acceptance {
         format!(
             "accept:{id}:{}",
-            lead.row.assigned_at.unwrap_or(lead.row.created_at)
+            lead.row
+                .assigned_at
+                .unwrap_or(lead.row.created_at)
+                .as_millisecond()
         )
     } else {
         format!("reminder:{id}:{kind}:{}", reminder_period(s, now_ms))
@@ -515,17 +519,7 @@ async fn remind(
                 format!("{} reminder to {}", kind, who.join(", ")),
             )
         };
-        leads::add_activity(
-            tx,
-            id,
-            now_ms,
-            SYSTEM_ACTOR,
-            activity,
-            &detail,
-            None,
-            outbox_id,
-        )
-        .await?;
+        tx.record(store::NewActivity::system(id, now_ms, activity, &detail).outbox(outbox_id));
     }
     Ok(action)
 }
@@ -616,9 +610,9 @@ fn reminder_draft(
         lead_id => row.id,
         reference => format!("LG-{}", row.id),
         name => name,
-        email => row.email,
+        email => row.email.as_ref().map(|e| e.as_str()),
         owner => row.owner,
-        status => row.status,
+        status => row.status.as_str(),
         next_action => lead.facts.next_action.as_ref().map(|n| format!("{} (due {})", n.what, notify::format_time(n.due, &s.team.timezone))),
         created => notify::format_time(lead.facts.created_at, &s.team.timezone),
         age => age(lead.facts.created_at, now),
@@ -641,10 +635,10 @@ fn reminder_draft(
     })
 }
 
-pub fn display_name(row: &LeadRow) -> String {
+pub fn display_name(row: &Lead) -> String {
     row.name
         .clone()
-        .or_else(|| row.email.clone())
+        .or_else(|| row.email.as_ref().map(|e| e.to_string()))
         .unwrap_or_else(|| format!("lead #{}", row.id))
 }
 
@@ -670,7 +664,7 @@ struct RoutingState {
 /// The acceptance timeout ran out after a reminder: the lead goes to the next person of
 /// its pool or rotation, else the manager (`domain::route::next_owner`).
 async fn move_on(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     routing: &mut Option<RoutingState>,
     lead: &Scanned,
@@ -795,6 +789,8 @@ pub async fn run(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::email::EmailAddress;
+    use crate::domain::lead::LeadStatus;
     use crate::domain::lead::NextAction;
 
     pub(crate) fn settings(extra: &str) -> Settings {
@@ -837,37 +833,32 @@ email = "erin@team.test"
     }
 
     /// A lead as the scan returns it, judged at `now`.
-    pub(crate) fn scanned(
-        s: &Settings,
-        id: i64,
-        f: impl FnOnce(&mut LeadRow),
-        now: &str,
-    ) -> Scanned {
-        let mut row = LeadRow {
+    pub(crate) fn scanned(s: &Settings, id: i64, f: impl FnOnce(&mut Lead), now: &str) -> Scanned {
+        let mut row = Lead {
             id,
-            status: "contacted".into(),
+            status: LeadStatus::Contacted,
             owner: Some("alice".into()),
             accepted: true,
-            assigned_at: Some(at("2026-11-20T09:00:00Z").as_millisecond()),
+            assigned_at: Some(at("2026-11-20T09:00:00Z")),
             source: String::new(),
             form: None,
             name: Some(format!("Lead {id}")),
-            email: Some(format!("lead{id}@example.net")),
+            email: Some(EmailAddress::parse(&format!("lead{id}@example.net")).unwrap()),
             phone: None,
             company: None,
             message: None,
             consent: None,
-            extra: String::new(),
+            extra: Default::default(),
             needs_template: false,
             route_rule: None,
             route_reason: String::new(),
             next_action: Some("call".into()),
-            next_action_due: Some(at("2026-12-10T09:00:00Z").as_millisecond()),
-            created_at: at("2026-11-20T09:00:00Z").as_millisecond(),
-            last_activity_at: at("2026-11-30T09:00:00Z").as_millisecond(),
-            first_reply_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            next_action_due: Some(at("2026-12-10T09:00:00Z")),
+            created_at: at("2026-11-20T09:00:00Z"),
+            last_activity_at: at("2026-11-30T09:00:00Z"),
+            first_reply_at: Some(at("2026-11-20T09:30:00Z")),
             last_inbound_at: None,
-            last_outbound_at: Some(at("2026-11-20T09:30:00Z").as_millisecond()),
+            last_outbound_at: Some(at("2026-11-20T09:30:00Z")),
             snoozed_until: None,
             previous_lead: None,
             unaccepted_since: None,
@@ -897,12 +888,12 @@ email = "erin@team.test"
             &s,
             1,
             |r| {
-                r.status = "new".into();
+                r.status = LeadStatus::New;
                 r.first_reply_at = None;
                 r.last_outbound_at = None;
-                r.created_at = at("2026-12-01T07:00:00Z").as_millisecond();
+                r.created_at = at("2026-12-01T07:00:00Z");
                 r.next_action = Some("first reply".into());
-                r.next_action_due = Some(at("2026-12-01T08:00:00Z").as_millisecond());
+                r.next_action_due = Some(at("2026-12-01T08:00:00Z"));
             },
             now,
         );
@@ -920,7 +911,7 @@ email = "erin@team.test"
                 2,
                 |r| {
                     r.accepted = false;
-                    r.assigned_at = Some(at("2026-12-01T07:00:00Z").as_millisecond());
+                    r.assigned_at = Some(at("2026-12-01T07:00:00Z"));
                 },
                 now,
             )
@@ -962,8 +953,8 @@ email = "erin@team.test"
                 |r| {
                     r.owner = Some("bob".into());
                     r.accepted = false;
-                    r.assigned_at = Some(at("2026-12-01T12:00:00Z").as_millisecond());
-                    r.unaccepted_since = Some(at("2026-12-01T09:00:00Z").as_millisecond());
+                    r.assigned_at = Some(at("2026-12-01T12:00:00Z"));
+                    r.unaccepted_since = Some(at("2026-12-01T09:00:00Z"));
                 },
                 now,
             )
@@ -1024,7 +1015,7 @@ email = "erin@team.test"
         let lead = scanned(
             &s,
             6,
-            |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+            |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z")),
             now,
         );
         let env = templates::environment(&s).unwrap();
@@ -1094,8 +1085,7 @@ email = "erin@team.test"
         let now = at("2026-12-01T10:00:00Z");
         let h = |n: i64| store::millis(now) + n * 3_600_000;
         let mut conn = store.acquire().await.unwrap();
-        sqlx::query("INSERT INTO people (id, name, email, active, synced_at) VALUES ('alice', 'Alice', 'alice@team.test', 1, 0)")
-            .execute(&mut *conn)
+        store::execute(&mut conn, "INSERT INTO people (id, name, email, active, synced_at) VALUES ('alice', 'Alice', 'alice@team.test', 1, 0)")
             .await
             .unwrap();
         // Proposed 1 h ago, proposed 3 h ago, and nobody's.
@@ -1104,17 +1094,15 @@ email = "erin@team.test"
             (Some("alice"), h(-3)),
             (None, h(-1)),
         ] {
-            sqlx::query(
+            let owner = owner.map_or("NULL".to_owned(), |o| format!("'{o}'"));
+            let sql = format!(
                 "INSERT INTO leads (status, owner, accepted, assigned_at, source, next_action,
                      next_action_due, created_at, last_activity_at, first_reply_at, last_outbound_at)
-                 VALUES ('contacted', $1, 0, $2, 'test', 'call', $3, $2, $2, $2, $2)",
-            )
-            .bind(owner)
-            .bind(assigned)
-            .bind(h(48))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+                 VALUES ('contacted', {owner}, 0, {assigned}, 'test', 'call', {due}, {assigned},
+                         {assigned}, {assigned}, {assigned})",
+                due = h(48)
+            );
+            store::execute(&mut conn, &sql).await.unwrap();
         }
         let read: Vec<(i64, Vec<DriftKind>)> = scan(&mut conn, &s, now)
             .await

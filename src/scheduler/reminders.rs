@@ -9,10 +9,9 @@ use super::{age, display_name, what_to_do, ReminderAction, Scanned};
 use crate::config::Settings;
 use crate::domain::drift::DriftKind;
 use crate::domain::lead::ActivityKind;
-use crate::domain::lead::SYSTEM_ACTOR;
 use crate::domain::notify::{Draft, Purpose};
-use crate::store::drift::{self as drift_store, NewActivity};
-use crate::store::{self, Conn};
+use crate::store::drift as drift_store;
+use crate::store::{self, NewActivity, Tx};
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -105,7 +104,7 @@ pub fn draft(
             .push(Line {
                 id: row.id,
                 name: display_name(row),
-                email: row.email.clone(),
+                email: row.email.as_ref().map(|e| e.to_string()),
                 kind: worst.kind,
                 problem,
                 escalated: reminders.iter().any(|d| d.escalate),
@@ -171,7 +170,7 @@ pub fn draft(
 /// state. The once-key names the recipients, the period and the reminders it carries, so
 /// the same sweep run twice (restart, second instance) queues it once.
 pub async fn send_combined(
-    tx: &mut Conn,
+    tx: &mut Tx,
     s: &Settings,
     env: &minijinja::Environment<'_>,
     due: &[Due<'_>],
@@ -211,28 +210,19 @@ pub async fn send_combined(
     drift_store::reminded_many(tx, &items, now_ms).await?;
     if outbox_id.is_some() {
         let n = due.len();
-        let history: Vec<NewActivity> = due
-            .iter()
-            .map(|d| {
-                let (kind, what) = if d.escalate {
-                    (ActivityKind::Escalation, "escalated: reminder")
-                } else {
-                    (ActivityKind::Reminder, "reminder")
-                };
-                NewActivity {
-                    lead: d.lead.row.id,
-                    actor: SYSTEM_ACTOR,
-                    kind,
-                    detail: format!(
-                        "{} {what} to {} (one mail for {n} reminders)",
-                        d.kind,
-                        d.who.join(", ")
-                    ),
-                    outbox_id,
-                }
-            })
-            .collect();
-        drift_store::add_activities(tx, &history, now_ms).await?;
+        for d in due {
+            let (kind, what) = if d.escalate {
+                (ActivityKind::Escalation, "escalated: reminder")
+            } else {
+                (ActivityKind::Reminder, "reminder")
+            };
+            let detail = format!(
+                "{} {what} to {} (one mail for {n} reminders)",
+                d.kind,
+                d.who.join(", ")
+            );
+            tx.record(NewActivity::system(d.lead.row.id, now_ms, kind, detail).outbox(outbox_id));
+        }
     } else {
         for a in &mut actions {
             a.queued = false;
@@ -295,7 +285,7 @@ mod tests {
             scanned(
                 &s,
                 id,
-                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond()),
+                |r| r.next_action_due = Some(at("2026-11-30T09:00:00Z")),
                 NOW,
             )
         };
@@ -349,8 +339,8 @@ mod tests {
                     &s,
                     i,
                     |r| {
-                        r.next_action_due = Some(at("2026-11-30T09:00:00Z").as_millisecond());
-                        r.last_activity_at = at("2026-11-20T09:00:00Z").as_millisecond();
+                        r.next_action_due = Some(at("2026-11-30T09:00:00Z"));
+                        r.last_activity_at = at("2026-11-20T09:00:00Z");
                     },
                     NOW,
                 )

@@ -5,8 +5,8 @@
 //!
 //! Owns only the SQL; what drifts and who is reminded is `domain::drift`'s call.
 
-use super::leads::LeadRow;
-use super::Conn;
+use super::leads::Lead;
+use super::{Db, Result};
 use crate::domain::drift::DriftKind;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -34,7 +34,7 @@ const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned
 
 /// Open leads that drift now or did at the last sweep; the rest cannot (see [`Bounds`]).
 /// Only the columns the drift rules, reminders and digest lines read are filled in.
-pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {CANDIDATE_COLUMNS} FROM leads l
          WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND (
@@ -58,40 +58,42 @@ pub async fn candidates(conn: &mut Conn, b: Bounds) -> sqlx::Result<Vec<LeadRow>
         .bind(b.reply_by)
         .bind(b.idle_by)
         .bind(b.accept_by)
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| LeadRow {
-            id: r.get(0),
-            status: r.get(1),
-            owner: r.get(2),
-            accepted: r.get::<i64, _>(3) != 0,
-            assigned_at: r.get(4),
-            created_at: r.get(5),
-            first_reply_at: r.get(6),
-            last_inbound_at: r.get(7),
-            last_outbound_at: r.get(8),
-            next_action: r.get(9),
-            next_action_due: r.get(10),
-            last_activity_at: r.get(11),
-            snoozed_until: r.get(12),
-            name: r.get(13),
-            email: r.get(14),
-            route_rule: r.get(15),
-            unaccepted_since: r.get(16),
-            source: String::new(),
-            form: None,
-            phone: None,
-            company: None,
-            message: None,
-            consent: None,
-            extra: String::new(),
-            needs_template: false,
-            route_reason: String::new(),
-            previous_lead: None,
+    use super::leads::{email, status, time, time_opt};
+    rows.iter()
+        .map(|r| {
+            Ok(Lead {
+                id: r.get(0),
+                status: status(r.get(1))?,
+                owner: r.get(2),
+                accepted: r.get::<i64, _>(3) != 0,
+                assigned_at: time_opt("assigned_at", r.get(4))?,
+                created_at: time("created_at", r.get(5))?,
+                first_reply_at: time_opt("first_reply_at", r.get(6))?,
+                last_inbound_at: time_opt("last_inbound_at", r.get(7))?,
+                last_outbound_at: time_opt("last_outbound_at", r.get(8))?,
+                next_action: r.get(9),
+                next_action_due: time_opt("next_action_due", r.get(10))?,
+                last_activity_at: time("last_activity_at", r.get(11))?,
+                snoozed_until: time_opt("snoozed_until", r.get(12))?,
+                name: r.get(13),
+                email: email(r.get(14))?,
+                route_rule: r.get(15),
+                unaccepted_since: time_opt("unaccepted_since", r.get(16))?,
+                source: String::new(),
+                form: None,
+                phone: None,
+                company: None,
+                message: None,
+                consent: None,
+                extra: Default::default(),
+                needs_template: false,
+                route_reason: String::new(),
+                previous_lead: None,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// One open episode of one kind on one lead.
@@ -104,10 +106,10 @@ pub struct Episode {
 }
 
 /// Every open episode, by lead.
-pub async fn episodes(conn: &mut Conn) -> sqlx::Result<HashMap<i64, Vec<Episode>>> {
+pub async fn episodes(db: &mut impl Db) -> Result<HashMap<i64, Vec<Episode>>> {
     let rows =
         sqlx::query("SELECT lead_id, kind, first_seen, last_reminded, escalated FROM drift_state")
-            .fetch_all(&mut *conn)
+            .fetch_all(db.raw())
             .await?;
     let mut out: HashMap<i64, Vec<Episode>> = HashMap::new();
     for r in rows {
@@ -126,7 +128,7 @@ pub async fn episodes(conn: &mut Conn) -> sqlx::Result<HashMap<i64, Vec<Episode>
 }
 
 /// Opens episodes (state and event) at `at`.
-pub async fn open(conn: &mut Conn, opened: &[(i64, DriftKind)], at: i64) -> sqlx::Result<()> {
+pub async fn open(db: &mut impl Db, opened: &[(i64, DriftKind)], at: i64) -> Result<()> {
     for chunk in opened.chunks(BATCH) {
         let values = placeholders(chunk.len(), 3);
         let sql = format!(
@@ -137,19 +139,19 @@ pub async fn open(conn: &mut Conn, opened: &[(i64, DriftKind)], at: i64) -> sqlx
         for (lead, kind) in chunk {
             q = q.bind(*lead).bind(kind.as_str()).bind(at);
         }
-        q.execute(&mut *conn).await?;
+        q.execute(db.raw()).await?;
         let sql = format!("INSERT INTO drift_events (lead_id, kind, opened_at) VALUES {values}");
         let mut q = sqlx::query(&sql);
         for (lead, kind) in chunk {
             q = q.bind(*lead).bind(kind.as_str()).bind(at);
         }
-        q.execute(&mut *conn).await?;
+        q.execute(db.raw()).await?;
     }
     Ok(())
 }
 
 /// Closes episodes: the state row goes, the event gets its end.
-pub async fn close(conn: &mut Conn, closed: &[(i64, DriftKind)], at: i64) -> sqlx::Result<()> {
+pub async fn close(db: &mut impl Db, closed: &[(i64, DriftKind)], at: i64) -> Result<()> {
     for chunk in closed.chunks(BATCH) {
         let pairs = placeholders_from(chunk.len(), 2, 1);
         let sql = format!("DELETE FROM drift_state WHERE (lead_id, kind) IN (VALUES {pairs})");
@@ -157,7 +159,7 @@ pub async fn close(conn: &mut Conn, closed: &[(i64, DriftKind)], at: i64) -> sql
         for (lead, kind) in chunk {
             q = q.bind(*lead).bind(kind.as_str());
         }
-        q.execute(&mut *conn).await?;
+        q.execute(db.raw()).await?;
         let pairs = placeholders_from(chunk.len(), 2, 2);
         let sql = format!(
             "UPDATE drift_events SET closed_at = $1
@@ -167,19 +169,19 @@ pub async fn close(conn: &mut Conn, closed: &[(i64, DriftKind)], at: i64) -> sql
         for (lead, kind) in chunk {
             q = q.bind(*lead).bind(kind.as_str());
         }
-        q.execute(&mut *conn).await?;
+        q.execute(db.raw()).await?;
     }
     Ok(())
 }
 
 /// Records a reminder (and, when `escalated`, the escalation) on an open episode.
 pub async fn reminded(
-    conn: &mut Conn,
+    db: &mut impl Db,
     lead: i64,
     kind: DriftKind,
     escalated: bool,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE drift_state SET last_reminded = $1,
              escalated = CASE WHEN $2 = 1 THEN $1 ELSE escalated END
@@ -189,18 +191,18 @@ pub async fn reminded(
     .bind(escalated as i64)
     .bind(lead)
     .bind(kind.as_str())
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// [`reminded`] for many episodes at once: one statement per kind and up to `BATCH`
 /// leads, for a sweep that reminds thousands (a first sweep over an old database).
 pub async fn reminded_many(
-    conn: &mut Conn,
+    db: &mut impl Db,
     items: &[(i64, DriftKind, bool)],
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let mut by_kind: std::collections::BTreeMap<(DriftKind, bool), Vec<i64>> =
         std::collections::BTreeMap::new();
     for &(lead, kind, escalated) in items {
@@ -224,22 +226,22 @@ pub async fn reminded_many(
             for lead in chunk {
                 q = q.bind(*lead);
             }
-            q.execute(&mut *conn).await?;
+            q.execute(db.raw()).await?;
         }
     }
     Ok(())
 }
 
 /// People a lead already moved away from for not accepting it.
-pub async fn moved_from(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<String>> {
+pub async fn moved_from(db: &mut impl Db, lead: i64) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT person FROM drift_moves WHERE lead_id = $1 ORDER BY at")
         .bind(lead)
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
-pub async fn record_move(conn: &mut Conn, lead: i64, from: &str, at: i64) -> sqlx::Result<()> {
+pub async fn record_move(db: &mut impl Db, lead: i64, from: &str, at: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO drift_moves (lead_id, person, at) VALUES ($1, $2, $3)
          ON CONFLICT (lead_id, person) DO UPDATE SET at = excluded.at",
@@ -247,79 +249,51 @@ pub async fn record_move(conn: &mut Conn, lead: i64, from: &str, at: i64) -> sql
     .bind(lead)
     .bind(from)
     .bind(at)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// The sweep handed an unaccepted lead on: it stays unaccepted from `since` (the first
 /// window it missed; an earlier one already recorded wins) until someone accepts.
-pub async fn keep_unaccepted(conn: &mut Conn, lead: i64, since: i64) -> sqlx::Result<()> {
+pub async fn keep_unaccepted(db: &mut impl Db, lead: i64, since: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET unaccepted_since = COALESCE(unaccepted_since, $1)
          WHERE id = $2 AND accepted = 0",
     )
     .bind(since)
     .bind(lead)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// Whether an outbox row with this once-key exists (a digest already queued).
-pub async fn once_key_used(conn: &mut Conn, key: &str) -> sqlx::Result<bool> {
+pub async fn once_key_used(db: &mut impl Db, key: &str) -> Result<bool> {
     Ok(sqlx::query("SELECT 1 FROM outbox WHERE once_key = $1")
         .bind(key)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?
         .is_some())
 }
 
 /// Whether the scheduled job `key` was done.
-pub async fn run_done(conn: &mut Conn, key: &str) -> sqlx::Result<bool> {
+pub async fn run_done(db: &mut impl Db, key: &str) -> Result<bool> {
     Ok(sqlx::query("SELECT 1 FROM scheduler_runs WHERE key = $1")
         .bind(key)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?
         .is_some())
 }
 
-pub async fn mark_run(conn: &mut Conn, key: &str, at: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO scheduler_runs (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-}
-
-/// An activity row for [`add_activities`].
-pub struct NewActivity {
-    pub lead: i64,
-    pub actor: &'static str,
-    pub kind: crate::domain::lead::ActivityKind,
-    pub detail: String,
-    pub outbox_id: Option<i64>,
-}
-
-pub async fn add_activities(conn: &mut Conn, rows: &[NewActivity], at: i64) -> sqlx::Result<()> {
-    for chunk in rows.chunks(BATCH) {
-        let values = placeholders(chunk.len(), 6);
-        let sql = format!(
-            "INSERT INTO activities (lead_id, at, actor, kind, detail, outbox_id) VALUES {values}"
-        );
-        let mut q = sqlx::query(&sql);
-        for a in chunk {
-            q = q
-                .bind(a.lead)
-                .bind(at)
-                .bind(a.actor)
-                .bind(a.kind.as_str())
-                .bind(a.detail.as_str())
-                .bind(a.outbox_id);
-        }
-        q.execute(&mut *conn).await?;
-    }
+pub async fn mark_run(db: &mut impl Db, key: &str, at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO scheduler_runs (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(at)
+    .execute(db.raw())
+    .await?;
     Ok(())
 }
 
@@ -339,7 +313,8 @@ pub struct WeekFacts {
     pub episodes: Vec<(i64, Option<i64>)>,
 }
 
-pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result<WeekFacts> {
+pub async fn week_facts(db: &mut impl Db, since: i64, until: i64) -> Result<WeekFacts> {
+    db.flush().await?;
     let mut f = WeekFacts::default();
     let r = sqlx::query(
         "SELECT COUNT(*),
@@ -349,7 +324,7 @@ pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result
          FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
     )
     .bind(until)
-    .fetch_one(&mut *conn)
+    .fetch_one(db.raw())
     .await?;
     f.live = r.get::<i64, _>(0) as u32;
     f.live_accepted = r.get::<i64, _>(1) as u32;
@@ -367,7 +342,7 @@ pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result
     )
     .bind(since)
     .bind(until)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     f.proposals = rows
         .iter()
@@ -379,7 +354,7 @@ pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result
     )
     .bind(since)
     .bind(until)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     f.new_leads = rows
         .iter()
@@ -393,7 +368,7 @@ pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result
     )
     .bind(since)
     .bind(until)
-    .fetch_one(&mut *conn)
+    .fetch_one(db.raw())
     .await?;
     f.drift_opened = r.get::<i64, _>(0) as u32;
     f.drift_closed = r.get::<i64, _>(1) as u32;
@@ -404,7 +379,7 @@ pub async fn week_facts(conn: &mut Conn, since: i64, until: i64) -> sqlx::Result
     )
     .bind(since)
     .bind(until)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     f.episodes = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     Ok(f)

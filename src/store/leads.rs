@@ -1,74 +1,15 @@
 //! Leads and their history (activities).
 
-use super::Conn;
+use super::{Db, Error, Result};
+use crate::domain::email::EmailAddress;
+pub use crate::domain::lead::Lead;
+use crate::domain::lead::LeadStatus;
 use crate::domain::route::{AccountKey, PastOwner};
+use indexmap::IndexMap;
+use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
-
-/// A lead as stored. Times are Unix milliseconds.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LeadRow {
-    pub id: i64,
-    pub status: String,
-    pub owner: Option<String>,
-    pub accepted: bool,
-    pub assigned_at: Option<i64>,
-    pub source: String,
-    pub form: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub message: Option<String>,
-    pub consent: Option<bool>,
-    /// JSON object of the extra fields, in the form's order.
-    pub extra: String,
-    pub needs_template: bool,
-    pub route_rule: Option<String>,
-    pub route_reason: String,
-    pub next_action: Option<String>,
-    pub next_action_due: Option<i64>,
-    pub created_at: i64,
-    pub last_activity_at: i64,
-    pub first_reply_at: Option<i64>,
-    pub last_inbound_at: Option<i64>,
-    pub last_outbound_at: Option<i64>,
-    pub snoozed_until: Option<i64>,
-    pub previous_lead: Option<i64>,
-    /// The first acceptance window missed, while nobody has accepted (see the migration).
-    pub unaccepted_since: Option<i64>,
-}
-
-impl LeadRow {
-    /// What the drift rules need to know of this lead. `owner_active`: whether the owner
-    /// is still in the team.
-    pub fn facts(&self, owner_active: bool) -> crate::domain::drift::LeadFacts {
-        use super::timestamp as ts;
-        crate::domain::drift::LeadFacts {
-            status: crate::domain::lead::LeadStatus::parse(&self.status)
-                .unwrap_or(crate::domain::lead::LeadStatus::New),
-            owner: self.owner.clone(),
-            owner_active,
-            accepted: self.accepted,
-            assigned_at: self.assigned_at.map(ts),
-            created_at: ts(self.created_at),
-            first_reply_at: self.first_reply_at.map(ts),
-            last_inbound_at: self.last_inbound_at.map(ts),
-            last_outbound_at: self.last_outbound_at.map(ts),
-            next_action: match (&self.next_action, self.next_action_due) {
-                (Some(what), Some(due)) => Some(crate::domain::lead::NextAction {
-                    what: what.clone(),
-                    due: ts(due),
-                }),
-                _ => None,
-            },
-            last_activity_at: ts(self.last_activity_at),
-            snoozed_until: self.snoozed_until.map(ts),
-            unaccepted_since: self.unaccepted_since.map(ts),
-        }
-    }
-}
 
 const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
@@ -76,41 +17,72 @@ const COLUMNS: &str =
     created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
     previous_lead, unaccepted_since";
 
-fn from_row(r: &AnyRow) -> LeadRow {
-    LeadRow {
+fn from_row(r: &AnyRow) -> Result<Lead> {
+    Ok(Lead {
         id: r.get(0),
-        status: r.get(1),
+        status: status(r.get(1))?,
         owner: r.get(2),
         accepted: r.get::<i64, _>(3) != 0,
-        assigned_at: r.get(4),
+        assigned_at: time_opt("assigned_at", r.get(4))?,
         source: r.get(5),
         form: r.get(6),
         name: r.get(7),
-        email: r.get(8),
+        email: email(r.get(8))?,
         phone: r.get(9),
         company: r.get(10),
         message: r.get(11),
         consent: r.get::<Option<i64>, _>(12).map(|c| c != 0),
-        extra: r.get(13),
+        extra: extra(&r.get::<String, _>(13))?,
         needs_template: r.get::<i64, _>(14) != 0,
         route_rule: r.get(15),
         route_reason: r.get(16),
         next_action: r.get(17),
-        next_action_due: r.get(18),
-        created_at: r.get(19),
-        last_activity_at: r.get(20),
-        first_reply_at: r.get(21),
-        last_inbound_at: r.get(22),
-        last_outbound_at: r.get(23),
-        snoozed_until: r.get(24),
+        next_action_due: time_opt("next_action_due", r.get(18))?,
+        created_at: time("created_at", r.get(19))?,
+        last_activity_at: time("last_activity_at", r.get(20))?,
+        first_reply_at: time_opt("first_reply_at", r.get(21))?,
+        last_inbound_at: time_opt("last_inbound_at", r.get(22))?,
+        last_outbound_at: time_opt("last_outbound_at", r.get(23))?,
+        snoozed_until: time_opt("snoozed_until", r.get(24))?,
         previous_lead: r.get(25),
-        unaccepted_since: r.get(26),
+        unaccepted_since: time_opt("unaccepted_since", r.get(26))?,
+    })
+}
+
+fn from_rows(rows: &[AnyRow]) -> Result<Vec<Lead>> {
+    rows.iter().map(from_row).collect()
+}
+
+/// `leads.status`, which only this build's statuses are written to.
+pub(super) fn status(s: String) -> Result<LeadStatus> {
+    LeadStatus::parse(&s).ok_or_else(|| Error::unreadable("leads", "status", s, "no such status"))
+}
+
+/// A time column of `leads` (Unix ms).
+pub(super) fn time(column: &'static str, ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| Error::unreadable("leads", column, ms, e))
+}
+
+pub(super) fn time_opt(column: &'static str, ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(|ms| time(column, ms)).transpose()
+}
+
+pub(super) fn email(s: Option<String>) -> Result<Option<EmailAddress>> {
+    s.map(|s| EmailAddress::parse(&s).map_err(|e| Error::unreadable("leads", "email", s, e)))
+        .transpose()
+}
+
+/// `leads.extra`: a JSON object of strings, in the form's order; empty when not read.
+pub(super) fn extra(json: &str) -> Result<IndexMap<String, String>> {
+    if json.is_empty() {
+        return Ok(IndexMap::new());
     }
+    serde_json::from_str(json).map_err(|e| Error::unreadable("leads", "extra", json, e))
 }
 
 pub struct NewLead<'a> {
-    /// `new` for a lead, `triage` for a triage item.
-    pub status: &'a str,
+    /// `New` for a lead, `Triage` for a triage item.
+    pub status: LeadStatus,
     pub owner: Option<&'a str>,
     pub source: &'a str,
     pub form: Option<&'a str>,
@@ -131,7 +103,7 @@ pub struct NewLead<'a> {
     pub previous_lead: Option<i64>,
 }
 
-pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
+pub async fn insert(db: &mut impl Db, l: &NewLead<'_>) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
              phone, company, message, consent, extra, needs_template, route_rule, route_reason,
@@ -160,29 +132,31 @@ pub async fn insert(conn: &mut Conn, l: &NewLead<'_>) -> sqlx::Result<i64> {
     .bind(l.now)
     .bind(l.previous_lead)
     .bind(l.email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d))
-    .bind(l.status)
-    .fetch_one(&mut *conn)
+    .bind(l.status.as_str())
+    .fetch_one(db.raw())
     .await?;
     Ok(row.get(0))
 }
 
-pub async fn get(conn: &mut Conn, id: i64) -> sqlx::Result<Option<LeadRow>> {
+pub async fn get(db: &mut impl Db, id: i64) -> Result<Option<Lead>> {
     let q = format!("SELECT {COLUMNS} FROM leads WHERE id = $1");
-    Ok(sqlx::query(&q)
+    sqlx::query(&q)
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?
-        .map(|r| from_row(&r)))
+        .map(|r| from_row(&r))
+        .transpose()
 }
 
 /// The newest lead of this address, open or not.
-pub async fn latest_by_email(conn: &mut Conn, email_norm: &str) -> sqlx::Result<Option<LeadRow>> {
+pub async fn latest_by_email(db: &mut impl Db, email_norm: &str) -> Result<Option<Lead>> {
     let q = format!("SELECT {COLUMNS} FROM leads WHERE email_norm = $1 ORDER BY id DESC LIMIT 1");
-    Ok(sqlx::query(&q)
+    sqlx::query(&q)
         .bind(email_norm)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?
-        .map(|r| from_row(&r)))
+        .map(|r| from_row(&r))
+        .transpose()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -195,7 +169,7 @@ pub struct LeadFilter {
     pub limit: Option<i64>,
 }
 
-pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR owner = $2)
@@ -212,21 +186,21 @@ pub async fn list(conn: &mut Conn, f: &LeadFilter) -> sqlx::Result<Vec<LeadRow>>
         .bind(f.unaccepted as i64)
         .bind(f.orphaned as i64)
         .bind(f.limit.unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// The leads before lead `before` under these account keys (an address, or a domain),
 /// the newest with an owner per key: routing's "existing account → account owner".
 pub async fn past_owners(
-    conn: &mut Conn,
+    db: &mut impl Db,
     keys: &[AccountKey],
     before: i64,
-) -> sqlx::Result<HashMap<String, PastOwner>> {
+) -> Result<HashMap<String, PastOwner>> {
     let mut out = HashMap::new();
     for key in keys {
-        if let Some(owner) = past_owner(conn, key, before).await? {
+        if let Some(owner) = past_owner(db, key, before).await? {
             out.insert(key.key.clone(), owner);
         }
     }
@@ -236,10 +210,10 @@ pub async fn past_owners(
 /// The newest lead before lead `before` under one account key that has an owner and,
 /// when the key names statuses, is in one of them; see [`past_owners`].
 pub async fn past_owner(
-    conn: &mut Conn,
+    db: &mut impl Db,
     key: &AccountKey,
     before: i64,
-) -> sqlx::Result<Option<PastOwner>> {
+) -> Result<Option<PastOwner>> {
     let column = if key.key.contains('@') {
         "email_norm"
     } else {
@@ -263,7 +237,7 @@ pub async fn past_owner(
     for st in &key.statuses {
         q = q.bind(st.as_str());
     }
-    Ok(q.fetch_optional(&mut *conn).await?.map(|r| PastOwner {
+    Ok(q.fetch_optional(db.raw()).await?.map(|r| PastOwner {
         owner: r.get(0),
         lead: r.get(1),
         status: r.get(2),
@@ -271,11 +245,11 @@ pub async fn past_owner(
 }
 
 /// Open leads per owner, for least-busy routing and capacity.
-pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> {
+pub async fn open_counts(db: &mut impl Db) -> Result<HashMap<String, u32>> {
     // SQLite (without ANALYZE statistics) would otherwise take `leads_by_status` and read
     // every open lead's row, which over a backlog of leads is most of the table; the
     // (owner, status) index answers it alone. PostgreSQL's planner has statistics.
-    let from = if conn.backend_name() == "SQLite" {
+    let from = if db.raw().backend_name() == "SQLite" {
         "leads INDEXED BY leads_by_owner"
     } else {
         "leads"
@@ -284,7 +258,7 @@ pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> 
         "SELECT owner, COUNT(*) FROM {from} WHERE owner IS NOT NULL
            AND status IN ('triage', 'new', 'contacted', 'qualified') GROUP BY owner"
     ))
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows
         .into_iter()
@@ -292,30 +266,40 @@ pub async fn open_counts(conn: &mut Conn) -> sqlx::Result<HashMap<String, u32>> 
         .collect())
 }
 
+/// How many leads are live (triage, new, contacted, qualified).
+pub async fn live_count(db: &mut impl Db) -> Result<u64> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
+    )
+    .fetch_one(db.raw())
+    .await?;
+    Ok(r.get::<i64, _>(0) as u64)
+}
+
 /// Which people are in the team now.
-pub async fn active_people(conn: &mut Conn) -> sqlx::Result<Vec<String>> {
+pub async fn active_people(db: &mut impl Db) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT id FROM people WHERE active = 1")
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
-pub async fn touch(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn touch(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query("UPDATE leads SET last_activity_at = $1 WHERE id = $2 AND last_activity_at < $1")
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 pub async fn set_owner(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     owner: Option<&str>,
     accepted: bool,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     // Accepting ends the run of missed windows (`unaccepted_since`); a new proposal does not.
     sqlx::query(
         "UPDATE leads SET owner = $1, accepted = $2, assigned_at = $3, last_activity_at = $3,
@@ -326,60 +310,60 @@ pub async fn set_owner(
     .bind(accepted as i64)
     .bind(at)
     .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
-pub async fn set_accepted(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn set_accepted(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET accepted = 1, unaccepted_since = NULL, last_activity_at = $1 WHERE id = $2",
     )
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 pub async fn set_next_action(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     what: Option<&str>,
     due: Option<i64>,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query("UPDATE leads SET next_action = $1, next_action_due = $2, last_activity_at = $3 WHERE id = $4")
         .bind(what)
         .bind(due)
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
-pub async fn set_status(conn: &mut Conn, id: i64, status: &str, at: i64) -> sqlx::Result<()> {
+pub async fn set_status(db: &mut impl Db, id: i64, status: LeadStatus, at: i64) -> Result<()> {
     sqlx::query("UPDATE leads SET status = $1, last_activity_at = $2 WHERE id = $3")
-        .bind(status)
+        .bind(status.as_str())
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// A contact field a person corrected (`/name`, `/email`, `/phone`, `/company`). `column`
 /// is one of those four names (never user input); an email also sets its normalised form
 /// and domain, which matching and accounts read.
 pub async fn set_contact(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     column: &str,
     value: &str,
     email_norm: Option<&str>,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let sql = match column {
         "name" => "UPDATE leads SET name = $1, last_activity_at = $2 WHERE id = $3",
         "phone" => "UPDATE leads SET phone = $1, last_activity_at = $2 WHERE id = $3",
@@ -396,27 +380,28 @@ pub async fn set_contact(
             .bind(email_norm)
             .bind(email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d));
     }
-    q.execute(&mut *conn).await.map(|_| ())
+    q.execute(db.raw()).await?;
+    Ok(())
 }
 
 /// What the pipeline needs of an address's newest lead: whether it is open, and its owner.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatestLead {
     pub id: i64,
-    pub status: String,
+    pub status: LeadStatus,
     pub owner: Option<String>,
 }
 
 /// The newest lead of each of these addresses (open or not), in one statement; an address
 /// without a lead is absent from the map.
 pub async fn latest_by_emails(
-    conn: &mut Conn,
+    db: &mut impl Db,
     emails_norm: &[&str],
-) -> sqlx::Result<HashMap<String, LatestLead>> {
+) -> Result<HashMap<String, LatestLead>> {
     if emails_norm.is_empty() {
         return Ok(HashMap::new());
     }
-    let marks = super::Marks::new(conn).list(emails_norm.len());
+    let marks = super::Marks::new(db.raw()).list(emails_norm.len());
     let sql = format!(
         "SELECT id, status, owner, email_norm FROM leads WHERE id IN
            (SELECT MAX(id) FROM leads WHERE email_norm IN ({marks}) GROUP BY email_norm)"
@@ -425,20 +410,20 @@ pub async fn latest_by_emails(
     for e in emails_norm {
         q = q.bind(*e);
     }
-    Ok(q.fetch_all(&mut *conn)
+    q.fetch_all(db.raw())
         .await?
         .into_iter()
         .map(|r| {
-            (
+            Ok((
                 r.get::<String, _>(3),
                 LatestLead {
                     id: r.get(0),
-                    status: r.get(1),
+                    status: status(r.get(1))?,
                     owner: r.get(2),
                 },
-            )
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// One entry of a lead's history.
@@ -450,49 +435,70 @@ pub struct Activity {
     pub detail: String,
 }
 
-#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
-pub async fn add_activity(
-    conn: &mut Conn,
-    lead: i64,
-    at: i64,
-    actor: &str,
-    kind: crate::domain::lead::ActivityKind,
-    detail: &str,
-    message_row: Option<i64>,
-    outbox_id: Option<i64>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(lead)
-    .bind(at)
-    .bind(actor)
-    .bind(kind.as_str())
-    .bind(detail)
-    .bind(message_row)
-    .bind(outbox_id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
-}
-
-/// One entry for [`add_history`].
-pub struct NewActivity<'a> {
-    pub actor: &'a str,
+/// One entry of a lead's history, to be written with [`super::Tx::record`]: the one way
+/// history is written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewActivity {
+    pub lead: i64,
+    /// Unix ms.
+    pub at: i64,
+    /// A person's id, or [`crate::domain::lead::SYSTEM_ACTOR`].
+    pub actor: String,
     pub kind: crate::domain::lead::ActivityKind,
-    pub detail: &'a str,
+    pub detail: String,
+    /// The stored message the entry is about.
     pub message_row: Option<i64>,
+    /// The email queued with the entry.
     pub outbox_id: Option<i64>,
 }
 
-/// History entries of several leads, all at `at`, in as few statements as the parameter
-/// limit allows, in the given order (so each lead's entries keep theirs).
-pub async fn add_history(
-    conn: &mut Conn,
-    at: i64,
-    entries: &[(i64, NewActivity<'_>)],
-) -> sqlx::Result<()> {
+impl NewActivity {
+    pub fn new(
+        lead: i64,
+        at: i64,
+        actor: &str,
+        kind: crate::domain::lead::ActivityKind,
+        detail: impl Into<String>,
+    ) -> NewActivity {
+        NewActivity {
+            lead,
+            at,
+            actor: actor.to_owned(),
+            kind,
+            detail: detail.into(),
+            message_row: None,
+            outbox_id: None,
+        }
+    }
+
+    /// An entry by leadgate itself.
+    pub fn system(
+        lead: i64,
+        at: i64,
+        kind: crate::domain::lead::ActivityKind,
+        detail: impl Into<String>,
+    ) -> NewActivity {
+        NewActivity::new(lead, at, crate::domain::lead::SYSTEM_ACTOR, kind, detail)
+    }
+
+    pub fn message(self, message_row: Option<i64>) -> NewActivity {
+        NewActivity {
+            message_row,
+            ..self
+        }
+    }
+
+    pub fn outbox(self, outbox_id: Option<i64>) -> NewActivity {
+        NewActivity { outbox_id, ..self }
+    }
+}
+
+/// History entries of several leads in as few statements as the parameter limit allows,
+/// in the given order (so each lead's entries keep theirs).
+pub(super) async fn insert_history(
+    conn: &mut sqlx::AnyConnection,
+    entries: &[NewActivity],
+) -> Result<()> {
     const COLS: usize = 7;
     for chunk in entries.chunks(4_000) {
         let values = super::Marks::new(conn).rows(chunk.len(), COLS);
@@ -500,13 +506,13 @@ pub async fn add_history(
             "INSERT INTO activities (lead_id, at, actor, kind, detail, message_row, outbox_id) VALUES {values}"
         );
         let mut q = sqlx::query(&sql).persistent(false);
-        for (lead, e) in chunk {
+        for e in chunk {
             q = q
-                .bind(*lead)
-                .bind(at)
-                .bind(e.actor)
+                .bind(e.lead)
+                .bind(e.at)
+                .bind(e.actor.as_str())
                 .bind(e.kind.as_str())
-                .bind(e.detail)
+                .bind(e.detail.as_str())
                 .bind(e.message_row)
                 .bind(e.outbox_id);
         }
@@ -515,12 +521,13 @@ pub async fn add_history(
     Ok(())
 }
 
-pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> {
+pub async fn history(db: &mut impl Db, lead: i64) -> Result<Vec<Activity>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT at, actor, kind, detail FROM activities WHERE lead_id = $1 ORDER BY at, id",
     )
     .bind(lead)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows
         .into_iter()
@@ -535,23 +542,23 @@ pub async fn history(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<Activity>> 
 
 /// `/snooze`: no reminders until `until` (`None` wakes the lead).
 pub async fn set_snoozed_until(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     until: Option<i64>,
     at: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query("UPDATE leads SET snoozed_until = $1, last_activity_at = $2 WHERE id = $3")
         .bind(until)
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// A reply went out to the lead: the first one sets `first_reply_at`, every one moves
 /// `last_outbound_at`.
-pub async fn record_outbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn record_outbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET first_reply_at = COALESCE(first_reply_at, $1), last_outbound_at = $1,
              last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END
@@ -559,13 +566,13 @@ pub async fn record_outbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<
     )
     .bind(at)
     .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// The lead wrote to us.
-pub async fn record_inbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+pub async fn record_inbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE leads SET last_inbound_at = $1,
              last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END
@@ -573,27 +580,27 @@ pub async fn record_inbound(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<(
     )
     .bind(at)
     .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    .execute(db.raw())
+    .await?;
+    Ok(())
 }
 
 /// Open leads (triage, new, contacted, qualified), oldest first; of one address when given.
-pub async fn open_leads(conn: &mut Conn, email_norm: Option<&str>) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn open_leads(db: &mut impl Db, email_norm: Option<&str>) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
            AND ($1 = '' OR email_norm = $1) ORDER BY id"
     );
     let rows = sqlx::query(&q)
         .bind(email_norm.unwrap_or_default())
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// Open leads with no owner or an owner outside `team` (person ids): only those rows, so
 /// a sweep over a million leads reads the few orphans, not every open lead.
-pub async fn orphaned_open_leads(conn: &mut Conn, team: &[String]) -> sqlx::Result<Vec<LeadRow>> {
+pub async fn orphaned_open_leads(db: &mut impl Db, team: &[String]) -> Result<Vec<Lead>> {
     let in_team = if team.is_empty() {
         "1 = 0".to_owned()
     } else {
@@ -608,23 +615,19 @@ pub async fn orphaned_open_leads(conn: &mut Conn, team: &[String]) -> sqlx::Resu
     for id in team {
         query = query.bind(id);
     }
-    Ok(query
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect())
+    from_rows(&query.fetch_all(db.raw()).await?)
 }
 
 /// Whether the lead has an activity of `kind` whose detail is exactly `detail`, at or
 /// after `since`: "record this once" checks.
 pub async fn has_activity(
-    conn: &mut Conn,
+    db: &mut impl Db,
     lead: i64,
     kind: crate::domain::lead::ActivityKind,
     detail: &str,
     since: i64,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
+    db.flush().await?;
     Ok(sqlx::query(
         "SELECT 1 FROM activities WHERE lead_id = $1 AND kind = $2 AND detail = $3 AND at >= $4
          LIMIT 1",
@@ -633,7 +636,7 @@ pub async fn has_activity(
     .bind(kind.as_str())
     .bind(detail)
     .bind(since)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(db.raw())
     .await?
     .is_some())
 }

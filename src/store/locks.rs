@@ -7,8 +7,8 @@
 //! Single keys (`pg_*advisory*lock(bigint)`) and pairs (`(int, int)`) are separate key
 //! spaces in PostgreSQL, so [`INSTANCE_CLASS`] cannot collide with the single keys.
 
-use super::Conn;
-use sqlx::{AnyConnection, AnyPool};
+use super::{Result, Store};
+use sqlx::AnyConnection;
 use std::time::{Duration, Instant};
 
 /// Session lock held by the leader (the IMAP watcher and the scheduler run there) on a
@@ -28,15 +28,17 @@ pub const INSTANCE_CLASS: i32 = 0x6c67_696e;
 /// Takes the sweep lock for the rest of `tx` (PostgreSQL; SQLite's single writer already
 /// serialises sweeps). `wait`: how long to queue behind a sweep in progress; None tries
 /// once. False when another sweep holds it.
-pub async fn sweep(tx: &mut Conn, wait: Option<Duration>) -> sqlx::Result<bool> {
+pub async fn sweep(tx: &mut super::Tx, wait: Option<Duration>) -> Result<bool> {
+    use super::tx::sealed::Sealed;
+    let tx = tx.raw();
     if tx.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
         return Ok(true);
     }
     let Some(wait) = wait else {
-        return sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        return Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
             .bind(SWEEP)
             .fetch_one(&mut *tx)
-            .await;
+            .await?);
     };
     // SET does not take bind parameters; the value is our own number.
     sqlx::query(&format!(
@@ -54,7 +56,7 @@ pub async fn sweep(tx: &mut Conn, wait: Option<Duration>) -> sqlx::Result<bool> 
         Ok(_) => Ok(true),
         // lock_not_available: the wait ran out (the transaction is now aborted).
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Ok(false),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -70,8 +72,8 @@ pub struct Instance {
 
 impl Instance {
     /// Takes a free instance id (random; tried again on the rare collision).
-    pub async fn register(pool: &AnyPool) -> sqlx::Result<Instance> {
-        let mut conn = pool.acquire().await?.detach();
+    pub async fn register(store: &Store) -> Result<Instance> {
+        let mut conn = store.acquire().await?.detach();
         loop {
             let id = rand::Rng::gen_range(&mut rand::thread_rng(), 1..i32::MAX);
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
@@ -115,7 +117,7 @@ pub struct LeaderSession {
 }
 
 impl LeaderSession {
-    pub async fn connect(url: &str) -> sqlx::Result<LeaderSession> {
+    pub async fn connect(url: &str) -> Result<LeaderSession> {
         use sqlx::Connection;
         let mut conn = AnyConnection::connect(url).await?;
         // If this host vanishes without closing the socket, the server ends the session
@@ -127,23 +129,23 @@ impl LeaderSession {
     }
 
     /// Takes the leader lock if it is free; true when this session holds it.
-    pub async fn try_lock(&mut self) -> sqlx::Result<bool> {
-        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+    pub async fn try_lock(&mut self) -> Result<bool> {
+        Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(LEADER)
             .fetch_one(&mut self.conn)
-            .await
+            .await?)
     }
 
     /// Proves the session (and so the lock) is still alive.
-    pub async fn ping(&mut self) -> sqlx::Result<()> {
+    pub async fn ping(&mut self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&mut self.conn).await?;
         Ok(())
     }
 
     /// Ends the session: the server frees the lock for the next leader at once.
-    pub async fn close(self) -> sqlx::Result<()> {
+    pub async fn close(self) -> Result<()> {
         use sqlx::Connection;
-        self.conn.close().await
+        Ok(self.conn.close().await?)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Every ingested message with its class, once; and every sighting of it.
 
-use super::Conn;
+use super::{Db, Result};
 use sqlx::Row;
 
 pub struct NewMessage<'a> {
@@ -18,12 +18,12 @@ pub struct NewMessage<'a> {
     pub raw: &'a [u8],
 }
 
-pub async fn find_by_dedupe_key(conn: &mut Conn, key: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query("SELECT id FROM messages WHERE dedupe_key = $1")
+pub async fn find_by_dedupe_key(db: &mut impl Db, key: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT id FROM messages WHERE dedupe_key = $1")
         .bind(key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map(|r| r.map(|r| r.get::<i64, _>(0)))
+        .fetch_optional(db.raw())
+        .await?
+        .map(|r| r.get::<i64, _>(0)))
 }
 
 /// Bound parameters per multi-row statement: under SQLite's 32,766 and PostgreSQL's
@@ -32,11 +32,11 @@ const MAX_PARAMS: usize = 30_000;
 
 /// Several messages in as few statements as the parameter limit allows; returns their
 /// row ids in the order given (matched by dedupe key, which is unique).
-pub async fn insert_many(conn: &mut Conn, ms: &[NewMessage<'_>]) -> sqlx::Result<Vec<i64>> {
+pub async fn insert_many(db: &mut impl Db, ms: &[NewMessage<'_>]) -> Result<Vec<i64>> {
     const COLS: usize = 13;
     let mut ids = Vec::with_capacity(ms.len());
     for chunk in super::chunks(ms, MAX_PARAMS / COLS, |m| m.raw.len()) {
-        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
+        let values = super::Marks::new(db.raw()).rows(chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
                                    sender, subject, lead_id, quarantined, size, raw)
@@ -59,43 +59,38 @@ pub async fn insert_many(conn: &mut Conn, ms: &[NewMessage<'_>]) -> sqlx::Result
                 .bind(m.raw.len() as i64)
                 .bind(m.raw);
         }
-        let rows = q.fetch_all(&mut *conn).await?;
+        let rows = q.fetch_all(db.raw()).await?;
         let keys = chunk.iter().map(|m| m.dedupe_key);
         ids.extend(super::ids_in_order(rows, keys, "message")?);
     }
     Ok(ids)
 }
 
-pub async fn add_sighting(
-    conn: &mut Conn,
-    message_row: i64,
-    origin: &str,
-    at: i64,
-) -> sqlx::Result<()> {
+pub async fn add_sighting(db: &mut impl Db, message_row: i64, origin: &str, at: i64) -> Result<()> {
     sqlx::query("INSERT INTO sightings (message_row, origin, seen_at) VALUES ($1, $2, $3)")
         .bind(message_row)
         .bind(origin)
         .bind(at)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// The rows already stored under any of `keys` (dedupe keys), in one statement.
 pub async fn find_by_dedupe_keys(
-    conn: &mut Conn,
+    db: &mut impl Db,
     keys: &[&str],
-) -> sqlx::Result<std::collections::HashMap<String, i64>> {
+) -> Result<std::collections::HashMap<String, i64>> {
     if keys.is_empty() {
         return Ok(Default::default());
     }
-    let marks = super::Marks::new(conn).list(keys.len());
+    let marks = super::Marks::new(db.raw()).list(keys.len());
     let sql = format!("SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ({marks})");
     let mut q = sqlx::query(&sql).persistent(false);
     for k in keys {
         q = q.bind(*k);
     }
-    Ok(q.fetch_all(&mut *conn)
+    Ok(q.fetch_all(db.raw())
         .await?
         .into_iter()
         .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
@@ -103,18 +98,18 @@ pub async fn find_by_dedupe_keys(
 }
 
 /// Several sightings (message row, origin) in one statement.
-pub async fn add_sightings(conn: &mut Conn, seen: &[(i64, String)], at: i64) -> sqlx::Result<()> {
+pub async fn add_sightings(db: &mut impl Db, seen: &[(i64, String)], at: i64) -> Result<()> {
     if seen.is_empty() {
         return Ok(());
     }
     for chunk in seen.chunks(MAX_PARAMS / 3) {
-        let values = super::Marks::new(conn).rows(chunk.len(), 3);
+        let values = super::Marks::new(db.raw()).rows(chunk.len(), 3);
         let sql = format!("INSERT INTO sightings (message_row, origin, seen_at) VALUES {values}");
         let mut q = sqlx::query(&sql).persistent(false);
         for (row, origin) in chunk {
             q = q.bind(*row).bind(origin.as_str()).bind(at);
         }
-        q.execute(&mut *conn).await?;
+        q.execute(db.raw()).await?;
     }
     Ok(())
 }
@@ -136,10 +131,10 @@ pub struct MessageSummary {
 }
 
 pub async fn list(
-    conn: &mut Conn,
+    db: &mut impl Db,
     class: Option<&str>,
     limit: i64,
-) -> sqlx::Result<Vec<MessageSummary>> {
+) -> Result<Vec<MessageSummary>> {
     let rows = sqlx::query(
         "SELECT m.id, m.received_at, m.class, m.reason, m.sender, m.subject, m.lead_id, m.quarantined,
                 m.origin, m.size, (SELECT COUNT(*) FROM sightings s WHERE s.message_row = m.id)
@@ -147,7 +142,7 @@ pub async fn list(
     )
     .bind(class.unwrap_or(""))
     .bind(limit)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows
         .into_iter()
@@ -167,29 +162,29 @@ pub async fn list(
         .collect())
 }
 
-pub async fn raw(conn: &mut Conn, id: i64) -> sqlx::Result<Option<Vec<u8>>> {
-    sqlx::query("SELECT raw FROM messages WHERE id = $1")
+pub async fn raw(db: &mut impl Db, id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(sqlx::query("SELECT raw FROM messages WHERE id = $1")
         .bind(id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map(|r| r.map(|r| r.get(0)))
+        .fetch_optional(db.raw())
+        .await?
+        .map(|r| r.get(0)))
 }
 
-pub async fn set_lead(conn: &mut Conn, id: i64, lead: i64) -> sqlx::Result<()> {
+pub async fn set_lead(db: &mut impl Db, id: i64, lead: i64) -> Result<()> {
     sqlx::query("UPDATE messages SET lead_id = $1 WHERE id = $2")
         .bind(lead)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// Replaces a message's reason (the relay says what it did with the message).
-pub async fn set_reason(conn: &mut Conn, id: i64, reason: &str) -> sqlx::Result<()> {
+pub async fn set_reason(db: &mut impl Db, id: i64, reason: &str) -> Result<()> {
     sqlx::query("UPDATE messages SET reason = $1 WHERE id = $2")
         .bind(reason)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }

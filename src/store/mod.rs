@@ -2,22 +2,30 @@
 //! written once, in SQL both accept, and run through sqlx's `Any` driver; where the two
 //! differ (leasing rows), [`Backend`] picks the dialect. Migrations run at open.
 //!
-//! Submodules hold the queries by table; each takes a connection so callers compose
-//! them into one transaction (the pipeline writes a message, its lead, activities,
-//! outbox rows and the checkpoint together).
+//! Submodules hold the queries by table; each takes a [`Db`] (a unit of work, [`Tx`], or
+//! a pooled connection, [`Conn`]) so callers compose them into one transaction (the
+//! pipeline writes a message, its lead, activities, outbox rows and the checkpoint
+//! together). This module is the only one that speaks SQL or names sqlx: what leaves it
+//! is our own types and [`Error`].
 
 pub mod drift;
+mod error;
 pub mod leads;
 pub mod locks;
 pub mod messages;
 pub mod outbox;
 pub mod relay;
 pub mod state;
+mod tx;
+
+pub use error::{Error, Result};
+pub use leads::NewActivity;
+pub use tx::{Conn, Db, Savepoint, Tx};
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::ConnectOptions;
-use sqlx::{AnyConnection, AnyPool, Transaction};
+use sqlx::{AnyConnection, AnyPool};
 use std::str::FromStr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +39,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
 }
-
-pub type Tx = Transaction<'static, sqlx::Any>;
 
 impl Store {
     /// Connects, creating a SQLite file if needed, and runs the migrations.
@@ -126,29 +132,27 @@ impl Store {
         self.backend
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
-    pub async fn begin(&self) -> sqlx::Result<Tx> {
-        self.pool.begin().await
+    /// A unit of work: everything written through it commits together or not at all.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx::new(self.pool.begin().await?))
     }
 
     /// One round trip to the database (the systemd watchdog's health check).
-    pub async fn ping(&self) -> sqlx::Result<()> {
-        let mut c = self.acquire().await?;
+    pub async fn ping(&self) -> Result<()> {
+        let mut c = self.pool.acquire().await?;
         sqlx::query("SELECT 1").execute(&mut *c).await?;
         Ok(())
     }
 
-    pub async fn acquire(&self) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        self.pool.acquire().await
+    /// A connection of the pool for reads and single statements outside a unit of work.
+    pub async fn acquire(&self) -> Result<Conn> {
+        Ok(Conn::new(self.pool.acquire().await?))
     }
 
     /// Gives back memory that only speeds up work, once there is none left to do: SQLite's
     /// page cache (up to 1 MiB) and its prepared statements. PostgreSQL keeps its caches on
     /// the server.
-    pub async fn release_memory(&self) -> sqlx::Result<()> {
+    pub async fn release_memory(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
             let mut conn = self.pool.acquire().await?;
             sqlx::query("PRAGMA shrink_memory")
@@ -238,9 +242,6 @@ pub fn timestamp(ms: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-/// Shorthand for query functions that take any connection or transaction.
-pub type Conn = AnyConnection;
-
 /// Bytes of bound values per multi-row statement, roughly: a statement's buffers (sqlx's,
 /// SQLite's, PostgreSQL's wire message) grow to its size and are kept or fragment the heap,
 /// so a batch of 200 messages of 5 KB goes in about four statements rather than one.
@@ -267,7 +268,7 @@ pub fn chunks<T>(items: &[T], max_rows: usize, size: impl Fn(&T) -> usize) -> Ve
 
 /// The ids of a multi-row `INSERT ... RETURNING id, key`, in the order of `keys` (its
 /// rows' unique keys, as bound): RETURNING promises no order.
-pub fn ids_in_order<'k>(
+fn ids_in_order<'k>(
     rows: Vec<sqlx::any::AnyRow>,
     keys: impl Iterator<Item = &'k str>,
     what: &str,
@@ -290,13 +291,13 @@ pub fn ids_in_order<'k>(
 /// SQLite finds the value of a numbered `$N` by a linear scan of the statement's parameter
 /// names, once per parameter: quadratic in a multi-row insert (8% of an import's CPU at
 /// 200 rows), so there each is an anonymous `?`; PostgreSQL takes only `$N`.
-pub struct Marks {
+struct Marks {
     numbered: bool,
     next: usize,
 }
 
 impl Marks {
-    pub fn new(conn: &Conn) -> Marks {
+    fn new(conn: &AnyConnection) -> Marks {
         Marks {
             numbered: conn.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME,
             next: 0,
@@ -304,7 +305,7 @@ impl Marks {
     }
 
     /// `n` placeholders separated by commas.
-    pub fn list(&mut self, n: usize) -> String {
+    fn list(&mut self, n: usize) -> String {
         let mut out = String::with_capacity(n * 4);
         for i in 0..n {
             if i > 0 {
@@ -322,12 +323,19 @@ impl Marks {
     }
 
     /// `rows` parenthesised rows of `cols` placeholders, separated by commas.
-    pub fn rows(&mut self, rows: usize, cols: usize) -> String {
+    fn rows(&mut self, rows: usize, cols: usize) -> String {
         (0..rows)
             .map(|_| format!("({})", self.list(cols)))
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Runs one statement as written: unit tests set up rows no store function writes.
+#[cfg(test)]
+pub(crate) async fn execute(db: &mut impl Db, sql: &str) -> Result<()> {
+    sqlx::query(sql).execute(db.raw()).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! holder is known dead comes back at once: on SQLite every daemon lease when the next
 //! daemon starts, on PostgreSQL any lease whose instance lock is gone.
 
-use super::{Backend, Conn};
+use super::{Backend, Db, Result};
 use sqlx::Row;
 
 pub struct NewOutboxRow<'a> {
@@ -21,7 +21,7 @@ pub struct NewOutboxRow<'a> {
 }
 
 /// Writes the row; returns None when `once_key` says it was already written.
-pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Option<i64>> {
+pub async fn enqueue(db: &mut impl Db, r: &NewOutboxRow<'_>) -> Result<Option<i64>> {
     let recipients = serde_json::to_string(r.recipients).expect("strings serialise");
     let row = sqlx::query(
         "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients, subject,
@@ -38,7 +38,7 @@ pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Opti
     .bind(r.subject)
     .bind(r.raw)
     .bind(r.once_key)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(db.raw())
     .await?;
     Ok(row.map(|r| r.get(0)))
 }
@@ -46,11 +46,11 @@ pub async fn enqueue(conn: &mut Conn, r: &NewOutboxRow<'_>) -> sqlx::Result<Opti
 /// Several rows without a `once_key` in as few statements as the parameter limit allows;
 /// returns their ids in the order given (matched by Message-ID, which is unique: leadgate
 /// makes a new one per email).
-pub async fn enqueue_many(conn: &mut Conn, rows: &[NewOutboxRow<'_>]) -> sqlx::Result<Vec<i64>> {
+pub async fn enqueue_many(db: &mut impl Db, rows: &[NewOutboxRow<'_>]) -> Result<Vec<i64>> {
     const COLS: usize = 9;
     let mut ids = Vec::with_capacity(rows.len());
     for chunk in super::chunks(rows, 3_000, |r| r.raw.len()) {
-        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
+        let values = super::Marks::new(db.raw()).rows(chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients,
                                  subject, raw, next_attempt_at)
@@ -70,7 +70,7 @@ pub async fn enqueue_many(conn: &mut Conn, rows: &[NewOutboxRow<'_>]) -> sqlx::R
                 .bind(r.raw)
                 .bind(r.now);
         }
-        let returned = q.fetch_all(&mut *conn).await?;
+        let returned = q.fetch_all(db.raw()).await?;
         let keys = chunk.iter().map(|r| r.message_id);
         ids.extend(super::ids_in_order(returned, keys, "outbox email")?);
     }
@@ -112,13 +112,13 @@ pub const DAEMON_OWNER_PREFIX: &str = "daemon:";
 /// daemon is dead (it held the instance lock file we now hold). Leases of one-shot
 /// commands (`leadgate sweep`, `digest --send`) may be alive and wait for their time.
 /// Returns how many rows came back.
-pub async fn reclaim_dead_daemon_leases(conn: &mut Conn) -> sqlx::Result<u64> {
+pub async fn reclaim_dead_daemon_leases(db: &mut impl Db) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
          WHERE status = 'pending' AND lease_owner LIKE $1",
     )
     .bind(format!("{DAEMON_OWNER_PREFIX}%"))
-    .execute(&mut *conn)
+    .execute(db.raw())
     .await?;
     Ok(done.rows_affected())
 }
@@ -126,13 +126,13 @@ pub async fn reclaim_dead_daemon_leases(conn: &mut Conn) -> sqlx::Result<u64> {
 /// Takes up to `limit` of the oldest due rows for `lease_for` ms, in one statement (atomic
 /// on its own: no transaction needed); in no particular order. Empty when nothing is due.
 pub async fn lease_due(
-    conn: &mut Conn,
+    db: &mut impl Db,
     backend: Backend,
     worker: &str,
     now: i64,
     lease_for: i64,
     limit: usize,
-) -> sqlx::Result<Vec<Leased>> {
+) -> Result<Vec<Leased>> {
     let pick = match backend {
         Backend::Sqlite => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
@@ -157,7 +157,7 @@ pub async fn lease_due(
         .bind(worker)
         .bind(now + lease_for)
         .bind(limit as i64)
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows
         .into_iter()
@@ -173,21 +173,21 @@ pub async fn lease_due(
         .collect())
 }
 
-pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn mark_sent(db: &mut impl Db, id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// Gives leased rows back unsent (due again at once), if `worker` still holds them.
-pub async fn release(conn: &mut Conn, worker: &str, ids: &[i64]) -> sqlx::Result<()> {
+pub async fn release(db: &mut impl Db, worker: &str, ids: &[i64]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut marks = super::Marks::new(conn);
+    let mut marks = super::Marks::new(db.raw());
     let (owner, list) = (marks.list(1), marks.list(ids.len()));
     let sql = format!(
         "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
@@ -197,37 +197,38 @@ pub async fn release(conn: &mut Conn, worker: &str, ids: &[i64]) -> sqlx::Result
     for id in ids {
         q = q.bind(*id);
     }
-    q.execute(&mut *conn).await.map(|_| ())
+    q.execute(db.raw()).await?;
+    Ok(())
 }
 
 pub async fn mark_retry(
-    conn: &mut Conn,
+    db: &mut impl Db,
     id: i64,
     next_attempt_at: i64,
     error: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2 WHERE id = $3")
         .bind(next_attempt_at)
         .bind(error)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
-pub async fn mark_dead(conn: &mut Conn, id: i64, error: &str) -> sqlx::Result<()> {
+pub async fn mark_dead(db: &mut impl Db, id: i64, error: &str) -> Result<()> {
     sqlx::query("UPDATE outbox SET status = 'dead', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = $1 WHERE id = $2")
         .bind(error)
         .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+        .execute(db.raw())
+        .await?;
+    Ok(())
 }
 
 /// When the next pending row is due (ms), to sleep exactly that long.
-pub async fn next_due(conn: &mut Conn) -> sqlx::Result<Option<i64>> {
+pub async fn next_due(db: &mut impl Db) -> Result<Option<i64>> {
     let row = sqlx::query("SELECT MIN(COALESCE(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END, next_attempt_at)) FROM outbox WHERE status = 'pending'")
-        .fetch_one(&mut *conn)
+        .fetch_one(db.raw())
         .await?;
     Ok(row.get::<Option<i64>, _>(0))
 }
@@ -239,9 +240,9 @@ pub struct OutboxCounts {
     pub dead: i64,
 }
 
-pub async fn counts(conn: &mut Conn) -> sqlx::Result<OutboxCounts> {
+pub async fn counts(db: &mut impl Db) -> Result<OutboxCounts> {
     let rows = sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     let mut c = OutboxCounts::default();
     for r in rows {
@@ -268,9 +269,9 @@ pub struct OutboxSummary {
     pub last_error: Option<String>,
 }
 
-pub async fn list(conn: &mut Conn) -> sqlx::Result<Vec<OutboxSummary>> {
+pub async fn list(db: &mut impl Db) -> Result<Vec<OutboxSummary>> {
     let rows = sqlx::query("SELECT id, purpose, lead_id, recipients, subject, status, attempts, last_error FROM outbox ORDER BY id")
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
     Ok(rows
         .into_iter()
@@ -284,5 +285,18 @@ pub async fn list(conn: &mut Conn) -> sqlx::Result<Vec<OutboxSummary>> {
             attempts: r.get(6),
             last_error: r.get(7),
         })
+        .collect())
+}
+
+/// Every row's recipients (as stored, JSON), purpose and bytes, in creation order: what a
+/// unit test reads back of the mail it queued.
+#[cfg(test)]
+pub(crate) async fn raw_rows(db: &mut impl Db) -> Result<Vec<(String, String, Vec<u8>)>> {
+    let rows = sqlx::query("SELECT recipients, purpose, raw FROM outbox ORDER BY id")
+        .fetch_all(db.raw())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
 }

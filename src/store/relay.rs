@@ -2,7 +2,7 @@
 //! a lead's conversation (for threading), recent relays (for the rate cap), and the open
 //! lead of an address (for BCC logging). Reads only; writes go through `leads`/`outbox`.
 
-use super::Conn;
+use super::{Db, Result};
 use sqlx::Row;
 
 /// Purposes of outbox rows that relay someone's words (what the rate cap counts).
@@ -22,14 +22,14 @@ pub struct OwnMessage {
 }
 
 /// Our outbox rows with these Message-IDs (no angle brackets), in the order of `ids`.
-pub async fn own_messages(conn: &mut Conn, ids: &[String]) -> sqlx::Result<Vec<OwnMessage>> {
+pub async fn own_messages(db: &mut impl Db, ids: &[String]) -> Result<Vec<OwnMessage>> {
     let mut out = Vec::new();
     for id in ids.iter().take(50) {
         let row = sqlx::query(
             "SELECT id, message_id, lead_id, purpose, recipients FROM outbox WHERE message_id = $1",
         )
         .bind(id.trim().trim_matches(['<', '>']))
-        .fetch_optional(&mut *conn)
+        .fetch_optional(db.raw())
         .await?;
         if let Some(r) = row {
             out.push(OwnMessage {
@@ -46,10 +46,10 @@ pub async fn own_messages(conn: &mut Conn, ids: &[String]) -> sqlx::Result<Vec<O
 
 /// Leads of stored (ingested) messages with these Message-IDs, other than `except_row`.
 pub async fn leads_of_stored(
-    conn: &mut Conn,
+    db: &mut impl Db,
     ids: &[String],
     except_row: i64,
-) -> sqlx::Result<Vec<i64>> {
+) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for id in ids.iter().take(50) {
         let rows = sqlx::query(
@@ -57,7 +57,7 @@ pub async fn leads_of_stored(
         )
         .bind(id.trim().trim_matches(['<', '>']))
         .bind(except_row)
-        .fetch_all(&mut *conn)
+        .fetch_all(db.raw())
         .await?;
         out.extend(rows.into_iter().map(|r| r.get::<i64, _>(0)));
     }
@@ -68,10 +68,10 @@ pub async fn leads_of_stored(
 /// from `lead_email` linked to the lead) and what we relayed to the lead, as
 /// (Message-ID, subject).
 pub async fn lead_thread(
-    conn: &mut Conn,
+    db: &mut impl Db,
     lead: i64,
     lead_email: &str,
-) -> sqlx::Result<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     let rows = sqlx::query(
         "SELECT at, mid, subject FROM (
              SELECT received_at AS at, message_id AS mid, COALESCE(subject, '') AS subject
@@ -86,7 +86,7 @@ pub async fn lead_thread(
     .bind(lead)
     .bind(lead_email.to_lowercase())
     .bind(TO_LEAD)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows
         .into_iter()
@@ -96,19 +96,19 @@ pub async fn lead_thread(
 
 /// What leadgate sent the team about this lead, oldest first, as (Message-ID, subject):
 /// the owner's side of the conversation, and the subjects that must not reach the lead.
-pub async fn team_thread(conn: &mut Conn, lead: i64) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn team_thread(db: &mut impl Db, lead: i64) -> Result<Vec<(String, String)>> {
     let rows = sqlx::query(
         "SELECT message_id, subject FROM outbox WHERE lead_id = $1 AND purpose <> $2 ORDER BY id",
     )
     .bind(lead)
     .bind(TO_LEAD)
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// When mail was relayed for this lead since `since_ms` (ms), for the per-lead cap.
-pub async fn relays_for_lead(conn: &mut Conn, lead: i64, since_ms: i64) -> sqlx::Result<Vec<i64>> {
+pub async fn relays_for_lead(db: &mut impl Db, lead: i64, since_ms: i64) -> Result<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT created_at FROM outbox WHERE lead_id = $1 AND created_at > $2
            AND purpose IN ($3, $4, $5)",
@@ -118,7 +118,7 @@ pub async fn relays_for_lead(conn: &mut Conn, lead: i64, since_ms: i64) -> sqlx:
     .bind(RELAY_PURPOSES[0])
     .bind(RELAY_PURPOSES[1])
     .bind(RELAY_PURPOSES[2])
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
@@ -127,12 +127,12 @@ pub async fn relays_for_lead(conn: &mut Conn, lead: i64, since_ms: i64) -> sqlx:
 /// per-sender cap (the message being handled, `except_row`, is not counted); with `lead`,
 /// only their mail about that lead (a team member writes to many leads in a day).
 pub async fn mail_from_sender(
-    conn: &mut Conn,
+    db: &mut impl Db,
     sender: &str,
     since_ms: i64,
     except_row: i64,
     lead: Option<i64>,
-) -> sqlx::Result<Vec<i64>> {
+) -> Result<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT received_at FROM messages WHERE LOWER(sender) = $1 AND received_at > $2
            AND id <> $3 AND class IN ('relay', 'reply', 'auto_reply')
@@ -142,29 +142,29 @@ pub async fn mail_from_sender(
     .bind(since_ms)
     .bind(except_row)
     .bind(lead.unwrap_or(0))
-    .fetch_all(&mut *conn)
+    .fetch_all(db.raw())
     .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
 /// The newest open lead (new, contacted, qualified) of a normalised address.
-pub async fn latest_open_lead(conn: &mut Conn, email_norm: &str) -> sqlx::Result<Option<i64>> {
+pub async fn latest_open_lead(db: &mut impl Db, email_norm: &str) -> Result<Option<i64>> {
     Ok(sqlx::query(
         "SELECT id FROM leads WHERE email_norm = $1 AND status IN ('new', 'contacted', 'qualified')
          ORDER BY id DESC LIMIT 1",
     )
     .bind(email_norm)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(db.raw())
     .await?
     .map(|r| r.get(0)))
 }
 
 /// The opt-out of an address, if any: (when in ms, how).
-pub async fn opt_out_of(conn: &mut Conn, email_norm: &str) -> sqlx::Result<Option<(i64, String)>> {
+pub async fn opt_out_of(db: &mut impl Db, email_norm: &str) -> Result<Option<(i64, String)>> {
     Ok(
         sqlx::query("SELECT at, how FROM opt_outs WHERE email_norm = $1")
             .bind(email_norm)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(db.raw())
             .await?
             .map(|r| (r.get(0), r.get(1))),
     )
