@@ -276,16 +276,7 @@ impl Run<'_> {
             let sp = tx.savepoint().await?;
             let mut failed = None;
             for (i, action) in mail.actions.iter().enumerate() {
-                match ops::apply(
-                    tx,
-                    self.s,
-                    lead.id,
-                    action,
-                    &mail.member.id,
-                    self.m.now,
-                )
-                .await
-                {
+                match ops::apply(tx, self.s, lead.id, action, &mail.member.id, self.m.now).await {
                     Ok(o) => self.queued |= o.queued_mail,
                     Err(why) if why.is_refusal() => {
                         failed = Some((i, why));

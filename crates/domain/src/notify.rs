@@ -146,18 +146,21 @@ fn bundled() -> Environment<'static> {
     let mut env = Environment::new();
     env.add_template(
         "assignment.txt",
-        include_str!("../../templates/assignment.txt"),
+        include_str!("../../../templates/assignment.txt"),
     )
     .expect("bundled template parses");
     env.add_template(
         "assignment.html",
-        include_str!("../../templates/assignment.html"),
+        include_str!("../../../templates/assignment.html"),
     )
     .expect("bundled template parses");
-    env.add_template("triage.txt", include_str!("../../templates/triage.txt"))
+    env.add_template("triage.txt", include_str!("../../../templates/triage.txt"))
         .expect("bundled template parses");
-    env.add_template("triage.html", include_str!("../../templates/triage.html"))
-        .expect("bundled template parses");
+    env.add_template(
+        "triage.html",
+        include_str!("../../../templates/triage.html"),
+    )
+    .expect("bundled template parses");
     env
 }
 

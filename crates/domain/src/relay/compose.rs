@@ -3,9 +3,9 @@
 //! come only from the lead and the policy (the team), never from the message.
 
 use super::{signals, FromName, Lead, Policy, TO_LEAD};
-use crate::domain::notify::{format_time, header_safe, Attachment, Draft};
-use crate::domain::route::Person;
-use crate::domain::trim::marker_line;
+use crate::notify::{format_time, header_safe, Attachment, Draft};
+use crate::route::Person;
+use crate::trim::marker_line;
 
 /// How a lead is called in subjects and sentences.
 pub fn lead_name(lead: &Lead) -> String {

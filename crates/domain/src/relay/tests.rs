@@ -2,12 +2,12 @@
 //! outside the team chooses where leadgate sends mail), without a store or a mail server.
 
 use super::*;
-use crate::domain::actions::QuickAction;
-use crate::domain::message::Mailbox;
-use crate::domain::optout::OptOutDetector;
-use crate::domain::ratecap::RateCap;
-use crate::domain::token::{TokenKeys, TrackedAddressFormat};
-use crate::domain::trim::marker_line;
+use crate::actions::QuickAction;
+use crate::message::Mailbox;
+use crate::optout::OptOutDetector;
+use crate::ratecap::RateCap;
+use crate::token::{TokenKeys, TrackedAddressFormat};
+use crate::trim::marker_line;
 use jiff::tz::TimeZone;
 
 const ALICE: &str = "alice@acme.example.com";
