@@ -13,8 +13,9 @@
 //!
 //! Module map:
 //! - [`config`]: raw TOML/env settings validated once into [`config::Settings`].
-//! - [`domain`]: pure logic, no I/O and no wall clock: message view, classification,
-//!   field extraction, routing, tracked tokens, lead state, owner notifications.
+//! - [`domain`]: the crate `leadgate-domain` (crates/domain): pure logic, no I/O and no
+//!   wall clock: message view, classification, field extraction, triage, routing, tracked
+//!   tokens, lead state, drift, the relay's decisions, owner notifications.
 //! - [`parse`]: the only user of `mail-parser` (tests aside): bytes → [`domain::message::MessageView`],
 //!   an mbox file → its messages.
 //! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
@@ -42,14 +43,15 @@
 //! 2. Every email leadgate sends is first an outbox row written in the same transaction
 //!    as the decision to send it.
 //! 3. No message is deleted or lost: every ingested message is stored with its class.
-//! 4. Nothing under `domain/` does I/O or reads the clock.
+//! 4. Nothing in the domain does I/O or reads the clock: its crate's manifest has no I/O
+//!    crate, and tests/integration/architecture.rs checks that and the rest of this map.
 
 pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod domain;
+pub use leadgate_domain as domain;
 pub mod http;
 pub mod leader;
 pub mod ops;

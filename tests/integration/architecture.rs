@@ -153,8 +153,12 @@ fn the_circle_finder_finds_a_circle() {
 
 /// Every file of src/ with its production text: what precedes its `#[cfg(test)]` module.
 fn production_files() -> Vec<(String, String)> {
+    production_files_under(&src())
+}
+
+fn production_files_under(root: &Path) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    rust_files(&src(), &mut files);
+    rust_files(root, &mut files);
     files.sort();
     files
         .into_iter()
@@ -164,7 +168,7 @@ fn production_files() -> Vec<(String, String)> {
                 Some(i) => text[..i].to_owned(),
                 None => text,
             };
-            let rel = f.strip_prefix(src()).unwrap().display().to_string();
+            let rel = f.strip_prefix(root).unwrap().display().to_string();
             (rel, code)
         })
         .collect()
@@ -204,4 +208,38 @@ fn the_owner_check_sees_production_code_only() {
     let (_, parse) = files.iter().find(|(p, _)| p == "parse.rs").unwrap();
     assert!(parse.contains("mail_parser"));
     assert!(!users_outside("mail_parser", &[]).is_empty());
+}
+
+#[test]
+fn only_the_store_speaks_sql() {
+    assert_eq!(users_outside("sqlx", &["store/"]), Vec::<String>::new());
+}
+
+#[test]
+fn the_domain_crate_depends_on_no_io_crate() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/domain/Cargo.toml"),
+    )
+    .unwrap();
+    let deps = &manifest[manifest.find("[dependencies]").expect("a dependency list")..];
+    let names: Vec<&str> = deps
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect();
+    assert!(names.contains(&"regex"), "the list is read: {names:?}");
+    for io in [
+        "tokio",
+        "sqlx",
+        "lettre",
+        "async-imap",
+        "mail-parser",
+        "axum",
+        "reqwest",
+    ] {
+        assert!(!names.contains(&io), "the domain crate depends on {io}");
+    }
 }

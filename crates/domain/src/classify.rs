@@ -462,7 +462,7 @@ fn bulk_signal(view: &MessageView) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::message::Mailbox;
+    use crate::message::Mailbox;
 
     fn mail(subject: &str, headers: &[(&str, &str)], text: &str) -> MessageView {
         MessageView {
@@ -516,7 +516,7 @@ mod tests {
     }
 
     fn report(v: &MessageView, ctx: &ClassifyContext) -> serde_json::Value {
-        crate::domain::report::ParseReport::new("x.eml", &classify(v, ctx)).to_json()
+        crate::report::ParseReport::new("x.eml", &classify(v, ctx)).to_json()
     }
 
     #[test]

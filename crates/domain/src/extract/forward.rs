@@ -4,7 +4,7 @@
 
 use super::items::Item;
 use super::pairs::colon_split;
-use crate::domain::message::Mailbox;
+use crate::message::Mailbox;
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -130,7 +130,7 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::lead::LeadStatus;
+    use crate::lead::LeadStatus;
 
     fn keys() -> Vec<AccountKey> {
         vec![

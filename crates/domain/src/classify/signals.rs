@@ -2,8 +2,8 @@
 //! account/system mail (receipts, password resets, plugin updates, security alerts, test
 //! mails, usage warnings), confirmations sent to the submitter, and form spam.
 
-use crate::domain::extract::Extraction;
-use crate::domain::message::MessageView;
+use crate::extract::Extraction;
+use crate::message::MessageView;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -257,7 +257,7 @@ static MACHINE_MAILER: LazyLock<Regex> = LazyLock::new(|| {
 /// return path, a mailer library.
 pub fn machine_sender(view: &MessageView) -> Option<String> {
     if let Some(from) = view.from.as_ref() {
-        if crate::domain::extract::triage::machine_address(&from.address) {
+        if crate::extract::triage::machine_address(&from.address) {
             return Some(format!("machine sender ({})", from.address.to_lowercase()));
         }
     }
@@ -377,9 +377,7 @@ pub fn notification_marker(
             .address
             .rsplit_once('@')
             .map(|(_, d)| d.to_ascii_lowercase());
-        d.is_some()
-            && d != from_domain
-            && !crate::domain::extract::triage::machine_address(&m.address)
+        d.is_some() && d != from_domain && !crate::extract::triage::machine_address(&m.address)
     });
     if let Some(m) = person_reply_to {
         return by(format!(
@@ -424,7 +422,7 @@ pub fn cold_outreach(text: &str) -> Option<String> {
 pub fn same_organisation(view: &MessageView) -> Option<String> {
     let from = view.from.as_ref()?.address.to_ascii_lowercase();
     let (_, domain) = from.rsplit_once('@')?;
-    if domain.is_empty() || crate::domain::route::is_free_mail_domain(domain) {
+    if domain.is_empty() || crate::route::is_free_mail_domain(domain) {
         return None;
     }
     view.recipient_addresses()

@@ -2,15 +2,15 @@
 //! and its output ([`Plan`] and its [`Step`]s). Plain data; the decision is in the parent.
 
 use super::from_address;
-use crate::domain::actions::QuickAction;
-use crate::domain::email::EmailAddress;
-use crate::domain::lead::ActivityKind;
-use crate::domain::message::MessageView;
-use crate::domain::notify::{header_safe, Draft, Sender};
-use crate::domain::optout::OptOutDetector;
-use crate::domain::ratecap::RateCap;
-use crate::domain::route::Person;
-use crate::domain::token::{TokenKeys, TrackedAddressFormat};
+use crate::actions::QuickAction;
+use crate::email::EmailAddress;
+use crate::lead::ActivityKind;
+use crate::message::MessageView;
+use crate::notify::{header_safe, Draft, Sender};
+use crate::optout::OptOutDetector;
+use crate::ratecap::RateCap;
+use crate::route::Person;
+use crate::token::{TokenKeys, TrackedAddressFormat};
 use jiff::Timestamp;
 
 /// What the relay needs from the settings, filled by the caller.

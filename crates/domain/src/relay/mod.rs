@@ -29,14 +29,14 @@ pub mod signals;
 #[cfg(test)]
 mod tests;
 
-use crate::domain::actions::parse_actions;
-use crate::domain::email::EmailAddress;
-use crate::domain::lead::{ActivityKind, LeadStatus, SYSTEM_ACTOR};
-use crate::domain::message::MessageView;
-use crate::domain::notify::{format_time, header_safe, Draft, Purpose};
-use crate::domain::ratecap::RateDecision;
-use crate::domain::route::Person;
-use crate::domain::trim::{trim_reply, trim_reply_html};
+use crate::actions::parse_actions;
+use crate::email::EmailAddress;
+use crate::lead::{ActivityKind, LeadStatus, SYSTEM_ACTOR};
+use crate::message::MessageView;
+use crate::notify::{format_time, header_safe, Draft, Purpose};
+use crate::ratecap::RateDecision;
+use crate::route::Person;
+use crate::trim::{trim_reply, trim_reply_html};
 use jiff::Timestamp;
 pub use plan::*;
 
@@ -221,7 +221,7 @@ pub fn refused_action(
         Purpose::ActionError,
         minijinja::context! {
             line => line, problem => why,
-            actions_help => crate::domain::actions::ACTIONS_HELP,
+            actions_help => crate::actions::ACTIONS_HELP,
         },
     );
     d.send(lead.id, draft, false);
@@ -357,7 +357,7 @@ impl<'p> Decider<'_, 'p> {
                     minijinja::context! {
                         line_number => e.line, line => e.text, problem => e.problem,
                         detail => e.detail,
-                        actions_help => crate::domain::actions::ACTIONS_HELP,
+                        actions_help => crate::actions::ACTIONS_HELP,
                     },
                 );
                 self.send(lead.id, draft, false);
@@ -715,7 +715,7 @@ fn first_words(text: &str, max: usize) -> String {
 /// missed would carry internal text to the lead, so then the lead gets the text alone.
 pub fn safe_html(html: &str, text: &str) -> Option<String> {
     let t = trim_reply_html(html);
-    if t.html.contains(crate::domain::trim::REPLY_MARKER) {
+    if t.html.contains(crate::trim::REPLY_MARKER) {
         return None;
     }
     let as_text = html2text::from_read(t.html.as_bytes(), 10_000);

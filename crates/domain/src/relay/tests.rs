@@ -2,12 +2,12 @@
 //! outside the team chooses where leadgate sends mail), without a store or a mail server.
 
 use super::*;
-use crate::domain::actions::QuickAction;
-use crate::domain::message::Mailbox;
-use crate::domain::optout::OptOutDetector;
-use crate::domain::ratecap::RateCap;
-use crate::domain::token::{TokenKeys, TrackedAddressFormat};
-use crate::domain::trim::marker_line;
+use crate::actions::QuickAction;
+use crate::message::Mailbox;
+use crate::optout::OptOutDetector;
+use crate::ratecap::RateCap;
+use crate::token::{TokenKeys, TrackedAddressFormat};
+use crate::trim::marker_line;
 use jiff::tz::TimeZone;
 
 const ALICE: &str = "alice@acme.example.com";
@@ -52,12 +52,12 @@ impl World {
         Policy {
             people: &self.people,
             manager: Some("bob"),
-            sender: crate::domain::notify::Sender {
+            sender: crate::notify::Sender {
                 from: "leads@acme.example.com",
                 team: "Acme",
                 timezone: &self.tz,
             },
-            templates: crate::domain::notify::bundled(),
+            templates: crate::notify::bundled(),
             relay_domain: "leads.test",
             address: &self.address,
             keys: &self.keys,

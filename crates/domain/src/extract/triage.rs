@@ -5,8 +5,8 @@
 //! (that is `classify`'s call).
 
 use super::{forward, items, providers, Body, LeadFields};
-use crate::domain::message::{Mailbox, MessageView};
-use crate::domain::trim::{trim_reply_with, TrimOptions};
+use crate::message::{Mailbox, MessageView};
+use crate::trim::{trim_reply_with, TrimOptions};
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -3,9 +3,9 @@
 //! come only from the lead and the policy (the team), never from the message.
 
 use super::{signals, FromName, Lead, Policy};
-use crate::domain::notify::{body, format_time, header_safe, Attachment, Body, Draft, Purpose};
-use crate::domain::route::Person;
-use crate::domain::trim::marker_line;
+use crate::notify::{body, format_time, header_safe, Attachment, Body, Draft, Purpose};
+use crate::route::Person;
+use crate::trim::marker_line;
 use minijinja::context;
 
 /// How a lead is called in subjects and sentences.
@@ -263,8 +263,8 @@ mod tests {
     /// The relay's own words come from templates now; they read as the `format!`s did.
     #[test]
     fn templated_relay_words_read_as_before() {
-        use crate::domain::actions::ACTIONS_HELP;
-        let env = crate::domain::notify::bundled();
+        use crate::actions::ACTIONS_HELP;
+        let env = crate::notify::bundled();
         let text = |name: &str, ctx: minijinja::Value| body(env, name, &ctx, false).text;
         assert_eq!(
             text("action_error", context! { line => "/nxt 2d", problem => "no such person", actions_help => ACTIONS_HELP }),
@@ -282,7 +282,7 @@ mod tests {
             }
             out
         };
-        for detail in ["", crate::domain::when::WHEN_HELP] {
+        for detail in ["", crate::when::WHEN_HELP] {
             assert_eq!(
                 text(
                     "action_error",

@@ -2,7 +2,7 @@
 //! subjects: the `[LG-12]` tag, references in a body, `Re:` prefixes. No signal here is
 //! trusted alone for relaying to a lead; [`Evidence`] weighs them.
 
-use crate::domain::token::{TokenKeys, TrackedAddressFormat};
+use crate::token::{TokenKeys, TrackedAddressFormat};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -96,7 +96,7 @@ pub fn dsn_reason(raw: &str) -> String {
             .lines()
             .find(|l| l.len() > field.len() && l[..field.len()].eq_ignore_ascii_case(field))
         {
-            return crate::domain::notify::header_safe(line, 200);
+            return crate::notify::header_safe(line, 200);
         }
     }
     "delivery failed (no reason given)".into()

@@ -1,7 +1,7 @@
 //! Lead state: status and its allowed transitions, the next action, history entry kinds,
 //! and the lead itself as a typed value.
 
-use crate::domain::email::EmailAddress;
+use crate::email::EmailAddress;
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -254,8 +254,8 @@ impl Lead {
 
     /// What the drift rules need to know of this lead. `owner_active`: whether the owner
     /// is still in the team.
-    pub fn facts(&self, owner_active: bool) -> crate::domain::drift::LeadFacts {
-        crate::domain::drift::LeadFacts {
+    pub fn facts(&self, owner_active: bool) -> crate::drift::LeadFacts {
+        crate::drift::LeadFacts {
             status: self.status,
             owner: self.owner.clone(),
             owner_active,

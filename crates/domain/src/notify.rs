@@ -7,7 +7,7 @@
 //! [`Sender::draft`] (one sender, made from the settings). Only the relay's mail to a
 //! lead carries someone else's words instead.
 
-use crate::domain::extract::Extraction;
+use crate::extract::Extraction;
 use indexmap::IndexMap;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -264,49 +264,67 @@ pub fn format_time(t: Timestamp, tz: &TimeZone) -> String {
 pub const BUNDLED: &[(&str, &str)] = &[
     (
         "assignment.txt",
-        include_str!("../../templates/assignment.txt"),
+        include_str!("../../../templates/assignment.txt"),
     ),
     (
         "assignment.html",
-        include_str!("../../templates/assignment.html"),
+        include_str!("../../../templates/assignment.html"),
     ),
-    ("triage.txt", include_str!("../../templates/triage.txt")),
-    ("triage.html", include_str!("../../templates/triage.html")),
+    ("triage.txt", include_str!("../../../templates/triage.txt")),
+    (
+        "triage.html",
+        include_str!("../../../templates/triage.html"),
+    ),
     (
         "handoff_notice.txt",
-        include_str!("../../templates/handoff_notice.txt"),
+        include_str!("../../../templates/handoff_notice.txt"),
     ),
-    ("relayed.txt", include_str!("../../templates/relayed.txt")),
-    ("relayed.html", include_str!("../../templates/relayed.html")),
+    (
+        "relayed.txt",
+        include_str!("../../../templates/relayed.txt"),
+    ),
+    (
+        "relayed.html",
+        include_str!("../../../templates/relayed.html"),
+    ),
     (
         "action_error.txt",
-        include_str!("../../templates/action_error.txt"),
+        include_str!("../../../templates/action_error.txt"),
     ),
     (
         "relay_refused.txt",
-        include_str!("../../templates/relay_refused.txt"),
+        include_str!("../../../templates/relay_refused.txt"),
     ),
     (
         "bounce_notice.txt",
-        include_str!("../../templates/bounce_notice.txt"),
+        include_str!("../../../templates/bounce_notice.txt"),
     ),
-    ("reminder.txt", include_str!("../../templates/reminder.txt")),
+    (
+        "reminder.txt",
+        include_str!("../../../templates/reminder.txt"),
+    ),
     (
         "reminder.html",
-        include_str!("../../templates/reminder.html"),
+        include_str!("../../../templates/reminder.html"),
     ),
     (
         "reminders.txt",
-        include_str!("../../templates/reminders.txt"),
+        include_str!("../../../templates/reminders.txt"),
     ),
     (
         "reminders.html",
-        include_str!("../../templates/reminders.html"),
+        include_str!("../../../templates/reminders.html"),
     ),
-    ("digest.txt", include_str!("../../templates/digest.txt")),
-    ("digest.html", include_str!("../../templates/digest.html")),
-    ("review.txt", include_str!("../../templates/review.txt")),
-    ("review.html", include_str!("../../templates/review.html")),
+    ("digest.txt", include_str!("../../../templates/digest.txt")),
+    (
+        "digest.html",
+        include_str!("../../../templates/digest.html"),
+    ),
+    ("review.txt", include_str!("../../../templates/review.txt")),
+    (
+        "review.html",
+        include_str!("../../../templates/review.html"),
+    ),
 ];
 
 /// An empty environment with leadgate's escaping: HTML-escaped `.html`, verbatim text.

@@ -129,7 +129,7 @@ pub struct Assignment {
 /// `data/free-mail/SOURCE`, refreshed by `scripts/refresh-freemail`): shared by unrelated
 /// people, so one customer there is no account for the rest. One lowercase domain a line,
 /// sorted bytewise.
-static FREE_MAIL: &str = include_str!("../../../data/free-mail/domains.txt");
+static FREE_MAIL: &str = include_str!("../../../../data/free-mail/domains.txt");
 
 /// Whether `domain` is a free-mail, ISP or disposable-mail domain (`gmail.com`,
 /// `comcast.net`, `orange.fr`, ...). Exact names only: the list holds a few public

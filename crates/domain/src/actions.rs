@@ -6,8 +6,8 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::domain::lead::LeadStatus;
-use crate::domain::when::{self, WhenError, WhenOptions, WHEN_HELP};
+use crate::lead::LeadStatus;
+use crate::when::{self, WhenError, WhenOptions, WHEN_HELP};
 
 /// Statuses a team member may set with `/status` (new and opted_out come from events).
 pub const SETTABLE_STATUSES: [LeadStatus; 5] = [
@@ -195,12 +195,12 @@ fn parse_one(
                 return Err(needs(&format!("the {}", field.as_str())));
             }
             let value = if field == ContactField::Email {
-                crate::domain::email::EmailAddress::parse(args)
+                crate::email::EmailAddress::parse(args)
                     .map_err(|e| (e.to_string(), ""))?
                     .as_str()
                     .to_owned()
             } else {
-                crate::domain::notify::header_safe(args, 200)
+                crate::notify::header_safe(args, 200)
             };
             Ok(QuickAction::Contact { field, value })
         }

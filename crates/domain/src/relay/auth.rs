@@ -5,7 +5,7 @@
 //! with it (equal, or one a subdomain of the other). Anyone can write such a header, so
 //! when `authserv_id` is set only headers stamped by that server are read.
 
-use crate::domain::message::MessageView;
+use crate::message::MessageView;
 
 /// Whether `view` carries a verified pass for `from_domain`.
 pub fn sender_authenticated(
