@@ -19,13 +19,17 @@
 //! - [`parse`]: the only user of `mail-parser` (tests aside): bytes → [`domain::message::MessageView`],
 //!   an mbox file → its messages.
 //! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
-//! - [`store`]: the database behind one type.
-//! - [`pipeline`]: one message = one transaction.
-//! - [`relay`]: tracked-address traffic: sender check, quick actions, trimming, rewriting;
-//!   BCC logging, replies without the tracked address, bounces, opt-outs.
+//! - [`store`]: the only module that speaks SQL: the database behind one type, a unit of
+//!   work ([`store::Tx`]) with its own error type, rows typed once.
+//! - [`pipeline`]: one message = one transaction (read ahead, hold back and write in bulk,
+//!   capture a lead with the routing snapshot).
+//! - [`relay`]: tracked-address traffic (sender check, quick actions, trimming, rewriting;
+//!   BCC logging, replies without the tracked address, bounces, opt-outs): reads the facts,
+//!   lets `domain::relay::decide` plan, writes the plan.
 //! - [`ops`]: lead operations (assign, accept, next, status, ...) shared by the CLI, quick
 //!   actions and the scheduler, each inside the caller's transaction.
-//! - [`outbox`]: delivery of what the pipeline decided to send, with retries.
+//! - [`outbox`]: every email is first a row written by [`outbox::enqueue`] in the
+//!   decision's transaction; the worker delivers it, with retries.
 //! - [`templates`]: the templates every email is written from (bundled, or the owner's);
 //!   each email's kind is a [`domain::notify::Purpose`].
 //! - [`clock`]: the only module that reads the wall clock.

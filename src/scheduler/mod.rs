@@ -22,8 +22,9 @@ use crate::domain::acceptance::{acceptance_step, AcceptanceStep, Proposal};
 use crate::domain::drift::{self, Drift, DriftKind, LeadFacts, ReminderHistory};
 use crate::domain::lead::ActivityKind;
 use crate::domain::notify::{self, Draft, Purpose};
+use crate::domain::route::Snapshot;
 use crate::store::drift::{self as drift_store, Bounds, Episode};
-use crate::store::leads::{self, Lead};
+use crate::store::leads::Lead;
 use crate::store::{self, Db, NewActivity, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
@@ -235,7 +236,7 @@ pub async fn sweep(
     }
 
     // Hand-ons first; the routing state they read is loaded once and kept up to date.
-    let mut routing: Option<RoutingState> = None;
+    let mut routing: Option<Snapshot> = None;
     let mut reminding: Vec<(usize, DriftKind, bool, bool)> = Vec::new();
     for (i, d) in decisions {
         let lead = &scanned[i];
@@ -653,20 +654,12 @@ pub fn age(from: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// What routing reads besides the settings, loaded at the sweep's first hand-on and kept
-/// up to date as leads move, rather than read again per lead (the open counts are a
-/// `GROUP BY` over every open lead).
-struct RoutingState {
-    cursors: HashMap<String, String>,
-    open_counts: HashMap<String, u32>,
-}
-
 /// The acceptance timeout ran out after a reminder: the lead goes to the next person of
 /// its pool or rotation, else the manager (`domain::route::next_owner`).
 async fn move_on(
     tx: &mut Tx,
     s: &Settings,
-    routing: &mut Option<RoutingState>,
+    routing: &mut Option<Snapshot>,
     lead: &Scanned,
     reason: &str,
     now: Timestamp,
@@ -675,15 +668,13 @@ async fn move_on(
     let id = lead.row.id;
     let current = lead.row.owner.clone().unwrap_or_default();
     let tried = drift_store::moved_from(tx, id).await?;
-    if routing.is_none() {
-        *routing = Some(RoutingState {
-            cursors: store::state::route_cursors(tx).await?,
-            open_counts: leads::open_counts(tx).await?,
-        });
-    }
-    let state = routing.as_mut().expect("loaded above");
+    // Loaded at the sweep's first hand-on, kept current as leads move.
+    let state = match routing {
+        Some(snap) => snap,
+        none => none.insert(store::routing::snapshot(tx, true).await?),
+    };
     let past = HashMap::new();
-    let ctx = s.routing_context(&state.cursors, &state.open_counts, &past, now);
+    let ctx = s.routing_context(state.cursors(), state.open_counts(), &past, now);
     let rule = lead.row.route_rule.as_deref().and_then(|r| s.route(r));
     let next =
         crate::domain::route::next_owner(&current, rule, &tried, s.team.manager.as_deref(), &ctx);
@@ -709,15 +700,12 @@ async fn move_on(
         to: next.owner.clone(),
         reason: why.clone(),
     };
-    if let Some(n) = state.open_counts.get_mut(&current) {
-        *n = n.saturating_sub(1);
-    }
-    if let Some(to) = &next.owner {
-        *state.open_counts.entry(to.clone()).or_default() += 1;
-    }
-    if let Some((rule, person)) = &next.cursor {
-        state.cursors.insert(rule.clone(), person.clone());
-    }
+    state.moved(
+        id,
+        lead.row.owner.as_deref(),
+        next.owner.as_deref(),
+        next.cursor.as_ref(),
+    );
     if dry_run {
         return Ok(action);
     }

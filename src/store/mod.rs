@@ -15,6 +15,7 @@ pub mod locks;
 pub mod messages;
 pub mod outbox;
 pub mod relay;
+pub mod routing;
 pub mod state;
 mod tx;
 

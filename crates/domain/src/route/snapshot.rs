@@ -10,7 +10,7 @@ use std::collections::HashMap;
 pub struct Snapshot {
     /// Per rule, the last person its round robin gave a lead to.
     cursors: HashMap<String, String>,
-    /// Open leads per person; empty until [`Snapshot::counted`] (counting is a scan over
+    /// Open leads per person; empty until [`Snapshot::set_open_counts`] (counting is a scan over
     /// every open lead, done only when routing weighs workload).
     open_counts: HashMap<String, u32>,
     counted: bool,
@@ -27,11 +27,10 @@ impl Snapshot {
         }
     }
 
-    /// With the open leads per person, as counted now.
-    pub fn counted(mut self, open_counts: HashMap<String, u32>) -> Snapshot {
+    /// The open leads per person, as counted now.
+    pub fn set_open_counts(&mut self, open_counts: HashMap<String, u32>) {
         self.open_counts = open_counts;
         self.counted = true;
-        self
     }
 
     pub fn is_counted(&self) -> bool {
@@ -156,7 +155,8 @@ mod tests {
 
     #[test]
     fn a_new_lead_counts_for_its_owner_advances_the_rotation_and_makes_the_account() {
-        let mut s = Snapshot::new(HashMap::new()).counted([("bob".to_owned(), 2)].into());
+        let mut s = Snapshot::new(HashMap::new());
+        s.set_open_counts([("bob".to_owned(), 2)].into());
         s.created(7, &given("bob", Some(("web", "bob"))), &keys());
         assert_eq!(s.open_counts()["bob"], 3);
         assert_eq!(s.cursors()["web"], "bob");
@@ -169,8 +169,8 @@ mod tests {
 
     #[test]
     fn a_moved_lead_leaves_one_count_for_another_and_takes_its_account_along() {
-        let mut s = Snapshot::new(HashMap::new())
-            .counted([("bob".to_owned(), 1), ("cat".to_owned(), 4)].into());
+        let mut s = Snapshot::new(HashMap::new());
+        s.set_open_counts([("bob".to_owned(), 1), ("cat".to_owned(), 4)].into());
         s.created(7, &given("bob", None), &keys());
         s.moved(
             7,
