@@ -3,7 +3,7 @@
 
 use super::{find_person, load, OpError, Outcome};
 use crate::config::Settings;
-use crate::domain::lead::ActivityKind;
+use crate::domain::lead::{Acceptance, ActivityKind};
 use crate::store::leads::{self};
 use crate::store::{self, Tx};
 use jiff::Timestamp;
@@ -19,35 +19,21 @@ pub async fn accept(
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
     let person = find_person(s, by)?;
-    let status = row.status;
-    if status.is_closed() {
-        return Err(OpError::NotAllowed(format!(
-            "lead #{lead} is {}: there is nothing to accept",
-            status.as_str()
-        )));
-    }
     let now_ms = store::millis(now);
-    let owner = row.owner.as_deref();
-    let detail = match owner {
-        Some(o) if o == person.id => {
-            if row.accepted {
-                return Ok(Outcome {
-                    queued_mail: false,
-                    summary: format!("lead #{lead}: already accepted by {o}"),
-                });
-            }
+    let detail = match row.accept(&person.id, |o| s.person(o).is_some())? {
+        Acceptance::AlreadyAccepted => {
+            return Ok(Outcome {
+                queued_mail: false,
+                summary: format!("lead #{lead}: already accepted by {}", person.id),
+            });
+        }
+        Acceptance::Accepts => {
             leads::set_accepted(tx, lead, now_ms).await?;
             "accepted".to_owned()
         }
-        Some(o) if s.person(o).is_some() => {
-            return Err(OpError::NotAllowed(format!(
-                "lead #{lead} is {o}'s, not {}'s: only the owner accepts it; to take it over, `assign {lead} {}` with a reason",
-                person.id, person.id
-            )))
-        }
-        _ => {
+        Acceptance::TakesOrphan { previous } => {
             leads::set_owner(tx, lead, Some(&person.id), true, now_ms).await?;
-            match owner {
+            match previous {
                 Some(o) => format!("took the orphaned lead ({o} left the team)"),
                 None => "took the orphaned lead".to_owned(),
             }

@@ -5,8 +5,8 @@
 use super::card::{handed_on_notice, handoff_email};
 use super::{actor_name, find_person, load, OpError, Outcome};
 use crate::config::Settings;
-use crate::domain::lead::ActivityKind;
 use crate::domain::lead::SYSTEM_ACTOR;
+use crate::domain::lead::{ActivityKind, Handover};
 use crate::domain::route::Person;
 use crate::store::leads::{self, Lead};
 use crate::store::{self, Tx};
@@ -56,15 +56,7 @@ async fn hand_over(
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let status = row.status;
-    if status.is_closed() {
-        return Err(OpError::NotAllowed(format!(
-            "lead #{} is {}: a closed lead has no owner to hand on; reopen it first (status {} contacted)",
-            row.id,
-            status.as_str(),
-            row.id
-        )));
-    }
+    let Handover { self_assigned } = row.hand_over(to.map(|p| p.id.as_str()), actor)?;
     let (lead, now_ms) = (row.id, store::millis(now));
     let why = why.trim();
     let why_text = if why.is_empty() {
@@ -73,27 +65,6 @@ async fn hand_over(
         why
     };
     let from = row.owner.as_deref();
-    match to {
-        Some(p) if from == Some(p.id.as_str()) => {
-            return Err(OpError::NotAllowed(format!(
-                "lead #{lead} is already {}'s{}",
-                p.id,
-                if row.accepted {
-                    ""
-                } else {
-                    " (not accepted yet: `accept` takes it)"
-                }
-            )))
-        }
-        None if from.is_none() => {
-            return Err(OpError::NotAllowed(format!(
-                "lead #{lead} has no owner already"
-            )))
-        }
-        _ => {}
-    }
-    // Taking a lead yourself is accepting it; handing it to someone else is a proposal.
-    let self_assigned = to.is_some_and(|p| p.id == actor);
     leads::set_owner(tx, lead, to.map(|p| p.id.as_str()), self_assigned, now_ms).await?;
     let detail = format!(
         "from {} to {}: {why_text}",

@@ -13,6 +13,7 @@
 
 use crate::config::Settings;
 use crate::domain::actions::QuickAction;
+use crate::domain::lead::Refusal;
 use crate::domain::route::Person;
 use crate::store::leads::{self, Lead};
 use crate::store::{self, Tx};
@@ -74,6 +75,13 @@ pub enum OpError {
     Other(#[from] anyhow::Error),
 }
 
+/// A domain rule's refusal is the person's to fix, like an unknown lead or person.
+impl From<Refusal> for OpError {
+    fn from(r: Refusal) -> Self {
+        OpError::NotAllowed(r.0)
+    }
+}
+
 impl OpError {
     /// Whether the operation was refused for a reason the person who asked can fix (an
     /// unknown lead or person, a rule that says no), as opposed to a failure of ours (the
@@ -122,19 +130,6 @@ pub async fn apply(
 
 async fn load(tx: &mut Tx, lead: i64) -> Result<Lead, OpError> {
     leads::get(tx, lead).await?.ok_or(OpError::NoSuchLead(lead))
-}
-
-fn require_open(row: &Lead, to_do: &str) -> Result<(), OpError> {
-    let status = row.status;
-    if status.is_closed() {
-        return Err(OpError::NotAllowed(format!(
-            "lead #{} is {}: reopen it (status {} contacted) to {to_do}",
-            row.id,
-            status.as_str(),
-            row.id
-        )));
-    }
-    Ok(())
 }
 
 /// A team member by id, name or email; the error lists the team.

@@ -1,6 +1,6 @@
 //! The next action: set it with its deadline (`next`), mark it done (`done`).
 
-use super::{load, require_open, OpError, Outcome};
+use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::ActivityKind;
 use crate::domain::notify::{self};
@@ -19,7 +19,7 @@ pub async fn set_next(
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
-    require_open(&row, "set a next action")?;
+    row.require_open("set a next action")?;
     let what = notify::header_safe(what, 300);
     if what.is_empty() {
         return Err(OpError::NotAllowed(

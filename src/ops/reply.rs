@@ -4,7 +4,7 @@
 use super::triage::{decide_lead, FIRST_REPLY};
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
-use crate::domain::lead::{ActivityKind, LeadStatus};
+use crate::domain::lead::{Acceptance, ActivityKind, LeadStatus};
 use crate::store::leads::{self};
 use crate::store::{self, Tx};
 use jiff::Timestamp;
@@ -38,8 +38,8 @@ pub async fn record_first_reply(
         status = row.status;
     }
     if let Some(p) = person.filter(|_| status.is_open()) {
-        let owner = row.owner.as_deref();
-        if owner == Some(p.id.as_str()) && !row.accepted {
+        let acceptance = row.accept(&p.id, |o| s.person(o).is_some());
+        if acceptance == Ok(Acceptance::Accepts) {
             leads::set_accepted(tx, lead, now_ms).await?;
             tx.record(store::NewActivity::new(
                 lead,
@@ -49,7 +49,7 @@ pub async fn record_first_reply(
                 "accepted by replying",
             ));
             done_things.push("accepted".to_owned());
-        } else if owner.is_none_or(|o| s.person(o).is_none()) {
+        } else if let Ok(Acceptance::TakesOrphan { .. }) = acceptance {
             leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
             tx.record(store::NewActivity::new(
                 lead,

@@ -1,6 +1,6 @@
 //! Snoozing a lead: no reminders until a later time.
 
-use super::{load, require_open, OpError, Outcome};
+use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::ActivityKind;
 use crate::domain::notify::{self};
@@ -18,7 +18,7 @@ pub async fn snooze(
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
-    require_open(&row, "snooze it")?;
+    row.require_open("snooze it")?;
     let when = notify::format_time(until, &s.team.timezone);
     if until <= now {
         return Err(OpError::NotAllowed(format!(

@@ -20,9 +20,7 @@ pub async fn set_status(
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
     let from = row.status;
-    let to = from
-        .transition(to)
-        .map_err(|why| OpError::NotAllowed(format!("lead #{lead}: {why}")))?;
+    let to = row.change_status(to)?;
     let now_ms = store::millis(now);
     leads::set_status(tx, lead, to, now_ms).await?;
     tx.record(store::NewActivity::new(

@@ -2,7 +2,7 @@
 
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
-use crate::domain::lead::{ActivityKind, LeadStatus};
+use crate::domain::lead::{Acceptance, ActivityKind, LeadStatus};
 use crate::domain::notify::{self};
 use crate::store::leads::{self, Lead};
 use crate::store::{self, Tx};
@@ -12,16 +12,6 @@ use jiff::Timestamp;
 pub(super) const FIRST_REPLY: &str = "first reply";
 /// The next action of a triage item until it is decided.
 pub const TRIAGE_DECISION: &str = "decide: lead or not";
-
-fn require_triage(row: &Lead, to_do: &str) -> Result<(), OpError> {
-    if row.status != LeadStatus::Triage {
-        return Err(OpError::NotAllowed(format!(
-            "lead #{} is not a triage item (it is {}), so there is nothing to {to_do}; use /status to change a lead's status",
-            row.id, row.status.as_str()
-        )));
-    }
-    Ok(())
-}
 
 /// A triage item becomes a lead (status new) decided by `by`, who takes it if nobody owns
 /// it (and accepts it if it is theirs). Its first-reply clock is a lead's: the deadline set
@@ -54,8 +44,8 @@ pub(super) async fn decide_lead(
         format!("triage → new: a lead ({how})"),
     ));
     if let Some(p) = s.find_person(by) {
-        let owner = row.owner.as_deref();
-        if owner.is_none_or(|o| s.person(o).is_none()) {
+        let acceptance = row.accept(&p.id, |o| s.person(o).is_some());
+        if let Ok(Acceptance::TakesOrphan { .. }) = acceptance {
             leads::set_owner(tx, lead, Some(&p.id), true, now_ms).await?;
             tx.record(store::NewActivity::new(
                 lead,
@@ -64,7 +54,7 @@ pub(super) async fn decide_lead(
                 ActivityKind::Accepted,
                 "took it on deciding it is a lead",
             ));
-        } else if owner == Some(p.id.as_str()) && !row.accepted {
+        } else if acceptance == Ok(Acceptance::Accepts) {
             leads::set_accepted(tx, lead, now_ms).await?;
             tx.record(store::NewActivity::new(
                 lead,
@@ -87,7 +77,7 @@ pub async fn triage_lead(
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
-    require_triage(&row, "decide with /lead")?;
+    row.require_triage("decide with /lead")?;
     decide_lead(
         tx,
         s,
@@ -113,7 +103,7 @@ pub async fn triage_not_lead(
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
     let row = load(tx, lead).await?;
-    require_triage(&row, "decide with /notlead")?;
+    row.require_triage("decide with /notlead")?;
     let now_ms = store::millis(now);
     let why = notify::header_safe(why, 300);
     leads::set_status(tx, lead, LeadStatus::Archived, now_ms).await?;
