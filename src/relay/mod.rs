@@ -124,8 +124,7 @@ pub async fn one_click_unsubscribe(
         "one-click unsubscribe",
         now,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .await?;
     tx.commit()
         .await
         .context("Failed to commit the unsubscribe")?;
@@ -357,14 +356,12 @@ impl Run<'_> {
                 Step::FirstReply { lead, by } => {
                     ops::record_first_reply(tx, self.s, lead, &by, now)
                         .await
-                        .map_err(|e| {
-                            anyhow::anyhow!("recording the first reply on lead #{lead}: {e}")
-                        })?;
+                        .with_context(|| format!("recording the first reply on lead #{lead}"))?;
                 }
                 Step::RecordInbound { lead } => {
-                    ops::record_inbound(tx, lead, now).await.map_err(|e| {
-                        anyhow::anyhow!("recording the lead's mail on lead #{lead}: {e}")
-                    })?;
+                    ops::record_inbound(tx, lead, now)
+                        .await
+                        .with_context(|| format!("recording the lead's mail on lead #{lead}"))?;
                 }
                 Step::OptOut {
                     lead,
@@ -373,7 +370,7 @@ impl Run<'_> {
                 } => {
                     let out = ops::opt_out(tx, self.s, &email_norm, &how, "lead", now)
                         .await
-                        .map_err(|e| anyhow::anyhow!("opting out lead #{lead}: {e}"))?;
+                        .with_context(|| format!("opting out lead #{lead}"))?;
                     self.queued |= out.queued_mail;
                 }
             }

@@ -709,9 +709,7 @@ async fn move_on(
     if dry_run {
         return Ok(action);
     }
-    crate::ops::reassign(tx, s, id, next.owner.as_deref(), &why, now)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::ops::reassign(tx, s, id, next.owner.as_deref(), &why, now).await?;
     if let Some((rule, person)) = &next.cursor {
         store::state::save_route_cursor(tx, rule, person, store::millis(now)).await?;
     }

@@ -1,5 +1,7 @@
 //! Lead state: status and its allowed transitions, the next action, history entry kinds,
-//! and the lead itself as a typed value.
+//! and the lead itself as a typed value, with the rules of the operations on it (accept,
+//! hand over, change status, decide a triage item) as pure transitions: each says what
+//! the operation does or why it is refused, and `leadgate::ops` carries it out.
 
 use crate::email::EmailAddress;
 use indexmap::IndexMap;
@@ -273,6 +275,125 @@ impl Lead {
     }
 }
 
+/// The domain said no to an operation on a lead; the message names the lead and says what
+/// is allowed instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+/// What accepting a lead does, when the domain allows it ([`Lead::accept`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Acceptance {
+    /// The owner accepts the lead routed or handed to them.
+    Accepts,
+    /// The owner had accepted it already: nothing changes.
+    AlreadyAccepted,
+    /// Someone takes a lead without an owner in the team; `previous` is the owner who
+    /// left, if any.
+    TakesOrphan { previous: Option<String> },
+}
+
+/// What handing a lead on does, when the domain allows it ([`Lead::hand_over`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handover {
+    /// The actor took the lead themselves: taking a lead is accepting it, whereas handing
+    /// it to someone else is a proposal they must accept.
+    pub self_assigned: bool,
+}
+
+impl Lead {
+    /// The rule of `accept`: `by` (a team member's id) accepts the lead. The owner accepts
+    /// their own lead; anyone takes a lead with no owner, or whose owner left the team
+    /// (`in_team` says who is in it); nobody accepts another member's lead or a closed one.
+    pub fn accept(&self, by: &str, in_team: impl Fn(&str) -> bool) -> Result<Acceptance, Refusal> {
+        if self.status.is_closed() {
+            return Err(Refusal(format!(
+                "lead #{} is {}: there is nothing to accept",
+                self.id,
+                self.status.as_str()
+            )));
+        }
+        match self.owner.as_deref() {
+            Some(o) if o == by && self.accepted => Ok(Acceptance::AlreadyAccepted),
+            Some(o) if o == by => Ok(Acceptance::Accepts),
+            Some(o) if in_team(o) => Err(Refusal(format!(
+                "lead #{} is {o}'s, not {by}'s: only the owner accepts it; to take it over, `assign {} {by}` with a reason",
+                self.id, self.id
+            ))),
+            previous => Ok(Acceptance::TakesOrphan {
+                previous: previous.map(str::to_owned),
+            }),
+        }
+    }
+
+    /// The rule of `assign` and `reassign`: `actor` hands the lead to `to` (a team
+    /// member's id), or leaves it orphaned (`None`). A closed lead has no owner to hand
+    /// on; handing a lead to its owner, or orphaning an orphan, changes nothing and is
+    /// refused.
+    pub fn hand_over(&self, to: Option<&str>, actor: &str) -> Result<Handover, Refusal> {
+        if self.status.is_closed() {
+            return Err(Refusal(format!(
+                "lead #{} is {}: a closed lead has no owner to hand on; reopen it first (status {} contacted)",
+                self.id,
+                self.status.as_str(),
+                self.id
+            )));
+        }
+        let from = self.owner.as_deref();
+        match to {
+            Some(to) if from == Some(to) => Err(Refusal(format!(
+                "lead #{} is already {to}'s{}",
+                self.id,
+                if self.accepted {
+                    ""
+                } else {
+                    " (not accepted yet: `accept` takes it)"
+                }
+            ))),
+            None if from.is_none() => {
+                Err(Refusal(format!("lead #{} has no owner already", self.id)))
+            }
+            _ => Ok(Handover {
+                self_assigned: to == Some(actor),
+            }),
+        }
+    }
+
+    /// Operations that need a live lead (a next action, a snooze) refuse a closed one;
+    /// `to_do` says what was asked.
+    pub fn require_open(&self, to_do: &str) -> Result<(), Refusal> {
+        if self.status.is_closed() {
+            return Err(Refusal(format!(
+                "lead #{} is {}: reopen it (status {} contacted) to {to_do}",
+                self.id,
+                self.status.as_str(),
+                self.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// The rule of `status`: the new status if [`LeadStatus::transition`] allows it.
+    pub fn change_status(&self, to: LeadStatus) -> Result<LeadStatus, Refusal> {
+        self.status
+            .transition(to)
+            .map_err(|why| Refusal(format!("lead #{}: {why}", self.id)))
+    }
+
+    /// `/lead` and `/notlead` decide a triage item, and nothing else; `to_do` says what
+    /// was asked.
+    pub fn require_triage(&self, to_do: &str) -> Result<(), Refusal> {
+        if self.status != LeadStatus::Triage {
+            return Err(Refusal(format!(
+                "lead #{} is not a triage item (it is {}), so there is nothing to {to_do}; use /status to change a lead's status",
+                self.id,
+                self.status.as_str()
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::LeadStatus::*;
@@ -341,5 +462,178 @@ mod tests {
         assert!(Lost.can_become(Contacted), "a lost lead that writes back");
         assert!(!OptedOut.can_become(Contacted), "opt-out is final");
         assert!(!New.can_become(New));
+    }
+
+    mod transitions {
+        use super::super::{Acceptance, Handover, Lead, LeadStatus, Refusal};
+        use jiff::Timestamp;
+
+        fn lead(status: LeadStatus, owner: Option<&str>, accepted: bool) -> Lead {
+            let t: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+            Lead {
+                id: 7,
+                status,
+                owner: owner.map(str::to_owned),
+                accepted,
+                assigned_at: None,
+                source: "contact-form-7".into(),
+                form: None,
+                name: None,
+                email: None,
+                phone: None,
+                company: None,
+                message: None,
+                consent: None,
+                extra: Default::default(),
+                needs_template: false,
+                route_rule: None,
+                route_reason: String::new(),
+                next_action: None,
+                next_action_due: None,
+                created_at: t,
+                last_activity_at: t,
+                first_reply_at: None,
+                last_inbound_at: None,
+                last_outbound_at: None,
+                snoozed_until: None,
+                previous_lead: None,
+                unaccepted_since: None,
+            }
+        }
+
+        fn team(who: &str) -> bool {
+            matches!(who, "alice" | "bob")
+        }
+
+        #[test]
+        fn the_owner_accepts_their_lead_once_and_again_is_a_no_op() {
+            let l = lead(LeadStatus::New, Some("alice"), false);
+            assert_eq!(l.accept("alice", team), Ok(Acceptance::Accepts));
+            let l = lead(LeadStatus::New, Some("alice"), true);
+            assert_eq!(l.accept("alice", team), Ok(Acceptance::AlreadyAccepted));
+        }
+
+        #[test]
+        fn nobody_accepts_another_members_lead() {
+            let l = lead(LeadStatus::Contacted, Some("alice"), false);
+            assert_eq!(
+                l.accept("bob", team),
+                Err(Refusal("lead #7 is alice's, not bob's: only the owner accepts it; to take it over, `assign 7 bob` with a reason".into()))
+            );
+        }
+
+        #[test]
+        fn anyone_takes_a_lead_without_an_owner_or_whose_owner_left() {
+            let l = lead(LeadStatus::New, None, false);
+            assert_eq!(
+                l.accept("bob", team),
+                Ok(Acceptance::TakesOrphan { previous: None })
+            );
+            let l = lead(LeadStatus::Triage, Some("dave"), true);
+            assert_eq!(
+                l.accept("bob", team),
+                Ok(Acceptance::TakesOrphan {
+                    previous: Some("dave".into())
+                })
+            );
+        }
+
+        #[test]
+        fn a_closed_lead_has_nothing_to_accept() {
+            let l = lead(LeadStatus::Won, Some("alice"), false);
+            assert_eq!(
+                l.accept("alice", team),
+                Err(Refusal("lead #7 is won: there is nothing to accept".into()))
+            );
+        }
+
+        #[test]
+        fn handing_to_someone_else_is_a_proposal_and_taking_it_yourself_accepts() {
+            let l = lead(LeadStatus::New, Some("alice"), true);
+            assert_eq!(
+                l.hand_over(Some("bob"), "alice"),
+                Ok(Handover {
+                    self_assigned: false
+                })
+            );
+            assert_eq!(
+                l.hand_over(Some("bob"), "bob"),
+                Ok(Handover {
+                    self_assigned: true
+                })
+            );
+            assert_eq!(
+                l.hand_over(None, "leadgate"),
+                Ok(Handover {
+                    self_assigned: false
+                })
+            );
+        }
+
+        #[test]
+        fn handing_a_lead_to_its_owner_or_orphaning_an_orphan_is_refused() {
+            let l = lead(LeadStatus::New, Some("alice"), false);
+            assert_eq!(
+                l.hand_over(Some("alice"), "bob"),
+                Err(Refusal(
+                    "lead #7 is already alice's (not accepted yet: `accept` takes it)".into()
+                ))
+            );
+            let l = lead(LeadStatus::New, Some("alice"), true);
+            assert_eq!(
+                l.hand_over(Some("alice"), "bob"),
+                Err(Refusal("lead #7 is already alice's".into()))
+            );
+            let l = lead(LeadStatus::New, None, false);
+            assert_eq!(
+                l.hand_over(None, "leadgate"),
+                Err(Refusal("lead #7 has no owner already".into()))
+            );
+        }
+
+        #[test]
+        fn a_closed_lead_is_not_handed_on() {
+            let l = lead(LeadStatus::Lost, Some("alice"), true);
+            assert_eq!(
+                l.hand_over(Some("bob"), "alice"),
+                Err(Refusal("lead #7 is lost: a closed lead has no owner to hand on; reopen it first (status 7 contacted)".into()))
+            );
+        }
+
+        #[test]
+        fn next_actions_and_snoozes_need_a_live_lead() {
+            assert_eq!(
+                lead(LeadStatus::Contacted, None, false).require_open("snooze it"),
+                Ok(())
+            );
+            assert_eq!(
+                lead(LeadStatus::Archived, None, false).require_open("snooze it"),
+                Err(Refusal(
+                    "lead #7 is archived: reopen it (status 7 contacted) to snooze it".into()
+                ))
+            );
+        }
+
+        #[test]
+        fn a_status_change_follows_the_transition_table_and_names_the_lead() {
+            let l = lead(LeadStatus::New, None, false);
+            assert_eq!(l.change_status(LeadStatus::Won), Ok(LeadStatus::Won));
+            assert_eq!(
+                l.change_status(LeadStatus::New),
+                Err(Refusal("lead #7: the lead is already new".into()))
+            );
+        }
+
+        #[test]
+        fn only_a_triage_item_is_decided() {
+            assert_eq!(
+                lead(LeadStatus::Triage, None, false).require_triage("decide with /lead"),
+                Ok(())
+            );
+            assert_eq!(
+                lead(LeadStatus::New, None, false).require_triage("decide with /lead"),
+                Err(Refusal("lead #7 is not a triage item (it is new), so there is nothing to decide with /lead; use /status to change a lead's status".into()))
+            );
+        }
     }
 }
