@@ -4,7 +4,7 @@
 use super::{find_person, load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::{Acceptance, ActivityKind};
-use crate::store::leads::{self};
+use crate::store::leads;
 use crate::store::{self, Tx};
 use jiff::Timestamp;
 

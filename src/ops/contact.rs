@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::domain::actions::ContactField;
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::ActivityKind;
-use crate::store::leads::{self};
+use crate::store::leads;
 use crate::store::{self, Tx};
 use jiff::Timestamp;
 

@@ -3,7 +3,7 @@
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::ActivityKind;
-use crate::store::leads::{self};
+use crate::store::leads;
 use crate::store::{self, Tx};
 use jiff::Timestamp;
 

@@ -5,7 +5,7 @@ use super::triage::{decide_lead, FIRST_REPLY};
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::{Acceptance, ActivityKind, LeadStatus};
-use crate::store::leads::{self};
+use crate::store::leads;
 use crate::store::{self, Tx};
 use jiff::Timestamp;
 

@@ -3,8 +3,8 @@
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::ActivityKind;
-use crate::domain::notify::{self};
-use crate::store::leads::{self};
+use crate::domain::notify;
+use crate::store::leads;
 use crate::store::{self, Tx};
 use jiff::Timestamp;
 

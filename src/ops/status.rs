@@ -5,7 +5,7 @@ use super::optout::{address_of, opt_out};
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::{ActivityKind, LeadStatus};
-use crate::store::leads::{self};
+use crate::store::leads;
 use crate::store::{self, Tx};
 use jiff::Timestamp;
 

@@ -3,7 +3,7 @@
 use super::{load, OpError, Outcome};
 use crate::config::Settings;
 use crate::domain::lead::{Acceptance, ActivityKind, LeadStatus};
-use crate::domain::notify::{self};
+use crate::domain::notify;
 use crate::store::leads::{self, Lead};
 use crate::store::{self, Tx};
 use jiff::Timestamp;
