@@ -90,7 +90,6 @@ pub fn context_text(s: &Settings, row: &Lead, history: &[leads::Activity]) -> St
     out
 }
 
-
 pub(super) fn handed_on_notice(
     s: &Settings,
     row: &Lead,

@@ -60,19 +60,19 @@ pub async fn reassign_orphans(
     if orphans.is_empty() {
         return Ok(moved);
     }
-    // Read once and kept up to date below as each reassignment moves the cursors and
-    // the workload (the open counts are a GROUP BY over every open lead).
-    let mut cursors = state::route_cursors(tx).await?;
-    let mut open_counts = leads::open_counts(tx).await?;
+    // Read once and kept current as each reassignment moves a lead (the open counts are
+    // a GROUP BY over every open lead).
+    let mut routing = store::routing::snapshot(tx, true).await?;
     for row in orphans {
         let keys = row
             .email
             .as_ref()
             .map(|e| account_keys(e.as_str(), &s.learn))
             .unwrap_or_default();
-        // Earlier leads only: the orphan's own owner is the one who left.
+        // Earlier leads only (the orphan's own owner is the one who left), so not the
+        // snapshot's newest-lead lookup.
         let past_owners = leads::past_owners(tx, &keys, row.id).await?;
-        let ctx = s.routing_context(&cursors, &open_counts, &past_owners, now);
+        let ctx = s.routing_context(routing.cursors(), routing.open_counts(), &past_owners, now);
         let assignment = route(&extraction_of(&row), &s.routes, &ctx);
         let Some(owner) = assignment.owner.as_deref() else {
             continue;
@@ -87,12 +87,13 @@ pub async fn reassign_orphans(
         reassign(tx, s, row.id, Some(owner), &reason, now).await?;
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, rule, person, now_ms).await?;
-            cursors.insert(rule.clone(), person.clone());
         }
-        if let Some(n) = row.owner.as_ref().and_then(|o| open_counts.get_mut(o)) {
-            *n = n.saturating_sub(1);
-        }
-        *open_counts.entry(owner.to_owned()).or_default() += 1;
+        routing.moved(
+            row.id,
+            row.owner.as_deref(),
+            Some(owner),
+            assignment.cursor.as_ref(),
+        );
         moved.push(row.id);
     }
     Ok(moved)
