@@ -11,6 +11,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::extract::dom::{self, Data, Dom, NodeId};
+
 /// The start of the line leadgate puts at the top of every email to an owner.
 pub const REPLY_MARKER: &str = "##- Reply above this line";
 
@@ -264,84 +266,121 @@ pub struct TrimmedHtml {
 /// border-top div) or leadgate's marker on. The plain-text part stays the reference;
 /// this is best-effort formatting.
 pub fn trim_reply_html(html: &str) -> TrimmedHtml {
-    use scraper::{Html, Selector};
-    let mut doc = Html::parse_document(html);
-    let mut quoted = false;
-    let is_el = |n: &scraper::Node, name: &str| n.as_element().is_some_and(|e| e.name() == name);
-
-    // From these on, everything to the end of the document is history. (ego_tree's NodeId
-    // is not re-exported by scraper, hence the inferred types.)
-    let mut onward = Vec::new();
-    for s in ONWARD_SELECTORS {
-        if let Ok(sel) = Selector::parse(s) {
-            onward.extend(doc.select(&sel).map(|e| e.id()));
-        }
-    }
-    onward.extend(doc.tree.nodes().filter_map(|n| {
-        let text = n.value().as_text()?;
-        text.contains(REPLY_MARKER)
-            .then(|| n.parent().map(|p| p.id()))
-            .flatten()
-    }));
-    for id in onward {
-        let root = doc.tree.root().id();
-        let Some(node) = doc.tree.get(id) else {
-            continue;
-        };
-        if node.ancestors().last().map(|r| r.id()) != Some(root) {
-            continue; // already gone with an earlier cut
-        }
-        let mut doomed = vec![id];
-        let before = node
-            .prev_siblings()
-            .find(|n| !n.value().as_text().is_some_and(|t| t.trim().is_empty()));
-        if let Some(hr) = before.filter(|n| is_el(n.value(), "hr")) {
-            doomed.push(hr.id());
-        }
-        let mut cur = Some(node);
-        while let Some(n) = cur {
-            doomed.extend(n.next_siblings().map(|s| s.id()));
-            cur = n
-                .parent()
-                .filter(|p| !is_el(p.value(), "body") && p.parent().is_some());
-        }
-        for d in doomed {
-            if let Some(mut n) = doc.tree.get_mut(d) {
-                n.detach();
-            }
-        }
-        quoted = true;
-    }
-    let mut remove = Vec::new();
-    for s in REMOVE_SELECTORS {
-        if let Ok(sel) = Selector::parse(s) {
-            remove.extend(doc.select(&sel).map(|e| e.id()));
-        }
-    }
-    for id in remove {
-        if let Some(mut node) = doc.tree.get_mut(id) {
-            node.detach();
-            quoted = true;
-        }
-    }
+    let (doc, quoted) = trim_html_document(html);
     TrimmedHtml {
-        html: doc.html(),
+        html: doc.to_html(),
         quoted,
     }
 }
 
-const REMOVE_SELECTORS: &[&str] = &[
-    "div.gmail_quote",
-    "blockquote",
-    "div.moz-cite-prefix",
-    "div.yahoo_quoted",
+/// [`trim_reply_html`]'s work, the document left as a tree (the relay reads its text).
+pub(crate) fn trim_html_document(html: &str) -> (Dom, bool) {
+    let mut doc = dom::parse_document(html);
+    let mut quoted = false;
+
+    // From these on, everything to the end of the document is history.
+    let order = doc.descendants();
+    let mut onward: Vec<NodeId> = ONWARD
+        .iter()
+        .flat_map(|sel| order.iter().copied().filter(|&n| sel.matches(&doc, n)))
+        .collect();
+    onward.extend(order.iter().filter_map(|&n| match &doc.nodes[n].data {
+        Data::Text(t) if t.contains(REPLY_MARKER) => doc.parent(n),
+        _ => None,
+    }));
+    for id in onward {
+        if !doc.attached(id) {
+            continue; // already gone with an earlier cut
+        }
+        let mut doomed = vec![id];
+        if let Some(p) = doc.parent(id) {
+            let kids = doc.children(p);
+            let at = kids.iter().position(|&c| c == id).unwrap_or(0);
+            let before = kids[..at]
+                .iter()
+                .rev()
+                .find(|&&k| !matches!(&doc.nodes[k].data, Data::Text(t) if t.trim().is_empty()));
+            if let Some(&hr) = before.filter(|&&k| doc.name(k) == "hr") {
+                doomed.push(hr);
+            }
+        }
+        let mut cur = id;
+        while let Some(p) = doc.parent(cur) {
+            let kids = doc.children(p);
+            let at = kids.iter().position(|&c| c == cur).unwrap_or(kids.len());
+            doomed.extend(kids.get(at + 1..).unwrap_or(&[]));
+            if doc.name(p) == "body" {
+                break;
+            }
+            cur = p;
+        }
+        for d in doomed {
+            doc.detach(d);
+        }
+        quoted = true;
+    }
+    let order = doc.descendants();
+    let remove: Vec<NodeId> = REMOVE
+        .iter()
+        .flat_map(|sel| order.iter().copied().filter(|&n| sel.matches(&doc, n)))
+        .collect();
+    for id in remove {
+        doc.detach(id);
+        quoted = true;
+    }
+    (doc, quoted)
+}
+
+/// The few CSS selectors trimming needs: an element name (`*` for any) and one attribute
+/// test. Class and id compare ASCII-case-insensitively (quirks-mode documents, which
+/// most mail is, match them so).
+struct Selector {
+    tag: &'static str,
+    test: AttrTest,
+}
+
+enum AttrTest {
+    Any,
+    Class(&'static str),
+    Id(&'static str),
+    StyleContains(&'static str),
+}
+
+impl Selector {
+    const fn new(tag: &'static str, test: AttrTest) -> Self {
+        Selector { tag, test }
+    }
+
+    fn matches(&self, doc: &Dom, id: NodeId) -> bool {
+        if !doc.is_element(id) || (self.tag != "*" && doc.name(id) != self.tag) {
+            return false;
+        }
+        match self.test {
+            AttrTest::Any => true,
+            AttrTest::Class(c) => doc.attr(id, "class").is_some_and(|v| {
+                v.split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case(c))
+            }),
+            AttrTest::Id(want) => doc
+                .attr(id, "id")
+                .is_some_and(|v| v.eq_ignore_ascii_case(want)),
+            AttrTest::StyleContains(s) => doc.attr(id, "style").is_some_and(|v| v.contains(s)),
+        }
+    }
+}
+
+const REMOVE: &[Selector] = &[
+    Selector::new("div", AttrTest::Class("gmail_quote")),
+    Selector::new("blockquote", AttrTest::Any),
+    Selector::new("div", AttrTest::Class("moz-cite-prefix")),
+    Selector::new("div", AttrTest::Class("yahoo_quoted")),
 ];
 
-const ONWARD_SELECTORS: &[&str] = &[
-    "#divRplyFwdMsg",
-    "#mail-editor-reference-message-container",
-    r#"div[style*="border-top:solid #E1E1E1"]"#,
-    r#"div[style*="border-top:solid #B5C4DF"]"#,
+const ONWARD: &[Selector] = &[
+    Selector::new("*", AttrTest::Id("divRplyFwdMsg")),
+    Selector::new("*", AttrTest::Id("mail-editor-reference-message-container")),
+    Selector::new("div", AttrTest::StyleContains("border-top:solid #E1E1E1")),
+    Selector::new("div", AttrTest::StyleContains("border-top:solid #B5C4DF")),
 ];
 
 fn re(s: &str) -> Regex {

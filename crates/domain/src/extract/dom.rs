@@ -6,6 +6,10 @@
 //! carried across blocks and repaired when misnested. Only what rendering needs is kept per
 //! element: its name and whether its attributes hide it or make it bold. html5ever built a
 //! full DOM for this at several times the cost.
+//!
+//! [`parse_document`] builds the same tree and also keeps every element's attributes and
+//! the doctype, so it can be edited and written back out ([`Dom::to_html`]): reply trimming
+//! and the relay's HTML check use it. The extraction path ([`parse`]) never pays for that.
 
 use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
 use html5gum::{Emitter, ForwardingEmitter, Span, Tokenizer};
@@ -43,6 +47,11 @@ pub struct Node {
 #[derive(Debug)]
 pub struct Dom {
     pub nodes: Vec<Node>,
+    /// Each element's start-tag attributes in source order (first of a name wins), by
+    /// node id; only [`parse_document`] fills it, so the extraction path's nodes stay small.
+    attrs: Vec<Vec<(String, String)>>,
+    /// The doctype's name, kept by [`parse_document`] to write it back out.
+    pub doctype: Option<String>,
 }
 
 const HEAD: NodeId = 1;
@@ -72,6 +81,160 @@ impl Dom {
         &self.nodes[id].children
     }
 
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        self.nodes[id].parent
+    }
+
+    fn attrs(&self, id: NodeId) -> &[(String, String)] {
+        self.attrs.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    fn set_attrs(&mut self, id: NodeId, attrs: Vec<(String, String)>) {
+        if self.attrs.len() <= id {
+            self.attrs.resize_with(id + 1, Vec::new);
+        }
+        self.attrs[id] = attrs;
+    }
+
+    /// The value of attribute `name` (lowercase) on element `id`.
+    pub fn attr(&self, id: NodeId, name: &str) -> Option<&str> {
+        self.attrs(id)
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `id` is still in the document (not detached, nor inside something detached).
+    pub fn attached(&self, mut id: NodeId) -> bool {
+        while let Some(p) = self.nodes[id].parent {
+            id = p;
+        }
+        id == 0
+    }
+
+    /// Takes `id` and its subtree out of the document.
+    pub fn detach(&mut self, id: NodeId) {
+        if let Some(p) = self.nodes[id].parent.take() {
+            self.nodes[p].children.retain(|&c| c != id);
+        }
+    }
+
+    /// The nodes of the document in document order (iterative: no recursion).
+    pub fn descendants(&self) -> Vec<NodeId> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut todo = vec![0];
+        while let Some(n) = todo.pop() {
+            out.push(n);
+            todo.extend(self.children(n).iter().rev());
+        }
+        out
+    }
+
+    /// The document serialized the way browsers (and html5ever) write HTML: attributes
+    /// double-quoted, `&`, `<`, `>` and no-break spaces escaped, raw-text elements as they
+    /// are, void elements without an end tag.
+    pub fn to_html(&self) -> String {
+        enum Step {
+            Open(NodeId),
+            Close(NodeId),
+        }
+        let mut out = String::with_capacity(self.nodes.len() * 16);
+        if let Some(d) = &self.doctype {
+            out.push_str("<!DOCTYPE ");
+            out.push_str(d);
+            out.push('>');
+        }
+        let mut todo = vec![Step::Open(0)];
+        while let Some(step) = todo.pop() {
+            let id = match step {
+                Step::Close(id) => {
+                    out.push_str("</");
+                    out.push_str(self.name(id));
+                    out.push('>');
+                    continue;
+                }
+                Step::Open(id) => id,
+            };
+            match &self.nodes[id].data {
+                Data::Text(t) => {
+                    let raw = self.nodes[id].parent.is_some_and(|p| {
+                        matches!(
+                            self.name(p),
+                            "style"
+                                | "script"
+                                | "xmp"
+                                | "iframe"
+                                | "noembed"
+                                | "noframes"
+                                | "plaintext"
+                        )
+                    });
+                    if raw {
+                        out.push_str(t);
+                    } else {
+                        escape(t, false, &mut out);
+                    }
+                }
+                Data::Element { name, .. } => {
+                    out.push('<');
+                    out.push_str(name);
+                    for (k, v) in self.attrs(id) {
+                        out.push(' ');
+                        out.push_str(k);
+                        out.push_str("=\"");
+                        escape(v, true, &mut out);
+                        out.push('"');
+                    }
+                    out.push('>');
+                    if !is_void(name) {
+                        todo.push(Step::Close(id));
+                        todo.extend(self.children(id).iter().rev().map(|&c| Step::Open(c)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The words a plain-text rendering of the document shows: the text outside `head`,
+    /// scripts and styles (hidden or not), link targets and image descriptions, with
+    /// blocks kept apart.
+    pub fn text_content(&self) -> String {
+        let mut out = String::new();
+        // `None`: the end of a block
+        let mut todo = vec![Some(0)];
+        while let Some(step) = todo.pop() {
+            let Some(id) = step else {
+                out.push('\n');
+                continue;
+            };
+            match &self.nodes[id].data {
+                Data::Text(t) => out.push_str(t),
+                Data::Element { name, .. } => {
+                    if matches!(
+                        name.as_str(),
+                        "head" | "script" | "style" | "template" | "title"
+                    ) {
+                        continue;
+                    }
+                    if !is_inline(name) {
+                        out.push('\n');
+                        todo.push(None);
+                    }
+                    for key in ["href", "alt"] {
+                        if let Some(v) = self.attr(id, key) {
+                            out.push(' ');
+                            out.push_str(v);
+                            out.push(' ');
+                        }
+                    }
+                    todo.extend(self.children(id).iter().rev().map(|&c| Some(c)));
+                }
+            }
+        }
+        out
+    }
+
     /// Whether any element below `id` is named one of `names` (iterative: no recursion).
     pub fn contains_any(&self, id: NodeId, names: &[&str]) -> bool {
         let mut todo: Vec<NodeId> = self.children(id).to_vec();
@@ -87,11 +250,62 @@ impl Dom {
     }
 }
 
+/// Escapes text or a double-quoted attribute value for [`Dom::to_html`].
+fn escape(s: &str, attr: bool, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '\u{a0}' => out.push_str("&nbsp;"),
+            '"' if attr => out.push_str("&quot;"),
+            '<' if !attr => out.push_str("&lt;"),
+            '>' if !attr => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Phrasing elements a text rendering runs on without a break.
+fn is_inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "abbr"
+            | "b"
+            | "bdi"
+            | "bdo"
+            | "cite"
+            | "code"
+            | "data"
+            | "del"
+            | "dfn"
+            | "em"
+            | "font"
+            | "i"
+            | "ins"
+            | "kbd"
+            | "mark"
+            | "q"
+            | "s"
+            | "samp"
+            | "small"
+            | "span"
+            | "strike"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "time"
+            | "tt"
+            | "u"
+            | "var"
+    )
+}
+
 /// What a start tag's attributes mean for rendering: (hidden, bold).
 #[derive(Clone, Copy, Default)]
 struct Attrs {
     hidden: bool,
     bold: bool,
+    /// From the tag being built (not an implied element): it takes the kept attributes.
+    from_tag: bool,
     /// The tag had a `style` attribute / a `hidden` attribute.
     has_style: bool,
     hidden_attr: bool,
@@ -117,6 +331,7 @@ fn style_flags(style: &[u8], buf: &mut Vec<u8>) -> Attrs {
     Attrs {
         has_style: true,
         hidden_attr: false,
+        from_tag: false,
         hidden: has(b"display:none") || has(b"visibility:hidden") || has(b"mso-hide:all"),
         bold,
     }
@@ -391,13 +606,19 @@ struct Builder {
     /// Content has begun: head-only elements now stay where they are met.
     body_started: bool,
     style_buf: Vec<u8>,
+    /// Keep every attribute and the doctype ([`parse_document`]); off on the extraction path.
+    keep_attrs: bool,
+    /// The pending start tag's attributes, when kept.
+    tag_attrs: Vec<(String, String)>,
+    /// The current attribute repeats an earlier name (its value is dropped).
+    attr_dup: bool,
     /// `html` / `body` got their style from a tag already.
     root_style: [bool; 2],
     text: Vec<u8>,
 }
 
 impl Builder {
-    fn new() -> Self {
+    fn new(keep_attrs: bool) -> Self {
         let html = Node {
             data: Data::Element {
                 name: "html".into(),
@@ -428,6 +649,8 @@ impl Builder {
         Builder {
             dom: Dom {
                 nodes: vec![html, head, body],
+                attrs: Vec::new(),
+                doctype: None,
             },
             open: vec![0, BODY],
             formatting: Vec::new(),
@@ -439,6 +662,9 @@ impl Builder {
             body_started: false,
             root_style: [false; 2],
             style_buf: Vec::new(),
+            keep_attrs,
+            tag_attrs: Vec::new(),
+            attr_dup: false,
             text: Vec::new(),
         }
     }
@@ -452,9 +678,7 @@ impl Builder {
     }
 
     fn detach(&mut self, id: NodeId) {
-        if let Some(p) = self.dom.nodes[id].parent.take() {
-            self.dom.nodes[p].children.retain(|&c| c != id);
-        }
+        self.dom.detach(id);
     }
 
     fn append(&mut self, parent: NodeId, child: NodeId) {
@@ -489,7 +713,20 @@ impl Builder {
             },
             Data::Text(t) => Data::Text(t.clone()),
         };
-        self.new_node(data)
+        let new = self.new_node(data);
+        if self.keep_attrs {
+            let attrs = self.dom.attrs(id).to_vec();
+            self.dom.set_attrs(new, attrs);
+        }
+        new
+    }
+
+    /// Gives element `id` the pending tag's attributes, when kept and the tag made it.
+    fn take_attrs(&mut self, id: NodeId, attrs: Attrs) {
+        if self.keep_attrs && attrs.from_tag {
+            let kept = std::mem::take(&mut self.tag_attrs);
+            self.dom.set_attrs(id, kept);
+        }
     }
 
     /// Where new content goes: the current node, or before the table when the current
@@ -518,6 +755,7 @@ impl Builder {
             hidden: attrs.hidden,
             bold: attrs.bold,
         });
+        self.take_attrs(id, attrs);
         // table parts, and what a table takes in place, are never moved before the table
         let foster = !matches!(
             name,
@@ -912,6 +1150,15 @@ impl Builder {
                     }
                 }
                 self.root_style[k] |= attrs.has_style;
+                if self.keep_attrs && attrs.from_tag {
+                    let mut own = self.dom.attrs(id).to_vec();
+                    for (key, v) in std::mem::take(&mut self.tag_attrs) {
+                        if !own.iter().any(|(o, _)| *o == key) {
+                            own.push((key, v));
+                        }
+                    }
+                    self.dom.set_attrs(id, own);
+                }
             }
             "head" | "frameset" | "frame" => {}
             "td" | "th" | "tr" | "tbody" | "thead" | "tfoot" | "caption" | "colgroup" | "col" => {
@@ -1051,6 +1298,7 @@ impl Builder {
                     hidden: attrs.hidden,
                     bold: attrs.bold,
                 });
+                self.take_attrs(id, attrs);
                 self.append(HEAD, id);
                 if !is_void(name) {
                     self.open.push(id);
@@ -1172,9 +1420,15 @@ impl Builder {
                 self.flush_text();
                 self.tag.clear();
                 self.tag.push_str(&String::from_utf8_lossy(name));
-                self.attrs = Attrs::default();
+                self.attrs = Attrs {
+                    from_tag: true,
+                    ..Attrs::default()
+                };
                 self.seen_style = false;
                 self.attr_name.clear();
+                if self.keep_attrs {
+                    self.tag_attrs.clear();
+                }
             }
             CallbackEvent::AttributeName { name } => {
                 self.attr_name.clear();
@@ -1183,8 +1437,20 @@ impl Builder {
                     self.attrs.hidden = true;
                     self.attrs.hidden_attr = true;
                 }
+                if self.keep_attrs {
+                    let name = String::from_utf8_lossy(name);
+                    self.attr_dup = self.tag_attrs.iter().any(|(k, _)| *k == name);
+                    if !self.attr_dup {
+                        self.tag_attrs.push((name.into_owned(), String::new()));
+                    }
+                }
             }
             CallbackEvent::AttributeValue { value } => {
+                if self.keep_attrs && !self.attr_dup {
+                    if let Some((_, v)) = self.tag_attrs.last_mut() {
+                        v.push_str(&String::from_utf8_lossy(value));
+                    }
+                }
                 if self.attr_name == b"style" && !self.seen_style {
                     self.seen_style = true;
                     let f = style_flags(value, &mut self.style_buf);
@@ -1222,6 +1488,9 @@ impl Builder {
                 let transitional_without_system = system_identifier.is_none()
                     && (public.starts_with("-//w3c//dtd html 4.01 transitional//")
                         || public.starts_with("-//w3c//dtd html 4.01 frameset//"));
+                if self.keep_attrs && self.dom.doctype.is_none() {
+                    self.dom.doctype = Some(String::from_utf8_lossy(name).to_ascii_lowercase());
+                }
                 self.doctype_html = name.eq_ignore_ascii_case(b"html")
                     && !force_quirks
                     && !old
@@ -1250,9 +1519,19 @@ impl<E: Emitter<Token = Infallible>> ForwardingEmitter for Quiet<E> {
     fn emit_error(&mut self, _: html5gum::Error) {}
 }
 
-/// Parses `html` leniently; never fails.
+/// Parses `html` leniently for extraction (no attributes kept); never fails.
 pub fn parse(html: &str) -> Dom {
-    let mut b = Builder::new();
+    build(html, false)
+}
+
+/// Parses `html` leniently into a document that keeps its attributes and doctype, to be
+/// edited and written back out; never fails.
+pub fn parse_document(html: &str) -> Dom {
+    build(html, true)
+}
+
+fn build(html: &str, keep_attrs: bool) -> Dom {
+    let mut b = Builder::new(keep_attrs);
     {
         let mut emitter = CallbackEmitter::new(|e: CallbackEvent<'_>, _: Span<()>| {
             b.event(e);
@@ -1315,6 +1594,18 @@ mod tests {
             r#"body(p(b("Name")),p(b("Ann")))"#
         );
         assert_eq!(body("<b>1<p>2</b>3</p>"), r#"body(b("1"),p(b("2"),"3"))"#);
+    }
+
+    #[test]
+    fn documents_keep_attributes_and_write_back_out() {
+        let d = parse_document(
+            r#"<!doctype html><p class="a" class="b" title='x "y" &amp; z'>1 &lt; 2&nbsp;<br>3</p><style>a>b{}</style><table><td id=c>x</table>"#,
+        );
+        assert_eq!(
+            d.to_html(),
+            r#"<!DOCTYPE html><html><head></head><body><p class="a" title="x &quot;y&quot; &amp; z">1 &lt; 2&nbsp;<br>3</p><style>a>b{}</style><table><tr><td id="c">x</td></tr></table></body></html>"#
+        );
+        assert!(parse(r#"<p class="a">x</p>"#).attrs.is_empty());
     }
 
     #[test]

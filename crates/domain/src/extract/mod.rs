@@ -6,7 +6,7 @@
 //! reads label/value layouts from them; [`labels`] knows what labels mean; [`providers`]
 //! names the service; [`forward`] unwraps inline forwards. Config templates come first.
 
-mod dom;
+pub(crate) mod dom;
 mod forward;
 mod items;
 mod labels;

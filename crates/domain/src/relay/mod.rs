@@ -36,7 +36,7 @@ use crate::message::MessageView;
 use crate::notify::{format_time, header_safe, Draft, Purpose};
 use crate::ratecap::RateDecision;
 use crate::route::Person;
-use crate::trim::{trim_reply, trim_reply_html};
+use crate::trim::trim_reply;
 use jiff::Timestamp;
 pub use plan::*;
 
@@ -714,11 +714,12 @@ fn first_words(text: &str, max: usize) -> String {
 /// The trimmed HTML, when it says no more than the trimmed text: quoted HTML that trimming
 /// missed would carry internal text to the lead, so then the lead gets the text alone.
 pub fn safe_html(html: &str, text: &str) -> Option<String> {
-    let t = trim_reply_html(html);
-    if t.html.contains(crate::trim::REPLY_MARKER) {
+    let (doc, _) = crate::trim::trim_html_document(html);
+    let trimmed = doc.to_html();
+    if trimmed.contains(crate::trim::REPLY_MARKER) {
         return None;
     }
-    let as_text = html2text::from_read(t.html.as_bytes(), 10_000);
+    let as_text = doc.text_content();
     let words = |s: &str| {
         s.split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.len() > 2)
@@ -727,5 +728,5 @@ pub fn safe_html(html: &str, text: &str) -> Option<String> {
     };
     let allowed = words(text);
     let extra = words(&as_text).difference(&allowed).count();
-    (extra <= 3).then_some(t.html)
+    (extra <= 3).then_some(trimmed)
 }
