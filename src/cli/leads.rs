@@ -89,7 +89,7 @@ pub async fn list(
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
-    let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
+    let active = settings.active_people();
     let now = crate::clock::Clock::system().now();
     let rows = leads::list(&mut conn, &filter).await?;
     let views: Vec<LeadView> = rows
@@ -165,7 +165,7 @@ pub struct TriageView {
 pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
-    let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
+    let active = settings.active_people();
     let now = crate::clock::Clock::system().now();
     let filter = LeadFilter {
         status: Some(crate::domain::lead::LeadStatus::Triage.as_str().into()),
@@ -232,7 +232,7 @@ pub async fn detail(
     let Some(row) = leads::get(&mut conn, id).await? else {
         return Ok(None);
     };
-    let active: HashSet<String> = leads::active_people(&mut conn).await?.into_iter().collect();
+    let active = settings.active_people();
     let history = leads::history(&mut conn, id).await?;
     let fields = serde_json::json!({
         "name": row.name, "email": row.email, "phone": row.phone,

@@ -182,6 +182,12 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The ids of the people in the team now: the one answer to "is this owner active?"
+    /// for the sweep and `leads` alike.
+    pub fn active_people(&self) -> std::collections::HashSet<String> {
+        self.people.iter().map(|p| p.id.clone()).collect()
+    }
+
     /// Who leadgate's own mail is from, and how its times read: the one place that makes
     /// the sender from the settings.
     pub fn sender(&self) -> crate::domain::notify::Sender<'_> {

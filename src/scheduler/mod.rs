@@ -29,7 +29,7 @@ use crate::store::{self, Db, NewActivity, Store, Tx};
 use anyhow::Context;
 use jiff::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -76,7 +76,7 @@ pub async fn scan(
     let rows = drift_store::candidates(conn, bounds)
         .await
         .context("Failed to read the open leads")?;
-    let active = active_people(s);
+    let active = s.active_people();
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -98,12 +98,6 @@ fn bounds(s: &Settings, now: Timestamp) -> Bounds {
         idle_by: back(s.stale.idle_after),
         accept_by: back(s.stale.accept_within),
     }
-}
-
-/// People who are in the team: the config's (the store's `people` table mirrors it once
-/// the daemon starts; a dry run must not depend on that write).
-fn active_people(s: &Settings) -> HashSet<String> {
-    s.people.iter().map(|p| p.id.clone()).collect()
 }
 
 /// What one sweep did (or, dry, would do).

@@ -276,14 +276,6 @@ pub async fn live_count(db: &mut impl Db) -> Result<u64> {
     Ok(r.get::<i64, _>(0) as u64)
 }
 
-/// Which people are in the team now.
-pub async fn active_people(db: &mut impl Db) -> Result<Vec<String>> {
-    let rows = sqlx::query("SELECT id FROM people WHERE active = 1")
-        .fetch_all(db.raw())
-        .await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
-}
-
 pub async fn touch(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     sqlx::query("UPDATE leads SET last_activity_at = $1 WHERE id = $2 AND last_activity_at < $1")
         .bind(at)
