@@ -14,8 +14,6 @@ pub struct Doc<'a> {
     pub headers: &'a [(String, String)],
     /// The body as plain text.
     pub plain: &'a str,
-    /// Sources whose recognisers are switched off.
-    pub off: &'a [String],
 }
 
 impl Doc<'_> {
@@ -487,11 +485,9 @@ impl Phrases {
     }
 }
 
-pub fn detect(d: &Doc<'_>) -> Option<Provider> {
-    recognise(d).filter(|p| !d.off.iter().any(|o| o == p.source))
-}
-
-fn recognise(d: &Doc<'_>) -> Option<Provider> {
+/// The provider `d` names, if any (sources switched off are filtered by the caller:
+/// [`super::Body::provider`] keeps this result for both extraction and triage).
+pub fn recognise(d: &Doc<'_>) -> Option<Provider> {
     let labels = d.domain_labels();
     let found = Phrases::in_body(d.plain);
     let subject = subject_core(d.subject);

@@ -4,7 +4,7 @@
 //! Pure, like the rest of the extraction; it never decides whether a message is triage
 //! (that is `classify`'s call).
 
-use super::{forward, items, providers, Body, LeadFields};
+use super::{forward, items, Body, LeadFields};
 use crate::message::{Mailbox, MessageView};
 use crate::trim::{trim_reply_with, TrimOptions};
 use regex::Regex;
@@ -18,14 +18,8 @@ pub fn provider_of(view: &MessageView, body: &Body) -> Option<(&'static str, boo
         .as_ref()
         .map(|m| m.address.to_lowercase())
         .unwrap_or_default();
-    providers::detect(&providers::Doc {
-        subject: &view.subject,
-        from: &from,
-        headers: &view.headers,
-        plain: &body.plain,
-        off: &[],
-    })
-    .map(|p| (p.source, p.hosted))
+    body.provider(&view.subject, &from, &view.headers, &[])
+        .map(|p| (p.source, p.hosted))
 }
 
 /// Local parts that are mailboxes of machines or departments, never the person writing.
