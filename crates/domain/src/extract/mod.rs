@@ -306,10 +306,10 @@ static PERSON_AND_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// "You have a new message from Jane Doe", "Neue Anfrage von Max Muster": the person after
 /// "from" in a sentence of a customised template.
 static PERSON_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)\b)").expect("static regex")
+    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)(?-u:\b))").expect("static regex")
 });
 static SUBSCRIBED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)\b").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)(?-u:\b)").expect("static regex")
 });
 
 /// The footer of bulk mail: an unsubscribe link for a newsletter, not for notifications.
@@ -319,7 +319,7 @@ fn bulk_body(plain: &str) -> bool {
 }
 
 static NEW_ARRIVAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)\b|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)(?-u:\b)|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
 });
 
 /// A hosted service's alert that a response or a lead arrived, without its answers (they
@@ -333,7 +333,7 @@ fn alert_only(subject: &str, intro: &[String]) -> bool {
 /// A summary of several arrivals ("5 new responses this week") is the provider's digest,
 /// not one lead.
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:\d+|several|multiple) new\b|\b(?:weekly|daily|monthly)\b|\bsummary\b|\bdigest\b|\bthis (?:week|month)\b|\bwöchentlich|\bhebdomadaire|\bsemanal").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(?:\d+|several|multiple) new(?-u:\b)|(?-u:\b)(?:weekly|daily|monthly)(?-u:\b)|(?-u:\b)summary(?-u:\b)|(?-u:\b)digest(?-u:\b)|(?-u:\b)this (?:week|month)(?-u:\b)|(?-u:\b)wöchentlich|(?-u:\b)hebdomadaire|(?-u:\b)semanal").expect("static regex")
 });
 
 /// A paragraph in quotation marks on its own (marketplaces quote what the customer wrote).
@@ -468,7 +468,7 @@ static PHONE_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static PHONE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(phone|call|ring|reach|tel|mobile|cell|number|whatsapp|text|telefon|téléphone|teléfono|telefono|llamar|appeler|anrufen|bellen|chiamare)").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(phone|call|ring|reach|tel|mobile|cell|number|whatsapp|text|telefon|téléphone|teléfono|telefono|llamar|appeler|anrufen|bellen|chiamare)").expect("static regex")
 });
 
 /// A phone number written in a sentence that speaks of calling ("You can reach her on

@@ -201,7 +201,7 @@ static CF7_BODY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static CF7_FORM: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?im)^sent from the ["“](.+?)["”] form on\b"#));
+    LazyLock::new(|| re(r#"(?im)^sent from the ["“](.+?)["”] form on(?-u:\b)"#));
 static FORMINATOR_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^new form entry\s*#?\s*\d*\s+for\s+(.+)$"));
 static GOOGLE_SUBJECT: LazyLock<Regex> =
@@ -314,7 +314,7 @@ static FORM_RULES: LazyLock<Vec<(&'static str, bool, Regex)>> = LazyLock::new(||
         (
             "netlify",
             false,
-            r"(?i)form submission from\s+(.+?)\s+form\b",
+            r"(?i)form submission from\s+(.+?)\s+form(?-u:\b)",
         ),
         ("formspree", true, r"(?im)^new submission for\s+(.+)$"),
         (

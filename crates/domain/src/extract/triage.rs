@@ -48,8 +48,9 @@ fn contact(view: &MessageView) -> Option<&Mailbox> {
 
 /// A phone number as people write it: 7 to 15 digits with spaces, dots, dashes, slashes
 /// or brackets, optionally after `+`.
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:\+|\b)\(?\d[\d\s().\-/]{5,20}\d\b").expect("static regex"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+|(?-u:\b))\(?\d[\d\s().\-/]{5,20}\d(?-u:\b)").expect("static regex")
+});
 static DATE_OR_TIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}[:.]\d{2})$",
@@ -69,7 +70,7 @@ pub fn phone_in(text: &str) -> Option<String> {
 
 /// Lines that end what a person wrote on a phone or webmail client.
 static SENT_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)^\s*(sent from my|get outlook for|von meinem|envoyé de mon|enviado desde mi|verzonden vanaf mijn|inviato da)\b.*$")
+    Regex::new(r"(?im)^\s*(sent from my|get outlook for|von meinem|envoyé de mon|enviado desde mi|verzonden vanaf mijn|inviato da)(?-u:\b).*$")
         .expect("static regex")
 });
 
