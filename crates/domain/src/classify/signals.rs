@@ -27,13 +27,13 @@ static NOTIFICATION_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SYSTEM_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(\border\s*#?\s*\d+|new order\b|order (confirmation|placed|received|shipped)|\breceipt\b|\binvoice\b|payment (received|failed|confirmation|due)|password reset|reset your password|security alert|new sign-?in|sign-?in attempt|verify your (email|account)|verification code|confirm your (email|account|subscription)|test e-?mail|test message|automatically updated|plugins? (were|have been) updated|update available|\bupdated to\b|reached \d+\s?%|submission limit|usage (limit|warning|alert)|your (subscription|plan|trial|account) (is|has|will|was)|billing|rechnung|zahlungsbestätigung|passwort|mot de passe|facture|factura|recibo|contraseña|wachtwoord|fattura)",
+        r"(?i)((?-u:\b)order\s*#?\s*\d+|new order(?-u:\b)|order (confirmation|placed|received|shipped)|(?-u:\b)receipt(?-u:\b)|(?-u:\b)invoice(?-u:\b)|payment (received|failed|confirmation|due)|password reset|reset your password|security alert|new sign-?in|sign-?in attempt|verify your (email|account)|verification code|confirm your (email|account|subscription)|test e-?mail|test message|automatically updated|plugins? (were|have been) updated|update available|(?-u:\b)updated to(?-u:\b)|reached \d+\s?%|submission limit|usage (limit|warning|alert)|your (subscription|plan|trial|account) (is|has|will|was)|billing|rechnung|zahlungsbestätigung|passwort|mot de passe|facture|factura|recibo|contraseña|wachtwoord|fattura)",
     )
 });
 /// CMS mail that quotes a title or names a person, yet is never a lead.
 static SITE_ADMIN_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(please moderate|new comment on|\bcomment: [\x22“]|new user registration|password changed|e-?mail address changed|admin email|site health|automatic updates?\b|background updates?|backup (completed|failed|successful)|ssl certificate|domain (renewal|expir)|quote\s*#\s*\d+|estimate\s*#\s*\d+|shipping confirmation|has shipped|shipment (notification|confirmation)|payout|welcome to\b|activate your account)",
+        r"(?i)(please moderate|new comment on|(?-u:\b)comment: [\x22“]|new user registration|password changed|e-?mail address changed|admin email|site health|automatic updates?(?-u:\b)|background updates?|backup (completed|failed|successful)|ssl certificate|domain (renewal|expir)|quote\s*#\s*\d+|estimate\s*#\s*\d+|shipping confirmation|has shipped|shipment (notification|confirmation)|payout|welcome to(?-u:\b)|activate your account)",
     )
 });
 /// The phrases of service mail in a body, in order (the first that matches is named).
@@ -81,7 +81,8 @@ static SPAM_WORDS_ASCII: LazyLock<Regex> = LazyLock::new(|| {
         .build()
         .expect("static regex")
 });
-static URL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)https?://|www\.|\.test\b|\.ru\b"));
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)https?://|www\.|\.test(?-u:\b)|\.ru(?-u:\b)"));
 
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -295,7 +296,7 @@ static SYSTEM_KIND_BODY: LazyLock<Regex> = LazyLock::new(|| {
 /// Phrases that are only ever account mail, whoever sends them.
 static SYSTEM_STRONG: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(reset your password|password reset|verification code|security alert|new sign-?in|sign-?in attempt|(daily|weekly|monthly) (digest|summary) of|\bdigest\b.*\b(submissions|entries|responses)\b|\d+ new (submissions|entries|responses)\b)",
+        r"(?i)(reset your password|password reset|verification code|security alert|new sign-?in|sign-?in attempt|(daily|weekly|monthly) (digest|summary) of|(?-u:\b)digest(?-u:\b).*(?-u:\b)(submissions|entries|responses)(?-u:\b)|\d+ new (submissions|entries|responses)(?-u:\b))",
     )
 });
 
@@ -331,7 +332,7 @@ pub fn provider_system_mail(view: &MessageView, text: &str, machine: bool) -> Op
 /// Subject words of form mail when a machine sent it ("[Site] Contact form", "Anfrage").
 static FORMISH_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(\bform\b|formular|formulaire|formulario|\bmodulo\b|\bentry\b|submission|enquiry|inquiry|anfrage|\bdemande\b|solicitud|richiesta|aanvraag|\blead\b|quote request|booking request|contact request|callback request|new response|new message)",
+        r"(?i)((?-u:\b)form(?-u:\b)|formular|formulaire|formulario|(?-u:\b)modulo(?-u:\b)|(?-u:\b)entry(?-u:\b)|submission|enquiry|inquiry|anfrage|(?-u:\b)demande(?-u:\b)|solicitud|richiesta|aanvraag|(?-u:\b)lead(?-u:\b)|quote request|booking request|contact request|callback request|new response|new message)",
     )
 });
 static FORM_BODY: LazyLock<Regex> = LazyLock::new(|| {
@@ -401,7 +402,7 @@ pub fn notification_marker(
 /// them are needed; a prospect rarely writes one.
 static PITCH: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(white[- ]label|\bMRR\b|\bROI\b|(businesses|companies|agencies|brands|firms|teams) like yours|we help (businesses|companies|agencies|brands|firms|teams|local)|(\d+|fifteen|ten|twenty|thirty)[- ]min(ute)?s? (call|chat|meeting|demo)|(book|schedule|hop on) a (quick |short )?(call|meeting|demo)|calendly\.com|not the right person|(won't|will not|wouldn't) follow up|(reply|respond) (with )?[\x22“']?(no|stop|unsubscribe)|partnerships?\b|lead generation|appointment setting|guest post|link building|outsourc|our (platform|agency|team) (helps|can help)|increase your (revenue|sales|leads|traffic)|grow your (business|agency|revenue))",
+        r"(?i)(white[- ]label|(?-u:\b)MRR(?-u:\b)|(?-u:\b)ROI(?-u:\b)|(businesses|companies|agencies|brands|firms|teams) like yours|we help (businesses|companies|agencies|brands|firms|teams|local)|(\d+|fifteen|ten|twenty|thirty)[- ]min(ute)?s? (call|chat|meeting|demo)|(book|schedule|hop on) a (quick |short )?(call|meeting|demo)|calendly\.com|not the right person|(won't|will not|wouldn't) follow up|(reply|respond) (with )?[\x22“']?(no|stop|unsubscribe)|partnerships?(?-u:\b)|lead generation|appointment setting|guest post|link building|outsourc|our (platform|agency|team) (helps|can help)|increase your (revenue|sales|leads|traffic)|grow your (business|agency|revenue))",
     )
 });
 

@@ -268,16 +268,17 @@ const META_KEEP: &[&str] = &[
 ];
 
 static CONSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|\bnews\b|marketing|\boffers\b|promotions?|\bopt[ -]?in\b|\bagree|\bacceptance\b|\baccept(e|é|o|s)?\b.*(terms|privacy|policy|conditions|data|datenschutz|politique|política|donn)|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)\b|may we contact|can we contact|permission to contact|\bsms\b.*(consent|opt)|text messages|\bsend me\b.*\b(news|offers|updates|reminders|tips|e-?mails)|keep me (informed|updated|posted)|mailing list|zgod|\brodo\b|toestemming|akkoord|consenso|autorizz|informativa|aceito|concordo|同意)").expect("static regex")
+    Regex::new(r"(?i)(consent|gdpr|dsgvo|rgpd|privacy|datenschutz|newsletter|(?-u:\b)news(?-u:\b)|marketing|(?-u:\b)offers(?-u:\b)|promotions?|(?-u:\b)opt[ -]?in(?-u:\b)|(?-u:\b)agree|(?-u:\b)acceptance(?-u:\b)|(?-u:\b)accept(?:[eos]?|é)[^\w\n].*(terms|privacy|policy|conditions|data|datenschutz|politique|política|donn)|einwillig|zustimm|einverstanden|confidentialit|privacidad|privacidade|acepto|j'accepte|subscribe|communications|contact(ed)? (me|you)(?-u:\b)|may we contact|can we contact|permission to contact|(?-u:\b)sms(?-u:\b).*(consent|opt)|text messages|(?-u:\b)send me(?-u:\b).*(?-u:\b)(news|offers|updates|reminders|tips|e-?mails)|keep me (informed|updated|posted)|mailing list|zgod|(?-u:\b)rodo(?-u:\b)|toestemming|akkoord|consenso|autorizz|informativa|aceito|concordo|同意)").expect("static regex")
 });
 static EMAIL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(e-?mail|mail\b|correo|courriel|электронн|メール)").expect("static regex")
+    Regex::new(r"(?i)(e-?mail|mail(?-u:\b)|correo|courriel|электронн|メール)")
+        .expect("static regex")
 });
 static PHONE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(phone|\btel\b|\btel\.|telefon|telefoon|téléphone|telephone|teléfono|telefono|telefone|telemóvel|telemovel|\bfone\b|mobile|mobiel|\bgsm\b|\bcell|cellulare|handy|portable|móvil|movil|celular|whatsapp|телефон|電話|携帯)").expect("static regex")
+    Regex::new(r"(?i)(phone|(?-u:\b)tel(?-u:\b)|(?-u:\b)tel\.|telefon|telefoon|téléphone|telephone|teléfono|telefono|telefone|telemóvel|telemovel|(?-u:\b)fone(?-u:\b)|mobile|mobiel|(?-u:\b)gsm(?-u:\b)|(?-u:\b)cell|cellulare|handy|portable|móvil|movil|celular|whatsapp|телефон|電話|携帯)").expect("static regex")
 });
 static MESSAGE_STRONG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(message|comment|anything\b|describe|description|detail|\bnotes?\b|question|tell us|inquiry|enquiry|nachricht|mitteilung|anmerkung|anliegen|kommentar|bemerkung|commentaire|mensaje|comentario|consulta|additional information|how can we help|what do you need|beschreibung|précisions|demande|bericht|messaggio|mensagem|wiadomo|opmerking|richiesta|pedido|\bwrote$|schrieb$|a écrit$|escribió$|ha scritto$|schreef$|escreveu$|お問い合わせ|ご相談|ご要望)").expect("static regex")
+    Regex::new(r"(?i)(message|comment|anything(?-u:\b)|describe|description|detail|(?-u:\b)notes?(?-u:\b)|question|tell us|inquiry|enquiry|nachricht|mitteilung|anmerkung|anliegen|kommentar|bemerkung|commentaire|mensaje|comentario|consulta|additional information|how can we help|what do you need|beschreibung|précisions|demande|bericht|messaggio|mensagem|wiadomo|opmerking|richiesta|pedido|(?-u:\b)wrote$|schrieb$|a écrit$|escribió$|ha scritto$|schreef$|escreveu$|お問い合わせ|ご相談|ご要望)").expect("static regex")
 });
 static MESSAGE_WEAK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(help|need|goal|change|situation|hoping|solve|looking for|project|projet|proyecto|progetto|projeto|projekt|vorhaben|request|about|wish|want|problem|issue|cuéntanos|dites-nous|raccontaci|vertel)").expect("static regex")
@@ -347,7 +348,7 @@ static IP_LAST: LazyLock<Regex> =
 /// A call to action with its link ("View the lead in the app: https://..."): the service's
 /// button, not a field of the form.
 static CALL_TO_ACTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(view|open|reply|respond|call|click|log ?in|sign ?in|manage|see|check|get in touch|go to|visit|download|unlock|accept|claim|send (a|your) (quote|message)|message (him|her|them))\b").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(view|open|reply|respond|call|click|log ?in|sign ?in|manage|see|check|get in touch|go to|visit|download|unlock|accept|claim|send (a|your) (quote|message)|message (him|her|them))(?-u:\b)").expect("static regex")
 });
 
 fn call_to_action(label: &str, value: &str) -> bool {

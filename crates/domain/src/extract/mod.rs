@@ -18,6 +18,7 @@ use super::message::{Mailbox, MessageView};
 use indexmap::IndexMap;
 use regex::Regex;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 pub use items::Item;
@@ -132,7 +133,7 @@ pub fn forwards_bulk(body: &Body) -> bool {
 /// triaged as a notification, never dropped as machine mail.
 pub fn notification_like(view: &MessageView, body: &Body) -> bool {
     let subject = providers::subject_core(&view.subject);
-    let parsed = pairs::parse(&body.items, &body.plain);
+    let parsed = body.parsed();
     let printed = parsed.fields.iter().filter(|f| !f.meta).count();
     let told = parsed
         .intro
@@ -165,11 +166,18 @@ fn head(s: &str) -> &str {
 
 /// A message's body as the recognisers read it, rendered once per message: the text part
 /// when there is a real one, else the HTML, as items and as plain text.
+///
+/// What several readers of one message need (its label/value pairs, the provider it names)
+/// is worked out on first use and kept: extraction and triage both read them.
 #[derive(Clone, Debug, Default)]
 pub struct Body {
     pub items: Vec<Item>,
     /// The items as plain text (pairs as `label: value`), for markers and templates.
     pub plain: String,
+    parsed: OnceCell<pairs::Parsed>,
+    /// The provider named by the message this body was rendered from (sender, headers,
+    /// subject, these items), before any recogniser is switched off.
+    provider: OnceCell<Option<providers::Provider>>,
 }
 
 impl Body {
@@ -186,7 +194,40 @@ impl Body {
 
     fn from_items(items: Vec<Item>) -> Body {
         let plain = items::to_text(&items);
-        Body { items, plain }
+        Body {
+            items,
+            plain,
+            ..Default::default()
+        }
+    }
+
+    /// The body's label/value pairs and intro lines.
+    pub fn parsed(&self) -> &pairs::Parsed {
+        self.parsed
+            .get_or_init(|| pairs::parse(&self.items, &self.plain))
+    }
+
+    /// The provider that the message this body was rendered from names: `subject`, `from`
+    /// (lowercase) and `headers` must be that message's, the same on every call. Sources
+    /// in `off` are not named.
+    pub fn provider(
+        &self,
+        subject: &str,
+        from: &str,
+        headers: &[(String, String)],
+        off: &[String],
+    ) -> Option<providers::Provider> {
+        self.provider
+            .get_or_init(|| {
+                providers::recognise(&providers::Doc {
+                    subject,
+                    from,
+                    headers,
+                    plain: &self.plain,
+                })
+            })
+            .clone()
+            .filter(|p| !off.iter().any(|o| o == p.source))
     }
 }
 
@@ -265,10 +306,10 @@ static PERSON_AND_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// "You have a new message from Jane Doe", "Neue Anfrage von Max Muster": the person after
 /// "from" in a sentence of a customised template.
 static PERSON_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)\b)").expect("static regex")
+    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)(?-u:\b))").expect("static regex")
 });
 static SUBSCRIBED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)\b").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)(?-u:\b)").expect("static regex")
 });
 
 /// The footer of bulk mail: an unsubscribe link for a newsletter, not for notifications.
@@ -278,7 +319,7 @@ fn bulk_body(plain: &str) -> bool {
 }
 
 static NEW_ARRIVAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)\b|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)(?-u:\b)|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
 });
 
 /// A hosted service's alert that a response or a lead arrived, without its answers (they
@@ -292,7 +333,7 @@ fn alert_only(subject: &str, intro: &[String]) -> bool {
 /// A summary of several arrivals ("5 new responses this week") is the provider's digest,
 /// not one lead.
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:\d+|several|multiple) new\b|\b(?:weekly|daily|monthly)\b|\bsummary\b|\bdigest\b|\bthis (?:week|month)\b|\bwöchentlich|\bhebdomadaire|\bsemanal").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(?:\d+|several|multiple) new(?-u:\b)|(?-u:\b)(?:weekly|daily|monthly)(?-u:\b)|(?-u:\b)summary(?-u:\b)|(?-u:\b)digest(?-u:\b)|(?-u:\b)this (?:week|month)(?-u:\b)|(?-u:\b)wöchentlich|(?-u:\b)hebdomadaire|(?-u:\b)semanal").expect("static regex")
 });
 
 /// A paragraph in quotation marks on its own (marketplaces quote what the customer wrote).
@@ -427,7 +468,7 @@ static PHONE_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static PHONE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(phone|call|ring|reach|tel|mobile|cell|number|whatsapp|text|telefon|téléphone|teléfono|telefono|llamar|appeler|anrufen|bellen|chiamare)").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(phone|call|ring|reach|tel|mobile|cell|number|whatsapp|text|telefon|téléphone|teléfono|telefono|llamar|appeler|anrufen|bellen|chiamare)").expect("static regex")
 });
 
 /// A phone number written in a sentence that speaks of calling ("You can reach her on
@@ -601,16 +642,10 @@ fn analyse(
     body: &Body,
     off: &[String],
 ) -> Option<Found> {
-    let (items, plain) = (&body.items, &body.plain);
+    let items = &body.items;
     let from_addr = from.map(|m| m.address.to_lowercase()).unwrap_or_default();
-    let provider = providers::detect(&providers::Doc {
-        off,
-        subject,
-        from: &from_addr,
-        headers,
-        plain,
-    });
-    let parsed = pairs::parse(items, plain);
+    let provider = body.provider(subject, &from_addr, headers, off);
+    let parsed = body.parsed();
     let mut e = labels::build(&parsed.fields);
     let marketplace = provider.as_ref().is_some_and(|p| p.marketplace);
     let hosted = provider.as_ref().is_some_and(|p| p.hosted);

@@ -31,10 +31,10 @@ static META_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(user information|technical (details|information)|meta ?data|submission details|informations techniques|technische (details|informationen))$").expect("static regex")
 });
 static NOISE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(on .*wrote|view\b|see all|see the|manage\b|edit\b|reply to\b|reply for\b|respond\b|check (activity|your|it|out)\b|click\b|download\b|open\b|unsubscribe|you are receiving|you're receiving|your form\b|someone\b|here'?s|here are|thanks\b|thank you|new (response|submission|form|entry|lead|message|quote|request)|a new\b|submitted on\b|eingereicht|soumis le|enviado el|you have\b|you've\b|you got\b|sent (by|from|via)\b|this (e-?mail|message) was|report it|does this submission)").expect("static regex")
+    Regex::new(r"(?i)^(on .*wrote|view(?-u:\b)|see all|see the|manage(?-u:\b)|edit(?-u:\b)|reply to(?-u:\b)|reply for(?-u:\b)|respond(?-u:\b)|check (activity|your|it|out)(?-u:\b)|click(?-u:\b)|download(?-u:\b)|open(?-u:\b)|unsubscribe|you are receiving|you're receiving|your form(?-u:\b)|someone(?-u:\b)|here'?s|here are|thanks(?-u:\b)|thank you|new (response|submission|form|entry|lead|message|quote|request)|a new(?-u:\b)|submitted on(?-u:\b)|eingereicht|soumis le|enviado el|you have(?-u:\b)|you've(?-u:\b)|you got(?-u:\b)|sent (by|from|via)(?-u:\b)|this (e-?mail|message) was|report it|does this submission)").expect("static regex")
 });
 static FOOTER_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(this (e-?mail|message|form) (was|is)|sent (from|via|by)\b|you are receiving|you're receiving|powered by|made with|view (all|this|the|submission|entry)|see all|manage (submissions|notification)|diese e-mail wurde|cet e-mail a été|este (mensaje|correo)|questa e-mail|respond (quickly|to this)|reply to \w+:)").expect("static regex")
+    Regex::new(r"(?i)^(this (e-?mail|message|form) (was|is)|sent (from|via|by)(?-u:\b)|you are receiving|you're receiving|powered by|made with|view (all|this|the|submission|entry)|see all|manage (submissions|notification)|diese e-mail wurde|cet e-mail a été|este (mensaje|correo)|questa e-mail|respond (quickly|to this)|reply to \w+:)").expect("static regex")
 });
 
 pub fn is_separator(t: &str) -> bool {

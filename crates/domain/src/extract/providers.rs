@@ -14,8 +14,6 @@ pub struct Doc<'a> {
     pub headers: &'a [(String, String)],
     /// The body as plain text.
     pub plain: &'a str,
-    /// Sources whose recognisers are switched off.
-    pub off: &'a [String],
 }
 
 impl Doc<'_> {
@@ -203,7 +201,7 @@ static CF7_BODY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static CF7_FORM: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?im)^sent from the ["“](.+?)["”] form on\b"#));
+    LazyLock::new(|| re(r#"(?im)^sent from the ["“](.+?)["”] form on(?-u:\b)"#));
 static FORMINATOR_SUBJECT: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^new form entry\s*#?\s*\d*\s+for\s+(.+)$"));
 static GOOGLE_SUBJECT: LazyLock<Regex> =
@@ -316,7 +314,7 @@ static FORM_RULES: LazyLock<Vec<(&'static str, bool, Regex)>> = LazyLock::new(||
         (
             "netlify",
             false,
-            r"(?i)form submission from\s+(.+?)\s+form\b",
+            r"(?i)form submission from\s+(.+?)\s+form(?-u:\b)",
         ),
         ("formspree", true, r"(?im)^new submission for\s+(.+)$"),
         (
@@ -487,11 +485,9 @@ impl Phrases {
     }
 }
 
-pub fn detect(d: &Doc<'_>) -> Option<Provider> {
-    recognise(d).filter(|p| !d.off.iter().any(|o| o == p.source))
-}
-
-fn recognise(d: &Doc<'_>) -> Option<Provider> {
+/// The provider `d` names, if any (sources switched off are filtered by the caller:
+/// [`super::Body::provider`] keeps this result for both extraction and triage).
+pub fn recognise(d: &Doc<'_>) -> Option<Provider> {
     let labels = d.domain_labels();
     let found = Phrases::in_body(d.plain);
     let subject = subject_core(d.subject);

@@ -4,7 +4,7 @@
 //! Pure, like the rest of the extraction; it never decides whether a message is triage
 //! (that is `classify`'s call).
 
-use super::{forward, items, providers, Body, LeadFields};
+use super::{forward, items, Body, LeadFields};
 use crate::message::{Mailbox, MessageView};
 use crate::trim::{trim_reply_with, TrimOptions};
 use regex::Regex;
@@ -18,14 +18,8 @@ pub fn provider_of(view: &MessageView, body: &Body) -> Option<(&'static str, boo
         .as_ref()
         .map(|m| m.address.to_lowercase())
         .unwrap_or_default();
-    providers::detect(&providers::Doc {
-        subject: &view.subject,
-        from: &from,
-        headers: &view.headers,
-        plain: &body.plain,
-        off: &[],
-    })
-    .map(|p| (p.source, p.hosted))
+    body.provider(&view.subject, &from, &view.headers, &[])
+        .map(|p| (p.source, p.hosted))
 }
 
 /// Local parts that are mailboxes of machines or departments, never the person writing.
@@ -54,8 +48,9 @@ fn contact(view: &MessageView) -> Option<&Mailbox> {
 
 /// A phone number as people write it: 7 to 15 digits with spaces, dots, dashes, slashes
 /// or brackets, optionally after `+`.
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:\+|\b)\(?\d[\d\s().\-/]{5,20}\d\b").expect("static regex"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+|(?-u:\b))\(?\d[\d\s().\-/]{5,20}\d(?-u:\b)").expect("static regex")
+});
 static DATE_OR_TIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}[:.]\d{2})$",
@@ -75,7 +70,7 @@ pub fn phone_in(text: &str) -> Option<String> {
 
 /// Lines that end what a person wrote on a phone or webmail client.
 static SENT_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)^\s*(sent from my|get outlook for|von meinem|envoyé de mon|enviado desde mi|verzonden vanaf mijn|inviato da)\b.*$")
+    Regex::new(r"(?im)^\s*(sent from my|get outlook for|von meinem|envoyé de mon|enviado desde mi|verzonden vanaf mijn|inviato da)(?-u:\b).*$")
         .expect("static regex")
 });
 
