@@ -113,9 +113,6 @@ impl Pipeline {
             Some(snap) => snap,
             none => none.insert(store::routing::snapshot(tx, self.uses_workload).await?),
         };
-        if self.uses_workload {
-            store::routing::count(tx, routing).await?;
-        }
         store::routing::look_up(tx, routing, &account_keys, no_lead_under).await?;
         // Triage items route by `source = "triage"` only: what was detected of an unreadable
         // mail is a guess, and a wrong source sends it to the wrong person.

@@ -14,14 +14,6 @@ pub async fn snapshot(db: &mut impl Db, counted: bool) -> Result<Snapshot> {
     Ok(snap)
 }
 
-/// Counts the open leads per person if `snap` has not yet.
-pub async fn count(db: &mut impl Db, snap: &mut Snapshot) -> Result<()> {
-    if !snap.is_counted() {
-        snap.set_open_counts(leads::open_counts(db).await?);
-    }
-    Ok(())
-}
-
 /// Looks up the newest owned lead under each of `keys` that `snap` does not know yet;
 /// `no_lead_under(key)`: the caller knows there is no lead under it at all.
 pub async fn look_up(
