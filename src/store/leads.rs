@@ -11,13 +11,13 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
     message, consent, extra, needs_template, route_rule, route_reason, next_action, next_action_due,
     created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
     previous_lead, unaccepted_since";
 
-fn from_row(r: &AnyRow) -> Result<Lead> {
+pub(super) fn from_row(r: &AnyRow) -> Result<Lead> {
     Ok(Lead {
         id: r.get(0),
         status: status(r.get(1))?,

@@ -8,6 +8,7 @@
 //! together). This module is the only one that speaks SQL or names sqlx: what leaves it
 //! is our own types and [`Error`].
 
+pub mod board;
 pub mod drift;
 mod error;
 pub mod leads;
