@@ -15,9 +15,9 @@ mod validate;
 
 pub use read::read;
 pub use settings::{
-    AfterProcessing, CaptureSettings, DigestSettings, FromMode, HttpSettings, ImapSettings,
-    OutboxSettings, RelaySettings, Settings, SmtpSettings, StaleSettings, StartFrom, TeamSettings,
-    TlsMode, TriageMode,
+    AfterProcessing, BoardLogin, BoardSettings, CaptureSettings, DigestSettings, FromMode,
+    HttpSettings, ImapSettings, OutboxSettings, RelaySettings, Settings, SmtpSettings,
+    StaleSettings, StartFrom, TeamSettings, TlsMode, TriageMode,
 };
 pub use validate::{parse_duration, validate};
 

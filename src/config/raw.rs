@@ -44,6 +44,20 @@ pub struct RawSettings {
     pub templates: Vec<RawTemplate>,
     pub outbox: RawOutbox,
     pub capture: RawCapture,
+    /// `[board]`; None when the file has no such section (the board's defaults apply).
+    pub board: Option<RawBoard>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawBoard {
+    /// `magic_link` (default) or `proxy`.
+    pub login: Option<String>,
+    pub link_valid: Option<String>,
+    pub session: Option<String>,
+    pub view_links: Option<String>,
+    pub proxy_header: Option<String>,
+    pub trusted_proxies: OneOrMany,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

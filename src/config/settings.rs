@@ -125,6 +125,41 @@ pub struct HttpSettings {
     pub public_url: Option<String>,
 }
 
+/// `[board]`: how people log in to the board, and how long links and sessions last.
+#[derive(Clone, Debug)]
+pub struct BoardSettings {
+    pub login: BoardLogin,
+    /// How long a magic link may be used (once).
+    pub link_valid: SignedDuration,
+    /// How long a session cookie lasts.
+    pub session: SignedDuration,
+    /// How long a signed read-only view link (in digests and reminders) works.
+    pub view_links: SignedDuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoardLogin {
+    /// A link mailed through the outbox to a team member's address.
+    MagicLink,
+    /// A reverse proxy authenticates and names the person in `header` (an email
+    /// address); only peers in `trusted` are believed.
+    Proxy {
+        header: String,
+        trusted: Vec<ipnet::IpNet>,
+    },
+}
+
+impl Default for BoardSettings {
+    fn default() -> Self {
+        BoardSettings {
+            login: BoardLogin::MagicLink,
+            link_valid: SignedDuration::from_mins(20),
+            session: SignedDuration::from_hours(30 * 24),
+            view_links: SignedDuration::from_hours(7 * 24),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct OutboxSettings {
     /// How long a sender holds an email it is sending; if it dies meanwhile, another
@@ -179,6 +214,7 @@ pub struct Settings {
     pub templates: Vec<Template>,
     pub outbox: OutboxSettings,
     pub capture: CaptureSettings,
+    pub board: BoardSettings,
 }
 
 impl Settings {

@@ -62,6 +62,51 @@ impl TokenKeys {
     }
 }
 
+/// Bytes of HMAC-SHA256 in a signed link ([`TokenKeys::sign`]): 128 bits, for URLs that
+/// are pasted and forwarded rather than typed.
+const LINK_MAC_LEN: usize = 16;
+
+impl TokenKeys {
+    /// `payload` and a MAC over it, lowercase base32: a link that proves it was made with
+    /// our secret. `purpose` (e.g. `board-view`) keeps the MACs of different uses apart, so
+    /// a tracked-address token is never a valid link and the other way round.
+    pub fn sign(&self, purpose: &str, payload: &str) -> String {
+        let mut bytes = payload.as_bytes().to_vec();
+        bytes.extend_from_slice(&link_mac(&self.secrets[0], purpose, payload.as_bytes()));
+        BASE32_NOPAD.encode(&bytes).to_ascii_lowercase()
+    }
+
+    /// The payload of a link made by [`TokenKeys::sign`] with one of our secrets and the
+    /// same `purpose`.
+    pub fn verify(&self, purpose: &str, token: &str) -> Option<String> {
+        let bytes = BASE32_NOPAD
+            .decode(token.trim().to_ascii_uppercase().as_bytes())
+            .ok()?;
+        if bytes.len() <= LINK_MAC_LEN {
+            return None;
+        }
+        let (payload, tag) = bytes.split_at(bytes.len() - LINK_MAC_LEN);
+        let valid = self.secrets.iter().any(|secret| {
+            let mut m = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+            m.update(b"leadgate-");
+            m.update(purpose.as_bytes());
+            m.update(b":");
+            m.update(payload);
+            m.verify_truncated_left(tag).is_ok()
+        });
+        valid.then(|| String::from_utf8(payload.to_vec()).ok())?
+    }
+}
+
+fn link_mac(secret: &[u8], purpose: &str, payload: &[u8]) -> Vec<u8> {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+    m.update(b"leadgate-");
+    m.update(purpose.as_bytes());
+    m.update(b":");
+    m.update(payload);
+    m.finalize().into_bytes()[..LINK_MAC_LEN].to_vec()
+}
+
 fn id_to_bytes(id: i64) -> Vec<u8> {
     let be = id.to_be_bytes();
     let first = be.iter().position(|b| *b != 0).unwrap_or(7);
@@ -136,6 +181,25 @@ mod tests {
 
     fn keys() -> TokenKeys {
         TokenKeys::new(vec![b"first secret".to_vec()])
+    }
+
+    #[test]
+    fn signed_links_verify_only_with_our_secret_and_their_purpose() {
+        let t = keys().sign("board-view", "p:alice:1767225600000");
+        assert_eq!(
+            keys().verify("board-view", &t).as_deref(),
+            Some("p:alice:1767225600000")
+        );
+        assert_eq!(keys().verify("board-other", &t), None);
+        let other = TokenKeys::new(vec![b"another secret".to_vec()]);
+        assert_eq!(other.verify("board-view", &t), None);
+        let rotated = TokenKeys::new(vec![b"new".to_vec(), b"first secret".to_vec()]);
+        assert!(rotated.verify("board-view", &t).is_some());
+        let mut forged = t.clone();
+        forged.replace_range(0..1, if t.starts_with('a') { "b" } else { "a" });
+        assert_eq!(keys().verify("board-view", &forged), None);
+        // A tracked-address token is not a link, whatever its bytes.
+        assert_eq!(keys().verify("lead", &keys().encode(42)), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `[outbox]`, whose lease must outlast an SMTP send.
 
 mod accounts;
+mod board;
 mod capture;
 mod check;
 mod database;
@@ -52,6 +53,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
     let templates = templates::validate(&mut c, &raw.templates);
     let outbox = outbox::validate(&mut c, &raw.outbox, smtp.as_ref());
     let capture = capture::validate(&mut c, &raw.capture);
+    let board = board::validate(&mut c, raw.board.as_ref(), &http);
 
     if !c.problems.is_empty() {
         return Err(ConfigError::Invalid(c.problems));
@@ -75,5 +77,6 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         templates,
         outbox,
         capture,
+        board,
     })
 }
