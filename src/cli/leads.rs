@@ -2,84 +2,11 @@
 
 use super::print_json;
 use crate::config::Settings;
-use crate::store::leads::{self, Lead, LeadFilter};
+use crate::ops::view::{detail, view, LeadView};
+use crate::store::leads::{self, LeadFilter};
 use crate::store::Store;
 use serde::Serialize;
-use serde_json::Value;
-use std::collections::HashSet;
 use std::process::ExitCode;
-
-/// A lead as `leadgate leads --json` prints it (DESIGN.md's contract).
-#[derive(Serialize)]
-pub struct LeadView {
-    pub id: i64,
-    pub status: String,
-    pub owner: Option<String>,
-    pub accepted: bool,
-    pub source: String,
-    pub form: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub next_action: Option<Value>,
-    pub created_at: String,
-    pub last_activity_at: String,
-    pub drift: Vec<String>,
-    pub tracked_address: String,
-    pub needs_template: bool,
-    pub route_reason: String,
-}
-
-/// `show` adds the fields, extras, consent and the history.
-#[derive(Serialize)]
-pub struct LeadDetail {
-    #[serde(flatten)]
-    pub lead: LeadView,
-    pub fields: Value,
-    pub extra: Value,
-    pub consent: Option<bool>,
-    pub history: Vec<leads::Activity>,
-}
-
-pub fn view(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> LeadView {
-    LeadView {
-        id: row.id,
-        status: row.status.as_str().to_owned(),
-        owner: row.owner.clone(),
-        accepted: row.accepted,
-        source: row.source.clone(),
-        form: row.form.clone(),
-        name: row.name.clone(),
-        email: row.email.as_ref().map(|e| e.to_string()),
-        phone: row.phone.clone(),
-        next_action: row.next_action.as_ref().map(|what| {
-            serde_json::json!({"what": what, "due": row.next_action_due.map(|d| d.to_string())})
-        }),
-        created_at: row.created_at.to_string(),
-        last_activity_at: row.last_activity_at.to_string(),
-        drift: drift(row, s, active, now),
-        tracked_address: s.relay.tracked_address(row.id),
-        needs_template: row.needs_template,
-        route_reason: row.route_reason.clone(),
-    }
-}
-
-fn drift(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> Vec<String> {
-    let owner_active = row
-        .owner
-        .as_ref()
-        .is_some_and(|o| active.contains(o) && s.person(o).is_some());
-    crate::domain::drift::drift(
-        &row.facts(owner_active),
-        &s.stale,
-        &s.team.hours,
-        &s.team.timezone,
-        now,
-    )
-    .into_iter()
-    .map(|k| k.as_str().to_owned())
-    .collect()
-}
 
 pub async fn list(
     settings: Settings,
@@ -220,32 +147,6 @@ pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> 
     println!("{table}");
     println!("Decide one by mail to its tracked address: /lead, /notlead why, or an answer to the sender.");
     Ok(ExitCode::SUCCESS)
-}
-
-pub async fn detail(
-    store: &Store,
-    settings: &Settings,
-    id: i64,
-    now: jiff::Timestamp,
-) -> anyhow::Result<Option<LeadDetail>> {
-    let mut conn = store.acquire().await?;
-    let Some(row) = leads::get(&mut conn, id).await? else {
-        return Ok(None);
-    };
-    let active = settings.active_people();
-    let history = leads::history(&mut conn, id).await?;
-    let fields = serde_json::json!({
-        "name": row.name, "email": row.email, "phone": row.phone,
-        "company": row.company, "message": row.message,
-    });
-    let extra = serde_json::to_value(&row.extra).expect("strings serialise");
-    Ok(Some(LeadDetail {
-        lead: view(&row, settings, &active, now),
-        fields,
-        extra,
-        consent: row.consent,
-        history,
-    }))
 }
 
 pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<ExitCode> {

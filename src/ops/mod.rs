@@ -31,6 +31,7 @@ mod reply;
 mod snooze;
 mod status;
 mod triage;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
