@@ -168,6 +168,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
                 imap: settings.imap.as_ref().map(|_| imap_status.clone()),
                 leadership: leadership.clone(),
                 metrics,
+                wake: wake.clone(),
             };
             let serving = serving.clone();
             Some(tokio::spawn(async move {

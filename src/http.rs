@@ -3,7 +3,9 @@
 //! `/unsubscribe/{token}` (`POST` opts out; `GET` shows a page with a button that posts,
 //! because mail scanners follow links and must not opt anyone out).
 //!
-//! The only module that speaks HTTP. It reads the store and the watcher's status; the one
+//! The board (`/board`, `/login`, ...) is [`crate::board`]'s, merged into this router.
+//!
+//! The only module that serves HTTP. It reads the store and the watcher's status; the one
 //! thing it writes is an opt-out, through [`crate::relay::one_click_unsubscribe`] (the one
 //! path, also the tests').
 
@@ -33,9 +35,17 @@ pub struct State {
     pub imap: Option<Arc<ImapStatus>>,
     pub leadership: Leadership,
     pub metrics: Option<PrometheusHandle>,
+    /// Wakes the outbox sender (the board queues login links).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: State) -> Router {
+    let board = crate::board::router(crate::board::BoardState {
+        store: state.store.clone(),
+        settings: state.settings.clone(),
+        clock: state.clock.clone(),
+        wake: state.wake.clone(),
+    });
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -44,6 +54,7 @@ pub fn router(state: State) -> Router {
             get(unsubscribe_page).post(unsubscribe),
         )
         .with_state(state)
+        .merge(board)
 }
 
 /// Serves until `shutdown`; requests in progress are finished.
@@ -52,7 +63,9 @@ pub async fn serve(
     state: State,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer's address: proxy login believes its header only from `trusted_proxies`.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
     Ok(())

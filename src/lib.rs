@@ -35,7 +35,9 @@
 //! - [`clock`]: the only module that reads the wall clock.
 //! - [`app`]: start-up of `leadgate run` and graceful shutdown.
 //! - [`leader`]: leader election among instances sharing a PostgreSQL database.
-//! - [`http`]: `/healthz`, `/metrics`, RFC 8058 one-click unsubscribe.
+//! - [`http`]: `/healthz`, `/metrics`, RFC 8058 one-click unsubscribe; mounts the board.
+//! - [`board`]: the board: live leads on one server-rendered page, magic-link or proxy
+//!   login, signed read-only view links, accept and next action through [`ops`].
 //! - [`cli`], [`demo`], [`telemetry`]: the command line, the bundled demo, logs and metrics.
 //! - [`scheduler`]: drift sweeps (reminders, escalations, acceptance timeout), the daily
 //!   digest and the weekly review, on a clock and on demand.
@@ -51,6 +53,7 @@
 //!    crate, and tests/integration/architecture.rs checks that and the rest of this map.
 
 pub mod app;
+pub mod board;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -5,6 +5,7 @@ mod drift;
 mod leads;
 mod mail;
 mod ops;
+mod sessions;
 
 use crate::config::{self, Settings};
 use crate::telemetry::{self, LogFormat};
@@ -230,6 +231,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The board's login sessions; `sessions revoke ID` ends one.
+    Sessions {
+        #[command(subcommand)]
+        action: Option<SessionsCommand>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config; every problem with its key and a fix.
     CheckConfig,
     /// The whole pipeline on bundled sample mail, no server needed.
@@ -238,6 +246,12 @@ pub enum Command {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionsCommand {
+    /// End a session at once: its cookie no longer opens the board.
+    Revoke { id: i64 },
 }
 
 pub fn main() -> ExitCode {
@@ -384,6 +398,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             drift::digest(load(&cli.config)?, args).await
         }
+        Command::Sessions { action, json } => match action {
+            None => sessions::list(load(&cli.config)?, json).await,
+            Some(SessionsCommand::Revoke { id }) => sessions::revoke(load(&cli.config)?, id).await,
+        },
         Command::Audit { since, now, json } => {
             drift::audit(load(&cli.config)?, since.as_deref(), now.as_deref(), json).await
         }

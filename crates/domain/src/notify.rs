@@ -53,6 +53,8 @@ pub enum Purpose {
     RelayRefused,
     /// A relayed mail to the lead bounced.
     BounceNotice,
+    /// A magic link to log in to the board, to the team member who asked for it.
+    BoardLogin,
 }
 
 impl Purpose {
@@ -73,6 +75,7 @@ impl Purpose {
             Purpose::ActionError => "action_error",
             Purpose::RelayRefused => "relay_refused",
             Purpose::BounceNotice => "bounce_notice",
+            Purpose::BoardLogin => "board_login",
         }
     }
 }
@@ -314,6 +317,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "reminders.html",
         include_str!("../../../templates/reminders.html"),
+    ),
+    (
+        "board_login.txt",
+        include_str!("../../../templates/board_login.txt"),
+    ),
+    (
+        "board_login.html",
+        include_str!("../../../templates/board_login.html"),
     ),
     ("digest.txt", include_str!("../../../templates/digest.txt")),
     (
@@ -683,6 +694,7 @@ mod tests {
             (Purpose::ActionError, "action_error"),
             (Purpose::RelayRefused, "relay_refused"),
             (Purpose::BounceNotice, "bounce_notice"),
+            (Purpose::BoardLogin, "board_login"),
         ];
         for (p, s) in all {
             assert_eq!(p.as_str(), s);

@@ -19,6 +19,10 @@
 //!
 //! No test empties a mailbox that another test reads: TestApp empties only its own inbox.
 //!
+//! A test that needs no inbox (its leads are imported; its daemon serves HTTP and sends
+//! mail) uses [`TestApp::without_inbox`]: a domain of its own with no mailbox behind it
+//! and no `[imap]`, so it takes no `sN.test` (the board's tests do this).
+//!
 //! Owners are alice/bob/carol/dave/manager@team.test and leads write from
 //! @example.net/@example.org (world@example.net gets it all): filter what you read there by
 //! this test's domain ([`TestApp::mine`]).
@@ -91,22 +95,38 @@ impl TestApp {
             (1..=24).contains(&n),
             "test domains are s1.test .. s24.test"
         );
-        let domain = format!("s{n}.test");
+        Self::build(&format!("s{n}.test"), team, extra, true).await
+    }
+
+    /// A world without an inbox: no `[imap]` (the daemon runs its outbox, scheduler and
+    /// HTTP endpoint), leads come in by `leadgate import`. `name` makes the relay domain
+    /// `<name>.test`, which has no mailbox in the lab: mail to it is not read by anyone.
+    pub async fn without_inbox(name: &str, extra: &str) -> TestApp {
+        Self::build(&format!("{name}.test"), TEAM_TOML, extra, false).await
+    }
+
+    async fn build(domain: &str, team: &str, extra: &str, imap: bool) -> TestApp {
+        let domain = domain.to_owned();
         let run = format!("r{}", rand_suffix());
         let inbox = format!("inbox@{domain}");
-        reset_mailbox(&inbox).await;
+        if imap {
+            reset_mailbox(&inbox).await;
+        }
         let dir = tempfile::tempdir().expect("temp dir");
+        let db_name: String = domain
+            .chars()
+            .take_while(|c| *c != '.')
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
         let database_url = if backend_is_postgres() {
-            fresh_pg_database(&format!("lg_{n}_{}", std::process::id())).await
+            fresh_pg_database(&format!("lg_{db_name}_{}", std::process::id())).await
         } else {
             format!("sqlite://{}", dir.path().join("leadgate.db").display())
         };
         let l = lab();
-        let config = format!(
-            r#"
-[database]
-url = "{database_url}"
-
+        let imap = if imap {
+            format!(
+                r#"
 [imap]
 host = "{host}"
 port = {imap_port}
@@ -116,7 +136,19 @@ password = "{password}"
 idle = true
 poll = "1s"
 start_from = "all"
-
+"#,
+                host = l.host,
+                imap_port = l.imap_port,
+                password = l.password,
+            )
+        } else {
+            String::new()
+        };
+        let config = format!(
+            r#"
+[database]
+url = "{database_url}"
+{imap}
 [smtp]
 host = "{host}"
 port = {smtp_port}
@@ -139,9 +171,7 @@ lease = "20s"
 {extra}
 "#,
             host = l.host,
-            imap_port = l.imap_port,
             smtp_port = l.smtp_port,
-            password = l.password,
         );
         let config_path = dir.path().join("leadgate.toml");
         std::fs::write(&config_path, config).expect("write config");

@@ -1,0 +1,646 @@
+//! The board's pages: `/board` (live leads, those needing an owner or a decision first,
+//! then by owner), `/board/leads/{id}` (one lead and its whole history), `/board.json` (the
+//! objects `leadgate leads --json` prints), the same read-only through a view link, and
+//! the two actions, accept and next action, through [`crate::ops`] as the CLI and email do.
+
+use super::access::{self, desk_of, Sight, Viewer};
+use super::links::{self, ViewScope};
+use super::{message, not_found, page, unavailable, BoardState};
+use crate::config::Settings;
+use crate::domain::notify;
+use crate::domain::when::{parse_when_exact, WhenOptions, WHEN_HELP};
+use crate::ops::view::{self, LeadDetail, LeadView};
+use crate::ops::{self, OpError};
+use crate::store::board::{self, LastActivity};
+use crate::store::{self, Store};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// Leads shown per group on the whole board; a group's own page (`?owner=`) shows them all
+/// (up to [`OWNER_LIMIT`]). Ten thousand rows are no glance.
+const GROUP_LIMIT: usize = 50;
+const OWNER_LIMIT: usize = 2000;
+
+/// The filters, as query parameters (bookmarkable); empty means "any".
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Filters {
+    /// A person (id, name or email), `me`, or `none` (leads that need an owner).
+    pub owner: String,
+    pub drift: String,
+    pub status: String,
+    pub desk: String,
+}
+
+/// The owner filter resolved: whose leads, or those that need an owner.
+enum OwnerFilter {
+    Any,
+    Person(String),
+    Nobody,
+    /// A name that is no one: nothing matches.
+    Unknown,
+}
+
+fn owner_filter(f: &Filters, viewer: &Viewer, s: &Settings) -> OwnerFilter {
+    match f.owner.trim() {
+        "" => OwnerFilter::Any,
+        "none" => OwnerFilter::Nobody,
+        "me" => viewer
+            .person()
+            .map(|p| OwnerFilter::Person(p.to_owned()))
+            .unwrap_or(OwnerFilter::Unknown),
+        who => s
+            .find_person(who)
+            .map(|p| OwnerFilter::Person(p.id.clone()))
+            .unwrap_or(OwnerFilter::Unknown),
+    }
+}
+
+/// Whether a lead waits for an owner or a decision: the board's first group.
+fn needs_owner(l: &LeadView) -> bool {
+    l.owner.is_none() || l.status == "triage" || l.drift.iter().any(|d| d == "orphaned")
+}
+
+/// The live leads this viewer may see, through the filters, with their last activity.
+async fn load(
+    store: &Store,
+    s: &Settings,
+    viewer: &Viewer,
+    f: &Filters,
+    now: Timestamp,
+) -> store::Result<(Vec<LeadView>, HashMap<i64, LastActivity>)> {
+    let sight: Sight = access::sight(viewer, s);
+    let owner = owner_filter(f, viewer, s);
+    // One owner's page reads only their rows.
+    let only = match (&sight.owner, &owner) {
+        (Some(o), _) => Some(o.clone()),
+        (None, OwnerFilter::Person(p)) => Some(p.clone()),
+        _ => None,
+    };
+    let mut conn = store.acquire().await?;
+    let rows = board::live_leads(&mut conn, only.as_deref()).await?;
+    let last = board::last_activities(&mut conn, only.as_deref()).await?;
+    drop(conn);
+    let active = s.active_people();
+    let views = rows
+        .iter()
+        .map(|r| view::view(r, s, &active, now))
+        .filter(|l| sight.sees(l))
+        .filter(|l| f.desk.is_empty() || desk_of(l) == f.desk)
+        .filter(|l| f.status.is_empty() || l.status == f.status)
+        .filter(|l| f.drift.is_empty() || l.drift.contains(&f.drift))
+        .filter(|l| match &owner {
+            OwnerFilter::Any => true,
+            OwnerFilter::Person(p) => l.owner.as_deref() == Some(p.as_str()),
+            OwnerFilter::Nobody => needs_owner(l),
+            OwnerFilter::Unknown => false,
+        })
+        .collect();
+    Ok((views, last))
+}
+
+/// One lead as a row of the board.
+#[derive(Serialize)]
+struct Row<'a> {
+    id: i64,
+    name: String,
+    status: &'a str,
+    owner: Option<String>,
+    accepted: bool,
+    next: Option<&'a str>,
+    due: Option<String>,
+    overdue: bool,
+    last_who: Option<String>,
+    last_what: Option<&'static str>,
+    last_when: Option<String>,
+    drift: &'a [String],
+    source: &'a str,
+    form: Option<&'a str>,
+    why: &'a str,
+}
+
+fn short_time(t: Timestamp, s: &Settings) -> String {
+    t.to_zoned(s.team.timezone.clone())
+        .strftime("%a %d %b %H:%M")
+        .to_string()
+}
+
+fn person_name(s: &Settings, id: &str) -> String {
+    s.person(id)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// Which way an activity went, in a word.
+fn direction(kind: &str) -> &'static str {
+    match kind {
+        "message_in" | "resubmitted" | "captured" => "in",
+        "message_out" | "logged" => "out",
+        "accepted" => "accepted",
+        "assigned" | "handoff" => "assigned",
+        "note" => "note",
+        "next_action_set" | "next_action_done" => "next action",
+        "status" => "status",
+        "snoozed" => "snoozed",
+        "opted_out" => "opted out",
+        _ => "other",
+    }
+}
+
+fn row<'a>(l: &'a LeadView, last: Option<&LastActivity>, s: &Settings, now: Timestamp) -> Row<'a> {
+    let due = l
+        .next_action
+        .as_ref()
+        .and_then(|n| n["due"].as_str())
+        .and_then(|d| d.parse::<Timestamp>().ok());
+    Row {
+        id: l.id,
+        name: l
+            .name
+            .clone()
+            .or_else(|| l.email.clone())
+            .unwrap_or_else(|| format!("lead #{}", l.id)),
+        status: &l.status,
+        owner: l.owner.as_deref().map(|o| person_name(s, o)),
+        accepted: l.accepted,
+        next: l.next_action.as_ref().and_then(|n| n["what"].as_str()),
+        due: due.map(|d| short_time(d, s)),
+        overdue: due.is_some_and(|d| d <= now) || l.drift.iter().any(|d| d == "overdue"),
+        last_who: last.map(|a| person_name(s, &a.actor)),
+        last_what: last.map(|a| direction(&a.kind)),
+        last_when: last.map(|a| short_time(store::timestamp(a.at), s)),
+        drift: &l.drift,
+        source: &l.source,
+        form: l.form.as_deref(),
+        why: &l.route_reason,
+    }
+}
+
+#[derive(Serialize)]
+struct Group<'a> {
+    title: String,
+    /// The group's own page (`?owner=`), when it has more than is shown.
+    more: Option<String>,
+    total: usize,
+    rows: Vec<Row<'a>>,
+}
+
+/// Needing an owner first, then by owner in the team's order; within a group the most
+/// urgent first: overdue, then by deadline, then the oldest.
+fn groups<'a>(
+    leads: &'a [LeadView],
+    last: &HashMap<i64, LastActivity>,
+    s: &Settings,
+    now: Timestamp,
+    limit: usize,
+) -> Vec<Group<'a>> {
+    let mut by: Vec<(Option<String>, Vec<&'a LeadView>)> = Vec::new();
+    let mut index: HashMap<Option<String>, usize> = HashMap::new();
+    let key = |l: &LeadView| (!needs_owner(l)).then(|| l.owner.clone().unwrap_or_default());
+    by.push((None, Vec::new()));
+    index.insert(None, 0);
+    for p in &s.people {
+        index.insert(Some(p.id.clone()), by.len());
+        by.push((Some(p.id.clone()), Vec::new()));
+    }
+    for l in leads {
+        let k = key(l);
+        let i = *index.entry(k.clone()).or_insert_with(|| {
+            by.push((k, Vec::new()));
+            by.len() - 1
+        });
+        by[i].1.push(l);
+    }
+    let due = |l: &LeadView| {
+        l.next_action
+            .as_ref()
+            .and_then(|n| n["due"].as_str())
+            .and_then(|d| d.parse::<Timestamp>().ok())
+    };
+    by.into_iter()
+        .filter(|(_, ls)| !ls.is_empty())
+        .map(|(owner, mut ls)| {
+            ls.sort_by_key(|l| {
+                let d = due(l);
+                (
+                    !(d.is_some_and(|d| d <= now) || l.drift.iter().any(|k| k == "overdue")),
+                    d.is_none(),
+                    d,
+                    l.id,
+                )
+            });
+            let total = ls.len();
+            let more = (total > limit).then(|| match &owner {
+                Some(o) => format!("owner={o}"),
+                None => "owner=none".to_owned(),
+            });
+            Group {
+                title: match &owner {
+                    Some(o) => person_name(s, o),
+                    None => "Needs an owner or a decision".to_owned(),
+                },
+                more,
+                total,
+                rows: ls
+                    .into_iter()
+                    .take(limit)
+                    .map(|l| row(l, last.get(&l.id), s, now))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The board for a viewer; `base` is where its links start (`/board`, or a view link's).
+async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str) -> Response {
+    let s = &st.settings;
+    let now = st.clock.now();
+    let (leads, last) = match load(&st.store, s, viewer, f, now).await {
+        Ok(x) => x,
+        Err(e) => return unavailable(s, e),
+    };
+    let one_owner = !f.owner.is_empty() || access::sight(viewer, s).owner.is_some();
+    let limit = if one_owner { OWNER_LIMIT } else { GROUP_LIMIT };
+    let groups = groups(&leads, &last, s, now, limit);
+    let needing = leads.iter().filter(|l| needs_owner(l)).count();
+    let overdue = leads
+        .iter()
+        .filter(|l| l.drift.iter().any(|d| d == "overdue"))
+        .count();
+    let people: Vec<_> = s
+        .people
+        .iter()
+        .map(|p| minijinja::context! { id => &p.id, name => &p.name })
+        .collect();
+    page(
+        StatusCode::OK,
+        "board.html",
+        minijinja::context! {
+            team => &s.team.name,
+            base,
+            viewer => viewer.person().map(|p| person_name(s, p)),
+            can_act => viewer.can_act(),
+            csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
+            filters => f,
+            filtered => !(f.owner.is_empty() && f.drift.is_empty() && f.status.is_empty() && f.desk.is_empty()),
+            total => leads.len(),
+            needing,
+            overdue,
+            groups,
+            people,
+            drift_kinds => ["orphaned", "unaccepted", "no_first_reply", "unanswered", "no_next_action", "overdue", "idle"],
+            statuses => ["triage", "new", "contacted", "qualified"],
+            now => short_time(now, s),
+        },
+    )
+}
+
+/// The logged-in team member, or the answer to give instead (to the login page).
+async fn person(
+    st: &BoardState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Viewer, Response> {
+    match access::viewer(st, headers, Some(peer)).await {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(match st.settings.board.login {
+            crate::config::BoardLogin::MagicLink => Redirect::to("/login").into_response(),
+            crate::config::BoardLogin::Proxy { .. } => message(
+                StatusCode::UNAUTHORIZED,
+                &st.settings,
+                "Not logged in",
+                "The board is reached through your organisation's login.",
+            ),
+        }),
+        Err(e) => Err(unavailable(&st.settings, e)),
+    }
+}
+
+pub async fn board(
+    State(st): State<BoardState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(f): Query<Filters>,
+) -> Response {
+    match person(&st, &headers, peer).await {
+        Ok(v) => render_board(&st, &v, &f, "/board").await,
+        Err(r) => r,
+    }
+}
+
+/// The same objects as `leadgate leads --json`, for the leads the viewer may see.
+pub async fn board_json(
+    State(st): State<BoardState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(f): Query<Filters>,
+) -> Response {
+    let viewer = match access::viewer(&st, &headers, Some(peer)).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({"error": "not logged in: /login"})),
+            )
+                .into_response()
+        }
+        Err(e) => return unavailable(&st.settings, e),
+    };
+    match load(&st.store, &st.settings, &viewer, &f, st.clock.now()).await {
+        Ok((leads, _)) => Json(leads).into_response(),
+        Err(e) => unavailable(&st.settings, e),
+    }
+}
+
+fn view_scope(st: &BoardState, token: &str) -> Option<ViewScope> {
+    links::verify(&st.settings, token, st.clock.now())
+}
+
+fn view_expired(st: &BoardState) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        &st.settings,
+        "This view link has expired",
+        "View links in leadgate's mail work for a while only; the newest digest has a fresh one.",
+    )
+}
+
+pub async fn view_board(
+    State(st): State<BoardState>,
+    Path(token): Path<String>,
+    Query(f): Query<Filters>,
+) -> Response {
+    match view_scope(&st, &token) {
+        Some(scope) => {
+            render_board(
+                &st,
+                &Viewer::Link(scope),
+                &f,
+                &format!("/board/view/{token}"),
+            )
+            .await
+        }
+        None => view_expired(&st),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    ok: String,
+}
+
+/// One lead the viewer may see, with its history; None when there is none they may see.
+async fn visible_detail(
+    st: &BoardState,
+    viewer: &Viewer,
+    id: i64,
+) -> anyhow::Result<Option<LeadDetail>> {
+    let d = view::detail(&st.store, &st.settings, id, st.clock.now()).await?;
+    let sight = access::sight(viewer, &st.settings);
+    Ok(d.filter(|d| sight.sees(&d.lead)))
+}
+
+async fn render_lead(
+    st: &BoardState,
+    viewer: &Viewer,
+    id: i64,
+    base: &str,
+    status: StatusCode,
+    note: Option<(&str, String)>,
+) -> Response {
+    let s = &st.settings;
+    let d = match visible_detail(st, viewer, id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return not_found(s),
+        Err(e) => return unavailable(s, format!("{e:#}")),
+    };
+    let now = st.clock.now();
+    let l = &d.lead;
+    let open = matches!(
+        l.status.as_str(),
+        "triage" | "new" | "contacted" | "qualified"
+    );
+    let me = viewer.person().filter(|_| viewer.can_act());
+    let can_accept = open
+        && me.is_some_and(|p| {
+            (l.owner.as_deref() == Some(p) && !l.accepted)
+                || l.owner.is_none()
+                || l.drift.iter().any(|d| d == "orphaned")
+        });
+    let history: Vec<_> = d
+        .history
+        .iter()
+        .map(|a| {
+            minijinja::context! {
+                at => a.at.parse::<Timestamp>().map(|t| short_time(t, s)).unwrap_or_else(|_| a.at.clone()),
+                actor => person_name(s, &a.actor),
+                kind => &a.kind,
+                detail => &a.detail,
+            }
+        })
+        .collect();
+    let extra: Vec<(String, String)> = d
+        .extra
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (note_kind, note_text) = match note {
+        Some((k, t)) => (Some(k), Some(t)),
+        None => (None, None),
+    };
+    page(
+        status,
+        "lead.html",
+        minijinja::context! {
+            team => &s.team.name,
+            base,
+            viewer => viewer.person().map(|p| person_name(s, p)),
+            can_act => viewer.can_act() && open,
+            can_accept,
+            csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
+            lead => row(l, None, s, now),
+            email => &l.email,
+            phone => &l.phone,
+            company => d.fields["company"].as_str(),
+            message => d.fields["message"].as_str(),
+            consent => notify::consent_text(d.consent),
+            tracked => &l.tracked_address,
+            created => short_time(l.created_at.parse().unwrap_or(now), s),
+            extra,
+            history,
+            note_kind,
+            note_text,
+            when_help => WHEN_HELP,
+        },
+    )
+}
+
+pub async fn lead(
+    State(st): State<BoardState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> Response {
+    let viewer = match person(&st, &headers, peer).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let note = match done.ok.as_str() {
+        "accepted" => Some(("ok", "Accepted: the lead is yours.".to_owned())),
+        "next" => Some(("ok", "Next action set.".to_owned())),
+        _ => None,
+    };
+    render_lead(&st, &viewer, id, "/board", StatusCode::OK, note).await
+}
+
+pub async fn view_lead(
+    State(st): State<BoardState>,
+    Path((token, id)): Path<(String, i64)>,
+) -> Response {
+    match view_scope(&st, &token) {
+        Some(scope) => {
+            let base = format!("/board/view/{token}");
+            render_lead(&st, &Viewer::Link(scope), id, &base, StatusCode::OK, None).await
+        }
+        None => view_expired(&st),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActionForm {
+    csrf: String,
+    when: String,
+    what: String,
+}
+
+/// An action by the logged-in person on a lead they may see, in one transaction through
+/// [`crate::ops`]; then back to the lead's page (or its page with the refusal).
+async fn act(
+    st: &BoardState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    id: i64,
+    f: &ActionForm,
+    done: &str,
+    op: impl AsyncFnOnce(&mut store::Tx, &Settings, &str, Timestamp) -> Result<ops::Outcome, OpError>,
+) -> Response {
+    let viewer = match person(st, headers, peer).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(actor) = viewer.person().map(str::to_owned) else {
+        return not_found(&st.settings);
+    };
+    if !access::csrf_ok(&viewer, &f.csrf) {
+        return render_lead(
+            st,
+            &viewer,
+            id,
+            "/board",
+            StatusCode::FORBIDDEN,
+            Some((
+                "error",
+                "The form was stale; nothing was changed. Try again.".into(),
+            )),
+        )
+        .await;
+    }
+    match visible_detail(st, &viewer, id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(&st.settings),
+        Err(e) => return unavailable(&st.settings, format!("{e:#}")),
+    }
+    let now = st.clock.now();
+    let result = async {
+        let mut tx = st.store.begin().await?;
+        match op(&mut tx, &st.settings, &actor, now).await {
+            Ok(o) => {
+                tx.commit().await?;
+                Ok(Ok(o))
+            }
+            Err(e) if e.is_refusal() => {
+                tx.rollback().await.ok();
+                Ok(Err(e))
+            }
+            Err(e) => Err(anyhow::anyhow!(e)),
+        }
+    }
+    .await;
+    match result {
+        Ok(Ok(outcome)) => {
+            if outcome.queued_mail {
+                st.wake.notify_one();
+            }
+            tracing::info!(lead.id = id, actor = %actor, summary = %outcome.summary, "board action");
+            Redirect::to(&format!("/board/leads/{id}?ok={done}")).into_response()
+        }
+        Ok(Err(refused)) => {
+            render_lead(
+                st,
+                &viewer,
+                id,
+                "/board",
+                StatusCode::CONFLICT,
+                Some(("error", refused.to_string())),
+            )
+            .await
+        }
+        Err(e) => unavailable(&st.settings, format!("{e:#}")),
+    }
+}
+
+pub async fn accept(
+    State(st): State<BoardState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(
+        &st,
+        &headers,
+        peer,
+        id,
+        &f,
+        "accepted",
+        async |tx, s, actor, now| ops::accept(tx, s, id, actor, now).await,
+    )
+    .await
+}
+
+pub async fn next(
+    State(st): State<BoardState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    let (when, what) = (f.when.clone(), f.what.clone());
+    act(
+        &st,
+        &headers,
+        peer,
+        id,
+        &f,
+        "next",
+        async |tx, s, actor, now| {
+            let due = parse_when_exact(&when, now, &s.team.timezone, WhenOptions::default())
+                .map_err(|e| OpError::NotAllowed(format!("{e}. {WHEN_HELP}")))?;
+            ops::set_next(tx, s, id, what.trim(), due, actor, now).await
+        },
+    )
+    .await
+}
