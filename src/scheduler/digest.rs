@@ -3,6 +3,7 @@
 //! templates, and on their schedule.
 
 use super::{age, describe, display_name, scan, templates, Scanned};
+use crate::board::links::ViewScope;
 use crate::config::Settings;
 use crate::domain::drift::DriftKind;
 use crate::domain::lead::LeadStatus;
@@ -64,6 +65,8 @@ pub struct Digest {
     pub groups: Vec<OwnerGroup>,
     pub date: String,
     pub team: String,
+    /// A signed read-only link to the team's board (`[http] public_url` set).
+    pub board: Option<String>,
 }
 
 /// The order the digest lists problems in: ownership first, then deadlines.
@@ -304,7 +307,14 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
             .strftime("%A %d %B %Y")
             .to_string(),
         team: s.team.name.clone(),
+        board: desk_view_link(s, now),
     }
+}
+
+/// The team's board, read-only, for the digest and the review.
+fn desk_view_link(s: &Settings, now: Timestamp) -> Option<String> {
+    let desk = ViewScope::Desk(crate::board::DEFAULT_DESK.to_owned());
+    crate::board::links::url(s, &desk, now)
 }
 
 fn person_name(s: &Settings, id: &str) -> String {
@@ -433,6 +443,8 @@ pub struct Review {
     pub target: String,
     pub first_replies: Vec<FirstReply>,
     pub drift_per_day: Vec<DayCount>,
+    /// A signed read-only link to the team's board (`[http] public_url` set).
+    pub board: Option<String>,
 }
 
 fn hm(d: SignedDuration) -> String {
@@ -543,6 +555,7 @@ pub async fn review(
         score,
         first_replies,
         drift_per_day,
+        board: desk_view_link(s, now),
     })
 }
 

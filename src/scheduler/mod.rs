@@ -613,6 +613,7 @@ fn reminder_draft(
         age => age(lead.facts.created_at, now),
         tracked => tracked,
         team => s.team.name,
+        board => view_link(s, row.owner.as_deref(), now),
     };
     Ok(Draft {
         reply_to: Some(tracked),
@@ -628,6 +629,17 @@ fn reminder_draft(
             templates::body(env, "reminder", &ctx)?,
         )
     })
+}
+
+/// A signed read-only board link for a reminder: the owner's own leads, or the team's
+/// board when the lead has no owner in the team (a reminder to the manager about orphans).
+pub(crate) fn view_link(s: &Settings, owner: Option<&str>, now: Timestamp) -> Option<String> {
+    use crate::board::links::{url, ViewScope};
+    let scope = match owner.filter(|o| s.person(o).is_some()) {
+        Some(o) => ViewScope::Person(o.to_owned()),
+        None => ViewScope::Desk(crate::board::DEFAULT_DESK.to_owned()),
+    };
+    url(s, &scope, now)
 }
 
 pub fn display_name(row: &Lead) -> String {

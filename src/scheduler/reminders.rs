@@ -143,7 +143,12 @@ pub fn draft(
         format!("{} leads need you", leads.len())
     };
     let escalated = due.iter().any(|d| d.escalate);
+    // One owner's leads: their view; a mix (the manager's orphans): the team's board.
+    let owner = due.first().and_then(|d| d.lead.row.owner.as_deref());
+    let one_owner = due.iter().all(|d| d.lead.row.owner.as_deref() == owner);
+    let board = super::view_link(s, owner.filter(|_| one_owner), now);
     let ctx = minijinja::context! {
+        board => board,
         headline => headline,
         counts_line => counts_line,
         escalated => escalated,
