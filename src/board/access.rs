@@ -8,6 +8,7 @@ use super::links::ViewScope;
 use super::{token_hash, BoardState, DEFAULT_DESK};
 use crate::config::{BoardLogin, Settings};
 use crate::ops::view::LeadView;
+use crate::store::leads::Lead;
 use crate::store::{self, board};
 use axum::http::HeaderMap;
 use std::net::SocketAddr;
@@ -50,17 +51,31 @@ pub struct Sight {
 }
 
 impl Sight {
-    pub fn sees(&self, lead: &LeadView) -> bool {
-        self.desks.iter().any(|d| d == desk_of(lead))
+    /// Whether a lead on `desk` owned by `owner` is in sight.
+    pub fn sees(&self, desk: &str, owner: Option<&str>) -> bool {
+        self.desks.iter().any(|d| d == desk)
             && self
                 .owner
                 .as_ref()
-                .is_none_or(|o| lead.owner.as_deref() == Some(o.as_str()))
+                .is_none_or(|o| owner == Some(o.as_str()))
+    }
+
+    pub fn sees_lead(&self, lead: &Lead) -> bool {
+        self.sees(desk_of(lead), lead.owner.as_deref())
+    }
+
+    pub fn sees_view(&self, lead: &LeadView) -> bool {
+        self.sees(desk_of_view(lead), lead.owner.as_deref())
     }
 }
 
 /// The desk a lead is on. One desk for now; with desks, the lead's own column.
-pub fn desk_of(_lead: &LeadView) -> &str {
+pub fn desk_of(_lead: &Lead) -> &str {
+    DEFAULT_DESK
+}
+
+/// [`desk_of`] for a lead as listed.
+pub fn desk_of_view(_lead: &LeadView) -> &str {
     DEFAULT_DESK
 }
 

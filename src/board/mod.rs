@@ -181,3 +181,92 @@ fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(token.as_bytes()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::access::{sight, Viewer};
+    use super::links::{self, ViewScope};
+    use crate::config::Settings;
+    use jiff::{SignedDuration, Timestamp};
+
+    pub(super) fn settings(extra: &str) -> Settings {
+        let toml = format!(
+            r#"
+[smtp]
+from = "leadgate@leads.test"
+[outbox]
+file_sink = "/nonexistent"
+[relay]
+domain = "leads.test"
+secret = "0123456789abcdef0123456789abcdef"
+[team]
+name = "Acme"
+timezone = "Europe/Berlin"
+[[people]]
+id = "alice"
+name = "Alice Smith"
+email = "alice@team.test"
+[[people]]
+id = "bob"
+name = "Bob Jones"
+email = "bob@team.test"
+{extra}
+"#
+        );
+        let raw = config::Config::builder()
+            .add_source(config::File::from_str(&toml, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        crate::config::validate(raw, std::path::Path::new(".")).unwrap()
+    }
+
+    fn now() -> Timestamp {
+        "2026-12-02T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn view_links_carry_their_scope_until_they_expire() {
+        let s = settings("[http]\npublic_url = \"https://leads.example.com/\"");
+        let alice = ViewScope::Person("alice".into());
+        let url = links::url(&s, &alice, now()).unwrap();
+        let token = url
+            .strip_prefix("https://leads.example.com/board/view/")
+            .unwrap();
+        assert_eq!(links::verify(&s, token, now()), Some(alice.clone()));
+        let later = now() + SignedDuration::from_hours(7 * 24 - 1);
+        assert_eq!(links::verify(&s, token, later), Some(alice));
+        let expired = now() + SignedDuration::from_hours(7 * 24);
+        assert_eq!(links::verify(&s, token, expired), None);
+        // Another deployment's secret: nothing.
+        let mut other = s.clone();
+        other.relay.keys = crate::domain::token::TokenKeys::new(vec![b"another secret".to_vec()]);
+        assert_eq!(links::verify(&other, token, now()), None);
+        // No public URL: no link in mail.
+        assert_eq!(
+            links::url(&settings(""), &ViewScope::Desk("default".into()), now()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_view_link_sees_its_person_or_its_desk_and_a_member_sees_the_team() {
+        let s = settings("");
+        let member = Viewer::Person {
+            id: "bob".into(),
+            session: Some(1),
+            csrf: "x".into(),
+        };
+        assert_eq!(sight(&member, &s).desks, ["default"]);
+        assert_eq!(sight(&member, &s).owner, None);
+        let link = Viewer::Link(ViewScope::Person("alice".into()));
+        assert_eq!(sight(&link, &s).owner.as_deref(), Some("alice"));
+        assert!(!link.can_act());
+        // Someone who left the team, or a desk that is not ours: nothing.
+        let gone = Viewer::Link(ViewScope::Person("mallory".into()));
+        assert!(sight(&gone, &s).desks.is_empty());
+        let elsewhere = Viewer::Link(ViewScope::Desk("other".into()));
+        assert!(sight(&elsewhere, &s).desks.is_empty());
+    }
+}

@@ -3,15 +3,17 @@
 //! objects `leadgate leads --json` prints), the same read-only through a view link, and
 //! the two actions, accept and next action, through [`crate::ops`] as the CLI and email do.
 
-use super::access::{self, desk_of, Sight, Viewer};
+use super::access::{self, Sight, Viewer};
 use super::links::{self, ViewScope};
 use super::{message, not_found, page, unavailable, BoardState};
 use crate::config::Settings;
+use crate::domain::lead::LeadStatus;
 use crate::domain::notify;
 use crate::domain::when::{parse_when_exact, WhenOptions, WHEN_HELP};
 use crate::ops::view::{self, LeadDetail, LeadView};
 use crate::ops::{self, OpError};
 use crate::store::board::{self, LastActivity};
+use crate::store::leads::Lead;
 use crate::store::{self, Store};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -62,19 +64,39 @@ fn owner_filter(f: &Filters, viewer: &Viewer, s: &Settings) -> OwnerFilter {
     }
 }
 
-/// Whether a lead waits for an owner or a decision: the board's first group.
-fn needs_owner(l: &LeadView) -> bool {
-    l.owner.is_none() || l.status == "triage" || l.drift.iter().any(|d| d == "orphaned")
+/// A live lead in sight and its drift kinds: what the board sorts, groups and counts.
+struct Item {
+    row: Lead,
+    drift: Vec<String>,
 }
 
-/// The live leads this viewer may see, through the filters, with their last activity.
+impl Item {
+    fn has(&self, kind: &str) -> bool {
+        self.drift.iter().any(|d| d == kind)
+    }
+
+    fn due(&self) -> Option<Timestamp> {
+        self.row.next_action.as_ref().and(self.row.next_action_due)
+    }
+
+    fn overdue(&self, now: Timestamp) -> bool {
+        self.due().is_some_and(|d| d <= now) || self.has("overdue")
+    }
+
+    /// Whether it waits for an owner or a decision: the board's first group.
+    fn needs_owner(&self) -> bool {
+        self.row.owner.is_none() || self.row.status == LeadStatus::Triage || self.has("orphaned")
+    }
+}
+
+/// The live leads this viewer may see, through the filters.
 async fn load(
     store: &Store,
     s: &Settings,
     viewer: &Viewer,
     f: &Filters,
     now: Timestamp,
-) -> store::Result<(Vec<LeadView>, HashMap<i64, LastActivity>)> {
+) -> store::Result<Vec<Item>> {
     let sight: Sight = access::sight(viewer, s);
     let owner = owner_filter(f, viewer, s);
     // One owner's page reads only their rows.
@@ -85,24 +107,26 @@ async fn load(
     };
     let mut conn = store.acquire().await?;
     let rows = board::live_leads(&mut conn, only.as_deref()).await?;
-    let last = board::last_activities(&mut conn, only.as_deref()).await?;
     drop(conn);
     let active = s.active_people();
-    let views = rows
-        .iter()
-        .map(|r| view::view(r, s, &active, now))
-        .filter(|l| sight.sees(l))
-        .filter(|l| f.desk.is_empty() || desk_of(l) == f.desk)
-        .filter(|l| f.status.is_empty() || l.status == f.status)
-        .filter(|l| f.drift.is_empty() || l.drift.contains(&f.drift))
-        .filter(|l| match &owner {
-            OwnerFilter::Any => true,
-            OwnerFilter::Person(p) => l.owner.as_deref() == Some(p.as_str()),
-            OwnerFilter::Nobody => needs_owner(l),
+    let items = rows
+        .into_iter()
+        .filter(|r| sight.sees_lead(r))
+        .filter(|r| f.desk.is_empty() || access::desk_of(r) == f.desk)
+        .filter(|r| f.status.is_empty() || r.status.as_str() == f.status)
+        .filter(|r| match &owner {
+            OwnerFilter::Person(p) => r.owner.as_deref() == Some(p.as_str()),
+            OwnerFilter::Any | OwnerFilter::Nobody => true,
             OwnerFilter::Unknown => false,
         })
+        .map(|row| Item {
+            drift: view::drift(&row, s, &active, now),
+            row,
+        })
+        .filter(|i| f.drift.is_empty() || i.drift.contains(&f.drift))
+        .filter(|i| !matches!(owner, OwnerFilter::Nobody) || i.needs_owner())
         .collect();
-    Ok((views, last))
+    Ok(items)
 }
 
 /// One lead as a row of the board.
@@ -153,7 +177,33 @@ fn direction(kind: &str) -> &'static str {
     }
 }
 
-fn row<'a>(l: &'a LeadView, last: Option<&LastActivity>, s: &Settings, now: Timestamp) -> Row<'a> {
+fn row<'a>(i: &'a Item, last: Option<&LastActivity>, s: &Settings, now: Timestamp) -> Row<'a> {
+    let l = &i.row;
+    Row {
+        id: l.id,
+        name: l
+            .name
+            .clone()
+            .or_else(|| l.email.as_ref().map(|e| e.to_string()))
+            .unwrap_or_else(|| format!("lead #{}", l.id)),
+        status: l.status.as_str(),
+        owner: l.owner.as_deref().map(|o| person_name(s, o)),
+        accepted: l.accepted,
+        next: l.next_action.as_deref(),
+        due: i.due().map(|d| short_time(d, s)),
+        overdue: i.overdue(now),
+        last_who: last.map(|a| person_name(s, &a.actor)),
+        last_what: last.map(|a| direction(&a.kind)),
+        last_when: last.map(|a| short_time(store::timestamp(a.at), s)),
+        drift: &i.drift,
+        source: &l.source,
+        form: l.form.as_deref(),
+        why: &l.route_reason,
+    }
+}
+
+/// A lead as `show` gives it, as a row (the lead's page).
+fn row_of_view<'a>(l: &'a LeadView, s: &Settings, now: Timestamp) -> Row<'a> {
     let due = l
         .next_action
         .as_ref()
@@ -172,9 +222,9 @@ fn row<'a>(l: &'a LeadView, last: Option<&LastActivity>, s: &Settings, now: Time
         next: l.next_action.as_ref().and_then(|n| n["what"].as_str()),
         due: due.map(|d| short_time(d, s)),
         overdue: due.is_some_and(|d| d <= now) || l.drift.iter().any(|d| d == "overdue"),
-        last_who: last.map(|a| person_name(s, &a.actor)),
-        last_what: last.map(|a| direction(&a.kind)),
-        last_when: last.map(|a| short_time(store::timestamp(a.at), s)),
+        last_who: None,
+        last_what: None,
+        last_when: None,
         drift: &l.drift,
         source: &l.source,
         form: l.form.as_deref(),
@@ -192,67 +242,39 @@ struct Group<'a> {
 }
 
 /// Needing an owner first, then by owner in the team's order; within a group the most
-/// urgent first: overdue, then by deadline, then the oldest.
+/// urgent first: overdue, then by deadline, then the oldest. At most `limit` per group.
 fn groups<'a>(
-    leads: &'a [LeadView],
-    last: &HashMap<i64, LastActivity>,
+    items: &'a [Item],
     s: &Settings,
     now: Timestamp,
     limit: usize,
-) -> Vec<Group<'a>> {
-    let mut by: Vec<(Option<String>, Vec<&'a LeadView>)> = Vec::new();
+) -> Vec<(Option<String>, usize, Vec<&'a Item>)> {
+    let mut by: Vec<(Option<String>, Vec<&'a Item>)> = Vec::new();
     let mut index: HashMap<Option<String>, usize> = HashMap::new();
-    let key = |l: &LeadView| (!needs_owner(l)).then(|| l.owner.clone().unwrap_or_default());
     by.push((None, Vec::new()));
     index.insert(None, 0);
     for p in &s.people {
         index.insert(Some(p.id.clone()), by.len());
         by.push((Some(p.id.clone()), Vec::new()));
     }
-    for l in leads {
-        let k = key(l);
-        let i = *index.entry(k.clone()).or_insert_with(|| {
+    for i in items {
+        let k = (!i.needs_owner()).then(|| i.row.owner.clone().unwrap_or_default());
+        let at = *index.entry(k.clone()).or_insert_with(|| {
             by.push((k, Vec::new()));
             by.len() - 1
         });
-        by[i].1.push(l);
+        by[at].1.push(i);
     }
-    let due = |l: &LeadView| {
-        l.next_action
-            .as_ref()
-            .and_then(|n| n["due"].as_str())
-            .and_then(|d| d.parse::<Timestamp>().ok())
-    };
     by.into_iter()
-        .filter(|(_, ls)| !ls.is_empty())
-        .map(|(owner, mut ls)| {
-            ls.sort_by_key(|l| {
-                let d = due(l);
-                (
-                    !(d.is_some_and(|d| d <= now) || l.drift.iter().any(|k| k == "overdue")),
-                    d.is_none(),
-                    d,
-                    l.id,
-                )
+        .filter(|(_, is)| !is.is_empty())
+        .map(|(owner, mut is)| {
+            is.sort_by_key(|i| {
+                let d = i.due();
+                (!i.overdue(now), d.is_none(), d, i.row.id)
             });
-            let total = ls.len();
-            let more = (total > limit).then(|| match &owner {
-                Some(o) => format!("owner={o}"),
-                None => "owner=none".to_owned(),
-            });
-            Group {
-                title: match &owner {
-                    Some(o) => person_name(s, o),
-                    None => "Needs an owner or a decision".to_owned(),
-                },
-                more,
-                total,
-                rows: ls
-                    .into_iter()
-                    .take(limit)
-                    .map(|l| row(l, last.get(&l.id), s, now))
-                    .collect(),
-            }
+            let total = is.len();
+            is.truncate(limit);
+            (owner, total, is)
         })
         .collect()
 }
@@ -261,18 +283,47 @@ fn groups<'a>(
 async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str) -> Response {
     let s = &st.settings;
     let now = st.clock.now();
-    let (leads, last) = match load(&st.store, s, viewer, f, now).await {
+    let items = match load(&st.store, s, viewer, f, now).await {
         Ok(x) => x,
         Err(e) => return unavailable(s, e),
     };
     let one_owner = !f.owner.is_empty() || access::sight(viewer, s).owner.is_some();
     let limit = if one_owner { OWNER_LIMIT } else { GROUP_LIMIT };
-    let groups = groups(&leads, &last, s, now, limit);
-    let needing = leads.iter().filter(|l| needs_owner(l)).count();
-    let overdue = leads
+    let grouped = groups(&items, s, now, limit);
+    // The last activity of the rows shown only: a few hundred, not every live lead.
+    let shown: Vec<i64> = grouped
         .iter()
-        .filter(|l| l.drift.iter().any(|d| d == "overdue"))
-        .count();
+        .flat_map(|(_, _, is)| is.iter().map(|i| i.row.id))
+        .collect();
+    let last = async {
+        let mut conn = st.store.acquire().await?;
+        board::last_activities(&mut conn, &shown).await
+    }
+    .await;
+    let last = match last {
+        Ok(l) => l,
+        Err(e) => return unavailable(s, e),
+    };
+    let groups: Vec<Group<'_>> = grouped
+        .into_iter()
+        .map(|(owner, total, is)| Group {
+            title: match &owner {
+                Some(o) => person_name(s, o),
+                None => "Needs an owner or a decision".to_owned(),
+            },
+            more: (total > is.len()).then(|| match &owner {
+                Some(o) => format!("owner={o}"),
+                None => "owner=none".to_owned(),
+            }),
+            total,
+            rows: is
+                .into_iter()
+                .map(|i| row(i, last.get(&i.row.id), s, now))
+                .collect(),
+        })
+        .collect();
+    let needing = items.iter().filter(|i| i.needs_owner()).count();
+    let overdue = items.iter().filter(|i| i.has("overdue")).count();
     let people: Vec<_> = s
         .people
         .iter()
@@ -289,7 +340,7 @@ async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str)
             csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
             filters => f,
             filtered => !(f.owner.is_empty() && f.drift.is_empty() && f.status.is_empty() && f.desk.is_empty()),
-            total => leads.len(),
+            total => items.len(),
             needing,
             overdue,
             groups,
@@ -352,9 +403,18 @@ pub async fn board_json(
         }
         Err(e) => return unavailable(&st.settings, e),
     };
-    match load(&st.store, &st.settings, &viewer, &f, st.clock.now()).await {
-        Ok((leads, _)) => Json(leads).into_response(),
-        Err(e) => unavailable(&st.settings, e),
+    let now = st.clock.now();
+    let s = &st.settings;
+    match load(&st.store, s, &viewer, &f, now).await {
+        Ok(items) => {
+            let active = s.active_people();
+            let leads: Vec<LeadView> = items
+                .iter()
+                .map(|i| view::view(&i.row, s, &active, now))
+                .collect();
+            Json(leads).into_response()
+        }
+        Err(e) => unavailable(s, e),
     }
 }
 
@@ -404,7 +464,7 @@ async fn visible_detail(
 ) -> anyhow::Result<Option<LeadDetail>> {
     let d = view::detail(&st.store, &st.settings, id, st.clock.now()).await?;
     let sight = access::sight(viewer, &st.settings);
-    Ok(d.filter(|d| sight.sees(&d.lead)))
+    Ok(d.filter(|d| sight.sees_view(&d.lead)))
 }
 
 async fn render_lead(
@@ -469,7 +529,7 @@ async fn render_lead(
             can_act => viewer.can_act() && open,
             can_accept,
             csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
-            lead => row(l, None, s, now),
+            lead => row_of_view(l, s, now),
             email => &l.email,
             phone => &l.phone,
             company => d.fields["company"].as_str(),

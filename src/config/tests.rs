@@ -501,3 +501,55 @@ fn capture_triage_defaults_to_owner_and_a_bad_mode_is_reported_with_its_key() {
         .expect("capture.triage");
     assert!(p.fix.contains("\"digest\""), "{p:?}");
 }
+
+#[test]
+fn the_board_defaults_to_magic_links_and_proxy_login_needs_an_allowlist() {
+    let s = validate(raw(MINIMAL), Path::new(".")).unwrap();
+    assert_eq!(s.board.login, BoardLogin::MagicLink);
+    assert_eq!(s.board.link_valid, SignedDuration::from_mins(20));
+    assert_eq!(s.board.session, SignedDuration::from_hours(30 * 24));
+    assert_eq!(s.board.view_links, SignedDuration::from_hours(7 * 24));
+
+    let open = format!("{MINIMAL}\n[board]\nlogin = \"proxy\"\n");
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&open), Path::new(".")) else {
+        panic!("proxy login without trusted_proxies must not validate");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["board.trusted_proxies"]);
+    assert!(problems[0].fix.contains("CIDR"));
+
+    let proxied = format!(
+        "{MINIMAL}\n[board]\nlogin = \"proxy\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nproxy_header = \"Remote-Email\"\n"
+    );
+    let s = validate(raw(&proxied), Path::new(".")).unwrap();
+    let BoardLogin::Proxy { header, trusted } = &s.board.login else {
+        panic!("proxy login");
+    };
+    assert_eq!(header, "Remote-Email");
+    assert!(trusted[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+    assert!(trusted[1].contains(&"::1".parse::<std::net::IpAddr>().unwrap()));
+}
+
+#[test]
+fn bad_board_keys_are_reported_with_their_keys() {
+    let bad = format!(
+        "{MINIMAL}\n[board]\nlogin = \"password\"\nlink_valid = \"soon\"\nsession = \"0s\"\n"
+    );
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&bad), Path::new(".")) else {
+        panic!("must not validate");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["board.link_valid", "board.session", "board.login"]);
+    // Magic links are mailed: they need the public URL.
+    let no_url = format!("{MINIMAL}\n[board]\nlogin = \"magic_link\"\n");
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&no_url), Path::new(".")) else {
+        panic!("must not validate");
+    };
+    assert_eq!(problems[0].key, "http.public_url");
+    let bad_cidr =
+        format!("{MINIMAL}\n[board]\nlogin = \"proxy\"\ntrusted_proxies = \"10.0.0.0/33\"\n");
+    let Err(ConfigError::Invalid(problems)) = validate(raw(&bad_cidr), Path::new(".")) else {
+        panic!("must not validate");
+    };
+    assert_eq!(problems[0].key, "board.trusted_proxies[0]");
+}

@@ -64,7 +64,13 @@ pub fn view(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Times
     }
 }
 
-fn drift(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> Vec<String> {
+/// The drift kinds of a lead now, as `leads --json` names them.
+pub fn drift(
+    row: &Lead,
+    s: &Settings,
+    active: &HashSet<String>,
+    now: jiff::Timestamp,
+) -> Vec<String> {
     let owner_active = row
         .owner
         .as_ref()

@@ -190,36 +190,37 @@ pub async fn live_leads(db: &mut impl Db, owner: Option<&str>) -> Result<Vec<Lea
     rows.iter().map(super::leads::from_row).collect()
 }
 
-/// The last activity of each live lead (`owner` only when given), by lead id.
+/// The last activity of each of these leads, by lead id (none for a lead without one).
 pub async fn last_activities(
     db: &mut impl Db,
-    owner: Option<&str>,
+    leads: &[i64],
 ) -> Result<HashMap<i64, LastActivity>> {
     db.flush().await?;
-    // The newest row per lead: the highest id among its rows of a person's kinds.
-    let q = format!(
-        "SELECT a.lead_id, a.at, a.actor, a.kind FROM activities a
-         JOIN (SELECT x.lead_id, MAX(x.id) AS id FROM activities x
-               JOIN leads l ON l.id = x.lead_id
-               WHERE l.status IN ('triage', 'new', 'contacted', 'qualified')
-                 AND ($1 = '' OR l.owner = $1) AND x.kind IN ({HUMAN_KINDS})
-               GROUP BY x.lead_id) m ON m.id = a.id"
-    );
-    let rows = sqlx::query(&q)
-        .bind(owner.unwrap_or_default())
-        .fetch_all(db.raw())
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
+    let mut out = HashMap::new();
+    // Bounded statements: the board asks for the rows it shows, a few hundred at most.
+    for chunk in leads.chunks(500) {
+        let marks = super::Marks::new(db.raw()).list(chunk.len());
+        // The newest row per lead: the highest id among its rows of a person's kinds.
+        let q = format!(
+            "SELECT a.lead_id, a.at, a.actor, a.kind FROM activities a
+             JOIN (SELECT lead_id, MAX(id) AS id FROM activities
+                   WHERE lead_id IN ({marks}) AND kind IN ({HUMAN_KINDS})
+                   GROUP BY lead_id) m ON m.id = a.id"
+        );
+        let mut query = sqlx::query(&q);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for r in query.fetch_all(db.raw()).await? {
+            out.insert(
                 r.get(0),
                 LastActivity {
                     at: r.get(1),
                     actor: r.get(2),
                     kind: r.get(3),
                 },
-            )
-        })
-        .collect())
+            );
+        }
+    }
+    Ok(out)
 }
