@@ -18,7 +18,7 @@ RUNS=${RUNS:-20}
 [ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 DIR=$(mktemp -d)
 PID=
-cleanup() { [ -z "$PID" ] || kill "$PID" 2>/dev/null || true; rm -rf "$DIR"; }
+cleanup() { [ -z "$PID" ] || kill "$PID" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$DIR"; }
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$DIR/sent"
@@ -117,7 +117,7 @@ PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
 echo "N=$N live leads (+200 of dave's), $(nproc) vCPUs, $BIN"
 printf '%-28s %8s %8s %8s %10s\n' "url" "median" "min" "max" "bytes"
-for path in "/board" "/board?owner=dave" "/board?drift=overdue" "/board.json"; do
+for path in ${PATHS:-"/board" "/board?owner=dave" "/board?drift=overdue" "/board.json"}; do
   url="http://127.0.0.1:$PORT$path"
   curl -s -o /dev/null -H "X-Forwarded-Email: alice@team.test" "$url"
   times=()

@@ -5,7 +5,7 @@
 
 use super::access::{self, Sight, Viewer};
 use super::links::{self, ViewScope};
-use super::{message, not_found, page, unavailable, BoardState};
+use super::{message, not_found, page, unavailable, BoardState, DEFAULT_DESK};
 use crate::config::Settings;
 use crate::domain::lead::LeadStatus;
 use crate::domain::notify;
@@ -89,13 +89,15 @@ impl Item {
     }
 }
 
-/// The live leads this viewer may see, through the filters.
+/// The live leads this viewer may see, through the filters; with every column (`full`,
+/// for the JSON) or only what the page shows.
 async fn load(
     store: &Store,
     s: &Settings,
     viewer: &Viewer,
     f: &Filters,
     now: Timestamp,
+    full: bool,
 ) -> store::Result<Vec<Item>> {
     let sight: Sight = access::sight(viewer, s);
     let owner = owner_filter(f, viewer, s);
@@ -106,7 +108,11 @@ async fn load(
         _ => None,
     };
     let mut conn = store.acquire().await?;
-    let rows = board::live_leads(&mut conn, only.as_deref()).await?;
+    let rows = if full {
+        board::live_leads(&mut conn, only.as_deref()).await?
+    } else {
+        board::live_rows(&mut conn, only.as_deref()).await?
+    };
     drop(conn);
     let active = s.active_people();
     let items = rows
@@ -242,14 +248,15 @@ struct Group<'a> {
 }
 
 /// Needing an owner first, then by owner in the team's order; within a group the most
-/// urgent first: overdue, then by deadline, then the oldest. At most `limit` per group.
-fn groups<'a>(
-    items: &'a [Item],
+/// urgent first: overdue, then by deadline, then the oldest. At most `limit` per group,
+/// with the group's total.
+fn groups(
+    items: Vec<Item>,
     s: &Settings,
     now: Timestamp,
     limit: usize,
-) -> Vec<(Option<String>, usize, Vec<&'a Item>)> {
-    let mut by: Vec<(Option<String>, Vec<&'a Item>)> = Vec::new();
+) -> Vec<(Option<String>, usize, Vec<Item>)> {
+    let mut by: Vec<(Option<String>, Vec<Item>)> = Vec::new();
     let mut index: HashMap<Option<String>, usize> = HashMap::new();
     by.push((None, Vec::new()));
     index.insert(None, 0);
@@ -279,17 +286,119 @@ fn groups<'a>(
         .collect()
 }
 
+/// The groups of the page (as [`groups`] makes them) and its counts: total, needing an
+/// owner, overdue.
+type Grouped = (Vec<(Option<String>, usize, Vec<Item>)>, usize, usize, usize);
+
+/// The plain board (no drift filter): the database groups, counts and ranks every live
+/// lead, and only the rows shown are read and get their drift worked out.
+async fn page_fast(
+    st: &BoardState,
+    viewer: &Viewer,
+    f: &Filters,
+    now: Timestamp,
+    limit: usize,
+) -> store::Result<Grouped> {
+    let s = &st.settings;
+    let sight = access::sight(viewer, s);
+    let empty = || (Vec::new(), 0, 0, 0);
+    // The desks in sight (one for now) and the one asked for.
+    let desk = if f.desk.is_empty() {
+        DEFAULT_DESK
+    } else {
+        f.desk.as_str()
+    };
+    if !sight.desks.iter().any(|d| d == desk) {
+        return Ok(empty());
+    }
+    let owner = match (sight.owner.as_deref(), owner_filter(f, viewer, s)) {
+        (_, OwnerFilter::Unknown) => return Ok(empty()),
+        (Some(a), OwnerFilter::Person(b)) if a != b => return Ok(empty()),
+        (Some(a), _) => Some(a.to_owned()),
+        (None, OwnerFilter::Person(b)) => Some(b),
+        (None, _) => None,
+    };
+    let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
+    let q = board::PageQuery {
+        team: &team,
+        owner: owner.as_deref(),
+        status: (!f.status.is_empty()).then_some(f.status.as_str()),
+        nobody: f.owner.trim() == "none",
+        now: store::millis(now),
+        limit: limit as i64,
+    };
+    let page = {
+        let mut conn = st.store.acquire().await?;
+        board::page(&mut conn, &q).await?
+    };
+    let active = s.active_people();
+    let mut groups: Vec<(Option<String>, usize, Vec<Item>)> = page
+        .groups
+        .into_iter()
+        .map(|g| {
+            let items = g
+                .leads
+                .into_iter()
+                .map(|row| Item {
+                    drift: view::drift(&row, s, &active, now),
+                    row,
+                })
+                .collect();
+            (g.owner, g.total as usize, items)
+        })
+        .collect();
+    // Needing an owner first, then the team in the config's order.
+    let rank = |o: &Option<String>| match o {
+        None => 0,
+        Some(o) => {
+            1 + s
+                .people
+                .iter()
+                .position(|p| &p.id == o)
+                .unwrap_or(s.people.len())
+        }
+    };
+    groups.sort_by_key(|(o, _, _)| rank(o));
+    Ok((
+        groups,
+        page.total as usize,
+        page.needing as usize,
+        page.overdue as usize,
+    ))
+}
+
+/// With a drift filter: every live lead in sight is read and its drift worked out.
+async fn page_by_drift(
+    st: &BoardState,
+    viewer: &Viewer,
+    f: &Filters,
+    now: Timestamp,
+    limit: usize,
+) -> store::Result<Grouped> {
+    let s = &st.settings;
+    let items = load(&st.store, s, viewer, f, now, false).await?;
+    let needing = items.iter().filter(|i| i.needs_owner()).count();
+    let overdue = items.iter().filter(|i| i.has("overdue")).count();
+    let total = items.len();
+    let groups = groups(items, s, now, limit);
+    Ok((groups, total, needing, overdue))
+}
+
 /// The board for a viewer; `base` is where its links start (`/board`, or a view link's).
 async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str) -> Response {
     let s = &st.settings;
     let now = st.clock.now();
-    let items = match load(&st.store, s, viewer, f, now).await {
+    let one_owner = !f.owner.is_empty() || access::sight(viewer, s).owner.is_some();
+    let limit = if one_owner { OWNER_LIMIT } else { GROUP_LIMIT };
+    let grouped = if f.drift.is_empty() {
+        page_fast(st, viewer, f, now, limit).await
+    } else {
+        page_by_drift(st, viewer, f, now, limit).await
+    };
+    let (grouped, total, needing, overdue) = match grouped {
         Ok(x) => x,
         Err(e) => return unavailable(s, e),
     };
-    let one_owner = !f.owner.is_empty() || access::sight(viewer, s).owner.is_some();
-    let limit = if one_owner { OWNER_LIMIT } else { GROUP_LIMIT };
-    let grouped = groups(&items, s, now, limit);
     // The last activity of the rows shown only: a few hundred, not every live lead.
     let shown: Vec<i64> = grouped
         .iter()
@@ -305,25 +414,23 @@ async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str)
         Err(e) => return unavailable(s, e),
     };
     let groups: Vec<Group<'_>> = grouped
-        .into_iter()
+        .iter()
         .map(|(owner, total, is)| Group {
-            title: match &owner {
+            title: match owner {
                 Some(o) => person_name(s, o),
                 None => "Needs an owner or a decision".to_owned(),
             },
-            more: (total > is.len()).then(|| match &owner {
+            more: (*total > is.len()).then(|| match owner {
                 Some(o) => format!("owner={o}"),
                 None => "owner=none".to_owned(),
             }),
-            total,
+            total: *total,
             rows: is
-                .into_iter()
+                .iter()
                 .map(|i| row(i, last.get(&i.row.id), s, now))
                 .collect(),
         })
         .collect();
-    let needing = items.iter().filter(|i| i.needs_owner()).count();
-    let overdue = items.iter().filter(|i| i.has("overdue")).count();
     let people: Vec<_> = s
         .people
         .iter()
@@ -340,7 +447,7 @@ async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str)
             csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
             filters => f,
             filtered => !(f.owner.is_empty() && f.drift.is_empty() && f.status.is_empty() && f.desk.is_empty()),
-            total => items.len(),
+            total,
             needing,
             overdue,
             groups,
@@ -405,7 +512,7 @@ pub async fn board_json(
     };
     let now = st.clock.now();
     let s = &st.settings;
-    match load(&st.store, s, &viewer, &f, now).await {
+    match load(&st.store, s, &viewer, &f, now, true).await {
         Ok(items) => {
             let active = s.active_people();
             let leads: Vec<LeadView> = items

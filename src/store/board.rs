@@ -175,7 +175,8 @@ const HUMAN_KINDS: &str = "'captured', 'resubmitted', 'assigned', 'accepted', 'h
     'message_in', 'message_out', 'logged', 'note', 'next_action_set', 'next_action_done',
     'status', 'opted_out', 'snoozed'";
 
-/// The live leads (triage, new, contacted, qualified), `owner` only when given, in id order.
+/// The live leads (triage, new, contacted, qualified), `owner` only when given, in id
+/// order, with every column (`/board.json`: the objects of `leads --json`).
 pub async fn live_leads(db: &mut impl Db, owner: Option<&str>) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {} FROM leads
@@ -188,6 +189,183 @@ pub async fn live_leads(db: &mut impl Db, owner: Option<&str>) -> Result<Vec<Lea
         .fetch_all(db.raw())
         .await?;
     rows.iter().map(super::leads::from_row).collect()
+}
+
+const BOARD_COLUMNS: &str = "id, status, owner, accepted, assigned_at, created_at, first_reply_at,
+    last_inbound_at, last_outbound_at, next_action, next_action_due, last_activity_at,
+    snoozed_until, name, email, unaccepted_since, source, form, route_reason";
+
+/// A lead read with [`BOARD_COLUMNS`] (from the first column on): what the board's page
+/// shows and the drift rules read; no message, fields or extras.
+fn board_row(r: &sqlx::any::AnyRow) -> Result<Lead> {
+    use super::leads::{email, status, time, time_opt};
+    Ok(Lead {
+        id: r.get(0),
+        status: status(r.get(1))?,
+        owner: r.get(2),
+        accepted: r.get::<i64, _>(3) != 0,
+        assigned_at: time_opt("assigned_at", r.get(4))?,
+        created_at: time("created_at", r.get(5))?,
+        first_reply_at: time_opt("first_reply_at", r.get(6))?,
+        last_inbound_at: time_opt("last_inbound_at", r.get(7))?,
+        last_outbound_at: time_opt("last_outbound_at", r.get(8))?,
+        next_action: r.get(9),
+        next_action_due: time_opt("next_action_due", r.get(10))?,
+        last_activity_at: time("last_activity_at", r.get(11))?,
+        snoozed_until: time_opt("snoozed_until", r.get(12))?,
+        name: r.get(13),
+        email: email(r.get(14))?,
+        unaccepted_since: time_opt("unaccepted_since", r.get(15))?,
+        source: r.get(16),
+        form: r.get(17),
+        route_reason: r.get(18),
+        route_rule: None,
+        phone: None,
+        company: None,
+        message: None,
+        consent: None,
+        extra: Default::default(),
+        needs_template: false,
+        previous_lead: None,
+    })
+}
+
+/// [`live_leads`] with only [`board_row`]'s columns: for a drift filter, which needs the
+/// drift of every live lead.
+pub async fn live_rows(db: &mut impl Db, owner: Option<&str>) -> Result<Vec<Lead>> {
+    let q = format!(
+        "SELECT {BOARD_COLUMNS} FROM leads
+         WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND ($1 = '' OR owner = $1)
+         ORDER BY id"
+    );
+    let rows = sqlx::query(&q)
+        .bind(owner.unwrap_or_default())
+        .fetch_all(db.raw())
+        .await?;
+    rows.iter().map(board_row).collect()
+}
+
+/// What the board's page asks for: live leads, `owner`'s or `status` only when given.
+#[derive(Clone, Debug, Default)]
+pub struct PageQuery<'a> {
+    /// The people of the team now: a lead owned by anyone else needs an owner.
+    pub team: &'a [String],
+    pub owner: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// Only the leads that need an owner or a decision.
+    pub nobody: bool,
+    /// Unix ms: a next action due before this is overdue.
+    pub now: i64,
+    /// The most urgent this many per group.
+    pub limit: i64,
+}
+
+/// One group of the page: `owner` None for the leads that need an owner or a decision
+/// (no owner, an owner who left, or a triage item).
+#[derive(Clone, Debug)]
+pub struct PageGroup {
+    pub owner: Option<String>,
+    pub total: i64,
+    /// The most urgent first: overdue, then by deadline, then the oldest.
+    pub leads: Vec<Lead>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub groups: Vec<PageGroup>,
+    pub total: i64,
+    pub needing: i64,
+    pub overdue: i64,
+}
+
+/// The board's page in one statement: every live lead is grouped, counted and ranked by
+/// the database, and only the rows shown (the most urgent `limit` per group) come back.
+/// Overdue here is the drift rules' (an open lead, not triage, whose next action is past
+/// due), so the sort and the count agree with the drift tags.
+pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
+    let mut m = super::Marks::new(db.raw());
+    let team = if q.team.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        format!("owner NOT IN ({})", m.list(q.team.len()))
+    };
+    let now = m.list(1);
+    let (o1, o2, s1, s2) = (m.list(1), m.list(1), m.list(1), m.list(1));
+    let nobody = m.list(1);
+    let limit = m.list(1);
+    let columns: String = BOARD_COLUMNS
+        .split(',')
+        .map(|c| format!("l.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Ranked on narrow rows (id and sort keys), then joined back for the rows shown: the
+    // window functions sort every live lead, and sorting whole rows cost twice as much.
+    let sql = format!(
+        "WITH live AS (
+           SELECT id, next_action_due AS due,
+             CASE WHEN owner IS NULL OR status = 'triage' OR {team} THEN '' ELSE owner END AS grp,
+             CASE WHEN status <> 'triage' AND next_action IS NOT NULL AND next_action_due < {now}
+                  THEN 0 ELSE 1 END AS late,
+             CASE WHEN next_action IS NULL OR next_action_due IS NULL THEN 1 ELSE 0 END AS undated
+           FROM leads
+           WHERE status IN ('triage', 'new', 'contacted', 'qualified')
+             AND ({o1} = '' OR owner = {o2}) AND ({s1} = '' OR status = {s2})
+         ), shown AS (
+           SELECT * FROM live WHERE {nobody} = 0 OR grp = ''
+         ), ranked AS (
+           SELECT id, grp,
+             ROW_NUMBER() OVER (PARTITION BY grp ORDER BY late, undated, due, id) AS n,
+             COUNT(*) OVER (PARTITION BY grp) AS total,
+             SUM(1 - late) OVER () AS overdue
+           FROM shown
+         )
+         SELECT {columns}, r.grp, r.total, r.overdue FROM ranked r JOIN leads l ON l.id = r.id
+         WHERE r.n <= {limit} OR r.n = 1
+         ORDER BY r.grp, r.n"
+    );
+    let mut query = sqlx::query(&sql);
+    for p in q.team {
+        query = query.bind(p.as_str());
+    }
+    let owner = q.owner.unwrap_or_default();
+    let status = q.status.unwrap_or_default();
+    query = query
+        .bind(q.now)
+        .bind(owner)
+        .bind(owner)
+        .bind(status)
+        .bind(status)
+        .bind(q.nobody as i64)
+        .bind(q.limit);
+    let rows = query.fetch_all(db.raw()).await?;
+    let mut page = Page::default();
+    for r in &rows {
+        let grp: String = r.get(19);
+        let total: i64 = r.get(20);
+        page.overdue = r.get::<i64, _>(21);
+        let owner = (!grp.is_empty()).then_some(grp);
+        if page.groups.last().is_none_or(|g| g.owner != owner) {
+            page.total += total;
+            if owner.is_none() {
+                page.needing = total;
+            }
+            page.groups.push(PageGroup {
+                owner,
+                total,
+                leads: Vec::new(),
+            });
+        }
+        // `n = 1` keeps every group's count even with a limit of 0.
+        if (page.groups.last().map_or(0, |g| g.leads.len()) as i64) < q.limit {
+            let lead = board_row(r)?;
+            page.groups
+                .last_mut()
+                .expect("pushed above")
+                .leads
+                .push(lead);
+        }
+    }
+    Ok(page)
 }
 
 /// The last activity of each of these leads, by lead id (none for a lead without one).

@@ -282,6 +282,7 @@ async fn a_link_fetched_by_a_mail_scanner_with_get_and_head_still_logs_the_perso
                 "Quote please, for alice",
             ),
             ("ben", "Ben Bobson", "Call me, for bob"),
+            ("ivy", "Ivy Orphan", "Is anyone there?"),
         ],
     );
     let _daemon = start(&app, &url).await;
@@ -343,6 +344,27 @@ async fn a_link_fetched_by_a_mail_scanner_with_get_and_head_still_logs_the_perso
     )
     .await;
     assert!(bobs.body.contains("Ben Bobson") && !bobs.body.contains("Ann &lt;"));
+    // Orphans first; `owner=none` and a drift filter (which reads every lead's drift).
+    assert!(board.body.find("Ivy Orphan").unwrap() < board.body.find("Ben Bobson").unwrap());
+    for view in ["owner=none", "drift=orphaned"] {
+        let r = must(
+            "GET",
+            &format!("{url}/board?{view}"),
+            &[("cookie", &cookie)],
+            None,
+        )
+        .await;
+        assert!(r.body.contains("Ivy Orphan"), "{view}: {}", r.body);
+        assert!(!r.body.contains("Ben Bobson"), "{view}");
+    }
+    let none = must(
+        "GET",
+        &format!("{url}/board?status=triage"),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert!(none.body.contains("No live leads here."));
 
     // /board.json is `leads --json`.
     let json = must(
@@ -593,7 +615,8 @@ async fn proxy_login_refuses_to_start_without_an_allowlist_and_believes_only_tru
     assert_eq!(r.status, 401);
 }
 
-/// chromedriver on a free port, stopped (killed) when dropped.
+/// chromedriver on a free port, in a process group of its own with the Chromium it
+/// starts: the whole group is killed when dropped, also when a test fails half-way.
 struct Driver {
     child: std::process::Child,
     url: String,
@@ -601,15 +624,19 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.wait();
     }
 }
 
 fn chromedriver() -> Driver {
     let port = free_port();
+    use std::os::unix::process::CommandExt;
     let child = std::process::Command::new("/usr/bin/chromedriver")
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
