@@ -357,6 +357,14 @@ async fn a_link_fetched_by_a_mail_scanner_with_get_and_head_still_logs_the_perso
         assert!(r.body.contains("Ivy Orphan"), "{view}: {}", r.body);
         assert!(!r.body.contains("Ben Bobson"), "{view}");
     }
+    let mine = must(
+        "GET",
+        &format!("{url}/board?owner=me"),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert!(mine.body.contains("Ann &lt;") && !mine.body.contains("Ben Bobson"));
     let none = must(
         "GET",
         &format!("{url}/board?status=triage"),
@@ -554,6 +562,22 @@ async fn a_view_link_from_a_reminder_shows_its_owner_and_no_other_lead() {
     )
     .await;
     assert_eq!(missing.status, 404);
+    // Logging out ends the session: the cookie is cleared and no longer opens the board.
+    let board = must("GET", &format!("{url}/board"), &[("cookie", &cookie)], None).await;
+    let csrf = csrf_of(&board.body);
+    let out = must(
+        "POST",
+        &format!("{url}/logout"),
+        &[("cookie", &cookie)],
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!((out.status, out.header("location")), (303, "/login".into()));
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    let after = must("GET", &format!("{url}/board"), &[("cookie", &cookie)], None).await;
+    assert_eq!(after.status, 303);
+    let sessions: Value = serde_json::from_str(&app.cli(&["sessions", "--json"])).unwrap();
+    assert_eq!(sessions[0]["state"], "revoked");
 }
 
 #[tokio::test]
