@@ -1,7 +1,7 @@
 //! Commands about leads: `leads`, `triage` and `show`.
 
 use super::print_json;
-use crate::config::Settings;
+use crate::config::{Desks, Settings};
 use crate::store::leads::{self, Lead, LeadFilter};
 use crate::store::Store;
 use serde::Serialize;
@@ -13,6 +13,8 @@ use std::process::ExitCode;
 #[derive(Serialize)]
 pub struct LeadView {
     pub id: i64,
+    /// The desk the lead belongs to (`default` without `[desks]`).
+    pub desk: String,
     pub status: String,
     pub owner: Option<String>,
     pub accepted: bool,
@@ -44,6 +46,7 @@ pub struct LeadDetail {
 pub fn view(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> LeadView {
     LeadView {
         id: row.id,
+        desk: row.desk.clone(),
         status: row.status.as_str().to_owned(),
         owner: row.owner.clone(),
         accepted: row.accepted,
@@ -81,20 +84,38 @@ fn drift(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestam
     .collect()
 }
 
+/// The views of `rows`, each read with its desk's settings (a lead of a desk no longer
+/// configured with the first desk's, its owner counted as gone).
+pub fn views(desks: &Desks, rows: &[Lead], now: jiff::Timestamp) -> Vec<LeadView> {
+    let actives: Vec<HashSet<String>> = desks.all.iter().map(|s| s.active_people()).collect();
+    let nobody = HashSet::new();
+    rows.iter()
+        .map(
+            |r| match desks.all.iter().position(|s| s.desk.id == r.desk) {
+                Some(i) => view(r, &desks.all[i], &actives[i], now),
+                None => view(r, desks.shared(), &nobody, now),
+            },
+        )
+        .collect()
+}
+
 pub async fn list(
-    settings: Settings,
-    filter: LeadFilter,
+    desks: &Desks,
+    desk: Option<&str>,
+    mut filter: LeadFilter,
     drift_kind: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
+    if let Some(d) = desk {
+        filter.desk = Some(desks.select(Some(d))?[0].desk.id.clone());
+    }
+    let store = Store::open(&desks.shared().database_url).await?;
     let mut conn = store.acquire().await?;
-    let active = settings.active_people();
     let now = crate::clock::Clock::system().now();
     let rows = leads::list(&mut conn, &filter).await?;
-    let views: Vec<LeadView> = rows
-        .iter()
-        .map(|r| view(r, &settings, &active, now))
+    let several = desks.all.len() > 1;
+    let views: Vec<LeadView> = views(desks, &rows, now)
+        .into_iter()
         .filter(|v| drift_kind.as_ref().is_none_or(|k| v.drift.contains(k)))
         .collect();
     if json {
@@ -103,8 +124,11 @@ pub async fn list(
     }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    table.set_header([
-        "id",
+    let mut header = vec!["id"];
+    if several {
+        header.push("desk");
+    }
+    header.extend([
         "status",
         "owner",
         "name",
@@ -113,9 +137,13 @@ pub async fn list(
         "next action",
         "drift",
     ]);
+    table.set_header(header);
     for v in views {
-        table.add_row([
-            v.id.to_string(),
+        let mut row = vec![v.id.to_string()];
+        if several {
+            row.push(v.desk.clone());
+        }
+        row.extend([
             v.status,
             match (&v.owner, v.accepted) {
                 (Some(o), true) => o.clone(),
@@ -146,6 +174,7 @@ pub async fn list(
                 .unwrap_or_default(),
             v.drift.join(", "),
         ]);
+        table.add_row(row);
     }
     println!("{table}");
     Ok(ExitCode::SUCCESS)
@@ -162,20 +191,24 @@ pub struct TriageView {
     pub message: Option<String>,
 }
 
-pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
+pub async fn triage(desks: &Desks, desk: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&desks.shared().database_url).await?;
     let mut conn = store.acquire().await?;
-    let active = settings.active_people();
     let now = crate::clock::Clock::system().now();
     let filter = LeadFilter {
         status: Some(crate::domain::lead::LeadStatus::Triage.as_str().into()),
+        desk: match desk {
+            Some(d) => Some(desks.select(Some(d))?[0].desk.id.clone()),
+            None => None,
+        },
         ..Default::default()
     };
     let rows = leads::list(&mut conn, &filter).await?;
-    let views: Vec<TriageView> = rows
-        .iter()
-        .map(|r| TriageView {
-            lead: view(r, &settings, &active, now),
+    let views: Vec<TriageView> = views(desks, &rows, now)
+        .into_iter()
+        .zip(&rows)
+        .map(|(lead, r)| TriageView {
+            lead,
             class: if r.source == crate::pipeline::TRIAGE_INQUIRY_SOURCE {
                 "inquiry"
             } else {
@@ -222,14 +255,19 @@ pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Lead `id` with its history, when it is on one of `desks` (another desk's lead is not
+/// there for whoever asks with these).
 pub async fn detail(
     store: &Store,
-    settings: &Settings,
+    desks: &Desks,
     id: i64,
     now: jiff::Timestamp,
 ) -> anyhow::Result<Option<LeadDetail>> {
     let mut conn = store.acquire().await?;
     let Some(row) = leads::get(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let Some(settings) = desks.get(&row.desk) else {
         return Ok(None);
     };
     let active = settings.active_people();
@@ -248,9 +286,22 @@ pub async fn detail(
     }))
 }
 
-pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
-    let Some(d) = detail(&store, &settings, id, crate::clock::Clock::system().now()).await? else {
+pub async fn show(
+    desks: &Desks,
+    desk: Option<&str>,
+    id: i64,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&desks.shared().database_url).await?;
+    let narrowed;
+    let desks = match desk {
+        Some(_) => {
+            narrowed = Desks::single((**desks.one(desk)?).clone());
+            &narrowed
+        }
+        None => desks,
+    };
+    let Some(d) = detail(&store, desks, id, crate::clock::Clock::system().now()).await? else {
         eprintln!("no lead #{id}; `leadgate leads` lists them");
         return Ok(ExitCode::from(1));
     };
@@ -265,6 +316,7 @@ pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<Exi
         l.status,
         l.name.as_deref().unwrap_or("(no name)")
     );
+    println!("  desk:     {}", l.desk);
     println!(
         "  owner:    {}",
         match (&l.owner, l.accepted) {

@@ -53,6 +53,8 @@ pub enum Purpose {
     RelayRefused,
     /// A relayed mail to the lead bounced.
     BounceNotice,
+    /// The daily digest across desks, to `[operator] to`.
+    OperatorDigest,
 }
 
 impl Purpose {
@@ -73,6 +75,7 @@ impl Purpose {
             Purpose::ActionError => "action_error",
             Purpose::RelayRefused => "relay_refused",
             Purpose::BounceNotice => "bounce_notice",
+            Purpose::OperatorDigest => "operator_digest",
         }
     }
 }
@@ -202,12 +205,17 @@ pub struct Sender<'a> {
     pub from: &'a str,
     pub team: &'a str,
     pub timezone: &'a TimeZone,
+    /// A desk's `[identity] from_name`, instead of `<team> leads`.
+    pub name: Option<&'a str>,
 }
 
 impl Sender<'_> {
-    /// The display name of leadgate's own mail: `Acme leads`.
+    /// The display name of leadgate's own mail: the desk's `from_name`, else `Acme leads`.
     pub fn from_name(&self) -> String {
-        format!("{} leads", self.team)
+        match self.name {
+            Some(n) => n.to_owned(),
+            None => format!("{} leads", self.team),
+        }
     }
 
     /// A draft from leadgate itself (not from a tracked address) to `to`.
@@ -319,6 +327,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "digest.html",
         include_str!("../../../templates/digest.html"),
+    ),
+    (
+        "operator.txt",
+        include_str!("../../../templates/operator.txt"),
+    ),
+    (
+        "operator.html",
+        include_str!("../../../templates/operator.html"),
     ),
     ("review.txt", include_str!("../../../templates/review.txt")),
     (
@@ -528,6 +544,7 @@ mod tests {
     fn owner_email_carries_marker_fields_deadline_and_reply_to() {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         let sender = Sender {
+            name: None,
             from: "leadgate@leads.test",
             team: "Acme",
             timezone: &tz,
@@ -568,6 +585,7 @@ mod tests {
     fn triage_email_carries_the_original_the_commands_and_reply_to() {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         let sender = Sender {
+            name: None,
             from: "leadgate@leads.test",
             team: "Acme",
             timezone: &tz,
@@ -602,6 +620,7 @@ mod tests {
     fn handoff_context_reads_as_the_old_splice() {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         let sender = Sender {
+            name: None,
             from: "leadgate@leads.test",
             team: "Acme",
             timezone: &tz,
@@ -683,6 +702,7 @@ mod tests {
             (Purpose::ActionError, "action_error"),
             (Purpose::RelayRefused, "relay_refused"),
             (Purpose::BounceNotice, "bounce_notice"),
+            (Purpose::OperatorDigest, "operator_digest"),
         ];
         for (p, s) in all {
             assert_eq!(p.as_str(), s);
