@@ -197,6 +197,7 @@ pub async fn run(desks: Desks, shutdown: impl Future<Output = ()>) -> anyhow::Re
             let state = crate::http::State {
                 store: store.clone(),
                 settings: settings.clone(),
+                desks: desks.clone(),
                 clock: clock.clone(),
                 imap: settings.imap.as_ref().map(|_| imap_status.clone()),
                 leadership: leadership.clone(),

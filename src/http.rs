@@ -27,7 +27,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct State {
     pub store: Store,
+    /// The shared settings (the first desk's): the team name on pages, the relay keys.
     pub settings: Arc<Settings>,
+    pub desks: Arc<crate::config::Desks>,
     pub clock: Clock,
     /// None when no `[imap]` is configured.
     pub imap: Option<Arc<ImapStatus>>,
@@ -190,7 +192,7 @@ async fn unsubscribe_page(AxState(st): AxState<State>, Path(token): Path<String>
 /// a token that is not ours or a lead that is gone.
 async fn unsubscribe(AxState(st): AxState<State>, Path(token): Path<String>) -> Response {
     let unsubscribed =
-        crate::relay::one_click_unsubscribe(&st.store, &st.settings, &token, st.clock.now()).await;
+        crate::relay::one_click_unsubscribe(&st.store, &st.desks, &token, st.clock.now()).await;
     match unsubscribed {
         Ok(Some(_)) => {
             let team = HtmlEscape(&st.settings.team.name);

@@ -210,6 +210,35 @@ pub async fn digest(settings: &Settings, a: DigestArgs<'_>) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// `digest --operator`: the digest across desks, printed (or `--json`) or sent to
+/// `[operator] to`.
+pub async fn operator_digest(desks: &Desks, a: DigestArgs<'_>) -> anyhow::Result<ExitCode> {
+    use crate::scheduler::operator;
+    let now = now_or_clock(a.now)?;
+    let shared = desks.shared();
+    let store = open(shared, now, false).await?;
+    if a.send {
+        if desks.operator.is_empty() {
+            anyhow::bail!("[operator] to is not set: the operator's digest has no readers");
+        }
+        let id = operator::send(&store, desks, now).await?;
+        let sent = deliver(&store, shared, now).await?;
+        println!(
+            "queued as outbox #{}; {sent} email(s) sent",
+            id.unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut conn = store.acquire().await?;
+    let d = operator::operator(&mut conn, desks, now).await?;
+    if a.json {
+        print_json(&d)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_mail(&operator::operator_draft(&d, desks)?, a.html);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_mail(m: &crate::domain::notify::Draft, html: bool) {
     if html {
         println!("{}", m.html.as_deref().unwrap_or(""));

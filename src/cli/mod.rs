@@ -223,6 +223,9 @@ pub enum Command {
         /// With --weekly: also write the chart to this PNG file.
         #[arg(long)]
         chart: Option<PathBuf>,
+        /// The operator's digest across desks (`[operator] to`), desks ranked by drift.
+        #[arg(long, conflicts_with = "weekly")]
+        operator: bool,
     },
     /// The ownership score and its figures over a period.
     Audit {
@@ -412,8 +415,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             html,
             json,
             chart,
+            operator,
         } => {
             let desks = load(&cli.config)?;
+            if operator {
+                let args = drift::DigestArgs {
+                    now: now.as_deref(),
+                    weekly,
+                    send,
+                    html,
+                    json,
+                    chart: None,
+                };
+                return drift::operator_digest(&desks, args).await;
+            }
             let mut code = ExitCode::SUCCESS;
             for s in desks.select(desk)? {
                 let args = drift::DigestArgs {

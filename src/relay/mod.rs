@@ -99,17 +99,25 @@ pub async fn handle(
 /// is returned. None when the token is not ours, its lead is gone or has no address.
 pub async fn one_click_unsubscribe(
     store: &Store,
-    s: &Settings,
+    desks: &crate::config::Desks,
     token: &str,
     now: Timestamp,
 ) -> anyhow::Result<Option<String>> {
-    let Some(lead_id) = s.relay.keys.decode(token) else {
+    // Every desk signs with the one `[relay]` secret; the lead says whose desk it is.
+    let Some(lead_id) = desks.shared().relay.keys.decode(token) else {
         return Ok(None);
     };
     let mut tx = store
         .begin()
         .await
         .context("Failed to begin the unsubscribe")?;
+    let Some(row) = leads::get(&mut tx, lead_id).await? else {
+        return Ok(None);
+    };
+    let Some(s) = desks.get(&row.desk) else {
+        return Ok(None);
+    };
+    let s: &Settings = s;
     let Some(lead) = facts::lead(&mut tx, &s.desk.id, lead_id).await? else {
         return Ok(None);
     };

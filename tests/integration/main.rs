@@ -24,6 +24,7 @@ mod imap_source;
 mod smtp_sender;
 
 // The daemon and CLI end to end (`TestApp`): mail lab and a database.
+mod desks;
 mod drift;
 mod ownership;
 mod production;

@@ -3,7 +3,7 @@
 //! mail lab with its own isolated shared inbox (`inbox@sN.test`, catch-all for `sN.test`,
 //! which is also the relay domain), the `leadgate` binary as a CLI or as a daemon process.
 //!
-//! Convention: a test whose daemon reads its inbox takes an `sN.test` domain (N in 1..=24)
+//! Convention: a test whose daemon reads its inbox takes an `sN.test` domain (N in 1..=28)
 //! no other test takes, so tests running in parallel never read or empty each other's
 //! inbox. All suites run in one process, so the numbers are unique across modules:
 //!
@@ -16,6 +16,8 @@
 //! | 22 | triage |
 //! | 12, 13 | shared by the import-only tests (drift, ownership): no daemon, inbox never read |
 //! | 14 | smtp_sender's `reset_mailbox` test (empties it; no TestApp) |
+//! | 25, 26 | desks (25: the shared login with the desks' aliases; 26: a desk's own account) |
+//! | 27, 28 | free |
 //!
 //! No test empties a mailbox that another test reads: TestApp empties only its own inbox.
 //!
@@ -87,9 +89,15 @@ impl TestApp {
     }
 
     pub async fn with_team(n: u8, team: &str, extra: &str) -> TestApp {
+        Self::with_files(n, team, extra, &[]).await
+    }
+
+    /// Like [`TestApp::with_team`], with more files beside the config (desk files:
+    /// `("desks/a.toml", text)`), written before leadgate first reads the config.
+    pub async fn with_files(n: u8, team: &str, extra: &str, files: &[(&str, &str)]) -> TestApp {
         assert!(
-            (1..=24).contains(&n),
-            "test domains are s1.test .. s24.test"
+            (1..=28).contains(&n),
+            "test domains are s1.test .. s28.test"
         );
         let domain = format!("s{n}.test");
         let run = format!("r{}", rand_suffix());
@@ -145,6 +153,11 @@ lease = "20s"
         );
         let config_path = dir.path().join("leadgate.toml");
         std::fs::write(&config_path, config).expect("write config");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("mkdir");
+            std::fs::write(path, text).expect("write a file beside the config");
+        }
         let app = TestApp {
             domain,
             run,
