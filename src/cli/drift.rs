@@ -73,7 +73,10 @@ pub async fn sweep(settings: &Settings, args: SweepArgs<'_>) -> anyhow::Result<E
     let report = scheduler::sweep(&store, settings, now, dry_run, Some(lock_wait)).await?;
     if report.skipped {
         if json {
-            print_json(&report)?;
+            print_json(&OfDesk {
+                desk: &settings.desk.id,
+                value: &report,
+            })?;
         }
         eprintln!(
             "sweep not done: another sweep of this database (a running daemon's leader \
@@ -89,7 +92,10 @@ pub async fn sweep(settings: &Settings, args: SweepArgs<'_>) -> anyhow::Result<E
         0
     };
     if json {
-        print_json(&report)?;
+        print_json(&OfDesk {
+            desk: &settings.desk.id,
+            value: &report,
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let would = if dry_run { "would " } else { "" };
@@ -182,7 +188,10 @@ pub async fn digest(settings: &Settings, a: DigestArgs<'_>) -> anyhow::Result<Ex
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if a.json {
-            print_json(&r)?;
+            print_json(&OfDesk {
+                desk: &settings.desk.id,
+                value: &r,
+            })?;
             return Ok(ExitCode::SUCCESS);
         }
         let mail = digest::review_mail(&r, settings, Some(&png))?;
@@ -191,7 +200,10 @@ pub async fn digest(settings: &Settings, a: DigestArgs<'_>) -> anyhow::Result<Ex
     }
     let d = digest::daily(&mut conn, settings, now).await?;
     if a.json {
-        print_json(&d)?;
+        print_json(&OfDesk {
+            desk: &settings.desk.id,
+            value: &d,
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let forced = Settings {

@@ -206,3 +206,25 @@ fn a_desk_may_not_have_two_ways_in() {
         "{keys:?}"
     );
 }
+
+#[test]
+fn the_shipped_example_desk_file_validates_beside_the_example_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let main = std::fs::read_to_string(root.join("leadgate.example.toml")).unwrap();
+    let desk = std::fs::read_to_string(root.join("desk.example.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        &[
+            ("leadgate.toml", &format!("{main}\n[desks]\ndir = \"desks\"\n")),
+            ("desks/client-a.toml", &desk),
+        ],
+    );
+    let desks = load_desks(&path).unwrap_or_else(|e| panic!("{e}"));
+    // leadgate.toml lists people: its team is the desk `default`, and the fallback.
+    assert_eq!(desks.ids(), [DEFAULT_DESK, "client-a"]);
+    assert_eq!(desks.fallback, Some(0));
+    let a = desks.get("client-a").unwrap();
+    assert_eq!(a.sender().from_name(), "Client A Roofing");
+    assert!(a.desk.identity.footer.is_some());
+}
