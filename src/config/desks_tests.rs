@@ -216,7 +216,10 @@ fn the_shipped_example_desk_file_validates_beside_the_example_config() {
     let path = write(
         dir.path(),
         &[
-            ("leadgate.toml", &format!("{main}\n[desks]\ndir = \"desks\"\n")),
+            (
+                "leadgate.toml",
+                &format!("{main}\n[desks]\ndir = \"desks\"\n"),
+            ),
             ("desks/client-a.toml", &desk),
         ],
     );

@@ -213,6 +213,15 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
     // Another desk's lead is not reachable through a desk's command.
     let wrong = app.cli_output(&["accept", &a["id"].to_string(), "--desk", "client-c"]);
     assert!(!wrong.status.success());
+    // A lead is handed only to people of its desk: Dave is on desk D, not B.
+    let b_id = b["id"].to_string();
+    let stranger = app.cli_output(&["assign", &b_id, "dave"]);
+    assert!(!stranger.status.success());
+    assert!(
+        String::from_utf8_lossy(&stranger.stderr).contains("no one called"),
+        "{}",
+        String::from_utf8_lossy(&stranger.stderr)
+    );
 
     // A holiday skips the deadline: desk B's first reply is due the day after tomorrow.
     let due: jiff::Timestamp = b["next_action"]["due"].as_str().unwrap().parse().unwrap();
@@ -304,5 +313,8 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
         text.find("(client-b)").unwrap() < text.find("(client-a)").unwrap(),
         "{text}"
     );
+    // Bob is on desk B: the orphan can be his.
+    app.cli(&["assign", &b_id, "bob"]);
+    assert_eq!(app.show(b["id"].as_i64().unwrap())["owner"], "bob");
     daemon.stop();
 }
