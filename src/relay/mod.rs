@@ -422,11 +422,3 @@ impl Run<'_> {
             .collect()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_domain_and_the_store_agree_on_what_reaches_a_lead() {
-        assert_eq!(crate::domain::relay::TO_LEAD, crate::store::relay::TO_LEAD);
-    }
-}

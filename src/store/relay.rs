@@ -5,11 +5,18 @@
 use super::{Db, Result};
 use sqlx::Row;
 
-/// Purposes of outbox rows that relay someone's words (what the rate cap counts).
-pub const RELAY_PURPOSES: [&str; 3] = ["relay_to_lead", "relay_to_owner", "unknown_sender"];
+use crate::domain::notify::Purpose;
 
-/// The purpose of mail relayed to a lead: the only outbox rows a lead ever receives.
-pub const TO_LEAD: &str = "relay_to_lead";
+/// Purposes of outbox rows that relay someone's words (what the rate cap counts).
+pub const RELAY_PURPOSES: [&str; 3] = [
+    Purpose::RelayToLead.as_str(),
+    Purpose::RelayToOwner.as_str(),
+    Purpose::UnknownSender.as_str(),
+];
+
+/// The purpose of mail relayed to a lead: the only outbox rows a lead ever receives
+/// (the domain's one constant, not a copy).
+pub use crate::domain::relay::TO_LEAD;
 
 /// One of our own outbox rows, found by its Message-ID.
 #[derive(Clone, Debug, PartialEq, Eq)]
