@@ -13,7 +13,10 @@
 
 use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
 use html5gum::{Emitter, ForwardingEmitter, Span, Tokenizer};
+use memchr::memmem::Finder;
+use std::borrow::Cow;
 use std::convert::Infallible;
+use std::sync::LazyLock;
 
 /// Open elements beyond this depth are not opened (their content joins the deepest open
 /// one); the renderer stops far above it, and hostile nesting stays linear.
@@ -311,6 +314,17 @@ struct Attrs {
     hidden_attr: bool,
 }
 
+/// The declarations [`style_flags`] looks for, built once: a style attribute is read per
+/// tag, and building a searcher cost more than the search.
+static STYLE_NEEDLES: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| {
+    [
+        Finder::new(b"display:none"),
+        Finder::new(b"visibility:hidden"),
+        Finder::new(b"mso-hide:all"),
+        Finder::new(b"font-weight:"),
+    ]
+});
+
 /// Reads a `style` value the way the renderer needs it: lowercase, with spaces, tabs and
 /// line breaks removed, then looked up for hiding and bold declarations.
 fn style_flags(style: &[u8], buf: &mut Vec<u8>) -> Attrs {
@@ -321,8 +335,9 @@ fn style_flags(style: &[u8], buf: &mut Vec<u8>) -> Attrs {
             .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
             .map(u8::to_ascii_lowercase),
     );
-    let has = |needle: &[u8]| memchr::memmem::find(buf, needle).is_some();
-    let bold = memchr::memmem::find_iter(buf, b"font-weight:").any(|i| {
+    let [display_none, visibility_hidden, mso_hide, font_weight] = &*STYLE_NEEDLES;
+    let has = |needle: &Finder<'_>| needle.find(buf).is_some();
+    let bold = font_weight.find_iter(buf).any(|i| {
         let rest = &buf[i + b"font-weight:".len()..];
         [&b"bold"[..], b"600", b"700", b"800", b"900"]
             .iter()
@@ -332,7 +347,7 @@ fn style_flags(style: &[u8], buf: &mut Vec<u8>) -> Attrs {
         has_style: true,
         hidden_attr: false,
         from_tag: false,
-        hidden: has(b"display:none") || has(b"visibility:hidden") || has(b"mso-hide:all"),
+        hidden: has(display_none) || has(visibility_hidden) || has(mso_hide),
         bold,
     }
 }
@@ -1419,7 +1434,7 @@ impl Builder {
             CallbackEvent::OpenStartTag { name } => {
                 self.flush_text();
                 self.tag.clear();
-                self.tag.push_str(&String::from_utf8_lossy(name));
+                self.tag.push_str(&utf8(name));
                 self.attrs = Attrs {
                     from_tag: true,
                     ..Attrs::default()
@@ -1466,7 +1481,7 @@ impl Builder {
             }
             CallbackEvent::EndTag { name } => {
                 self.flush_text();
-                self.end_tag(&String::from_utf8_lossy(name));
+                self.end_tag(&utf8(name));
             }
             CallbackEvent::Doctype {
                 name,
@@ -1498,6 +1513,14 @@ impl Builder {
             }
             CallbackEvent::Comment { .. } | CallbackEvent::Error(_) => {}
         }
+    }
+}
+
+/// Tag names are ASCII nearly always: the strict check is cheaper than the lossy decoder.
+fn utf8(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 
