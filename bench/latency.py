@@ -10,6 +10,11 @@ Postfix add on top of Dovecot's push.
 
 Usage: bench/latency.py --binary target/release/leadgate [--n 60] [--domain s24.test]
 (scripts/test-env must be running; run as root to read the Maildir.)
+
+--desks: 50 desks in the one daemon (issue 17's benchmark): 40 on the login of --domain
+by alias (desk-NN@<domain>; the probe goes to desk-20's), 10 with IMAP accounts of their
+own (--accounts, the lab's inbox@sN.test: do not run beside the tests). --idle-rss: the
+daemon's VmRSS 20 s after the last notification.
 """
 import argparse, os, smtplib, socket, statistics, subprocess, sys, tempfile, time
 
@@ -19,9 +24,14 @@ p.add_argument("--n", type=int, default=60)
 p.add_argument("--domain", default="s24.test")
 p.add_argument("--owner", default="dave@team.test")
 p.add_argument("--lab", default="/tmp/mail-lab")
+p.add_argument("--desks", action="store_true")
+p.add_argument("--accounts", default=",".join(f"s{i}.test" for i in range(15, 25)))
+p.add_argument("--idle-rss", action="store_true")
 a = p.parse_args()
 
 inbox = f"inbox@{a.domain}"
+# Where the probe notifications are addressed: the shared inbox, or desk-20's alias.
+probe_to = f"desk-20@{a.domain}" if a.desks else inbox
 owner_local, owner_domain = a.owner.split("@")
 owner_new = f"{a.lab}/mail/{owner_domain}/{owner_local}/Maildir/new"
 run = f"lat{os.getpid()}{int(time.time())}"
@@ -73,6 +83,8 @@ from = "leadgate+{run}@{a.domain}"
 [relay]
 domain = "{a.domain}"
 secret = "bench-secret-0123456789abcdef"
+"""
+team = f"""
 [team]
 timezone = "UTC"
 hours = "always"
@@ -84,6 +96,19 @@ email = "{a.owner}"
 name = "all"
 owner = "dave"
 """
+if a.desks:
+    os.mkdir(f"{tmp}/desks")
+    config += '[desks]\ndir = "desks"\n'
+    for i in range(40):
+        open(f"{tmp}/desks/desk-{i:02}.toml", "w").write(
+            f'name = "Desk {i}"\n[inbox]\naddresses = "desk-{i:02}@{a.domain}"\n'
+            f'[identity]\nfooter = "Desk {i} Ltd"\n' + team)
+    for j, domain in enumerate(a.accounts.split(",")):
+        open(f"{tmp}/desks/account-{j:02}.toml", "w").write(
+            f'[inbox]\nimap = {{ host = "127.0.0.1", port = 1143, tls = "none", '
+            f'username = "inbox@{domain}", password = "secret", start_from = "now" }}\n' + team)
+else:
+    config += team
 open(f"{tmp}/leadgate.toml", "w").write(config)
 log = open(f"{tmp}/daemon.log", "w")
 daemon = subprocess.Popen(
@@ -131,7 +156,7 @@ smtp = smtplib.SMTP("127.0.0.1", 2525)
 for i in range(a.n):
     marker = f"{run}-{i}"
     msg = (
-        f"From: Site <wordpress@acme.example.com>\r\nTo: {inbox}\r\n"
+        f"From: Site <wordpress@acme.example.com>\r\nTo: {probe_to}\r\n"
         f"Reply-To: bench{i}@example.net\r\nSubject: Site \"Bench {i}\"\r\n"
         f"Message-ID: <{marker}@acme.example.com>\r\n\r\n"
         f"From: Bench Person {i} <bench{i}@example.net>\r\nSubject: Bench {i}\r\n\r\n"
@@ -139,7 +164,7 @@ for i in range(a.n):
         f"This e-mail was sent from a contact form on Site (https://acme.example.com)\r\n"
     )
     before = owner_files()
-    smtp.sendmail("wordpress@acme.example.com", [inbox], msg.encode())
+    smtp.sendmail("wordpress@acme.example.com", [probe_to], msg.encode())
     t0 = time.monotonic()
     t_floor = wait_exists()
     t_owner = wait_owner(before, f"Bench Person {i}".encode(), t0 + 10)
@@ -151,6 +176,12 @@ for i in range(a.n):
     added.append((t_owner - t_floor) * 1000)
     time.sleep(0.2)
 smtp.quit()
+rss = None
+if a.idle_rss:
+    time.sleep(20)
+    for line in open(f"/proc/{daemon.pid}/status"):
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
 daemon.terminate()
 daemon.wait()
 
@@ -187,7 +218,9 @@ for t_sent in sent:
     if before:
         internal.append((t_sent - before[-1]) * 1000)
 
-print(f"{len(owners)} of {a.n} notifications, binary {a.binary}")
+print(f"{len(owners)} of {a.n} notifications, binary {a.binary}, desks: {'50' if a.desks else 'none'}")
+if rss is not None:
+    print(f"idle RSS 20 s after the last notification: {rss:.1f} MB")
 summary("SMTP 250 -> bare IDLE client EXISTS (floor)", floors)
 summary("SMTP 250 -> owner's email in Maildir", owners)
 summary("leadgate + Postfix on top of the floor", added)

@@ -8,6 +8,8 @@
 #                                     /tmp/leadgate-test.env, written by scripts/test-env)
 #   MIX=heavy bench/sweep.sh 1000000  every lead open, half of them drifting
 #   LEADGATE=target/release/leadgate  the binary (default; build with cargo build --release)
+#   DESKS=50 bench/sweep.sh 100000    the leads spread over 50 desks (desk files, the same
+#                                     four people on each): one sweep of every desk
 #
 # Mix "typical" (default): 70% closed (won, lost, archived), 30% open; of the open ones
 # 10% drift (spread over orphaned, unaccepted, no first reply, no next action, overdue,
@@ -19,6 +21,8 @@ cd "$(dirname "$0")/.."
 BIN=${LEADGATE:-target/release/leadgate}
 MIX=${MIX:-typical}
 DB=${DB:-sqlite}
+DESKS=${DESKS:-0}
+[ "$DESKS" = 0 ] || [ "$DB" = sqlite ] || { echo "DESKS: SQLite only" >&2; exit 1; }
 NOW=2026-12-01T10:00:00Z
 [ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 SIZES=("$@")
@@ -27,16 +31,17 @@ SIZES=("$@")
 secs() { python3 -c 'import sys,time; print(f"{time.time():.3f}")'; }
 
 seed_sqlite() {
-  python3 - "$DIR/bench.db" "$N" "$MIX" "$NOW" <<'PY'
+  python3 - "$DIR/bench.db" "$N" "$MIX" "$NOW" "$DESKS" <<'PY'
 import sqlite3, sys, random, datetime
-db, n, mix, now = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+db, n, mix, now, desks = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+names = [f"d{d:02}" for d in range(desks)] or ["default"]
 now = int(datetime.datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() * 1000)
 H = 3_600_000
 rnd = random.Random(42)
 c = sqlite3.connect(db)
 c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=OFF")
-c.executemany("INSERT OR REPLACE INTO people (id, name, email, active, synced_at) VALUES (?, ?, ?, 1, 0)",
-              [(p, p, f"{p}@team.test") for p in ("alice", "bob", "carol", "manager")])
+c.executemany("INSERT OR REPLACE INTO people (desk, id, name, email, active, synced_at) VALUES (?, ?, ?, ?, 1, 0)",
+              [(d, p, p, f"{p}@team.test") for d in names for p in ("alice", "bob", "carol", "manager")])
 owners = ["alice", "bob", "carol"]
 open_share, drift_share = (0.3, 0.1) if mix == "typical" else (1.0, 0.5)
 kinds = ["orphaned", "unaccepted", "no_first_reply", "no_next_action", "overdue", "idle"]
@@ -61,16 +66,16 @@ for i in range(n):
     status, owner, accepted, created, nxt, due, last, first, out, _ = row(i)
     batch.append((status, owner, accepted, created, "bench", "Contact", f"Lead {i}", f"lead{i}@example.net",
                   f"lead{i}@example.net", "example.net", "Hello, please call me back about the roof.",
-                  nxt, due, created, last, first, out))
+                  nxt, due, created, last, first, out, names[i % len(names)]))
     if len(batch) == 50_000:
         c.executemany("""INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email,
             email_norm, email_domain, message, next_action, next_action_due, created_at, last_activity_at,
-            first_reply_at, last_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
+            first_reply_at, last_outbound_at, desk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
         batch = []
 if batch:
     c.executemany("""INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email,
         email_norm, email_domain, message, next_action, next_action_due, created_at, last_activity_at,
-        first_reply_at, last_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
+        first_reply_at, last_outbound_at, desk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
 c.commit()
 c.execute("ANALYZE")
 c.close()
@@ -84,7 +89,7 @@ seed_postgres() {
   psql "$URL" -q -v ON_ERROR_STOP=1 > /dev/null <<SQL
 INSERT INTO people (id, name, email, active, synced_at)
   SELECT p, p, p || '@team.test', 1, 0 FROM unnest(ARRAY['alice', 'bob', 'carol', 'manager']) p
-  ON CONFLICT (id) DO UPDATE SET active = 1;
+  ON CONFLICT (desk, id) DO UPDATE SET active = 1;
 SELECT setseed(0.42);
 INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
     email_domain, message, next_action, next_action_due, created_at, last_activity_at,
@@ -167,6 +172,19 @@ email = "manager@team.test"
 [digest]
 to = "manager@team.test"
 TOML
+  if [ "$DESKS" -gt 0 ]; then
+    # The same team on every desk: the leadgate.toml team above is not a desk then.
+    mkdir -p "$DIR/desks"
+    python3 - "$DIR" "$DESKS" <<'PY'
+import re, sys
+d, n = sys.argv[1], int(sys.argv[2])
+main = open(f"{d}/leadgate.toml").read()
+team = main[main.index("[team]"):]
+open(f"{d}/leadgate.toml", "w").write(main[:main.index("[team]")] + '[desks]\ndir = "desks"\n')
+for i in range(n):
+    open(f"{d}/desks/d{i:02}.toml", "w").write(f'[inbox]\naddresses = "d{i:02}@bench.test"\n' + team)
+PY
+  fi
   # Creates the database and runs the migrations.
   "$BIN" --config "$DIR/leadgate.toml" sweep --now "$NOW" --dry-run > /dev/null
   if [ "$DB" = postgres ]; then
@@ -181,11 +199,18 @@ TOML
     t1=$(secs)
     python3 - "$DIR/report.json" "$t0" "$t1" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1])); t = float(sys.argv[3]) - float(sys.argv[2])
-print(f"{t:7.2f} s  scanned {r['scanned']:>8}  drifting {r['drifting']:>7}  opened {len(r['opened']):>7}  reminders {len(r['reminders']):>7}")
+# One JSON document per desk (one without desks): summed.
+text, docs, at, dec = open(sys.argv[1]).read(), [], 0, json.JSONDecoder()
+while text[at:].strip():
+    at += len(text[at:]) - len(text[at:].lstrip())
+    doc, at = dec.raw_decode(text, at)
+    docs.append(doc)
+t = float(sys.argv[3]) - float(sys.argv[2])
+s = lambda k: sum(d[k] if isinstance(d[k], int) else len(d[k]) for d in docs)
+print(f"{t:7.2f} s  desks {len(docs):>3}  scanned {s('scanned'):>8}  drifting {s('drifting'):>7}  opened {s('opened'):>7}  reminders {s('reminders'):>7}")
 PY
   }
-  echo "N=$N mix=$MIX db=$DB"
+  echo "N=$N mix=$MIX db=$DB desks=$DESKS"
   printf '  dry run        '; run --dry-run
   printf '  first sweep    '; run
   printf '  second sweep   '; run

@@ -12,11 +12,11 @@
 //! cutting a send in half), release leadership, close the database.
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Desks, Inbox, Settings};
 use crate::leader::{while_leader, Leadership};
 use crate::outbox::transport::Transport;
 use crate::outbox::{smtp::SmtpSender, OutboxWorker, Step};
-use crate::pipeline::Pipeline;
+use crate::pipeline::Intake;
 use crate::source::imap::ImapStatus;
 use crate::store::{self, Backend, Store};
 use anyhow::Context;
@@ -46,8 +46,10 @@ pub fn transport(settings: &Settings) -> anyhow::Result<Transport> {
 /// Runs the daemon until `shutdown` completes (the CLI passes [`signals`]: SIGTERM or
 /// SIGINT), then stops in the order the module comment gives. Taking the signal as an
 /// argument (as mini-redis's `server::run` does) lets a caller stop it without a signal.
-pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(desks: Desks, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let clock = Clock::system();
+    // What every desk shares (database, IMAP login, SMTP, outbox, HTTP) is read here.
+    let settings = desks.shared().clone();
     // Held until the end of `run`: a second daemon on the same SQLite file is refused.
     let _instance = store::single_instance(&settings.database_url)?;
     let store = Store::open(&settings.database_url).await?;
@@ -67,16 +69,19 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     }
     {
         let mut tx = store.begin().await?;
-        store::state::sync_people(&mut tx, &settings.people, store::millis(clock.now())).await?;
-        // A person removed from the config leaves their open leads orphaned: say so once.
-        let orphaned = crate::ops::mark_orphans(&mut tx, &settings, clock.now()).await?;
-        tx.commit().await.context("Failed to sync the team")?;
-        if !orphaned.is_empty() {
-            tracing::warn!(leads = ?orphaned, "open leads orphaned: their owner left the team");
+        for s in &desks.all {
+            store::state::sync_people(&mut tx, &s.desk.id, &s.people, store::millis(clock.now()))
+                .await?;
+            // A person removed from the config leaves their open leads orphaned: say so once.
+            let orphaned = crate::ops::mark_orphans(&mut tx, s, clock.now()).await?;
+            if !orphaned.is_empty() {
+                tracing::warn!(desk = %s.desk.id, leads = ?orphaned, "open leads orphaned: their owner left the team");
+            }
         }
+        tx.commit().await.context("Failed to sync the team")?;
     }
     let metrics = crate::telemetry::install_metrics();
-    let settings = Arc::new(settings);
+    let desks = Arc::new(desks);
     // `intake`: the tasks that take in work (watcher, scheduler); they stop first.
     let intake = CancellationToken::new();
     // `sending`: the outbox task's own loop; stopped after intake, then flushed.
@@ -87,12 +92,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     // `serving`: the HTTP endpoint, which outlives the rest.
     let serving = CancellationToken::new();
     let wake = Arc::new(Notify::new());
-    let pipeline = Arc::new(Pipeline::new(
-        store.clone(),
-        settings.clone(),
-        clock.clone(),
-        wake.clone(),
-    ));
+    let pipelines = Intake::pipelines(&desks, &store, &clock, &wake);
     let worker = Arc::new(
         OutboxWorker::new(
             store.clone(),
@@ -109,44 +109,77 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
         tokio::spawn(async move { worker.run(wake, sending).await })
     };
     let mut intake_tasks = tokio::task::JoinSet::new();
-    let imap_status = ImapStatus::new();
+    // One watcher per mailbox: the shared `[imap]` mailbox (desks by recipient alias), a
+    // desk's folder of it, a desk's account of its own. Each with IDLE, catch-up,
+    // checkpoint and reconnect, as one mailbox always had.
+    let mut watchers = Vec::new();
     if let Some(imap) = settings.imap.clone() {
-        let (pipeline, status, clock) = (pipeline.clone(), imap_status.clone(), clock.clone());
-        let task = move |stop: CancellationToken| {
-            let (imap, pipeline, status, clock) = (
-                imap.clone(),
-                pipeline.clone(),
-                status.clone(),
-                clock.clone(),
-            );
-            async move {
-                if let Err(e) =
-                    crate::source::imap::watch(&imap, pipeline.as_ref(), &status, &clock, stop)
-                        .await
-                {
-                    tracing::error!(error = %format!("{e:#}"), "IMAP watcher stopped");
-                }
+        let feed = Intake::shared(&desks, pipelines.clone(), &store);
+        watchers.push(("imap watcher".to_owned(), imap, feed));
+    }
+    for (i, s) in desks.all.iter().enumerate() {
+        match (&s.desk.inbox, &settings.imap) {
+            (Inbox::Folder(folder), Some(shared)) => {
+                let imap = crate::config::ImapSettings {
+                    mailbox: folder.clone(),
+                    ..shared.clone()
+                };
+                let feed = Intake::desk(pipelines.clone(), i, None);
+                watchers.push((format!("imap watcher of desk {}", s.desk.id), imap, feed));
             }
-        };
-        intake_tasks.spawn(while_leader(
-            leadership.clone(),
-            intake.clone(),
-            "imap watcher",
-            task,
-        ));
-    } else {
+            (Inbox::Folder(_), None) => tracing::warn!(
+                desk = %s.desk.id,
+                "the desk's inbox is a folder of the shared [imap] account, which is not configured"
+            ),
+            (Inbox::Account(imap), _) => {
+                let feed = Intake::desk(pipelines.clone(), i, Some(&s.desk.id));
+                let name = format!("imap watcher of desk {}", s.desk.id);
+                watchers.push((name, (**imap).clone(), feed));
+            }
+            _ => {}
+        }
+    }
+    // /healthz reports the first watcher's connection (the shared mailbox's).
+    let imap_status = ImapStatus::new();
+    if watchers.is_empty() {
         tracing::warn!(
             "no [imap] section: only the outbox runs (use `leadgate import` to feed mail)"
         );
     }
+    for (n, (name, imap, feed)) in watchers.into_iter().enumerate() {
+        let status = if n == 0 {
+            imap_status.clone()
+        } else {
+            ImapStatus::new()
+        };
+        let clock = clock.clone();
+        let label = name.clone();
+        let task = move |stop: CancellationToken| {
+            let (imap, feed, status, clock, label) = (
+                imap.clone(),
+                feed.clone(),
+                status.clone(),
+                clock.clone(),
+                label.clone(),
+            );
+            async move {
+                if let Err(e) =
+                    crate::source::imap::watch(&imap, &feed, &status, &clock, stop).await
+                {
+                    tracing::error!(watcher = %label, error = %format!("{e:#}"), "IMAP watcher stopped");
+                }
+            }
+        };
+        intake_tasks.spawn(while_leader(leadership.clone(), intake.clone(), name, task));
+    }
     {
         // The scheduler: drift sweeps every `sweep_every`, digests at their times; on the leader.
-        let (store, settings, clock, wake) =
-            (store.clone(), settings.clone(), clock.clone(), wake.clone());
+        let (store, desks, clock, wake) =
+            (store.clone(), desks.clone(), clock.clone(), wake.clone());
         let task = move |stop: CancellationToken| {
-            let (store, settings, clock, wake) =
-                (store.clone(), settings.clone(), clock.clone(), wake.clone());
-            async move { crate::scheduler::run(store, settings, clock, wake, stop).await }
+            let (store, desks, clock, wake) =
+                (store.clone(), desks.clone(), clock.clone(), wake.clone());
+            async move { crate::scheduler::run(store, desks, clock, wake, stop).await }
         };
         intake_tasks.spawn(while_leader(
             leadership.clone(),
@@ -164,6 +197,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
             let state = crate::http::State {
                 store: store.clone(),
                 settings: settings.clone(),
+                desks: desks.clone(),
                 clock: clock.clone(),
                 imap: settings.imap.as_ref().map(|_| imap_status.clone()),
                 leadership: leadership.clone(),

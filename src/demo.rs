@@ -68,7 +68,13 @@ pub async fn run(keep: Option<PathBuf>) -> anyhow::Result<()> {
     let clock = Clock::system();
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
-    store::state::sync_people(&mut conn, &settings.people, store::millis(clock.now())).await?;
+    store::state::sync_people(
+        &mut conn,
+        &settings.desk.id,
+        &settings.people,
+        store::millis(clock.now()),
+    )
+    .await?;
     drop(conn);
     let settings = Arc::new(settings);
     let pipeline = Pipeline::new(

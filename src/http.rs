@@ -29,7 +29,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct State {
     pub store: Store,
+    /// The shared settings (the first desk's): the team name on pages, the relay keys.
     pub settings: Arc<Settings>,
+    pub desks: Arc<crate::config::Desks>,
     pub clock: Clock,
     /// None when no `[imap]` is configured.
     pub imap: Option<Arc<ImapStatus>>,
@@ -43,6 +45,7 @@ pub fn router(state: State) -> Router {
     let board = crate::board::router(crate::board::BoardState {
         store: state.store.clone(),
         settings: state.settings.clone(),
+        desks: state.desks.clone(),
         clock: state.clock.clone(),
         wake: state.wake.clone(),
     });
@@ -203,7 +206,7 @@ async fn unsubscribe_page(AxState(st): AxState<State>, Path(token): Path<String>
 /// a token that is not ours or a lead that is gone.
 async fn unsubscribe(AxState(st): AxState<State>, Path(token): Path<String>) -> Response {
     let unsubscribed =
-        crate::relay::one_click_unsubscribe(&st.store, &st.settings, &token, st.clock.now()).await;
+        crate::relay::one_click_unsubscribe(&st.store, &st.desks, &token, st.clock.now()).await;
     match unsubscribed {
         Ok(Some(_)) => {
             let team = HtmlEscape(&st.settings.team.name);

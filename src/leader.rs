@@ -78,18 +78,19 @@ impl Leadership {
 pub async fn while_leader<F, Fut>(
     mut leadership: Leadership,
     shutdown: CancellationToken,
-    name: &'static str,
+    name: impl Into<std::borrow::Cow<'static, str>>,
     mut task: F,
 ) where
     F: FnMut(CancellationToken) -> Fut,
     Fut: Future<Output = ()>,
 {
+    let name = name.into();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             ok = leadership.wait_for(true) => if !ok { return },
         }
-        tracing::info!(task = name, "leader: starting");
+        tracing::info!(task = %name, "leader: starting");
         let stop = shutdown.child_token();
         let run = task(stop.clone());
         tokio::pin!(run);
@@ -102,7 +103,7 @@ pub async fn while_leader<F, Fut>(
                 ok = leadership.wait_for(false), if watching => {
                     watching = false;
                     if ok {
-                        tracing::warn!(task = name, "leadership lost: stopping");
+                        tracing::warn!(task = %name, "leadership lost: stopping");
                         lost = true;
                         stop.cancel();
                     }
@@ -114,7 +115,7 @@ pub async fn while_leader<F, Fut>(
         }
         if !lost {
             // The task ended by itself (a setting no retry fixes): do not spin on it.
-            tracing::error!(task = name, "task ended while leading; not restarted");
+            tracing::error!(task = %name, "task ended while leading; not restarted");
             return;
         }
     }

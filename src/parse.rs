@@ -175,6 +175,44 @@ fn view_nested(raw: &[u8], depth: usize) -> MessageView {
     v
 }
 
+/// The recipient headers desks are told apart by ([`crate::domain::desk::TRUST_ORDER`]),
+/// each with its addresses, read from the header block alone: a message's desk is known
+/// before it is parsed whole (and classified with that desk's settings).
+pub fn recipients(raw: &[u8]) -> Vec<(&'static str, Vec<String>)> {
+    let Some(msg) = PARSER.parse_headers(raw) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for h in msg.headers() {
+        let Some(name) = crate::domain::desk::TRUST_ORDER
+            .into_iter()
+            .find(|n| h.name().eq_ignore_ascii_case(n))
+        else {
+            continue;
+        };
+        let addresses = match h.value() {
+            HeaderValue::Address(a) => a
+                .iter()
+                .filter_map(|m| m.address())
+                .map(str::to_owned)
+                .collect(),
+            other => header_text(other)
+                .split(',')
+                .map(|a| {
+                    let a = a.trim();
+                    match (a.rfind('<'), a.rfind('>')) {
+                        (Some(l), Some(r)) if l < r => a[l + 1..r].trim().to_owned(),
+                        _ => a.to_owned(),
+                    }
+                })
+                .filter(|a| a.contains('@'))
+                .collect(),
+        };
+        out.push((name, addresses));
+    }
+    out
+}
+
 /// The messages of an mbox file (`From ` lines split them; `>From ` unquoted), in order.
 pub fn mbox(reader: impl std::io::BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
     mail_parser::mailbox::mbox::MessageIterator::new(reader).map(|m| m.map(|m| m.unwrap_contents()))

@@ -5,8 +5,8 @@
 //! see": every page and the JSON filter leads through it, and a lead outside it is a 404.
 
 use super::links::ViewScope;
-use super::{token_hash, BoardState, DEFAULT_DESK};
-use crate::config::{BoardLogin, Settings};
+use super::{token_hash, BoardState};
+use crate::config::{BoardLogin, Desks};
 use crate::ops::view::LeadView;
 use crate::store::leads::Lead;
 use crate::store::{self, board};
@@ -18,10 +18,11 @@ pub const SESSION_COOKIE: &str = "leadgate_session";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Viewer {
-    /// A team member, who may act. `csrf` is the token their forms must carry (tied to
-    /// the session, or, behind a proxy, to the person).
+    /// A team member, who may act, known by their email address (the same person may be
+    /// on several desks, with an id on each). `csrf` is the token their forms must carry
+    /// (tied to the session, or, behind a proxy, to the person).
     Person {
-        id: String,
+        email: String,
         session: Option<i64>,
         csrf: String,
     },
@@ -30,10 +31,46 @@ pub enum Viewer {
 }
 
 impl Viewer {
-    pub fn person(&self) -> Option<&str> {
+    /// The viewer's person id on `desk` (None: not a member there, or a desk-wide link).
+    pub fn person_on(&self, desks: &Desks, desk: &str) -> Option<String> {
         match self {
-            Viewer::Person { id, .. } => Some(id),
-            Viewer::Link(ViewScope::Person(p)) => Some(p),
+            Viewer::Person { email, .. } => desks
+                .get(desk)
+                .and_then(|s| s.person_by_email(email))
+                .map(|p| p.id.clone()),
+            Viewer::Link(ViewScope::Person { desk: d, id }) if d == desk => Some(id.clone()),
+            Viewer::Link(_) => None,
+        }
+    }
+
+    /// The viewer's person id on the first desk they belong to (`?owner=me`).
+    pub fn person(&self, desks: &Desks) -> Option<String> {
+        match self {
+            Viewer::Person { email, .. } => desks
+                .all
+                .iter()
+                .find_map(|s| s.person_by_email(email))
+                .map(|p| p.id.clone()),
+            Viewer::Link(ViewScope::Person { id, .. }) => Some(id.clone()),
+            Viewer::Link(ViewScope::Desk(_)) => None,
+        }
+    }
+
+    /// What to call the viewer on the page.
+    pub fn name(&self, desks: &Desks) -> Option<String> {
+        match self {
+            Viewer::Person { email, .. } => desks
+                .all
+                .iter()
+                .find_map(|s| s.person_by_email(email))
+                .map(|p| p.name.clone()),
+            Viewer::Link(ViewScope::Person { desk, id }) => Some(
+                desks
+                    .get(desk)
+                    .and_then(|s| s.person(id))
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| id.clone()),
+            ),
             Viewer::Link(ViewScope::Desk(_)) => None,
         }
     }
@@ -61,54 +98,59 @@ impl Sight {
     }
 
     pub fn sees_lead(&self, lead: &Lead) -> bool {
-        self.sees(desk_of(lead), lead.owner.as_deref())
+        self.sees(&lead.desk, lead.owner.as_deref())
     }
 
     pub fn sees_view(&self, lead: &LeadView) -> bool {
-        self.sees(desk_of_view(lead), lead.owner.as_deref())
+        self.sees(&lead.desk, lead.owner.as_deref())
     }
 }
 
-/// The desk a lead is on. One desk for now; with desks, the lead's own column.
-pub fn desk_of(_lead: &Lead) -> &str {
-    DEFAULT_DESK
-}
-
-/// [`desk_of`] for a lead as listed.
-pub fn desk_of_view(_lead: &LeadView) -> &str {
-    DEFAULT_DESK
-}
-
-/// The desks a team member belongs to (the manager's are the desks they manage). One
-/// desk for now: everyone in the team belongs to it.
-fn desks_of(s: &Settings, person: &str) -> Vec<String> {
-    if s.person(person).is_some() {
-        vec![DEFAULT_DESK.to_owned()]
-    } else {
-        Vec::new()
-    }
-}
-
-/// The one visibility check: viewer → the desks and leads they may see.
-pub fn sight(viewer: &Viewer, s: &Settings) -> Sight {
+/// The one visibility check: viewer → the desks and leads they may see. A person sees the
+/// desks they are on (a manager sees the desks they manage, being on them); `[operator]`
+/// members see every desk; a view link sees its scope, while its desk and person exist.
+pub fn sight(viewer: &Viewer, desks: &Desks) -> Sight {
     match viewer {
-        Viewer::Person { id, .. } => Sight {
-            desks: desks_of(s, id),
-            owner: None,
-        },
-        Viewer::Link(ViewScope::Person(p)) => Sight {
-            desks: desks_of(s, p),
-            owner: Some(p.clone()),
+        Viewer::Person { email, .. } => {
+            let operator = desks
+                .operator
+                .iter()
+                .any(|a| a.as_str().eq_ignore_ascii_case(email));
+            Sight {
+                desks: desks
+                    .all
+                    .iter()
+                    .filter(|s| operator || s.person_by_email(email).is_some())
+                    .map(|s| s.desk.id.clone())
+                    .collect(),
+                owner: None,
+            }
+        }
+        Viewer::Link(ViewScope::Person { desk, id }) => Sight {
+            desks: desks
+                .get(desk)
+                .filter(|s| s.person(id).is_some())
+                .map(|s| vec![s.desk.id.clone()])
+                .unwrap_or_default(),
+            owner: Some(id.clone()),
         },
         Viewer::Link(ViewScope::Desk(d)) => Sight {
-            desks: if d == DEFAULT_DESK {
-                vec![d.clone()]
-            } else {
-                Vec::new()
-            },
+            desks: desks
+                .get(d)
+                .map(|s| vec![s.desk.id.clone()])
+                .unwrap_or_default(),
             owner: None,
         },
     }
+}
+
+/// A team member of any desk by email address: (their address as configured, name).
+pub fn member(desks: &Desks, email: &str) -> Option<(String, String)> {
+    desks
+        .all
+        .iter()
+        .find_map(|s| s.person_by_email(email))
+        .map(|p| (p.email.clone(), p.name.clone()))
 }
 
 /// The logged-in team member of this request, if any: by the proxy's header (proxy
@@ -133,10 +175,10 @@ pub async fn viewer(
             let Some(email) = headers.get(header.as_str()).and_then(|v| v.to_str().ok()) else {
                 return Ok(None);
             };
-            Ok(s.person_by_email(email).map(|p| Viewer::Person {
-                id: p.id.clone(),
+            Ok(member(&st.desks, email).map(|(email, _)| Viewer::Person {
+                csrf: s.relay.keys.sign("board-csrf", &format!("proxy:{email}")),
+                email,
                 session: None,
-                csrf: s.relay.keys.sign("board-csrf", &format!("proxy:{}", p.id)),
             }))
         }
         BoardLogin::MagicLink => {
@@ -149,13 +191,13 @@ pub async fn viewer(
             else {
                 return Ok(None);
             };
-            // A person who left the team keeps no access through an old cookie.
-            if s.person(&session.person).is_none() {
+            // Someone who left every desk keeps no access through an old cookie.
+            if member(&st.desks, &session.person).is_none() {
                 return Ok(None);
             }
             board::touch_session(&mut conn, session.id, now).await?;
             Ok(Some(Viewer::Person {
-                id: session.person,
+                email: session.person,
                 session: Some(session.id),
                 csrf: csrf_for_session(&token),
             }))

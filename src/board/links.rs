@@ -11,8 +11,8 @@ const PURPOSE: &str = "board-view";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ViewScope {
-    /// One person's leads.
-    Person(String),
+    /// One person's leads on one desk.
+    Person { desk: String, id: String },
     /// Every lead of a desk.
     Desk(String),
 }
@@ -21,7 +21,7 @@ pub enum ViewScope {
 pub fn token(s: &Settings, scope: &ViewScope, now: Timestamp) -> String {
     let until = now.as_millisecond() + s.board.view_links.as_millis() as i64;
     let payload = match scope {
-        ViewScope::Person(p) => format!("p:{until}:{p}"),
+        ViewScope::Person { desk, id } => format!("p:{until}:{desk}:{id}"),
         ViewScope::Desk(d) => format!("d:{until}:{d}"),
     };
     s.relay.keys.sign(PURPOSE, &payload)
@@ -42,7 +42,13 @@ pub fn verify(s: &Settings, token: &str, now: Timestamp) -> Option<ViewScope> {
         return None;
     }
     match kind {
-        "p" => Some(ViewScope::Person(who.to_owned())),
+        "p" => {
+            let (desk, id) = who.split_once(':')?;
+            Some(ViewScope::Person {
+                desk: desk.to_owned(),
+                id: id.to_owned(),
+            })
+        }
         "d" => Some(ViewScope::Desk(who.to_owned())),
         _ => None,
     }

@@ -61,13 +61,13 @@ pub async fn request(State(st): State<BoardState>, Form(f): Form<LoginForm>) -> 
             "Magic links need [http] public_url in leadgate's config; ask whoever runs it.",
         );
     };
-    if let Some(person) = s.person_by_email(f.email.trim()) {
+    if let Some((email, name)) = access::member(&st.desks, f.email.trim()) {
         let now = st.clock.now();
         let token = random_token();
         let expires = now + s.board.link_valid;
         let link = format!("{}/login/{token}", base.trim_end_matches('/'));
         let ctx = minijinja::context! {
-            name => &person.name,
+            name => &name,
             team => &s.team.name,
             link => &link,
             expires => notify::format_time(expires, &s.team.timezone),
@@ -76,7 +76,7 @@ pub async fn request(State(st): State<BoardState>, Form(f): Form<LoginForm>) -> 
         let body = notify::body(&env, "board_login", &ctx, true);
         let draft = s.sender().draft(
             Purpose::BoardLogin,
-            vec![person.email.clone()],
+            vec![email.clone()],
             &format!("Log in to the {} board", s.team.name),
             body,
         );
@@ -85,7 +85,7 @@ pub async fn request(State(st): State<BoardState>, Form(f): Form<LoginForm>) -> 
             board::insert_login_link(
                 &mut tx,
                 &token_hash(&token),
-                &person.id,
+                &email,
                 store::millis(now),
                 store::millis(expires),
             )
@@ -98,7 +98,7 @@ pub async fn request(State(st): State<BoardState>, Form(f): Form<LoginForm>) -> 
         match queued {
             Ok(()) => {
                 st.wake.notify_one();
-                tracing::info!(person = %person.id, "board login link queued");
+                tracing::info!(person = %email, "board login link queued");
             }
             Err(e) => return unavailable(s, format!("{e:#}")),
         }
@@ -157,7 +157,7 @@ pub async fn enter(State(st): State<BoardState>, Path(token): Path<String>) -> R
         let Some(link) = board::login_link(&mut tx, &token_hash(&token)).await? else {
             return Ok(None);
         };
-        if s.person(&link.person).is_none()
+        if access::member(&st.desks, &link.person).is_none()
             || !board::use_login_link(&mut tx, link.id, store::millis(now)).await?
         {
             return Ok(None);

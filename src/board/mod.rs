@@ -17,7 +17,7 @@ mod login;
 mod pages;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Desks, Settings};
 use crate::store::Store;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -31,15 +31,17 @@ use tokio::sync::Notify;
 #[derive(Clone)]
 pub struct BoardState {
     pub store: Store,
+    /// The shared settings (`[board]`, `[http]`, the relay keys, the first desk's team).
     pub settings: Arc<Settings>,
+    /// Every desk: who is on which, each lead read with its own desk's settings.
+    pub desks: Arc<Desks>,
     pub clock: Clock,
     /// Woken after a login link is queued, so it goes out now rather than at the sender's
     /// next idle check.
     pub wake: Arc<Notify>,
 }
 
-/// The desk of a single-team deployment: every lead is on it until desks exist.
-pub const DEFAULT_DESK: &str = "default";
+pub use crate::config::DEFAULT_DESK;
 
 /// Every board response carries these: no script may run, no other site may frame the
 /// page, no URL (which may hold a view link) leaks as a referrer, nothing is cached.
@@ -229,7 +231,10 @@ email = "bob@team.test"
     #[test]
     fn view_links_carry_their_scope_until_they_expire() {
         let s = settings("[http]\npublic_url = \"https://leads.example.com/\"");
-        let alice = ViewScope::Person("alice".into());
+        let alice = ViewScope::Person {
+            desk: "default".into(),
+            id: "alice".into(),
+        };
         let url = links::url(&s, &alice, now()).unwrap();
         let token = url
             .strip_prefix("https://leads.example.com/board/view/")
@@ -252,19 +257,32 @@ email = "bob@team.test"
 
     #[test]
     fn a_view_link_sees_its_person_or_its_desk_and_a_member_sees_the_team() {
-        let s = settings("");
+        let s = crate::config::Desks::single(settings(""));
         let member = Viewer::Person {
-            id: "bob".into(),
+            email: "Bob@team.test".into(),
             session: Some(1),
             csrf: "x".into(),
         };
         assert_eq!(sight(&member, &s).desks, ["default"]);
         assert_eq!(sight(&member, &s).owner, None);
-        let link = Viewer::Link(ViewScope::Person("alice".into()));
+        assert_eq!(member.person_on(&s, "default").as_deref(), Some("bob"));
+        let stranger = Viewer::Person {
+            email: "mallory@example.net".into(),
+            session: None,
+            csrf: "x".into(),
+        };
+        assert!(sight(&stranger, &s).desks.is_empty());
+        let link = Viewer::Link(ViewScope::Person {
+            desk: "default".into(),
+            id: "alice".into(),
+        });
         assert_eq!(sight(&link, &s).owner.as_deref(), Some("alice"));
         assert!(!link.can_act());
         // Someone who left the team, or a desk that is not ours: nothing.
-        let gone = Viewer::Link(ViewScope::Person("mallory".into()));
+        let gone = Viewer::Link(ViewScope::Person {
+            desk: "default".into(),
+            id: "mallory".into(),
+        });
         assert!(sight(&gone, &s).desks.is_empty());
         let elsewhere = Viewer::Link(ViewScope::Desk("other".into()));
         assert!(sight(&elsewhere, &s).desks.is_empty());

@@ -5,16 +5,16 @@
 
 use super::access::{self, Sight, Viewer};
 use super::links::{self, ViewScope};
-use super::{message, not_found, page, unavailable, BoardState, DEFAULT_DESK};
-use crate::config::Settings;
+use super::{message, not_found, page, unavailable, BoardState};
+use crate::config::{Desks, Settings};
 use crate::domain::lead::LeadStatus;
 use crate::domain::notify;
 use crate::domain::when::{parse_when_exact, WhenOptions, WHEN_HELP};
 use crate::ops::view::{self, LeadDetail, LeadView};
 use crate::ops::{self, OpError};
+use crate::store;
 use crate::store::board::{self, LastActivity};
 use crate::store::leads::Lead;
-use crate::store::{self, Store};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -49,18 +49,39 @@ enum OwnerFilter {
     Unknown,
 }
 
-fn owner_filter(f: &Filters, viewer: &Viewer, s: &Settings) -> OwnerFilter {
+fn owner_filter(f: &Filters, viewer: &Viewer, desks: &Desks) -> OwnerFilter {
     match f.owner.trim() {
         "" => OwnerFilter::Any,
         "none" => OwnerFilter::Nobody,
         "me" => viewer
-            .person()
-            .map(|p| OwnerFilter::Person(p.to_owned()))
+            .person(desks)
+            .map(OwnerFilter::Person)
             .unwrap_or(OwnerFilter::Unknown),
-        who => s
-            .find_person(who)
+        who => desks
+            .all
+            .iter()
+            .find_map(|s| s.find_person(who))
             .map(|p| OwnerFilter::Person(p.id.clone()))
             .unwrap_or(OwnerFilter::Unknown),
+    }
+}
+
+/// The desks to show: those in sight, or the one `?desk=` names if it is in sight.
+fn desks_shown(sight: &Sight, f: &Filters) -> Vec<String> {
+    sight
+        .desks
+        .iter()
+        .filter(|d| f.desk.is_empty() || **d == f.desk)
+        .cloned()
+        .collect()
+}
+
+/// The drift of a lead, by its own desk's rules (a desk no longer configured: the shared
+/// settings, its owner counted as gone).
+fn drift_of(row: &Lead, desks: &Desks, now: Timestamp) -> Vec<String> {
+    match desks.get(&row.desk) {
+        Some(s) => view::drift(row, s, &s.active_people(), now),
+        None => view::drift(row, desks.shared(), &Default::default(), now),
     }
 }
 
@@ -89,44 +110,46 @@ impl Item {
     }
 }
 
-/// The live leads this viewer may see, through the filters; with every column (`full`,
-/// for the JSON) or only what the page shows.
+/// The live leads this viewer may see, through the filters (for a drift filter, which
+/// needs every lead's drift).
 async fn load(
-    store: &Store,
-    s: &Settings,
+    st: &BoardState,
     viewer: &Viewer,
     f: &Filters,
     now: Timestamp,
     full: bool,
 ) -> store::Result<Vec<Item>> {
-    let sight: Sight = access::sight(viewer, s);
-    let owner = owner_filter(f, viewer, s);
+    let desks = &st.desks;
+    let sight: Sight = access::sight(viewer, desks);
+    let shown = desks_shown(&sight, f);
+    let owner = owner_filter(f, viewer, desks);
     // One owner's page reads only their rows.
     let only = match (&sight.owner, &owner) {
         (Some(o), _) => Some(o.clone()),
         (None, OwnerFilter::Person(p)) => Some(p.clone()),
         _ => None,
     };
-    let mut conn = store.acquire().await?;
-    let rows = if full {
-        board::live_leads(&mut conn, only.as_deref()).await?
-    } else {
-        board::live_rows(&mut conn, only.as_deref()).await?
+    if matches!(owner, OwnerFilter::Unknown) {
+        return Ok(Vec::new());
+    }
+    let rows = {
+        let mut conn = st.store.acquire().await?;
+        if full {
+            board::live_leads(&mut conn, &shown, only.as_deref()).await?
+        } else {
+            board::live_rows(&mut conn, &shown, only.as_deref()).await?
+        }
     };
-    drop(conn);
-    let active = s.active_people();
     let items = rows
         .into_iter()
         .filter(|r| sight.sees_lead(r))
-        .filter(|r| f.desk.is_empty() || access::desk_of(r) == f.desk)
         .filter(|r| f.status.is_empty() || r.status.as_str() == f.status)
         .filter(|r| match &owner {
             OwnerFilter::Person(p) => r.owner.as_deref() == Some(p.as_str()),
-            OwnerFilter::Any | OwnerFilter::Nobody => true,
-            OwnerFilter::Unknown => false,
+            _ => true,
         })
         .map(|row| Item {
-            drift: view::drift(&row, s, &active, now),
+            drift: drift_of(&row, desks, now),
             row,
         })
         .filter(|i| f.drift.is_empty() || i.drift.contains(&f.drift))
@@ -139,6 +162,8 @@ async fn load(
 #[derive(Serialize)]
 struct Row<'a> {
     id: i64,
+    /// The desk's name, when there are several.
+    desk: Option<String>,
     name: String,
     status: &'a str,
     owner: Option<String>,
@@ -161,10 +186,23 @@ fn short_time(t: Timestamp, s: &Settings) -> String {
         .to_string()
 }
 
-fn person_name(s: &Settings, id: &str) -> String {
-    s.person(id)
+/// A person's name on a desk (their id when they are not, or no longer, on it).
+fn name_on(desks: &Desks, desk: &str, id: &str) -> String {
+    desks
+        .get(desk)
+        .and_then(|s| s.person(id))
         .map(|p| p.name.clone())
         .unwrap_or_else(|| id.to_owned())
+}
+
+/// The desk's name for a row, when the deployment has several.
+fn desk_label(desks: &Desks, desk: &str) -> Option<String> {
+    (desks.all.len() > 1).then(|| {
+        desks
+            .get(desk)
+            .map(|s| s.desk.name.clone())
+            .unwrap_or_else(|| desk.to_owned())
+    })
 }
 
 /// Which way an activity went, in a word.
@@ -183,22 +221,29 @@ fn direction(kind: &str) -> &'static str {
     }
 }
 
-fn row<'a>(i: &'a Item, last: Option<&LastActivity>, s: &Settings, now: Timestamp) -> Row<'a> {
+fn row<'a>(
+    i: &'a Item,
+    last: Option<&LastActivity>,
+    desks: &Desks,
+    s: &Settings,
+    now: Timestamp,
+) -> Row<'a> {
     let l = &i.row;
     Row {
         id: l.id,
+        desk: desk_label(desks, &l.desk),
         name: l
             .name
             .clone()
             .or_else(|| l.email.as_ref().map(|e| e.to_string()))
             .unwrap_or_else(|| format!("lead #{}", l.id)),
         status: l.status.as_str(),
-        owner: l.owner.as_deref().map(|o| person_name(s, o)),
+        owner: l.owner.as_deref().map(|o| name_on(desks, &l.desk, o)),
         accepted: l.accepted,
         next: l.next_action.as_deref(),
         due: i.due().map(|d| short_time(d, s)),
         overdue: i.overdue(now),
-        last_who: last.map(|a| person_name(s, &a.actor)),
+        last_who: last.map(|a| name_on(desks, &l.desk, &a.actor)),
         last_what: last.map(|a| direction(&a.kind)),
         last_when: last.map(|a| short_time(store::timestamp(a.at), s)),
         drift: &i.drift,
@@ -209,7 +254,7 @@ fn row<'a>(i: &'a Item, last: Option<&LastActivity>, s: &Settings, now: Timestam
 }
 
 /// A lead as `show` gives it, as a row (the lead's page).
-fn row_of_view<'a>(l: &'a LeadView, s: &Settings, now: Timestamp) -> Row<'a> {
+fn row_of_view<'a>(l: &'a LeadView, desks: &Desks, s: &Settings, now: Timestamp) -> Row<'a> {
     let due = l
         .next_action
         .as_ref()
@@ -217,13 +262,14 @@ fn row_of_view<'a>(l: &'a LeadView, s: &Settings, now: Timestamp) -> Row<'a> {
         .and_then(|d| d.parse::<Timestamp>().ok());
     Row {
         id: l.id,
+        desk: desk_label(desks, &l.desk),
         name: l
             .name
             .clone()
             .or_else(|| l.email.clone())
             .unwrap_or_else(|| format!("lead #{}", l.id)),
         status: &l.status,
-        owner: l.owner.as_deref().map(|o| person_name(s, o)),
+        owner: l.owner.as_deref().map(|o| name_on(desks, &l.desk, o)),
         accepted: l.accepted,
         next: l.next_action.as_ref().and_then(|n| n["what"].as_str()),
         due: due.map(|d| short_time(d, s)),
@@ -247,48 +293,53 @@ struct Group<'a> {
     rows: Vec<Row<'a>>,
 }
 
-/// Needing an owner first, then by owner in the team's order; within a group the most
-/// urgent first: overdue, then by deadline, then the oldest. At most `limit` per group,
-/// with the group's total.
+/// A group's key: None for those needing an owner or a decision, else (desk, owner).
+type GroupKey = Option<(String, String)>;
+
+/// The groups of the page and its counts: total, needing an owner, overdue.
+type Grouped = (Vec<(GroupKey, usize, Vec<Item>)>, usize, usize, usize);
+
+/// Needing an owner first, then by desk and owner in the config's order.
+fn group_rank(desks: &Desks, key: &GroupKey) -> (usize, usize) {
+    match key {
+        None => (0, 0),
+        Some((desk, owner)) => {
+            let d = desks.all.iter().position(|s| s.desk.id == *desk);
+            let p = d.and_then(|d| desks.all[d].people.iter().position(|p| p.id == *owner));
+            (1 + d.unwrap_or(desks.all.len()), p.unwrap_or(usize::MAX))
+        }
+    }
+}
+
+/// Groups `items` (all in sight): within a group the most urgent first (overdue, then by
+/// deadline, then the oldest), at most `limit`, with the group's total.
 fn groups(
     items: Vec<Item>,
-    s: &Settings,
+    desks: &Desks,
     now: Timestamp,
     limit: usize,
-) -> Vec<(Option<String>, usize, Vec<Item>)> {
-    let mut by: Vec<(Option<String>, Vec<Item>)> = Vec::new();
-    let mut index: HashMap<Option<String>, usize> = HashMap::new();
-    by.push((None, Vec::new()));
-    index.insert(None, 0);
-    for p in &s.people {
-        index.insert(Some(p.id.clone()), by.len());
-        by.push((Some(p.id.clone()), Vec::new()));
-    }
+) -> Vec<(GroupKey, usize, Vec<Item>)> {
+    let mut by: HashMap<GroupKey, Vec<Item>> = HashMap::new();
     for i in items {
-        let k = (!i.needs_owner()).then(|| i.row.owner.clone().unwrap_or_default());
-        let at = *index.entry(k.clone()).or_insert_with(|| {
-            by.push((k, Vec::new()));
-            by.len() - 1
-        });
-        by[at].1.push(i);
+        let k = (!i.needs_owner())
+            .then(|| (i.row.desk.clone(), i.row.owner.clone().unwrap_or_default()));
+        by.entry(k).or_default().push(i);
     }
-    by.into_iter()
-        .filter(|(_, is)| !is.is_empty())
-        .map(|(owner, mut is)| {
+    let mut out: Vec<(GroupKey, usize, Vec<Item>)> = by
+        .into_iter()
+        .map(|(key, mut is)| {
             is.sort_by_key(|i| {
                 let d = i.due();
                 (!i.overdue(now), d.is_none(), d, i.row.id)
             });
             let total = is.len();
             is.truncate(limit);
-            (owner, total, is)
+            (key, total, is)
         })
-        .collect()
+        .collect();
+    out.sort_by_key(|(k, _, _)| group_rank(desks, k));
+    out
 }
-
-/// The groups of the page (as [`groups`] makes them) and its counts: total, needing an
-/// owner, overdue.
-type Grouped = (Vec<(Option<String>, usize, Vec<Item>)>, usize, usize, usize);
 
 /// The plain board (no drift filter): the database groups, counts and ranks every live
 /// lead, and only the rows shown are read and get their drift worked out.
@@ -299,28 +350,19 @@ async fn page_fast(
     now: Timestamp,
     limit: usize,
 ) -> store::Result<Grouped> {
-    let s = &st.settings;
-    let sight = access::sight(viewer, s);
+    let desks = &st.desks;
+    let sight = access::sight(viewer, desks);
+    let shown = desks_shown(&sight, f);
     let empty = || (Vec::new(), 0, 0, 0);
-    // The desks in sight (one for now) and the one asked for.
-    let desk = if f.desk.is_empty() {
-        DEFAULT_DESK
-    } else {
-        f.desk.as_str()
-    };
-    if !sight.desks.iter().any(|d| d == desk) {
-        return Ok(empty());
-    }
-    let owner = match (sight.owner.as_deref(), owner_filter(f, viewer, s)) {
+    let owner = match (sight.owner.as_deref(), owner_filter(f, viewer, desks)) {
         (_, OwnerFilter::Unknown) => return Ok(empty()),
         (Some(a), OwnerFilter::Person(b)) if a != b => return Ok(empty()),
         (Some(a), _) => Some(a.to_owned()),
         (None, OwnerFilter::Person(b)) => Some(b),
         (None, _) => None,
     };
-    let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
     let q = board::PageQuery {
-        team: &team,
+        desks: &shown,
         owner: owner.as_deref(),
         status: (!f.status.is_empty()).then_some(f.status.as_str()),
         nobody: f.owner.trim() == "none",
@@ -331,8 +373,7 @@ async fn page_fast(
         let mut conn = st.store.acquire().await?;
         board::page(&mut conn, &q).await?
     };
-    let active = s.active_people();
-    let mut groups: Vec<(Option<String>, usize, Vec<Item>)> = page
+    let mut groups: Vec<(GroupKey, usize, Vec<Item>)> = page
         .groups
         .into_iter()
         .map(|g| {
@@ -340,25 +381,14 @@ async fn page_fast(
                 .leads
                 .into_iter()
                 .map(|row| Item {
-                    drift: view::drift(&row, s, &active, now),
+                    drift: drift_of(&row, desks, now),
                     row,
                 })
                 .collect();
             (g.owner, g.total as usize, items)
         })
         .collect();
-    // Needing an owner first, then the team in the config's order.
-    let rank = |o: &Option<String>| match o {
-        None => 0,
-        Some(o) => {
-            1 + s
-                .people
-                .iter()
-                .position(|p| &p.id == o)
-                .unwrap_or(s.people.len())
-        }
-    };
-    groups.sort_by_key(|(o, _, _)| rank(o));
+    groups.sort_by_key(|(k, _, _)| group_rank(desks, k));
     Ok((
         groups,
         page.total as usize,
@@ -375,12 +405,11 @@ async fn page_by_drift(
     now: Timestamp,
     limit: usize,
 ) -> store::Result<Grouped> {
-    let s = &st.settings;
-    let items = load(&st.store, s, viewer, f, now, false).await?;
+    let items = load(st, viewer, f, now, false).await?;
     let needing = items.iter().filter(|i| i.needs_owner()).count();
     let overdue = items.iter().filter(|i| i.has("overdue")).count();
     let total = items.len();
-    let groups = groups(items, s, now, limit);
+    let groups = groups(items, &st.desks, now, limit);
     Ok((groups, total, needing, overdue))
 }
 
@@ -388,7 +417,9 @@ async fn page_by_drift(
 async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str) -> Response {
     let s = &st.settings;
     let now = st.clock.now();
-    let one_owner = !f.owner.is_empty() || access::sight(viewer, s).owner.is_some();
+    let desks = &st.desks;
+    let sight = access::sight(viewer, desks);
+    let one_owner = !f.owner.is_empty() || sight.owner.is_some();
     let limit = if one_owner { OWNER_LIMIT } else { GROUP_LIMIT };
     let grouped = if f.drift.is_empty() {
         page_fast(st, viewer, f, now, limit).await
@@ -415,26 +446,42 @@ async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str)
     };
     let groups: Vec<Group<'_>> = grouped
         .iter()
-        .map(|(owner, total, is)| Group {
-            title: match owner {
-                Some(o) => person_name(s, o),
+        .map(|(key, total, is)| Group {
+            title: match key {
+                Some((desk, o)) => match desk_label(desks, desk) {
+                    Some(d) => format!("{} ({d})", name_on(desks, desk, o)),
+                    None => name_on(desks, desk, o),
+                },
                 None => "Needs an owner or a decision".to_owned(),
             },
-            more: (*total > is.len()).then(|| match owner {
-                Some(o) => format!("owner={o}"),
+            more: (*total > is.len()).then(|| match key {
+                Some((desk, o)) => format!("owner={o}&desk={desk}"),
                 None => "owner=none".to_owned(),
             }),
             total: *total,
             rows: is
                 .iter()
-                .map(|i| row(i, last.get(&i.row.id), s, now))
+                .map(|i| row(i, last.get(&i.row.id), desks, s, now))
                 .collect(),
         })
         .collect();
-    let people: Vec<_> = s
-        .people
+    // The people of the desks in sight, once each, for the owner filter.
+    let mut people: Vec<minijinja::Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for d in desks
+        .all
         .iter()
-        .map(|p| minijinja::context! { id => &p.id, name => &p.name })
+        .filter(|d| sight.desks.contains(&d.desk.id))
+    {
+        for p in d.people.iter().filter(|p| seen.insert(p.id.clone())) {
+            people.push(minijinja::context! { id => &p.id, name => &p.name });
+        }
+    }
+    let desk_choices: Vec<minijinja::Value> = desks
+        .all
+        .iter()
+        .filter(|d| desks.all.len() > 1 && sight.desks.contains(&d.desk.id))
+        .map(|d| minijinja::context! { id => &d.desk.id, name => &d.desk.name })
         .collect();
     page(
         StatusCode::OK,
@@ -442,10 +489,11 @@ async fn render_board(st: &BoardState, viewer: &Viewer, f: &Filters, base: &str)
         minijinja::context! {
             team => &s.team.name,
             base,
-            viewer => viewer.person().map(|p| person_name(s, p)),
+            viewer => viewer.name(desks),
             can_act => viewer.can_act(),
             csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
             filters => f,
+            desks => desk_choices,
             filtered => !(f.owner.is_empty() && f.drift.is_empty() && f.status.is_empty() && f.desk.is_empty()),
             total,
             needing,
@@ -511,17 +559,13 @@ pub async fn board_json(
         Err(e) => return unavailable(&st.settings, e),
     };
     let now = st.clock.now();
-    let s = &st.settings;
-    match load(&st.store, s, &viewer, &f, now, true).await {
+    match load(&st, &viewer, &f, now, true).await {
         Ok(items) => {
-            let active = s.active_people();
-            let leads: Vec<LeadView> = items
-                .iter()
-                .map(|i| view::view(&i.row, s, &active, now))
-                .collect();
+            let rows: Vec<Lead> = items.into_iter().map(|i| i.row).collect();
+            let leads: Vec<LeadView> = view::views(&st.desks, &rows, now);
             Json(leads).into_response()
         }
-        Err(e) => unavailable(s, e),
+        Err(e) => unavailable(&st.settings, e),
     }
 }
 
@@ -569,8 +613,8 @@ async fn visible_detail(
     viewer: &Viewer,
     id: i64,
 ) -> anyhow::Result<Option<LeadDetail>> {
-    let d = view::detail(&st.store, &st.settings, id, st.clock.now()).await?;
-    let sight = access::sight(viewer, &st.settings);
+    let d = view::detail(&st.store, &st.desks, id, st.clock.now()).await?;
+    let sight = access::sight(viewer, &st.desks);
     Ok(d.filter(|d| sight.sees_view(&d.lead)))
 }
 
@@ -594,9 +638,12 @@ async fn render_lead(
         l.status.as_str(),
         "triage" | "new" | "contacted" | "qualified"
     );
-    let me = viewer.person().filter(|_| viewer.can_act());
+    let desks = &st.desks;
+    let me = viewer
+        .person_on(desks, &l.desk)
+        .filter(|_| viewer.can_act());
     let can_accept = open
-        && me.is_some_and(|p| {
+        && me.as_deref().is_some_and(|p| {
             (l.owner.as_deref() == Some(p) && !l.accepted)
                 || l.owner.is_none()
                 || l.drift.iter().any(|d| d == "orphaned")
@@ -607,7 +654,7 @@ async fn render_lead(
         .map(|a| {
             minijinja::context! {
                 at => a.at.parse::<Timestamp>().map(|t| short_time(t, s)).unwrap_or_else(|_| a.at.clone()),
-                actor => person_name(s, &a.actor),
+                actor => name_on(desks, &l.desk, &a.actor),
                 kind => &a.kind,
                 detail => &a.detail,
             }
@@ -632,11 +679,11 @@ async fn render_lead(
         minijinja::context! {
             team => &s.team.name,
             base,
-            viewer => viewer.person().map(|p| person_name(s, p)),
-            can_act => viewer.can_act() && open,
+            viewer => viewer.name(desks),
+            can_act => me.is_some() && open,
             can_accept,
             csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
-            lead => row_of_view(l, s, now),
+            lead => row_of_view(l, desks, s, now),
             email => &l.email,
             phone => &l.phone,
             company => d.fields["company"].as_str(),
@@ -708,9 +755,6 @@ async fn act(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(actor) = viewer.person().map(str::to_owned) else {
-        return not_found(&st.settings);
-    };
     if !access::csrf_ok(&viewer, &f.csrf) {
         return render_lead(
             st,
@@ -725,15 +769,21 @@ async fn act(
         )
         .await;
     }
-    match visible_detail(st, &viewer, id).await {
-        Ok(Some(_)) => {}
+    let desk = match visible_detail(st, &viewer, id).await {
+        Ok(Some(d)) => d.lead.desk,
         Ok(None) => return not_found(&st.settings),
         Err(e) => return unavailable(&st.settings, format!("{e:#}")),
-    }
+    };
+    // The lead's desk's settings and the viewer's id there: an operator who sees the
+    // desk but is not on it may look, not act.
+    let (Some(settings), Some(actor)) = (st.desks.get(&desk), viewer.person_on(&st.desks, &desk))
+    else {
+        return not_found(&st.settings);
+    };
     let now = st.clock.now();
     let result = async {
         let mut tx = st.store.begin().await?;
-        match op(&mut tx, &st.settings, &actor, now).await {
+        match op(&mut tx, settings, &actor, now).await {
             Ok(o) => {
                 tx.commit().await?;
                 Ok(Ok(o))

@@ -3,7 +3,7 @@
 
 use super::print_json;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Desks, Settings};
 use crate::outbox::{OutboxWorker, Step};
 use crate::scheduler::{self, digest};
 use crate::store::{self, Store};
@@ -25,7 +25,13 @@ async fn open(settings: &Settings, now: Timestamp, sync: bool) -> anyhow::Result
     let store = Store::open(&settings.database_url).await?;
     if sync {
         let mut conn = store.acquire().await?;
-        store::state::sync_people(&mut conn, &settings.people, store::millis(now)).await?;
+        store::state::sync_people(
+            &mut conn,
+            &settings.desk.id,
+            &settings.people,
+            store::millis(now),
+        )
+        .await?;
     }
     Ok(store)
 }
@@ -54,7 +60,7 @@ pub struct SweepArgs<'a> {
     pub json: bool,
 }
 
-pub async fn sweep(settings: Settings, args: SweepArgs<'_>) -> anyhow::Result<ExitCode> {
+pub async fn sweep(settings: &Settings, args: SweepArgs<'_>) -> anyhow::Result<ExitCode> {
     let SweepArgs {
         now,
         dry_run,
@@ -62,12 +68,15 @@ pub async fn sweep(settings: Settings, args: SweepArgs<'_>) -> anyhow::Result<Ex
         json,
     } = args;
     let now = now_or_clock(now)?;
-    let store = open(&settings, now, !dry_run).await?;
+    let store = open(settings, now, !dry_run).await?;
     // A daemon's sweep takes a second at most: queue behind it rather than skip.
-    let report = scheduler::sweep(&store, &settings, now, dry_run, Some(lock_wait)).await?;
+    let report = scheduler::sweep(&store, settings, now, dry_run, Some(lock_wait)).await?;
     if report.skipped {
         if json {
-            print_json(&report)?;
+            print_json(&OfDesk {
+                desk: &settings.desk.id,
+                value: &report,
+            })?;
         }
         eprintln!(
             "sweep not done: another sweep of this database (a running daemon's leader \
@@ -78,12 +87,15 @@ pub async fn sweep(settings: Settings, args: SweepArgs<'_>) -> anyhow::Result<Ex
         return Ok(ExitCode::FAILURE);
     }
     let sent = if !dry_run && report.queued_mail() {
-        deliver(&store, &settings, now).await?
+        deliver(&store, settings, now).await?
     } else {
         0
     };
     if json {
-        print_json(&report)?;
+        print_json(&OfDesk {
+            desk: &settings.desk.id,
+            value: &report,
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let would = if dry_run { "would " } else { "" };
@@ -148,18 +160,18 @@ pub struct DigestArgs<'a> {
     pub chart: Option<&'a std::path::Path>,
 }
 
-pub async fn digest(settings: Settings, a: DigestArgs<'_>) -> anyhow::Result<ExitCode> {
+pub async fn digest(settings: &Settings, a: DigestArgs<'_>) -> anyhow::Result<ExitCode> {
     let now = now_or_clock(a.now)?;
-    let store = open(&settings, now, a.send).await?;
+    let store = open(settings, now, a.send).await?;
     if a.send {
         let queued = if a.weekly {
-            digest::send_weekly(&store, &settings, now, None).await?
+            digest::send_weekly(&store, settings, now, None).await?
         } else {
-            digest::send_daily(&store, &settings, now, None).await?
+            digest::send_daily(&store, settings, now, None).await?
         };
         match queued {
             Some(id) => {
-                let sent = deliver(&store, &settings, now).await?;
+                let sent = deliver(&store, settings, now).await?;
                 println!("queued as outbox #{id}; {sent} email(s) sent");
             }
             None => println!("nothing to send: no lead drifts (or [digest] has no readers)"),
@@ -169,23 +181,29 @@ pub async fn digest(settings: Settings, a: DigestArgs<'_>) -> anyhow::Result<Exi
     let mut conn = store.acquire().await?;
     if a.weekly {
         let since = now.checked_sub(SignedDuration::from_hours(24 * 7))?;
-        let r = digest::review(&mut conn, &settings, since, now).await?;
+        let r = digest::review(&mut conn, settings, since, now).await?;
         let png = scheduler::chart::review_chart(&r)?;
         if let Some(path) = a.chart {
             std::fs::write(path, &png)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if a.json {
-            print_json(&r)?;
+            print_json(&OfDesk {
+                desk: &settings.desk.id,
+                value: &r,
+            })?;
             return Ok(ExitCode::SUCCESS);
         }
-        let mail = digest::review_mail(&r, &settings, Some(&png))?;
+        let mail = digest::review_mail(&r, settings, Some(&png))?;
         print_mail(&mail, a.html);
         return Ok(ExitCode::SUCCESS);
     }
-    let d = digest::daily(&mut conn, &settings, now).await?;
+    let d = digest::daily(&mut conn, settings, now).await?;
     if a.json {
-        print_json(&d)?;
+        print_json(&OfDesk {
+            desk: &settings.desk.id,
+            value: &d,
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let forced = Settings {
@@ -201,6 +219,35 @@ pub async fn digest(settings: Settings, a: DigestArgs<'_>) -> anyhow::Result<Exi
         }
         print_mail(&mail, a.html);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `digest --operator`: the digest across desks, printed (or `--json`) or sent to
+/// `[operator] to`.
+pub async fn operator_digest(desks: &Desks, a: DigestArgs<'_>) -> anyhow::Result<ExitCode> {
+    use crate::scheduler::operator;
+    let now = now_or_clock(a.now)?;
+    let shared = desks.shared();
+    let store = open(shared, now, false).await?;
+    if a.send {
+        if desks.operator.is_empty() {
+            anyhow::bail!("[operator] to is not set: the operator's digest has no readers");
+        }
+        let id = operator::send(&store, desks, now).await?;
+        let sent = deliver(&store, shared, now).await?;
+        println!(
+            "queued as outbox #{}; {sent} email(s) sent",
+            id.unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut conn = store.acquire().await?;
+    let d = operator::operator(&mut conn, desks, now).await?;
+    if a.json {
+        print_json(&d)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_mail(&operator::operator_draft(&d, desks)?, a.html);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -237,30 +284,61 @@ pub fn since(s: &Settings, since: Option<&str>, now: Timestamp) -> anyhow::Resul
     }
 }
 
+/// A desk's JSON object: `desk` first, then the object's own keys.
+#[derive(serde::Serialize)]
+struct OfDesk<'a, T> {
+    desk: &'a str,
+    #[serde(flatten)]
+    value: &'a T,
+}
+
+/// `audit`: the ownership score of each desk (`--desk` narrows to one). JSON: one
+/// object with `desk` for one desk, an array of them for several.
 pub async fn audit(
-    settings: Settings,
+    desks: &Desks,
+    desk: Option<&str>,
     since_arg: Option<&str>,
     now: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let now = now_or_clock(now)?;
-    let from = since(&settings, since_arg, now)?;
-    let store = open(&settings, now, false).await?;
+    let chosen = desks.select(desk)?;
+    let store = open(desks.shared(), now, false).await?;
     let mut conn = store.acquire().await?;
-    let r = digest::review(&mut conn, &settings, from, now).await?;
+    let mut reviews = Vec::new();
+    for s in &chosen {
+        let from = since(s, since_arg, now)?;
+        reviews.push(digest::review(&mut conn, s, from, now).await?);
+    }
     if json {
-        print_json(&r)?;
+        let objects: Vec<OfDesk<'_, _>> = chosen
+            .iter()
+            .zip(&reviews)
+            .map(|(s, r)| OfDesk {
+                desk: &s.desk.id,
+                value: r,
+            })
+            .collect();
+        match objects.as_slice() {
+            [one] => print_json(one)?,
+            many => print_json(&many)?,
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Ownership score {} of 5 ({})", r.score.score, r.period);
-    for c in &r.score.checks {
-        println!(
-            "  [{}] {:<12} {}",
-            if c.passed { "x" } else { " " },
-            c.check.as_str(),
-            c.detail
-        );
+    for (s, r) in chosen.iter().zip(&reviews) {
+        if chosen.len() > 1 {
+            println!("Desk {} ({})", s.desk.id, s.desk.name);
+        }
+        println!("Ownership score {} of 5 ({})", r.score.score, r.period);
+        for c in &r.score.checks {
+            println!(
+                "  [{}] {:<12} {}",
+                if c.passed { "x" } else { " " },
+                c.check.as_str(),
+                c.detail
+            );
+        }
+        println!("{}", r.score.explanation);
     }
-    println!("{}", r.score.explanation);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,27 +1,30 @@
 //! Commands about leads: `leads`, `triage` and `show`.
 
 use super::print_json;
-use crate::config::Settings;
-use crate::ops::view::{detail, view, LeadView};
+use crate::config::Desks;
+use crate::ops::view::{detail, views, LeadView};
 use crate::store::leads::{self, LeadFilter};
 use crate::store::Store;
 use serde::Serialize;
 use std::process::ExitCode;
 
 pub async fn list(
-    settings: Settings,
-    filter: LeadFilter,
+    desks: &Desks,
+    desk: Option<&str>,
+    mut filter: LeadFilter,
     drift_kind: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
+    if let Some(d) = desk {
+        filter.desk = Some(desks.select(Some(d))?[0].desk.id.clone());
+    }
+    let store = Store::open(&desks.shared().database_url).await?;
     let mut conn = store.acquire().await?;
-    let active = settings.active_people();
     let now = crate::clock::Clock::system().now();
     let rows = leads::list(&mut conn, &filter).await?;
-    let views: Vec<LeadView> = rows
-        .iter()
-        .map(|r| view(r, &settings, &active, now))
+    let several = desks.all.len() > 1;
+    let views: Vec<LeadView> = views(desks, &rows, now)
+        .into_iter()
         .filter(|v| drift_kind.as_ref().is_none_or(|k| v.drift.contains(k)))
         .collect();
     if json {
@@ -30,8 +33,11 @@ pub async fn list(
     }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    table.set_header([
-        "id",
+    let mut header = vec!["id"];
+    if several {
+        header.push("desk");
+    }
+    header.extend([
         "status",
         "owner",
         "name",
@@ -40,9 +46,13 @@ pub async fn list(
         "next action",
         "drift",
     ]);
+    table.set_header(header);
     for v in views {
-        table.add_row([
-            v.id.to_string(),
+        let mut row = vec![v.id.to_string()];
+        if several {
+            row.push(v.desk.clone());
+        }
+        row.extend([
             v.status,
             match (&v.owner, v.accepted) {
                 (Some(o), true) => o.clone(),
@@ -73,6 +83,7 @@ pub async fn list(
                 .unwrap_or_default(),
             v.drift.join(", "),
         ]);
+        table.add_row(row);
     }
     println!("{table}");
     Ok(ExitCode::SUCCESS)
@@ -89,20 +100,24 @@ pub struct TriageView {
     pub message: Option<String>,
 }
 
-pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
+pub async fn triage(desks: &Desks, desk: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&desks.shared().database_url).await?;
     let mut conn = store.acquire().await?;
-    let active = settings.active_people();
     let now = crate::clock::Clock::system().now();
     let filter = LeadFilter {
         status: Some(crate::domain::lead::LeadStatus::Triage.as_str().into()),
+        desk: match desk {
+            Some(d) => Some(desks.select(Some(d))?[0].desk.id.clone()),
+            None => None,
+        },
         ..Default::default()
     };
     let rows = leads::list(&mut conn, &filter).await?;
-    let views: Vec<TriageView> = rows
-        .iter()
-        .map(|r| TriageView {
-            lead: view(r, &settings, &active, now),
+    let views: Vec<TriageView> = views(desks, &rows, now)
+        .into_iter()
+        .zip(&rows)
+        .map(|(lead, r)| TriageView {
+            lead,
             class: if r.source == crate::pipeline::TRIAGE_INQUIRY_SOURCE {
                 "inquiry"
             } else {
@@ -149,9 +164,24 @@ pub async fn triage(settings: Settings, json: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
-    let Some(d) = detail(&store, &settings, id, crate::clock::Clock::system().now()).await? else {
+/// Lead `id` with its history, when it is on one of `desks` (another desk's lead is not
+/// there for whoever asks with these).
+pub async fn show(
+    desks: &Desks,
+    desk: Option<&str>,
+    id: i64,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&desks.shared().database_url).await?;
+    let narrowed;
+    let desks = match desk {
+        Some(_) => {
+            narrowed = Desks::single((**desks.one(desk)?).clone());
+            &narrowed
+        }
+        None => desks,
+    };
+    let Some(d) = detail(&store, desks, id, crate::clock::Clock::system().now()).await? else {
         eprintln!("no lead #{id}; `leadgate leads` lists them");
         return Ok(ExitCode::from(1));
     };
@@ -166,6 +196,7 @@ pub async fn show(settings: Settings, id: i64, json: bool) -> anyhow::Result<Exi
         l.status,
         l.name.as_deref().unwrap_or("(no name)")
     );
+    println!("  desk:     {}", l.desk);
     println!(
         "  owner:    {}",
         match (&l.owner, l.accepted) {

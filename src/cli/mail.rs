@@ -2,10 +2,10 @@
 
 use super::print_json;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Desks, Settings};
 use crate::domain::classify::{classify, ClassifyContext};
 use crate::domain::report::{Kind, ParseReport};
-use crate::pipeline::Pipeline;
+use crate::pipeline::Intake;
 use crate::source::{files, Ingest, IngestOutcome, Origin};
 use crate::store::{self, Store};
 use anyhow::Context;
@@ -80,23 +80,21 @@ pub fn parse(
     })
 }
 
-pub async fn import(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+/// `import`: each message to its desk as the daemon's shared mailbox would send it (by
+/// recipient), or all to the one desk `--desk` names (the caller narrows `desks`).
+pub async fn import(desks: Desks, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     let messages = files::read_all(paths)?;
-    let store = Store::open(&settings.database_url).await?;
+    let store = Store::open(&desks.shared().database_url).await?;
     let mut conn = store.acquire().await?;
-    store::state::sync_people(
-        &mut conn,
-        &settings.people,
-        store::millis(crate::clock::Clock::system().now()),
-    )
-    .await?;
+    let now = store::millis(crate::clock::Clock::system().now());
+    for s in &desks.all {
+        store::state::sync_people(&mut conn, &s.desk.id, &s.people, now).await?;
+    }
     drop(conn);
-    let pipeline = Pipeline::new(
-        store,
-        Arc::new(settings),
-        Clock::system(),
-        Arc::new(tokio::sync::Notify::new()),
-    );
+    let clock = Clock::system();
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let pipelines = Intake::pipelines(&desks, &store, &clock, &wake);
+    let pipeline = Intake::shared(&desks, pipelines, &store);
     let bar = indicatif::ProgressBar::new(messages.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
@@ -135,7 +133,7 @@ pub async fn import(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow
 }
 
 pub async fn messages(
-    settings: Settings,
+    settings: &Settings,
     class: Option<String>,
     limit: i64,
     json: bool,
@@ -175,7 +173,7 @@ pub async fn messages(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn outbox(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn outbox(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
     let rows = store::outbox::list(&mut conn).await?;

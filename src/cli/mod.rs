@@ -7,7 +7,7 @@ mod mail;
 mod ops;
 mod sessions;
 
-use crate::config::{self, Settings};
+use crate::config::{self, Desks, Settings};
 use crate::telemetry::{self, LogFormat};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -26,6 +26,10 @@ pub struct Cli {
     /// Log lines as human-readable text or JSON.
     #[arg(long, global = true, value_enum, default_value = "human")]
     pub log_format: LogFormat,
+    /// The desk a command works on (`[desks]`): listings show every desk without it;
+    /// commands on a lead take the lead's desk.
+    #[arg(long, global = true, value_name = "ID")]
+    pub desk: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -220,6 +224,9 @@ pub enum Command {
         /// With --weekly: also write the chart to this PNG file.
         #[arg(long)]
         chart: Option<PathBuf>,
+        /// The operator's digest across desks (`[operator] to`), desks ranked by drift.
+        #[arg(long, conflicts_with = "weekly")]
+        operator: bool,
     },
     /// The ownership score and its figures over a period.
     Audit {
@@ -282,6 +289,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let desk = cli.desk.as_deref();
     match cli.command {
         Command::CheckConfig => Ok(check_config(&cli.config)),
         Command::Demo { keep } => crate::demo::run(keep).await.map(|_| ExitCode::SUCCESS),
@@ -291,7 +299,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             template,
             without_provider,
         } => {
-            let settings = optional_settings(&cli.config)?;
+            let settings = optional_settings(&cli.config, desk)?;
             let mut ctx = settings
                 .as_ref()
                 .map(crate::pipeline::classify_context)
@@ -300,12 +308,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             mail::parse(&paths, json, template.as_deref(), ctx)
         }
         Command::Run => {
-            let settings = load(&cli.config)?;
-            crate::app::run(settings, crate::app::signals())
+            let desks = load(&cli.config)?;
+            crate::app::run(desks, crate::app::signals())
                 .await
                 .map(|_| ExitCode::SUCCESS)
         }
-        Command::Import { paths, json } => mail::import(load(&cli.config)?, &paths, json).await,
+        Command::Import { paths, json } => {
+            let desks = load(&cli.config)?;
+            let desks = match desk {
+                Some(_) => Desks::single((**desks.one(desk)?).clone()),
+                None => desks,
+            };
+            mail::import(desks, &paths, json).await
+        }
         Command::Leads {
             status,
             owner,
@@ -316,6 +331,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let filter = crate::store::leads::LeadFilter {
+                desk: None,
                 status,
                 owner,
                 needs_template,
@@ -323,46 +339,67 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 orphaned,
                 limit: None,
             };
-            leads::list(load(&cli.config)?, filter, drift, json).await
+            leads::list(&load(&cli.config)?, desk, filter, drift, json).await
         }
-        Command::Triage { json } => leads::triage(load(&cli.config)?, json).await,
-        Command::Show { id, json } => leads::show(load(&cli.config)?, id, json).await,
+        Command::Triage { json } => leads::triage(&load(&cli.config)?, desk, json).await,
+        Command::Show { id, json } => leads::show(&load(&cli.config)?, desk, id, json).await,
         Command::Messages { class, limit, json } => {
-            mail::messages(load(&cli.config)?, class, limit, json).await
+            let desks = load(&cli.config)?;
+            mail::messages(desks.shared(), class, limit, json).await
         }
-        Command::Outbox { json } => mail::outbox(load(&cli.config)?, json).await,
+        Command::Outbox { json } => mail::outbox(load(&cli.config)?.shared(), json).await,
         Command::Assign {
             id,
             person,
             why,
             by,
-        } => ops::run(load(&cli.config)?, ops::Op::Assign { id, person, why }, by).await,
+        } => {
+            let op = ops::Op::Assign { id, person, why };
+            ops::run(&load(&cli.config)?, desk, op, by).await
+        }
         Command::Accept { id, as_person } => {
-            ops::run(load(&cli.config)?, ops::Op::Accept { id, as_person }, None).await
+            let op = ops::Op::Accept { id, as_person };
+            ops::run(&load(&cli.config)?, desk, op, None).await
         }
         Command::Next { id, when_what, by } => {
             let op = ops::Op::Next {
                 id,
                 words: when_what,
             };
-            ops::run(load(&cli.config)?, op, by).await
+            ops::run(&load(&cli.config)?, desk, op, by).await
         }
-        Command::Done { id, by } => ops::run(load(&cli.config)?, ops::Op::Done { id }, by).await,
+        Command::Done { id, by } => {
+            ops::run(&load(&cli.config)?, desk, ops::Op::Done { id }, by).await
+        }
         Command::Status { id, status, by } => {
-            ops::run(load(&cli.config)?, ops::Op::Status { id, status }, by).await
+            let op = ops::Op::Status { id, status };
+            ops::run(&load(&cli.config)?, desk, op, by).await
         }
         Command::Note { id, text, by } => {
             let op = ops::Op::Note { id, words: text };
-            ops::run(load(&cli.config)?, op, by).await
+            ops::run(&load(&cli.config)?, desk, op, by).await
         }
         Command::Snooze { id, when, by } => {
             let op = ops::Op::Snooze { id, words: when };
-            ops::run(load(&cli.config)?, op, by).await
+            ops::run(&load(&cli.config)?, desk, op, by).await
         }
         Command::Optout { email, how, by } => {
-            ops::run(load(&cli.config)?, ops::Op::OptOut { email, how }, by).await
+            ops::run(
+                &load(&cli.config)?,
+                desk,
+                ops::Op::OptOut { email, how },
+                by,
+            )
+            .await
         }
-        Command::SyncTeam { reassign } => ops::sync_team(load(&cli.config)?, reassign).await,
+        Command::SyncTeam { reassign } => {
+            let desks = load(&cli.config)?;
+            let mut code = ExitCode::SUCCESS;
+            for s in desks.select(desk)? {
+                code = worst(code, ops::sync_team(s, reassign).await?);
+            }
+            Ok(code)
+        }
         Command::Sweep {
             now,
             dry_run,
@@ -371,13 +408,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let wait = config::parse_duration(&lock_wait)
                 .map_err(|why| anyhow::anyhow!("--lock-wait {lock_wait:?}: {why}"))?;
-            let args = drift::SweepArgs {
-                now: now.as_deref(),
-                dry_run,
-                lock_wait: wait.unsigned_abs(),
-                json,
-            };
-            drift::sweep(load(&cli.config)?, args).await
+            let desks = load(&cli.config)?;
+            let mut code = ExitCode::SUCCESS;
+            for s in desks.select(desk)? {
+                let args = drift::SweepArgs {
+                    now: now.as_deref(),
+                    dry_run,
+                    lock_wait: wait.unsigned_abs(),
+                    json,
+                };
+                code = worst(code, drift::sweep(s, args).await?);
+            }
+            Ok(code)
         }
         Command::Digest {
             now,
@@ -387,24 +429,53 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             html,
             json,
             chart,
+            operator,
         } => {
-            let args = drift::DigestArgs {
-                now: now.as_deref(),
-                weekly,
-                send,
-                html,
-                json,
-                chart: chart.as_deref(),
-            };
-            drift::digest(load(&cli.config)?, args).await
+            let desks = load(&cli.config)?;
+            if operator {
+                let args = drift::DigestArgs {
+                    now: now.as_deref(),
+                    weekly,
+                    send,
+                    html,
+                    json,
+                    chart: None,
+                };
+                return drift::operator_digest(&desks, args).await;
+            }
+            let mut code = ExitCode::SUCCESS;
+            for s in desks.select(desk)? {
+                let args = drift::DigestArgs {
+                    now: now.as_deref(),
+                    weekly,
+                    send,
+                    html,
+                    json,
+                    chart: chart.as_deref(),
+                };
+                code = worst(code, drift::digest(s, args).await?);
+            }
+            Ok(code)
         }
         Command::Sessions { action, json } => match action {
-            None => sessions::list(load(&cli.config)?, json).await,
-            Some(SessionsCommand::Revoke { id }) => sessions::revoke(load(&cli.config)?, id).await,
+            None => sessions::list(load(&cli.config)?.shared(), json).await,
+            Some(SessionsCommand::Revoke { id }) => {
+                sessions::revoke(load(&cli.config)?.shared(), id).await
+            }
         },
         Command::Audit { since, now, json } => {
-            drift::audit(load(&cli.config)?, since.as_deref(), now.as_deref(), json).await
+            let desks = load(&cli.config)?;
+            drift::audit(&desks, desk, since.as_deref(), now.as_deref(), json).await
         }
+    }
+}
+
+/// The exit code of several runs (one per desk): the first failure, else success.
+fn worst(so_far: ExitCode, next: ExitCode) -> ExitCode {
+    if so_far == ExitCode::SUCCESS {
+        next
+    } else {
+        so_far
     }
 }
 
@@ -426,22 +497,28 @@ fn quiet_broken_pipe() {
     }));
 }
 
-fn load(path: &Path) -> anyhow::Result<Settings> {
-    Ok(config::load(path)?)
+fn load(path: &Path) -> anyhow::Result<Desks> {
+    Ok(config::load_desks(path)?)
 }
 
 /// `parse` works without a config (built-in recognisers only); with one, it also uses the
-/// config's templates and relay addresses.
-fn optional_settings(path: &Path) -> anyhow::Result<Option<Settings>> {
+/// config's templates and relay addresses (of `--desk`, or the first desk).
+fn optional_settings(path: &Path, desk: Option<&str>) -> anyhow::Result<Option<Settings>> {
     if !path.exists() && path == Path::new(config::DEFAULT_PATH) {
         return Ok(None);
     }
-    load(path).map(Some)
+    let desks = load(path)?;
+    let s = match desk {
+        Some(_) => desks.one(desk)?,
+        None => desks.shared(),
+    };
+    Ok(Some((**s).clone()))
 }
 
 fn check_config(path: &Path) -> ExitCode {
-    match config::load(path) {
-        Ok(s) => {
+    match config::load_desks(path) {
+        Ok(desks) => {
+            let s = desks.shared();
             println!(
                 "{}: ok ({} people, {} routes, {} templates, imap {}, smtp {})",
                 path.display(),
@@ -455,6 +532,17 @@ fn check_config(path: &Path) -> ExitCode {
                     "off (file sink)"
                 },
             );
+            if desks.all.len() > 1 {
+                for d in &desks.all {
+                    println!(
+                        "  desk {} ({}): {} people, {} routes",
+                        d.desk.id,
+                        d.desk.name,
+                        d.people.len(),
+                        d.routes.len()
+                    );
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(config::ConfigError::Invalid(problems)) => {

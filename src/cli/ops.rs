@@ -3,7 +3,7 @@
 //! operation in one transaction, prints its summary, and sends the mail it queued.
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Desks, Settings};
 use crate::domain::lead::LeadStatus;
 use crate::domain::when::{parse_when_exact, split_when, WhenOptions, WHEN_HELP};
 use crate::ops::{self, OpError, Outcome};
@@ -52,18 +52,57 @@ pub enum Op {
     },
 }
 
-pub async fn run(settings: Settings, op: Op, by: Option<String>) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&settings.database_url).await?;
+impl Op {
+    /// The lead the operation is on (all but `optout`).
+    fn lead(&self) -> Option<i64> {
+        match self {
+            Op::Assign { id, .. }
+            | Op::Accept { id, .. }
+            | Op::Next { id, .. }
+            | Op::Done { id }
+            | Op::Status { id, .. }
+            | Op::Note { id, .. }
+            | Op::Snooze { id, .. } => Some(*id),
+            Op::OptOut { .. } => None,
+        }
+    }
+}
+
+/// Runs `op` with the settings of its desk: the lead's (a `--desk` that names another is
+/// an error), or for `optout` the one `--desk` names (needed when there are several).
+pub async fn run(
+    desks: &Desks,
+    desk: Option<&str>,
+    op: Op,
+    by: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&desks.shared().database_url).await?;
+    let settings = match op.lead() {
+        None => desks.one(desk)?,
+        Some(id) => {
+            let mut conn = store.acquire().await?;
+            let lead_desk = store::leads::get(&mut conn, id).await?.map(|l| l.desk);
+            match (lead_desk.as_deref().and_then(|d| desks.get(d)), desk) {
+                (None, _) => return Ok(fail(&OpError::NoSuchLead(id))),
+                (Some(s), Some(asked)) if s.desk.id != asked => {
+                    eprintln!("error: lead #{id} is on desk {}, not {asked}", s.desk.id);
+                    return Ok(ExitCode::from(2));
+                }
+                (Some(s), _) => s,
+            }
+        }
+    };
+    let settings: &Settings = settings;
     let now = Clock::system().now();
     let actor = match by.as_deref() {
-        Some(who) => match ops::find_person(&settings, who) {
+        Some(who) => match ops::find_person(settings, who) {
             Ok(p) => p.id.clone(),
             Err(e) => return Ok(fail(&e)),
         },
         None => CLI_ACTOR.to_owned(),
     };
     let mut tx = store.begin().await?;
-    let result = apply(&mut tx, &settings, op, &actor, now).await;
+    let result = apply(&mut tx, settings, op, &actor, now).await;
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -76,7 +115,7 @@ pub async fn run(settings: Settings, op: Op, by: Option<String>) -> anyhow::Resu
         .context("Failed to commit the lead change")?;
     println!("{}", outcome.summary);
     if outcome.queued_mail {
-        send_now(&settings, &store).await;
+        send_now(settings, &store).await;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -166,34 +205,50 @@ async fn apply(
 /// `sync-team`: the people table follows the config (what `run` does at start); leads
 /// of people who left are marked orphaned, and with `reassign` routed again by the rules
 /// (unless `[team] orphans = "keep"`).
-pub async fn sync_team(settings: Settings, reassign: bool) -> anyhow::Result<ExitCode> {
+pub async fn sync_team(settings: &Settings, reassign: bool) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
     let now = Clock::system().now();
     let mut tx = store.begin().await?;
-    store::state::sync_people(&mut tx, &settings.people, store::millis(now)).await?;
-    let marked = ops::mark_orphans(&mut tx, &settings, now).await?;
+    store::state::sync_people(
+        &mut tx,
+        &settings.desk.id,
+        &settings.people,
+        store::millis(now),
+    )
+    .await?;
+    let marked = ops::mark_orphans(&mut tx, settings, now).await?;
     let moved = if reassign {
-        ops::reassign_orphans(&mut tx, &settings, now).await?
+        ops::reassign_orphans(&mut tx, settings, now).await?
     } else {
         Vec::new()
     };
-    let orphans: Vec<i64> = ops::orphans(&mut tx, &settings)
+    let orphans: Vec<i64> = ops::orphans(&mut tx, settings)
         .await?
         .iter()
         .map(|r| r.id)
         .collect();
     tx.commit().await.context("Failed to sync the team")?;
     println!(
-        "{} people in the team; newly orphaned: {}; reassigned: {}; orphaned now: {}",
+        "{}{} people in the team; newly orphaned: {}; reassigned: {}; orphaned now: {}",
+        desk_prefix(settings),
         settings.people.len(),
         list(&marked),
         list(&moved),
         list(&orphans)
     );
     if !moved.is_empty() {
-        send_now(&settings, &store).await;
+        send_now(settings, &store).await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `desk client-a: ` before a line about one desk, when the config has desks.
+fn desk_prefix(s: &Settings) -> String {
+    if s.desk.id == crate::config::DEFAULT_DESK {
+        String::new()
+    } else {
+        format!("desk {}: ", s.desk.id)
+    }
 }
 
 fn list(ids: &[i64]) -> String {

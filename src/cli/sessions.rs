@@ -20,7 +20,7 @@ struct SessionView {
     state: &'static str,
 }
 
-pub async fn list(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn list(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
     let now = store::millis(Clock::system().now());
@@ -69,7 +69,7 @@ pub async fn list(settings: Settings, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn revoke(settings: Settings, id: i64) -> anyhow::Result<ExitCode> {
+pub async fn revoke(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database_url).await?;
     let mut conn = store.acquire().await?;
     let now = store::millis(Clock::system().now());

@@ -8,18 +8,20 @@
 //! - `settings`: the validated [`Settings`] and its parts.
 //! - `validate/`: [`raw::RawSettings`] into [`Settings`], one function per section.
 
+mod desks;
 pub mod raw;
 mod read;
 mod settings;
 mod validate;
 
+pub use desks::{load_desks, Desks};
 pub use read::read;
 pub use settings::{
-    AfterProcessing, BoardLogin, BoardSettings, CaptureSettings, DigestSettings, FromMode,
-    HttpSettings, ImapSettings, OutboxSettings, RelaySettings, Settings, SmtpSettings,
-    StaleSettings, StartFrom, TeamSettings, TlsMode, TriageMode,
+    AfterProcessing, BoardLogin, BoardSettings, CaptureSettings, DeskSettings, DigestSettings,
+    FromMode, HttpSettings, Identity, ImapSettings, Inbox, OutboxSettings, RelaySettings, Settings,
+    SmtpSettings, StaleSettings, StartFrom, TeamSettings, TlsMode, TriageMode, DEFAULT_DESK,
 };
-pub use validate::{parse_duration, validate};
+pub use validate::{parse_duration, validate, validate_desk};
 
 use read::read_collecting;
 use std::collections::HashSet;
@@ -67,5 +69,7 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     }
 }
 
+#[cfg(test)]
+mod desks_tests;
 #[cfg(test)]
 mod tests;

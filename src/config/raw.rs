@@ -46,6 +46,18 @@ pub struct RawSettings {
     pub capture: RawCapture,
     /// `[board]`; None when the file has no such section (the board's defaults apply).
     pub board: Option<RawBoard>,
+    /// `[desks]` (leadgate.toml only): where the desk files are, and the fallback desk.
+    pub desks: RawDesks,
+    /// `[operator]` (leadgate.toml only): who gets the digest across desks.
+    pub operator: RawOperator,
+    /// `[privacy]` (leadgate.toml only).
+    pub privacy: RawPrivacy,
+    /// A desk file's display name (`name = "Client A"`); the file stem is its id.
+    pub name: Option<String>,
+    /// `[inbox]`: which mail is this desk's.
+    pub inbox: RawInbox,
+    /// `[identity]`: how this desk's mail presents itself.
+    pub identity: RawIdentity,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -58,6 +70,51 @@ pub struct RawBoard {
     pub view_links: Option<String>,
     pub proxy_header: Option<String>,
     pub trusted_proxies: OneOrMany,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawDesks {
+    /// A folder (relative to leadgate.toml) whose every `*.toml` is a desk.
+    pub dir: Option<String>,
+    /// The desk that mail matching no desk goes to; without it such mail is stored as
+    /// `other`.
+    pub fallback: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawOperator {
+    pub to: OneOrMany,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawPrivacy {
+    /// `"desk"` (default: each desk is its own data controller) or `"global"`.
+    pub optout_scope: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawInbox {
+    /// Aliases of the shared `[imap]` account that are this desk's.
+    pub addresses: OneOrMany,
+    /// A folder of the shared `[imap]` account that is this desk's.
+    pub folder: Option<String>,
+    /// An IMAP account of the desk's own (the keys of `[imap]`).
+    pub imap: Option<RawImap>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawIdentity {
+    pub from_name: Option<String>,
+    pub relay_domain: Option<String>,
+    /// Appended to relayed mail and notices; `{owner}` is the owner's name.
+    pub signature: Option<String>,
+    /// Legal lines at the very end of every email.
+    pub footer: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -137,6 +194,10 @@ pub struct RawTeam {
     pub default_owner: Option<String>,
     /// `"reassign"` (default) or `"keep"`: what happens to leads whose owner left the team.
     pub orphans: Option<String>,
+    /// Days off (`"2026-12-25"`): business-hours clocks skip them.
+    pub holidays: Vec<String>,
+    /// An iCalendar file of days off (relative to the file that names it).
+    pub holidays_ics: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -177,7 +238,7 @@ pub struct RawDuty {
     pub every: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct RawStale {
     pub first_reply_within: Option<String>,

@@ -21,6 +21,15 @@ pub fn read(path: &Path) -> Result<RawSettings, ConfigError> {
 /// with its key and the value is left out (as if not written), so that deserialising goes
 /// on and every such value is found, not only the first.
 pub(super) fn read_collecting(path: &Path) -> Result<(RawSettings, Vec<Problem>), ConfigError> {
+    read_collecting_with(path, true)
+}
+
+/// Like [`read_collecting`]; `env`: whether `LEADGATE__…` variables override the file (for
+/// leadgate.toml, not for a desk file: one variable must not set every desk's key).
+pub(super) fn read_collecting_with(
+    path: &Path,
+    env: bool,
+) -> Result<(RawSettings, Vec<Problem>), ConfigError> {
     if !path.exists() {
         return Err(ConfigError::Read(format!(
             "{} does not exist; copy config/leadgate.example.toml there, or pass --config PATH (or set LEADGATE_CONFIG)",
@@ -28,14 +37,16 @@ pub(super) fn read_collecting(path: &Path) -> Result<(RawSettings, Vec<Problem>)
         )));
     }
     let unreadable = |e: config::ConfigError| ConfigError::Read(format!("{}: {e}", path.display()));
-    let builder = config::Config::builder()
-        .add_source(config::File::from(path).format(config::FileFormat::Toml))
-        .add_source(
+    let mut builder = config::Config::builder()
+        .add_source(config::File::from(path).format(config::FileFormat::Toml));
+    if env {
+        builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true),
         );
+    }
     let mut problems: Vec<Problem> = Vec::new();
     let mut left_out: Vec<String> = Vec::new();
     loop {

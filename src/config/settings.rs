@@ -189,6 +189,47 @@ pub struct CaptureSettings {
     pub triage: TriageMode,
 }
 
+/// Which mail is a desk's (`[inbox]`).
+#[derive(Clone, Debug, Default)]
+pub enum Inbox {
+    /// No `[inbox]`: the desk gets what `[desks] fallback` sends it (everything, when it is
+    /// the only desk).
+    #[default]
+    Fallback,
+    /// Mail of the shared `[imap]` account that names one of these (lowercase) addresses.
+    Addresses(Vec<String>),
+    /// A folder of the shared `[imap]` account.
+    Folder(String),
+    /// An IMAP account of the desk's own.
+    Account(Box<ImapSettings>),
+}
+
+/// `[identity]`: how a desk's mail presents itself; the relay domain is in
+/// [`Settings::relay`] (a desk's tracked addresses and Message-IDs use it).
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    /// The display name of leadgate's own mail (else the team's name).
+    pub from_name: Option<String>,
+    /// Appended to relayed mail and notices; `{owner}` is the owner's name.
+    pub signature: Option<String>,
+    /// Legal lines at the very end of every email.
+    pub footer: Option<String>,
+}
+
+/// One desk: a team with its inbox and identity. A config without `[desks]` is the one
+/// desk [`DEFAULT_DESK`].
+#[derive(Clone, Debug)]
+pub struct DeskSettings {
+    /// The file stem of its desk file; [`DEFAULT_DESK`] for leadgate.toml's own team.
+    pub id: String,
+    pub name: String,
+    pub inbox: Inbox,
+    pub identity: Identity,
+}
+
+/// The desk of leadgate.toml's own team, and of every lead stored before desks existed.
+pub const DEFAULT_DESK: &str = "default";
+
 /// Validated settings: every value here is usable as is.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -215,6 +256,10 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub capture: CaptureSettings,
     pub board: BoardSettings,
+    /// Which desk these settings are (a config without desks: [`DEFAULT_DESK`]).
+    pub desk: DeskSettings,
+    /// `[privacy] optout_scope = "global"`: an opt-out on one desk holds on every desk.
+    pub optout_global: bool,
 }
 
 impl Settings {
@@ -228,9 +273,33 @@ impl Settings {
     /// the sender from the settings.
     pub fn sender(&self) -> crate::domain::notify::Sender<'_> {
         crate::domain::notify::Sender {
+            name: self.desk.identity.from_name.as_deref(),
             from: self.from.as_str(),
             team: &self.team.name,
             timezone: &self.team.timezone,
+        }
+    }
+
+    /// Which opt-outs hold for this desk (`[privacy] optout_scope`).
+    pub fn optout_scope(&self) -> crate::domain::optout::Scope<'_> {
+        let desk = self.desk.id.as_str();
+        match self.optout_global {
+            true => crate::domain::optout::Scope::Global { desk },
+            false => crate::domain::optout::Scope::Desk(desk),
+        }
+    }
+
+    /// What this desk adds to each of its emails (signature, footer).
+    pub fn identity(&self) -> crate::domain::identity::Identity<'_> {
+        crate::domain::identity::Identity {
+            signature: self.desk.identity.signature.as_deref(),
+            footer: self.desk.identity.footer.as_deref(),
+            desk_name: self
+                .desk
+                .identity
+                .from_name
+                .as_deref()
+                .unwrap_or(&self.desk.name),
         }
     }
 

@@ -17,7 +17,7 @@ pub async fn accept(
     by: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let person = find_person(s, by)?;
     let now_ms = store::millis(now);
     let detail = match row.accept(&person.id, |o| s.person(o).is_some())? {

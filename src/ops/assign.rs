@@ -24,7 +24,7 @@ pub async fn assign(
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let person = find_person(s, to)?;
     hand_over(tx, s, &row, Some(person), why, actor, now).await
 }
@@ -39,7 +39,7 @@ pub async fn reassign(
     reason: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let person = match to {
         Some(to) => Some(find_person(s, to)?),
         None => None,
@@ -89,7 +89,7 @@ async fn hand_over(
     }
 
     let mut queued = false;
-    let fresh = load(tx, lead).await?;
+    let fresh = load(tx, s, lead).await?;
     if let Some(p) = to.filter(|_| !self_assigned) {
         let reason = format!(
             "handed to you by {} (from {}): {why_text}. Accept it: reply with /accept, or run `leadgate accept {lead}`.",

@@ -13,14 +13,14 @@ use jiff::Timestamp;
 /// `/name`, `/email`, `/phone`, `/company`: corrects the contact, recorded with the old value.
 pub async fn set_contact(
     tx: &mut Tx,
-    _s: &Settings,
+    s: &Settings,
     lead: i64,
     field: ContactField,
     value: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let now_ms = store::millis(now);
     let (old, norm) = match field {
         ContactField::Name => (row.name.clone(), None),

@@ -120,7 +120,7 @@ pub async fn apply(
             set_contact(tx, s, lead, *field, value, actor, now).await
         }
         QuickAction::OptOut => {
-            let row = load(tx, lead).await?;
+            let row = load(tx, s, lead).await?;
             let norm = address_of(&row).ok_or_else(|| {
                 OpError::NotAllowed(format!("lead #{lead} has no email address to opt out"))
             })?;
@@ -129,8 +129,13 @@ pub async fn apply(
     }
 }
 
-async fn load(tx: &mut Tx, lead: i64) -> Result<Lead, OpError> {
-    leads::get(tx, lead).await?.ok_or(OpError::NoSuchLead(lead))
+/// Lead `lead` when it is this desk's: another desk's lead is not reachable from here (by
+/// a quick action, the command line or the board), as if it did not exist.
+async fn load(tx: &mut Tx, s: &Settings, lead: i64) -> Result<Lead, OpError> {
+    leads::get(tx, lead)
+        .await?
+        .filter(|l| l.desk == s.desk.id)
+        .ok_or(OpError::NoSuchLead(lead))
 }
 
 /// A team member by id, name or email; the error lists the team.

@@ -18,7 +18,7 @@ pub async fn set_next(
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     row.require_open("set a next action")?;
     let what = notify::header_safe(what, 300);
     if what.is_empty() {
@@ -55,12 +55,12 @@ pub async fn set_next(
 /// The next action is done: it is cleared (the lead then needs a new one, or a status).
 pub async fn done(
     tx: &mut Tx,
-    _s: &Settings,
+    s: &Settings,
     lead: i64,
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let Some(what) = row.next_action.clone() else {
         return Err(OpError::NotAllowed(format!(
             "lead #{lead} has no next action to mark done; set one with `next {lead} WHEN WHAT`"

@@ -10,13 +10,13 @@ use jiff::Timestamp;
 /// An internal note: history only, never relayed to the lead.
 pub async fn note(
     tx: &mut Tx,
-    _s: &Settings,
+    s: &Settings,
     lead: i64,
     text: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    load(tx, lead).await?;
+    load(tx, s, lead).await?;
     let text = text.trim();
     if text.is_empty() {
         return Err(OpError::NotAllowed("the note is empty".into()));

@@ -18,7 +18,7 @@ pub(super) fn address_of(row: &Lead) -> Option<String> {
 /// and every open lead of it becomes opted out, with history.
 pub async fn opt_out(
     tx: &mut Tx,
-    _s: &Settings,
+    s: &Settings,
     email_norm: &str,
     how: &str,
     actor: &str,
@@ -29,8 +29,12 @@ pub async fn opt_out(
         return Err(OpError::NotAllowed("no address to opt out".into()));
     }
     let now_ms = store::millis(now);
-    let new = state::add_opt_out(tx, &email_norm, how, now_ms).await?;
-    let open = leads::open_leads(tx, Some(&email_norm)).await?;
+    let new = state::add_opt_out(tx, &s.desk.id, &email_norm, how, now_ms).await?;
+    // Under a global scope the address's open leads on every desk close; else this desk's.
+    let open = match s.optout_global {
+        false => leads::open_leads(tx, &s.desk.id, Some(&email_norm)).await?,
+        true => leads::open_leads_anywhere(tx, &email_norm).await?,
+    };
     for row in &open {
         let from = row.status;
         leads::set_status(tx, row.id, LeadStatus::OptedOut, now_ms).await?;

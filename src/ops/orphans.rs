@@ -14,7 +14,7 @@ use jiff::Timestamp;
 /// Open leads whose owner left the team (not in `settings.people`) or that have none.
 pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<Lead>, OpError> {
     let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
-    Ok(leads::orphaned_open_leads(tx, &team).await?)
+    Ok(leads::orphaned_open_leads(tx, &s.desk.id, &team).await?)
 }
 
 /// After a team change: each open lead whose owner left gets one history entry saying so
@@ -62,7 +62,7 @@ pub async fn reassign_orphans(
     }
     // Read once and kept current as each reassignment moves a lead (the open counts are
     // a GROUP BY over every open lead).
-    let mut routing = store::routing::snapshot(tx, true).await?;
+    let mut routing = store::routing::snapshot(tx, &s.desk.id, true).await?;
     for row in orphans {
         let keys = row
             .email
@@ -71,7 +71,7 @@ pub async fn reassign_orphans(
             .unwrap_or_default();
         // Earlier leads only (the orphan's own owner is the one who left), so not the
         // snapshot's newest-lead lookup.
-        let past_owners = leads::past_owners(tx, &keys, row.id).await?;
+        let past_owners = leads::past_owners(tx, &s.desk.id, &keys, row.id).await?;
         let ctx = s.routing_context(routing.cursors(), routing.open_counts(), &past_owners, now);
         let assignment = route(&extraction_of(&row), &s.routes, &ctx);
         let Some(owner) = assignment.owner.as_deref() else {
@@ -86,7 +86,7 @@ pub async fn reassign_orphans(
         };
         reassign(tx, s, row.id, Some(owner), &reason, now).await?;
         if let Some((rule, person)) = &assignment.cursor {
-            state::save_route_cursor(tx, rule, person, now_ms).await?;
+            state::save_route_cursor(tx, &s.desk.id, rule, person, now_ms).await?;
         }
         routing.moved(
             row.id,

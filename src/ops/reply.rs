@@ -20,7 +20,7 @@ pub async fn record_first_reply(
     by: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let now_ms = store::millis(now);
     leads::record_outbound(tx, lead, now_ms).await?;
     let mut done_things = Vec::new();
@@ -33,7 +33,7 @@ pub async fn record_first_reply(
         done_things.push("triage → new".to_owned());
         // Read before this reply was recorded: whether it is the first one.
         let first_reply_at = row.first_reply_at;
-        row = load(tx, lead).await?;
+        row = load(tx, s, lead).await?;
         row.first_reply_at = first_reply_at;
         status = row.status;
     }
@@ -96,7 +96,9 @@ pub async fn record_first_reply(
 
 /// The lead wrote to us: `last_inbound_at` (restarts the `unanswered` clock).
 pub async fn record_inbound(tx: &mut Tx, lead: i64, now: Timestamp) -> Result<(), OpError> {
-    load(tx, lead).await?;
+    leads::get(tx, lead)
+        .await?
+        .ok_or(OpError::NoSuchLead(lead))?;
     leads::record_inbound(tx, lead, store::millis(now)).await?;
     Ok(())
 }

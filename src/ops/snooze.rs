@@ -17,7 +17,7 @@ pub async fn snooze(
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     row.require_open("snooze it")?;
     let when = notify::format_time(until, &s.team.timezone);
     if until <= now {

@@ -18,7 +18,7 @@ pub async fn set_status(
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     let from = row.status;
     let to = row.change_status(to)?;
     let now_ms = store::millis(now);

@@ -72,6 +72,7 @@ async fn lead(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
     let id = leads::insert(
         tx,
         &leads::NewLead {
+            desk: crate::config::DEFAULT_DESK,
             status: LeadStatus::New,
             owner,
             source: "contact-form-7",
@@ -323,9 +324,13 @@ async fn opt_out_closes_every_open_lead_of_the_address_once() {
             status
         );
     }
-    assert!(state::is_opted_out(&mut tx, "jane@example.net")
-        .await
-        .unwrap());
+    assert!(state::is_opted_out(
+        &mut tx,
+        state::OptOutScope::Desk("default"),
+        "jane@example.net"
+    )
+    .await
+    .unwrap());
     // /status opted_out on one lead is an opt-out of the address.
     let joe2 = lead(&mut tx, Some("alice"), "joe@example.net").await;
     let o = apply(
@@ -339,9 +344,13 @@ async fn opt_out_closes_every_open_lead_of_the_address_once() {
     .await
     .unwrap();
     assert!(o.summary.contains(&format!("#{joe2}")), "{}", o.summary);
-    assert!(state::is_opted_out(&mut tx, "joe@example.net")
-        .await
-        .unwrap());
+    assert!(state::is_opted_out(
+        &mut tx,
+        state::OptOutScope::Desk("default"),
+        "joe@example.net"
+    )
+    .await
+    .unwrap());
     assert_eq!(
         leads::get(&mut tx, joe2)
             .await

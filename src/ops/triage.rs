@@ -76,7 +76,7 @@ pub async fn triage_lead(
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     row.require_triage("decide with /lead")?;
     decide_lead(
         tx,
@@ -96,13 +96,13 @@ pub async fn triage_lead(
 /// `/notlead [why]`: the triage item is not a lead; archived with the reason.
 pub async fn triage_not_lead(
     tx: &mut Tx,
-    _s: &Settings,
+    s: &Settings,
     lead: i64,
     why: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<Outcome, OpError> {
-    let row = load(tx, lead).await?;
+    let row = load(tx, s, lead).await?;
     row.require_triage("decide with /notlead")?;
     let now_ms = store::millis(now);
     let why = notify::header_safe(why, 300);

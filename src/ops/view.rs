@@ -2,7 +2,7 @@
 //! (DESIGN.md's contract), `show`'s detail with the history, and the board's rows (the
 //! board's JSON is this same object). One projection, so the CLI and the board never differ.
 
-use crate::config::Settings;
+use crate::config::{Desks, Settings};
 use crate::store::leads::{self, Lead};
 use crate::store::Store;
 use serde::Serialize;
@@ -13,6 +13,8 @@ use std::collections::HashSet;
 #[derive(Serialize)]
 pub struct LeadView {
     pub id: i64,
+    /// The desk the lead belongs to (`default` without `[desks]`).
+    pub desk: String,
     pub status: String,
     pub owner: Option<String>,
     pub accepted: bool,
@@ -44,6 +46,7 @@ pub struct LeadDetail {
 pub fn view(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> LeadView {
     LeadView {
         id: row.id,
+        desk: row.desk.clone(),
         status: row.status.as_str().to_owned(),
         owner: row.owner.clone(),
         accepted: row.accepted,
@@ -87,14 +90,32 @@ pub fn drift(
     .collect()
 }
 
+/// The views of `rows`, each read with its desk's settings (a lead of a desk no longer
+/// configured with the first desk's, its owner counted as gone).
+pub fn views(desks: &Desks, rows: &[Lead], now: jiff::Timestamp) -> Vec<LeadView> {
+    let actives: Vec<HashSet<String>> = desks.all.iter().map(|s| s.active_people()).collect();
+    let nobody = HashSet::new();
+    rows.iter()
+        .map(
+            |r| match desks.all.iter().position(|s| s.desk.id == r.desk) {
+                Some(i) => view(r, &desks.all[i], &actives[i], now),
+                None => view(r, desks.shared(), &nobody, now),
+            },
+        )
+        .collect()
+}
+
 pub async fn detail(
     store: &Store,
-    settings: &Settings,
+    desks: &Desks,
     id: i64,
     now: jiff::Timestamp,
 ) -> anyhow::Result<Option<LeadDetail>> {
     let mut conn = store.acquire().await?;
     let Some(row) = leads::get(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let Some(settings) = desks.get(&row.desk) else {
         return Ok(None);
     };
     let active = settings.active_people();

@@ -18,7 +18,11 @@ pub async fn enqueue(
     once_key: Option<&str>,
 ) -> anyhow::Result<Option<i64>> {
     let message_id = render::new_message_id(&settings.relay.domain);
-    let raw = render::render(draft, &message_id, now)?;
+    let identity = settings.identity();
+    let raw = match identity.is_empty() {
+        true => render::render(draft, &message_id, now)?,
+        false => render::render(&identity.dress(draft), &message_id, now)?,
+    };
     let id = outbox::enqueue(
         tx,
         &outbox::NewOutboxRow {

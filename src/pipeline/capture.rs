@@ -55,7 +55,7 @@ impl Pipeline {
         let extra_json = serde_json::to_string(&e.extra).expect("strings serialise");
 
         let previous = match &email_norm {
-            Some(norm) => state.known.latest(tx, norm).await?,
+            Some(norm) => state.known.latest(tx, &s.desk.id, norm).await?,
             None => None,
         };
         if let Some(open) = previous.as_ref().filter(|l| l.status.is_open()) {
@@ -111,9 +111,11 @@ impl Pipeline {
         let no_lead_under = |key: &str| previous.is_none() && email_norm.as_deref() == Some(key);
         let routing = match &mut state.routing {
             Some(snap) => snap,
-            none => none.insert(store::routing::snapshot(tx, self.uses_workload).await?),
+            none => {
+                none.insert(store::routing::snapshot(tx, &s.desk.id, self.uses_workload).await?)
+            }
         };
-        store::routing::look_up(tx, routing, &account_keys, no_lead_under).await?;
+        store::routing::look_up(tx, &s.desk.id, routing, &account_keys, no_lead_under).await?;
         // Triage items route by `source = "triage"` only: what was detected of an unreadable
         // mail is a guess, and a wrong source sends it to the wrong person.
         let routed;
@@ -146,6 +148,7 @@ impl Pipeline {
         let lead_id = leads::insert(
             tx,
             &leads::NewLead {
+                desk: &s.desk.id,
                 status: if triage {
                     LeadStatus::Triage
                 } else {
@@ -217,7 +220,7 @@ impl Pipeline {
         }
         metrics::counter!(crate::telemetry::ASSIGNMENTS, "rule" => crate::telemetry::rule_label(&assignment)).increment(1);
         if let Some((rule, person)) = &assignment.cursor {
-            state::save_route_cursor(tx, rule, person, now_ms).await?;
+            state::save_route_cursor(tx, &s.desk.id, rule, person, now_ms).await?;
         }
         let deferred = &mut state.deferred;
         deferred.activity(lead_id, ActivityKind::Captured, captured, None);

@@ -89,7 +89,11 @@ impl<'a> Deferred<'a> {
         now: jiff::Timestamp,
     ) -> anyhow::Result<usize> {
         let message_id = render::new_message_id(&settings.relay.domain);
-        let raw = render::render(draft, &message_id, now)?;
+        let identity = settings.identity();
+        let raw = match identity.is_empty() {
+            true => render::render(draft, &message_id, now)?,
+            false => render::render(&identity.dress(draft), &message_id, now)?,
+        };
         self.outbox_bytes += raw.len();
         self.outbox.push(DeferredEmail {
             purpose: draft.purpose,
@@ -221,6 +225,7 @@ impl Known {
     pub(super) async fn read_ahead<'r>(
         &mut self,
         tx: &mut Tx,
+        desk: &str,
         group: impl Iterator<Item = &'r Read> + Clone,
     ) -> store::Result<()> {
         let keys: Vec<&str> = group
@@ -241,7 +246,7 @@ impl Known {
             .collect();
         if !emails.is_empty() {
             let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-            let mut found = leads::latest_by_emails(tx, &refs).await?;
+            let mut found = leads::latest_by_emails(tx, desk, &refs).await?;
             for e in emails {
                 let lead = found.remove(&e);
                 self.latest.insert(e, lead);
@@ -264,12 +269,13 @@ impl Known {
     pub(super) async fn latest(
         &mut self,
         tx: &mut Tx,
+        desk: &str,
         email_norm: &str,
     ) -> store::Result<Option<leads::LatestLead>> {
         if let Some(lead) = self.latest.get(email_norm) {
             return Ok(lead.clone());
         }
-        let lead = leads::latest_by_emails(tx, &[email_norm])
+        let lead = leads::latest_by_emails(tx, desk, &[email_norm])
             .await?
             .remove(email_norm);
         self.latest.insert(email_norm.to_owned(), lead.clone());

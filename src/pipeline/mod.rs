@@ -36,10 +36,12 @@ const READ_AHEAD: usize = 16;
 
 mod capture;
 mod deferred;
+mod desks;
 mod read;
 
 pub use capture::{TRIAGE_INQUIRY_SOURCE, TRIAGE_ROUTE_SOURCE};
 use deferred::*;
+pub use desks::Intake;
 pub use read::{classify_context, dedupe_key};
 use read::{notification_email, Read};
 
@@ -98,9 +100,37 @@ impl Pipeline {
     /// One message in its own transaction (live mail: committed at once). Read inline:
     /// handing one message to a blocking thread would only add latency.
     async fn process(&self, raw: &[u8], origin: Origin) -> anyhow::Result<IngestOutcome> {
+        self.process_read(raw, origin, read::read(raw, &self.classify_ctx))
+            .await
+    }
+
+    /// A message no desk claims (`[desks]` without a fallback): stored as `other` with
+    /// `why`, so it is kept and listed (`leadgate messages --class other`), never lost.
+    pub async fn process_unclaimed(
+        &self,
+        raw: &[u8],
+        origin: Origin,
+        why: String,
+    ) -> anyhow::Result<IngestOutcome> {
+        let mut r = read::read(raw, &self.classify_ctx);
+        r.classification = Classification {
+            class: MessageClass::Other,
+            reason: why,
+            extraction: None,
+            triage: false,
+        };
+        self.process_read(raw, origin, r).await
+    }
+
+    async fn process_read(
+        &self,
+        raw: &[u8],
+        origin: Origin,
+        read: Read,
+    ) -> anyhow::Result<IngestOutcome> {
         let started = std::time::Instant::now();
         let (send, reads) = mpsc::channel(1);
-        send.try_send(read::read(raw, &self.classify_ctx))
+        send.try_send(read)
             .expect("a fresh channel has room for one");
         drop(send);
         let mut outcomes = self.write(&[(raw, origin)], reads, started).await?;
@@ -110,7 +140,10 @@ impl Pipeline {
     /// Several messages in one transaction (a catch-up batch). Reading them (parse,
     /// classify, hashes) is CPU work: it runs on a blocking thread, message by message
     /// ahead of the writes, so the next messages are read while the database works.
-    async fn process_batch(&self, batch: &[(&[u8], Origin)]) -> anyhow::Result<Vec<IngestOutcome>> {
+    pub(crate) async fn process_batch(
+        &self,
+        batch: &[(&[u8], Origin)],
+    ) -> anyhow::Result<Vec<IngestOutcome>> {
         let started = std::time::Instant::now();
         let raws: Vec<Vec<u8>> = batch.iter().map(|(raw, _)| raw.to_vec()).collect();
         let ctx = self.classify_ctx.clone();
@@ -159,7 +192,10 @@ impl Pipeline {
                 while let Ok(r) = reads.try_recv() {
                     group.push_back(r);
                 }
-                state.known.read_ahead(&mut tx, group.iter()).await?;
+                state
+                    .known
+                    .read_ahead(&mut tx, &self.settings.desk.id, group.iter())
+                    .await?;
             }
             let r = group.pop_front().expect("a group holds the next message");
             let origin_text = origin.describe();

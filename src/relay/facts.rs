@@ -25,14 +25,19 @@ pub fn lead_view(row: &crate::domain::lead::Lead) -> Lead {
     }
 }
 
-pub async fn lead(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Lead>> {
-    Ok(leads::get(tx, id).await?.as_ref().map(lead_view))
+/// Lead `id` when it is `desk`'s: another desk's lead is not this desk's relay's to touch.
+pub async fn lead(tx: &mut Tx, desk: &str, id: i64) -> anyhow::Result<Option<Lead>> {
+    Ok(leads::get(tx, id)
+        .await?
+        .filter(|l| l.desk == desk)
+        .as_ref()
+        .map(lead_view))
 }
 
 /// The first of `ids` that is a lead we have.
-pub async fn first_lead(tx: &mut Tx, ids: &[i64]) -> anyhow::Result<Option<Lead>> {
+pub async fn first_lead(tx: &mut Tx, desk: &str, ids: &[i64]) -> anyhow::Result<Option<Lead>> {
     for &id in ids {
-        if let Some(lead) = lead(tx, id).await? {
+        if let Some(lead) = lead(tx, desk, id).await? {
             return Ok(Some(lead));
         }
     }
@@ -45,8 +50,12 @@ pub async fn own_messages(tx: &mut Tx, ids: &[String]) -> anyhow::Result<Vec<Own
 }
 
 /// The newest open lead of a normalised address.
-pub async fn latest_open_lead(tx: &mut Tx, email_norm: &str) -> anyhow::Result<Option<i64>> {
-    Ok(q::latest_open_lead(tx, email_norm).await?)
+pub async fn latest_open_lead(
+    tx: &mut Tx,
+    desk: &str,
+    email_norm: &str,
+) -> anyhow::Result<Option<i64>> {
+    Ok(q::latest_open_lead(tx, desk, email_norm).await?)
 }
 
 /// Relay traffic within the rate cap's window before `now`: from this message's sender
@@ -81,6 +90,7 @@ pub async fn team_thread(tx: &mut Tx, lead: i64) -> anyhow::Result<Vec<(String, 
 /// What relaying to `lead` needs, read as the lead is now (after the quick actions).
 pub async fn lead_side(
     tx: &mut Tx,
+    scope: crate::domain::optout::Scope<'_>,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
     sender: &str,
@@ -90,7 +100,7 @@ pub async fn lead_side(
     let (opted_out, lead_thread) = match lead.email() {
         Some(email) => {
             let norm = email.normalized();
-            let opted = q::opt_out_of(tx, &norm)
+            let opted = q::opt_out_of(tx, scope, &norm)
                 .await?
                 .map(|(at, how)| (store::timestamp(at), how));
             (opted, q::lead_thread(tx, lead.id, &norm).await?)
@@ -136,11 +146,12 @@ pub async fn thread_verdict(
 /// the lead of one of our own mails it answers.
 pub async fn automatic_lead(
     tx: &mut Tx,
+    desk: &str,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
 ) -> anyhow::Result<Option<i64>> {
     let tracked = crate::domain::relay::tracked_leads(p, msg.view);
-    if let Some(lead) = first_lead(tx, &tracked).await? {
+    if let Some(lead) = first_lead(tx, desk, &tracked).await? {
         return Ok(Some(lead.id));
     }
     let view = msg.view;

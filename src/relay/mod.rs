@@ -81,7 +81,7 @@ pub async fn handle(
         MessageClass::Reply => run.reply(tx).await?,
         MessageClass::Bounce => run.bounce(tx).await?,
         MessageClass::AutoReply => {
-            let lead = facts::automatic_lead(tx, &run.p, msg).await?;
+            let lead = facts::automatic_lead(tx, &run.s.desk.id, &run.p, msg).await?;
             let reason = msg.classification.reason.as_str();
             run.decided(tx, Case::Automatic { lead, reason }, None)
                 .await?
@@ -99,18 +99,26 @@ pub async fn handle(
 /// is returned. None when the token is not ours, its lead is gone or has no address.
 pub async fn one_click_unsubscribe(
     store: &Store,
-    s: &Settings,
+    desks: &crate::config::Desks,
     token: &str,
     now: Timestamp,
 ) -> anyhow::Result<Option<String>> {
-    let Some(lead_id) = s.relay.keys.decode(token) else {
+    // Every desk signs with the one `[relay]` secret; the lead says whose desk it is.
+    let Some(lead_id) = desks.shared().relay.keys.decode(token) else {
         return Ok(None);
     };
     let mut tx = store
         .begin()
         .await
         .context("Failed to begin the unsubscribe")?;
-    let Some(lead) = facts::lead(&mut tx, lead_id).await? else {
+    let Some(row) = leads::get(&mut tx, lead_id).await? else {
+        return Ok(None);
+    };
+    let Some(s) = desks.get(&row.desk) else {
+        return Ok(None);
+    };
+    let s: &Settings = s;
+    let Some(lead) = facts::lead(&mut tx, &s.desk.id, lead_id).await? else {
         return Ok(None);
     };
     let Some(email) = lead.email() else {
@@ -145,7 +153,7 @@ impl Run<'_> {
     /// Mail to a tracked address.
     async fn tracked(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let ids = relay::tracked_leads(&self.p, self.msg.view);
-        let Some(lead) = facts::first_lead(tx, &ids).await? else {
+        let Some(lead) = facts::first_lead(tx, &self.s.desk.id, &ids).await? else {
             return self.decided(tx, Case::Tracked(None), None).await;
         };
         let (recent, team_thread) = self.reached(tx, &lead).await?;
@@ -170,11 +178,11 @@ impl Run<'_> {
                 Verdict::Likely(l) => (l, false),
                 Verdict::Sure(l) => (l, true),
             };
-        let Some(lead) = facts::lead(tx, lead_id).await? else {
+        let Some(lead) = facts::lead(tx, &self.s.desk.id, lead_id).await? else {
             return Ok(None);
         };
         let automatic_lead = match relay::automatic_signal(self.msg.view) {
-            Some(_) => facts::automatic_lead(tx, &self.p, self.msg).await?,
+            Some(_) => facts::automatic_lead(tx, &self.s.desk.id, &self.p, self.msg).await?,
             None => None,
         };
         let (recent, team_thread) = self.reached(tx, &lead).await?;
@@ -194,14 +202,14 @@ impl Run<'_> {
     async fn logged(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
         let mut best: Option<(i64, String)> = None;
         for (norm, addr) in relay::logged_recipients(&self.p, self.msg.view) {
-            if let Some(id) = facts::latest_open_lead(tx, &norm).await? {
+            if let Some(id) = facts::latest_open_lead(tx, &self.s.desk.id, &norm).await? {
                 if best.as_ref().is_none_or(|(b, _)| id > *b) {
                     best = Some((id, addr));
                 }
             }
         }
         let found = match best {
-            Some((id, to)) => match facts::lead(tx, id).await? {
+            Some((id, to)) => match facts::lead(tx, &self.s.desk.id, id).await? {
                 Some(lead) => Some((lead, to)),
                 None => return Ok(None),
             },
@@ -227,7 +235,7 @@ impl Run<'_> {
         let Some((original, lead_id)) = own.iter().find_map(|m| Some((m, m.lead?))) else {
             return Ok(None);
         };
-        let Some(lead) = facts::lead(tx, lead_id).await? else {
+        let Some(lead) = facts::lead(tx, &self.s.desk.id, lead_id).await? else {
             return Ok(None);
         };
         let why = signals::dsn_reason(&raw);
@@ -313,11 +321,19 @@ impl Run<'_> {
         // Actions may have changed the lead (`/lead`, a corrected `/email`).
         let fresh = match mail.actions.is_empty() {
             true => None,
-            false => facts::lead(tx, lead.id).await?,
+            false => facts::lead(tx, &self.s.desk.id, lead.id).await?,
         };
         let lead = fresh.as_ref().unwrap_or(lead);
-        let side =
-            facts::lead_side(tx, &self.p, self.msg, &self.m.sender(), lead, self.m.now).await?;
+        let side = facts::lead_side(
+            tx,
+            self.s.optout_scope(),
+            &self.p,
+            self.msg,
+            &self.m.sender(),
+            lead,
+            self.m.now,
+        )
+        .await?;
         let plan = relay::relay_to_lead(&self.p, &self.m, lead, &mail, &side);
         self.write(tx, plan).await?;
         Ok(())
@@ -404,13 +420,5 @@ impl Run<'_> {
                 bytes,
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_domain_and_the_store_agree_on_what_reaches_a_lead() {
-        assert_eq!(crate::domain::relay::TO_LEAD, crate::store::relay::TO_LEAD);
     }
 }

@@ -313,7 +313,7 @@ pub fn build(leads: &[Scanned], live: u64, s: &Settings, now: Timestamp) -> Dige
 
 /// The team's board, read-only, for the digest and the review.
 fn desk_view_link(s: &Settings, now: Timestamp) -> Option<String> {
-    let desk = ViewScope::Desk(crate::board::DEFAULT_DESK.to_owned());
+    let desk = ViewScope::Desk(s.desk.id.clone());
     crate::board::links::url(s, &desk, now)
 }
 
@@ -360,11 +360,12 @@ fn readers(s: &Settings) -> Vec<String> {
 
 pub async fn daily(conn: &mut impl Db, s: &Settings, now: Timestamp) -> anyhow::Result<Digest> {
     let leads = scan(conn, s, now).await?;
-    let live = store::leads::live_count(conn).await?;
+    let live = store::leads::live_count(conn, &s.desk.id).await?;
     let waiting = crate::store::leads::list(
         conn,
         &crate::store::leads::LeadFilter {
             status: Some(LeadStatus::Triage.as_str().into()),
+            desk: Some(s.desk.id.clone()),
             ..Default::default()
         },
     )
@@ -466,7 +467,7 @@ pub async fn review(
     let tz = &s.team.timezone;
     let (since_ms, now_ms) = (store::millis(since), store::millis(now));
     // The period includes `now`: a sweep at this very moment counts.
-    let w = drift_store::week_facts(conn, since_ms, now_ms + 1)
+    let w = drift_store::week_facts(conn, &s.desk.id, since_ms, now_ms + 1)
         .await
         .context("Failed to count the week's figures")?;
     let handoffs_in_time = w
@@ -613,14 +614,19 @@ pub async fn send_weekly(
     Ok(id)
 }
 
-/// The once-keys of the digests due at `now` in the team's time zone.
+/// The once-keys of the digests due at `now` in the team's time zone (a desk's carry its
+/// id: each desk's digest goes once).
 pub fn due_keys(s: &Settings, now: Timestamp) -> (Option<String>, Option<String>) {
     let local = now.to_zoned(s.team.timezone.clone());
+    let desk = match s.desk.id.as_str() {
+        crate::config::DEFAULT_DESK => String::new(),
+        id => format!("{id}:"),
+    };
     let daily = s
         .digest
         .daily
         .filter(|t| local.time() >= *t)
-        .map(|_| format!("digest:daily:{}", local.date()));
+        .map(|_| format!("digest:{desk}daily:{}", local.date()));
     let weekly = s.digest.weekly.and_then(|(day, t)| {
         // The week's slot: this week's `day` at `t`; due once we are past it.
         let offset = i64::from(local.weekday().to_monday_zero_offset())
@@ -628,7 +634,7 @@ pub fn due_keys(s: &Settings, now: Timestamp) -> (Option<String>, Option<String>
         let past = offset > 0 || (offset == 0 && local.time() >= t);
         past.then(|| {
             let week = local.date().iso_week_date();
-            format!("digest:weekly:{}-W{:02}", week.year(), week.week())
+            format!("digest:{desk}weekly:{}-W{:02}", week.year(), week.week())
         })
     });
     (daily, weekly)

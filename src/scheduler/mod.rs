@@ -13,6 +13,7 @@
 
 pub mod chart;
 pub mod digest;
+pub mod operator;
 pub mod reminders;
 use crate::templates;
 
@@ -73,7 +74,7 @@ pub async fn scan(
     now: Timestamp,
 ) -> anyhow::Result<Vec<Scanned>> {
     let bounds = bounds(s, now);
-    let rows = drift_store::candidates(conn, bounds)
+    let rows = drift_store::candidates(conn, &s.desk.id, bounds)
         .await
         .context("Failed to read the open leads")?;
     let active = s.active_people();
@@ -197,7 +198,7 @@ pub async fn sweep(
         return Ok(report);
     }
     let mut scanned = scan(&mut tx, s, now).await?;
-    let mut episodes = drift_store::episodes(&mut tx)
+    let mut episodes = drift_store::episodes(&mut tx, &s.desk.id)
         .await
         .context("Failed to read the drift state")?;
     // Routing orphans again reads every open lead: only when a lead newly became one
@@ -635,9 +636,13 @@ fn reminder_draft(
 /// board when the lead has no owner in the team (a reminder to the manager about orphans).
 pub(crate) fn view_link(s: &Settings, owner: Option<&str>, now: Timestamp) -> Option<String> {
     use crate::board::links::{url, ViewScope};
+    let desk = s.desk.id.clone();
     let scope = match owner.filter(|o| s.person(o).is_some()) {
-        Some(o) => ViewScope::Person(o.to_owned()),
-        None => ViewScope::Desk(crate::board::DEFAULT_DESK.to_owned()),
+        Some(o) => ViewScope::Person {
+            desk,
+            id: o.to_owned(),
+        },
+        None => ViewScope::Desk(desk),
     };
     url(s, &scope, now)
 }
@@ -677,7 +682,7 @@ async fn move_on(
     // Loaded at the sweep's first hand-on, kept current as leads move.
     let state = match routing {
         Some(snap) => snap,
-        none => none.insert(store::routing::snapshot(tx, true).await?),
+        none => none.insert(store::routing::snapshot(tx, &s.desk.id, true).await?),
     };
     let past = HashMap::new();
     let ctx = s.routing_context(state.cursors(), state.open_counts(), &past, now);
@@ -717,7 +722,7 @@ async fn move_on(
     }
     crate::ops::reassign(tx, s, id, next.owner.as_deref(), &why, now).await?;
     if let Some((rule, person)) = &next.cursor {
-        store::state::save_route_cursor(tx, rule, person, store::millis(now)).await?;
+        store::state::save_route_cursor(tx, &s.desk.id, rule, person, store::millis(now)).await?;
     }
     drift_store::keep_unaccepted(tx, id, store::millis(since)).await?;
     if !current.is_empty() {
@@ -729,20 +734,60 @@ async fn move_on(
 /// The daemon's scheduler: a sweep every `sweep_every` (a minute), and the daily digest and weekly review
 /// once their time has come in the team's time zone (once per day or week, whatever the
 /// restarts: the once-key decides).
+/// The leader's scheduler: every `sweep_every` (the shortest of the desks'), each desk in
+/// turn is swept and gets its digests when due, then the operator's digest across desks.
+/// One task for every desk: 50 desks are 50 short sweeps a minute, not 50 tasks racing for
+/// the sweep lock.
 pub async fn run(
     store: Store,
-    settings: Arc<Settings>,
+    desks: Arc<crate::config::Desks>,
     clock: Clock,
     outbox_wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
+    let every = desks
+        .all
+        .iter()
+        .map(|s| s.sweep_every.as_millis() as i64)
+        .min()
+        .unwrap_or(60_000)
+        .max(1_000);
     loop {
+        for settings in &desks.all {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            pass(&store, settings, &clock, &outbox_wake).await;
+        }
+        match operator::operator_scheduled(&store, &desks, clock.now()).await {
+            Ok(true) => outbox_wake.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "operator digest failed"),
+        }
+        // The next whole period (a whole minute by default): sweeps line up with digest
+        // times.
+        let wait = every - (store::millis(clock.now()).rem_euclid(every)) + 50;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(wait as u64)) => {}
+        }
+    }
+}
+
+/// One desk's sweep and due digests.
+async fn pass(store: &Store, settings: &Settings, clock: &Clock, outbox_wake: &Notify) {
+    let store = store.clone();
+    let desk = settings.desk.id.as_str();
+    {
         let now = clock.now();
-        match sweep(&store, &settings, now, false, None).await {
+        match sweep(&store, settings, now, false, None).await {
             Ok(r) if r.skipped => {
                 // Another sweep holds the lock (a `leadgate sweep` by hand, or a leader that
                 // has not noticed it lost the lead): it covers this pass; the next is ours.
-                tracing::warn!("sweep skipped: another sweep of this database is in progress");
+                tracing::warn!(
+                    desk,
+                    "sweep skipped: another sweep of this database is in progress"
+                );
             }
             Ok(r) => {
                 if r.queued_mail() {
@@ -750,6 +795,7 @@ pub async fn run(
                 }
                 if !r.reminders.is_empty() || !r.opened.is_empty() || !r.closed.is_empty() {
                     tracing::info!(
+                        desk,
                         sweep.scanned = r.scanned,
                         sweep.drifting = r.drifting,
                         sweep.opened = r.opened.len(),
@@ -760,20 +806,12 @@ pub async fn run(
                     );
                 }
             }
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "sweep failed"),
+            Err(e) => tracing::error!(desk, error = %format!("{e:#}"), "sweep failed"),
         }
-        match digest::scheduled(&store, &settings, now).await {
+        match digest::scheduled(&store, settings, now).await {
             Ok(true) => outbox_wake.notify_one(),
             Ok(false) => {}
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "digest failed"),
-        }
-        // The next whole period (a whole minute by default): sweeps line up with digest
-        // times.
-        let every = (settings.sweep_every.as_millis() as i64).max(1_000);
-        let wait = every - (store::millis(clock.now()).rem_euclid(every)) + 50;
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(std::time::Duration::from_millis(wait as u64)) => {}
+            Err(e) => tracing::error!(desk, error = %format!("{e:#}"), "digest failed"),
         }
     }
 }
@@ -854,6 +892,7 @@ email = "erin@team.test"
             snoozed_until: None,
             previous_lead: None,
             unaccepted_since: None,
+            desk: crate::config::DEFAULT_DESK.into(),
         };
         f(&mut row);
         let owner_active = row.owner.as_deref().is_some_and(|o| s.person(o).is_some());

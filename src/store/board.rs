@@ -11,6 +11,7 @@ use std::collections::HashMap;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoginLink {
     pub id: i64,
+    /// The person's email address (the same person may be on several desks).
     pub person: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -70,6 +71,7 @@ pub async fn use_login_link(db: &mut impl Db, id: i64, now: i64) -> Result<bool>
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Session {
     pub id: i64,
+    /// The person's email address.
     pub person: String,
     /// Unix ms.
     pub created_at: i64,
@@ -175,25 +177,49 @@ const HUMAN_KINDS: &str = "'captured', 'resubmitted', 'assigned', 'accepted', 'h
     'message_in', 'message_out', 'logged', 'note', 'next_action_set', 'next_action_done',
     'status', 'opted_out', 'snoozed'";
 
-/// The live leads (triage, new, contacted, qualified), `owner` only when given, in id
-/// order, with every column (`/board.json`: the objects of `leads --json`).
-pub async fn live_leads(db: &mut impl Db, owner: Option<&str>) -> Result<Vec<Lead>> {
+/// The live leads (triage, new, contacted, qualified) of `desks`, `owner`'s only when
+/// given, in id order, with every column (`/board.json`: the objects of `leads --json`).
+pub async fn live_leads(
+    db: &mut impl Db,
+    desks: &[String],
+    owner: Option<&str>,
+) -> Result<Vec<Lead>> {
+    live(db, super::leads::COLUMNS, desks, owner)
+        .await?
+        .iter()
+        .map(super::leads::from_row)
+        .collect()
+}
+
+async fn live(
+    db: &mut impl Db,
+    columns: &str,
+    desks: &[String],
+    owner: Option<&str>,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    if desks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut m = super::Marks::new(db.raw());
+    let in_desks = m.list(desks.len());
+    let (o1, o2) = (m.list(1), m.list(1));
     let q = format!(
-        "SELECT {} FROM leads
-         WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND ($1 = '' OR owner = $1)
-         ORDER BY id",
-        super::leads::COLUMNS
+        "SELECT {columns} FROM leads
+         WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk IN ({in_desks})
+           AND ({o1} = '' OR owner = {o2})
+         ORDER BY id"
     );
-    let rows = sqlx::query(&q)
-        .bind(owner.unwrap_or_default())
-        .fetch_all(db.raw())
-        .await?;
-    rows.iter().map(super::leads::from_row).collect()
+    let mut query = sqlx::query(&q);
+    for d in desks {
+        query = query.bind(d.as_str());
+    }
+    let owner = owner.unwrap_or_default();
+    Ok(query.bind(owner).bind(owner).fetch_all(db.raw()).await?)
 }
 
 const BOARD_COLUMNS: &str = "id, status, owner, accepted, assigned_at, created_at, first_reply_at,
     last_inbound_at, last_outbound_at, next_action, next_action_due, last_activity_at,
-    snoozed_until, name, email, unaccepted_since, source, form, route_reason";
+    snoozed_until, name, email, unaccepted_since, source, form, route_reason, desk";
 
 /// A lead read with [`BOARD_COLUMNS`] (from the first column on): what the board's page
 /// shows and the drift rules read; no message, fields or extras.
@@ -219,6 +245,7 @@ fn board_row(r: &sqlx::any::AnyRow) -> Result<Lead> {
         source: r.get(16),
         form: r.get(17),
         route_reason: r.get(18),
+        desk: r.get(19),
         route_rule: None,
         phone: None,
         company: None,
@@ -232,24 +259,24 @@ fn board_row(r: &sqlx::any::AnyRow) -> Result<Lead> {
 
 /// [`live_leads`] with only [`board_row`]'s columns: for a drift filter, which needs the
 /// drift of every live lead.
-pub async fn live_rows(db: &mut impl Db, owner: Option<&str>) -> Result<Vec<Lead>> {
-    let q = format!(
-        "SELECT {BOARD_COLUMNS} FROM leads
-         WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND ($1 = '' OR owner = $1)
-         ORDER BY id"
-    );
-    let rows = sqlx::query(&q)
-        .bind(owner.unwrap_or_default())
-        .fetch_all(db.raw())
-        .await?;
-    rows.iter().map(board_row).collect()
+pub async fn live_rows(
+    db: &mut impl Db,
+    desks: &[String],
+    owner: Option<&str>,
+) -> Result<Vec<Lead>> {
+    live(db, BOARD_COLUMNS, desks, owner)
+        .await?
+        .iter()
+        .map(board_row)
+        .collect()
 }
 
 /// What the board's page asks for: live leads, `owner`'s or `status` only when given.
 #[derive(Clone, Debug, Default)]
 pub struct PageQuery<'a> {
-    /// The people of the team now: a lead owned by anyone else needs an owner.
-    pub team: &'a [String],
+    /// The desks in sight (a lead's owner who is not an active person of its desk, in the
+    /// `people` table the daemon keeps in step with the config, leaves it needing one).
+    pub desks: &'a [String],
     pub owner: Option<&'a str>,
     pub status: Option<&'a str>,
     /// Only the leads that need an owner or a decision.
@@ -261,10 +288,10 @@ pub struct PageQuery<'a> {
 }
 
 /// One group of the page: `owner` None for the leads that need an owner or a decision
-/// (no owner, an owner who left, or a triage item).
+/// (no owner, an owner who left, or a triage item), else (desk, person id).
 #[derive(Clone, Debug)]
 pub struct PageGroup {
-    pub owner: Option<String>,
+    pub owner: Option<(String, String)>,
     pub total: i64,
     /// The most urgent first: overdue, then by deadline, then the oldest.
     pub leads: Vec<Lead>,
@@ -283,13 +310,12 @@ pub struct Page {
 /// Overdue here is the drift rules' (an open lead, not triage, whose next action is past
 /// due), so the sort and the count agree with the drift tags.
 pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
+    if q.desks.is_empty() {
+        return Ok(Page::default());
+    }
     let mut m = super::Marks::new(db.raw());
-    let team = if q.team.is_empty() {
-        "1 = 1".to_owned()
-    } else {
-        format!("owner NOT IN ({})", m.list(q.team.len()))
-    };
     let now = m.list(1);
+    let in_desks = m.list(q.desks.len());
     let (o1, o2, s1, s2) = (m.list(1), m.list(1), m.list(1), m.list(1));
     let nobody = m.list(1);
     let limit = m.list(1);
@@ -303,12 +329,14 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
     let sql = format!(
         "WITH live AS (
            SELECT id, next_action_due AS due,
-             CASE WHEN owner IS NULL OR status = 'triage' OR {team} THEN '' ELSE owner END AS grp,
+             CASE WHEN owner IS NULL OR status = 'triage'
+                    OR owner NOT IN (SELECT p.id FROM people p WHERE p.active = 1 AND p.desk = leads.desk)
+                  THEN '' ELSE desk || '/' || owner END AS grp,
              CASE WHEN status <> 'triage' AND next_action IS NOT NULL AND next_action_due < {now}
                   THEN 0 ELSE 1 END AS late,
              CASE WHEN next_action IS NULL OR next_action_due IS NULL THEN 1 ELSE 0 END AS undated
            FROM leads
-           WHERE status IN ('triage', 'new', 'contacted', 'qualified')
+           WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk IN ({in_desks})
              AND ({o1} = '' OR owner = {o2}) AND ({s1} = '' OR status = {s2})
          ), shown AS (
            SELECT * FROM live WHERE {nobody} = 0 OR grp = ''
@@ -323,14 +351,13 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
          WHERE r.n <= {limit} OR r.n = 1
          ORDER BY r.grp, r.n"
     );
-    let mut query = sqlx::query(&sql);
-    for p in q.team {
-        query = query.bind(p.as_str());
+    let mut query = sqlx::query(&sql).bind(q.now);
+    for d in q.desks {
+        query = query.bind(d.as_str());
     }
     let owner = q.owner.unwrap_or_default();
     let status = q.status.unwrap_or_default();
     query = query
-        .bind(q.now)
         .bind(owner)
         .bind(owner)
         .bind(status)
@@ -340,10 +367,12 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
     let rows = query.fetch_all(db.raw()).await?;
     let mut page = Page::default();
     for r in &rows {
-        let grp: String = r.get(19);
-        let total: i64 = r.get(20);
-        page.overdue = r.get::<i64, _>(21);
-        let owner = (!grp.is_empty()).then_some(grp);
+        let grp: String = r.get(20);
+        let total: i64 = r.get(21);
+        page.overdue = r.get::<i64, _>(22);
+        let owner = grp
+            .split_once('/')
+            .map(|(d, o)| (d.to_owned(), o.to_owned()));
         if page.groups.last().is_none_or(|g| g.owner != owner) {
             page.total += total;
             if owner.is_none() {

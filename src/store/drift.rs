@@ -34,15 +34,15 @@ const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned
 
 /// Open leads that drift now or did at the last sweep; the rest cannot (see [`Bounds`]).
 /// Only the columns the drift rules, reminders and digest lines read are filled in.
-pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<Lead>> {
+pub async fn candidates(db: &mut impl Db, desk: &str, b: Bounds) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {CANDIDATE_COLUMNS} FROM leads l
-         WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND (
+         WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND l.desk = $5 AND (
                (l.status = 'triage' AND l.created_at <= $2)
             OR l.owner IS NULL
             OR (l.accepted = 0 AND COALESCE(l.assigned_at, l.created_at) <= $4)
             OR (l.accepted = 0 AND l.unaccepted_since IS NOT NULL)
-            OR l.owner NOT IN (SELECT id FROM people WHERE active = 1)
+            OR l.owner NOT IN (SELECT id FROM people WHERE active = 1 AND desk = $5)
             OR (l.first_reply_at IS NULL AND l.status = 'new' AND l.created_at <= $2)
             OR (l.last_inbound_at IS NOT NULL AND l.last_inbound_at <= $2
                 AND (l.last_outbound_at IS NULL OR l.last_outbound_at < l.last_inbound_at))
@@ -58,6 +58,7 @@ pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<Lead>> {
         .bind(b.reply_by)
         .bind(b.idle_by)
         .bind(b.accept_by)
+        .bind(desk)
         .fetch_all(db.raw())
         .await?;
     use super::leads::{email, status, time, time_opt};
@@ -91,6 +92,7 @@ pub async fn candidates(db: &mut impl Db, b: Bounds) -> Result<Vec<Lead>> {
                 needs_template: false,
                 route_reason: String::new(),
                 previous_lead: None,
+                desk: desk.to_owned(),
             })
         })
         .collect()
@@ -105,12 +107,15 @@ pub struct Episode {
     pub escalated: Option<i64>,
 }
 
-/// Every open episode, by lead.
-pub async fn episodes(db: &mut impl Db) -> Result<HashMap<i64, Vec<Episode>>> {
-    let rows =
-        sqlx::query("SELECT lead_id, kind, first_seen, last_reminded, escalated FROM drift_state")
-            .fetch_all(db.raw())
-            .await?;
+/// Every open episode of `desk`'s leads, by lead.
+pub async fn episodes(db: &mut impl Db, desk: &str) -> Result<HashMap<i64, Vec<Episode>>> {
+    let rows = sqlx::query(
+        "SELECT d.lead_id, d.kind, d.first_seen, d.last_reminded, d.escalated
+         FROM drift_state d JOIN leads l ON l.id = d.lead_id WHERE l.desk = $1",
+    )
+    .bind(desk)
+    .fetch_all(db.raw())
+    .await?;
     let mut out: HashMap<i64, Vec<Episode>> = HashMap::new();
     for r in rows {
         // A kind this build no longer knows is dropped at the next close.
@@ -313,17 +318,20 @@ pub struct WeekFacts {
     pub episodes: Vec<(i64, Option<i64>)>,
 }
 
-pub async fn week_facts(db: &mut impl Db, since: i64, until: i64) -> Result<WeekFacts> {
+/// The week of `desk`'s leads.
+pub async fn week_facts(db: &mut impl Db, desk: &str, since: i64, until: i64) -> Result<WeekFacts> {
     db.flush().await?;
     let mut f = WeekFacts::default();
     let r = sqlx::query(
         "SELECT COUNT(*),
-            COALESCE(SUM(CASE WHEN accepted = 1 AND owner IN (SELECT id FROM people WHERE active = 1)
+            COALESCE(SUM(CASE WHEN accepted = 1
+                              AND owner IN (SELECT id FROM people WHERE active = 1 AND desk = $2)
                          THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN next_action_due > $1 THEN 1 ELSE 0 END), 0)
-         FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
+         FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk = $2",
     )
     .bind(until)
+    .bind(desk)
     .fetch_one(db.raw())
     .await?;
     f.live = r.get::<i64, _>(0) as u32;
@@ -338,10 +346,11 @@ pub async fn week_facts(db: &mut impl Db, since: i64, until: i64) -> Result<Week
                 AND b.kind = 'accepted' AND b.at >= a.at)
          FROM activities a JOIN leads l ON l.id = a.lead_id
          WHERE a.kind IN ('assigned', 'handoff') AND a.at >= $1 AND a.at < $2
-           AND l.owner IS NOT NULL",
+           AND l.owner IS NOT NULL AND l.desk = $3",
     )
     .bind(since)
     .bind(until)
+    .bind(desk)
     .fetch_all(db.raw())
     .await?;
     f.proposals = rows
@@ -350,10 +359,12 @@ pub async fn week_facts(db: &mut impl Db, since: i64, until: i64) -> Result<Week
         .collect();
 
     let rows = sqlx::query(
-        "SELECT id, created_at, first_reply_at FROM leads WHERE created_at >= $1 AND created_at < $2",
+        "SELECT id, created_at, first_reply_at FROM leads
+         WHERE created_at >= $1 AND created_at < $2 AND desk = $3",
     )
     .bind(since)
     .bind(until)
+    .bind(desk)
     .fetch_all(db.raw())
     .await?;
     f.new_leads = rows
@@ -363,22 +374,26 @@ pub async fn week_facts(db: &mut impl Db, since: i64, until: i64) -> Result<Week
 
     let r = sqlx::query(
         "SELECT
-            (SELECT COUNT(*) FROM drift_events WHERE opened_at >= $1 AND opened_at < $2),
-            (SELECT COUNT(*) FROM drift_events WHERE closed_at >= $1 AND closed_at < $2)",
+            (SELECT COUNT(*) FROM drift_events e JOIN leads l ON l.id = e.lead_id
+              WHERE e.opened_at >= $1 AND e.opened_at < $2 AND l.desk = $3),
+            (SELECT COUNT(*) FROM drift_events e JOIN leads l ON l.id = e.lead_id
+              WHERE e.closed_at >= $1 AND e.closed_at < $2 AND l.desk = $3)",
     )
     .bind(since)
     .bind(until)
+    .bind(desk)
     .fetch_one(db.raw())
     .await?;
     f.drift_opened = r.get::<i64, _>(0) as u32;
     f.drift_closed = r.get::<i64, _>(1) as u32;
 
     let rows = sqlx::query(
-        "SELECT opened_at, closed_at FROM drift_events
-         WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1)",
+        "SELECT e.opened_at, e.closed_at FROM drift_events e JOIN leads l ON l.id = e.lead_id
+         WHERE e.opened_at < $2 AND (e.closed_at IS NULL OR e.closed_at >= $1) AND l.desk = $3",
     )
     .bind(since)
     .bind(until)
+    .bind(desk)
     .fetch_all(db.raw())
     .await?;
     f.episodes = rows.iter().map(|r| (r.get(0), r.get(1))).collect();

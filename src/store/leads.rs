@@ -15,7 +15,7 @@ pub(super) const COLUMNS: &str =
     "id, status, owner, accepted, assigned_at, source, form, name, email, phone, company,
     message, consent, extra, needs_template, route_rule, route_reason, next_action, next_action_due,
     created_at, last_activity_at, first_reply_at, last_inbound_at, last_outbound_at, snoozed_until,
-    previous_lead, unaccepted_since";
+    previous_lead, unaccepted_since, desk";
 
 pub(super) fn from_row(r: &AnyRow) -> Result<Lead> {
     Ok(Lead {
@@ -46,6 +46,7 @@ pub(super) fn from_row(r: &AnyRow) -> Result<Lead> {
         snoozed_until: time_opt("snoozed_until", r.get(24))?,
         previous_lead: r.get(25),
         unaccepted_since: time_opt("unaccepted_since", r.get(26))?,
+        desk: r.get(27),
     })
 }
 
@@ -81,6 +82,7 @@ pub(super) fn extra(json: &str) -> Result<IndexMap<String, String>> {
 }
 
 pub struct NewLead<'a> {
+    pub desk: &'a str,
     /// `New` for a lead, `Triage` for a triage item.
     pub status: LeadStatus,
     pub owner: Option<&'a str>,
@@ -107,9 +109,10 @@ pub async fn insert(db: &mut impl Db, l: &NewLead<'_>) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO leads (status, owner, accepted, assigned_at, source, form, name, email, email_norm,
              phone, company, message, consent, extra, needs_template, route_rule, route_reason,
-             next_action, next_action_due, created_at, last_activity_at, previous_lead, email_domain)
+             next_action, next_action_due, created_at, last_activity_at, previous_lead, email_domain,
+             desk)
          VALUES ($21, $1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $18, $19, $20)
+                 $18, $18, $19, $20, $22)
          RETURNING id",
     )
     .bind(l.owner)
@@ -133,6 +136,7 @@ pub async fn insert(db: &mut impl Db, l: &NewLead<'_>) -> Result<i64> {
     .bind(l.previous_lead)
     .bind(l.email_norm.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d))
     .bind(l.status.as_str())
+    .bind(l.desk)
     .fetch_one(db.raw())
     .await?;
     Ok(row.get(0))
@@ -148,11 +152,18 @@ pub async fn get(db: &mut impl Db, id: i64) -> Result<Option<Lead>> {
         .transpose()
 }
 
-/// The newest lead of this address, open or not.
-pub async fn latest_by_email(db: &mut impl Db, email_norm: &str) -> Result<Option<Lead>> {
-    let q = format!("SELECT {COLUMNS} FROM leads WHERE email_norm = $1 ORDER BY id DESC LIMIT 1");
+/// The newest lead of this address on `desk`, open or not.
+pub async fn latest_by_email(
+    db: &mut impl Db,
+    desk: &str,
+    email_norm: &str,
+) -> Result<Option<Lead>> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM leads WHERE email_norm = $1 AND desk = $2 ORDER BY id DESC LIMIT 1"
+    );
     sqlx::query(&q)
         .bind(email_norm)
+        .bind(desk)
         .fetch_optional(db.raw())
         .await?
         .map(|r| from_row(&r))
@@ -161,6 +172,8 @@ pub async fn latest_by_email(db: &mut impl Db, email_norm: &str) -> Result<Optio
 
 #[derive(Clone, Debug, Default)]
 pub struct LeadFilter {
+    /// One desk's leads; all desks' when None.
+    pub desk: Option<String>,
     pub status: Option<String>,
     pub owner: Option<String>,
     pub needs_template: bool,
@@ -175,8 +188,10 @@ pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<Lead>> {
          WHERE ($1 = '' OR status = $1) AND ($2 = '' OR owner = $2)
            AND ($3 = 0 OR needs_template = 1)
            AND ($4 = 0 OR (owner IS NOT NULL AND accepted = 0 AND status IN ('new', 'contacted', 'qualified')))
-           AND ($5 = 0 OR ((owner IS NULL OR owner NOT IN (SELECT id FROM people WHERE active = 1))
+           AND ($5 = 0 OR ((owner IS NULL OR owner NOT IN
+                                (SELECT id FROM people WHERE active = 1 AND desk = leads.desk))
                            AND status IN ('new', 'contacted', 'qualified')))
+           AND ($7 = '' OR desk = $7)
          ORDER BY id LIMIT $6"
     );
     let rows = sqlx::query(&q)
@@ -186,6 +201,7 @@ pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<Lead>> {
         .bind(f.unaccepted as i64)
         .bind(f.orphaned as i64)
         .bind(f.limit.unwrap_or(i64::MAX))
+        .bind(f.desk.clone().unwrap_or_default())
         .fetch_all(db.raw())
         .await?;
     from_rows(&rows)
@@ -195,12 +211,13 @@ pub async fn list(db: &mut impl Db, f: &LeadFilter) -> Result<Vec<Lead>> {
 /// the newest with an owner per key: routing's "existing account → account owner".
 pub async fn past_owners(
     db: &mut impl Db,
+    desk: &str,
     keys: &[AccountKey],
     before: i64,
 ) -> Result<HashMap<String, PastOwner>> {
     let mut out = HashMap::new();
     for key in keys {
-        if let Some(owner) = past_owner(db, key, before).await? {
+        if let Some(owner) = past_owner(db, desk, key, before).await? {
             out.insert(key.key.clone(), owner);
         }
     }
@@ -211,6 +228,7 @@ pub async fn past_owners(
 /// when the key names statuses, is in one of them; see [`past_owners`].
 pub async fn past_owner(
     db: &mut impl Db,
+    desk: &str,
     key: &AccountKey,
     before: i64,
 ) -> Result<Option<PastOwner>> {
@@ -223,17 +241,17 @@ pub async fn past_owner(
         String::new()
     } else {
         let list = (0..key.statuses.len())
-            .map(|i| format!("${}", i + 3))
+            .map(|i| format!("${}", i + 4))
             .collect::<Vec<_>>()
             .join(", ");
         format!(" AND status IN ({list})")
     };
     let sql = format!(
         "SELECT owner, id, status FROM leads
-         WHERE {column} = $1 AND id < $2 AND owner IS NOT NULL{statuses}
+         WHERE {column} = $1 AND id < $2 AND desk = $3 AND owner IS NOT NULL{statuses}
          ORDER BY id DESC LIMIT 1"
     );
-    let mut q = sqlx::query(&sql).bind(&key.key).bind(before);
+    let mut q = sqlx::query(&sql).bind(&key.key).bind(before).bind(desk);
     for st in &key.statuses {
         q = q.bind(st.as_str());
     }
@@ -244,8 +262,8 @@ pub async fn past_owner(
     }))
 }
 
-/// Open leads per owner, for least-busy routing and capacity.
-pub async fn open_counts(db: &mut impl Db) -> Result<HashMap<String, u32>> {
+/// Open leads per owner on `desk`, for least-busy routing and capacity.
+pub async fn open_counts(db: &mut impl Db, desk: &str) -> Result<HashMap<String, u32>> {
     // SQLite (without ANALYZE statistics) would otherwise take `leads_by_status` and read
     // every open lead's row, which over a backlog of leads is most of the table; the
     // (owner, status) index answers it alone. PostgreSQL's planner has statistics.
@@ -256,8 +274,9 @@ pub async fn open_counts(db: &mut impl Db) -> Result<HashMap<String, u32>> {
     };
     let rows = sqlx::query(&format!(
         "SELECT owner, COUNT(*) FROM {from} WHERE owner IS NOT NULL
-           AND status IN ('triage', 'new', 'contacted', 'qualified') GROUP BY owner"
+           AND status IN ('triage', 'new', 'contacted', 'qualified') AND desk = $1 GROUP BY owner"
     ))
+    .bind(desk)
     .fetch_all(db.raw())
     .await?;
     Ok(rows
@@ -266,11 +285,13 @@ pub async fn open_counts(db: &mut impl Db) -> Result<HashMap<String, u32>> {
         .collect())
 }
 
-/// How many leads are live (triage, new, contacted, qualified).
-pub async fn live_count(db: &mut impl Db) -> Result<u64> {
+/// How many leads of `desk` are live (triage, new, contacted, qualified).
+pub async fn live_count(db: &mut impl Db, desk: &str) -> Result<u64> {
     let r = sqlx::query(
-        "SELECT COUNT(*) FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')",
+        "SELECT COUNT(*) FROM leads
+         WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk = $1",
     )
+    .bind(desk)
     .fetch_one(db.raw())
     .await?;
     Ok(r.get::<i64, _>(0) as u64)
@@ -388,17 +409,21 @@ pub struct LatestLead {
 /// without a lead is absent from the map.
 pub async fn latest_by_emails(
     db: &mut impl Db,
+    desk: &str,
     emails_norm: &[&str],
 ) -> Result<HashMap<String, LatestLead>> {
     if emails_norm.is_empty() {
         return Ok(HashMap::new());
     }
-    let marks = super::Marks::new(db.raw()).list(emails_norm.len());
+    let mut marks = super::Marks::new(db.raw());
+    let desk_mark = marks.list(1);
+    let list = marks.list(emails_norm.len());
     let sql = format!(
         "SELECT id, status, owner, email_norm FROM leads WHERE id IN
-           (SELECT MAX(id) FROM leads WHERE email_norm IN ({marks}) GROUP BY email_norm)"
+           (SELECT MAX(id) FROM leads WHERE desk = {desk_mark} AND email_norm IN ({list})
+            GROUP BY email_norm)"
     );
-    let mut q = sqlx::query(&sql).persistent(false);
+    let mut q = sqlx::query(&sql).persistent(false).bind(desk);
     for e in emails_norm {
         q = q.bind(*e);
     }
@@ -577,33 +602,53 @@ pub async fn record_inbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     Ok(())
 }
 
-/// Open leads (triage, new, contacted, qualified), oldest first; of one address when given.
-pub async fn open_leads(db: &mut impl Db, email_norm: Option<&str>) -> Result<Vec<Lead>> {
+/// Open leads (triage, new, contacted, qualified) of `desk`, oldest first; of one address
+/// when given.
+pub async fn open_leads(
+    db: &mut impl Db,
+    desk: &str,
+    email_norm: Option<&str>,
+) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
-           AND ($1 = '' OR email_norm = $1) ORDER BY id"
+           AND ($1 = '' OR email_norm = $1) AND desk = $2 ORDER BY id"
     );
     let rows = sqlx::query(&q)
         .bind(email_norm.unwrap_or_default())
+        .bind(desk)
         .fetch_all(db.raw())
         .await?;
     from_rows(&rows)
 }
 
+/// Open leads of an address on every desk (a global opt-out closes them all).
+pub async fn open_leads_anywhere(db: &mut impl Db, email_norm: &str) -> Result<Vec<Lead>> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
+           AND email_norm = $1 ORDER BY id"
+    );
+    let rows = sqlx::query(&q).bind(email_norm).fetch_all(db.raw()).await?;
+    from_rows(&rows)
+}
+
 /// Open leads with no owner or an owner outside `team` (person ids): only those rows, so
 /// a sweep over a million leads reads the few orphans, not every open lead.
-pub async fn orphaned_open_leads(db: &mut impl Db, team: &[String]) -> Result<Vec<Lead>> {
+pub async fn orphaned_open_leads(
+    db: &mut impl Db,
+    desk: &str,
+    team: &[String],
+) -> Result<Vec<Lead>> {
     let in_team = if team.is_empty() {
         "1 = 0".to_owned()
     } else {
-        let marks: Vec<String> = (1..=team.len()).map(|i| format!("${i}")).collect();
+        let marks: Vec<String> = (2..=team.len() + 1).map(|i| format!("${i}")).collect();
         format!("owner IN ({})", marks.join(", "))
     };
     let q = format!(
         "SELECT {COLUMNS} FROM leads WHERE status IN ('new', 'contacted', 'qualified')
-           AND (owner IS NULL OR NOT ({in_team})) ORDER BY id"
+           AND desk = $1 AND (owner IS NULL OR NOT ({in_team})) ORDER BY id"
     );
-    let mut query = sqlx::query(&q);
+    let mut query = sqlx::query(&q).bind(desk);
     for id in team {
         query = query.bind(id);
     }

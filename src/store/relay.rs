@@ -5,11 +5,18 @@
 use super::{Db, Result};
 use sqlx::Row;
 
-/// Purposes of outbox rows that relay someone's words (what the rate cap counts).
-pub const RELAY_PURPOSES: [&str; 3] = ["relay_to_lead", "relay_to_owner", "unknown_sender"];
+use crate::domain::notify::Purpose;
 
-/// The purpose of mail relayed to a lead: the only outbox rows a lead ever receives.
-pub const TO_LEAD: &str = "relay_to_lead";
+/// Purposes of outbox rows that relay someone's words (what the rate cap counts).
+pub const RELAY_PURPOSES: [&str; 3] = [
+    Purpose::RelayToLead.as_str(),
+    Purpose::RelayToOwner.as_str(),
+    Purpose::UnknownSender.as_str(),
+];
+
+/// The purpose of mail relayed to a lead: the only outbox rows a lead ever receives
+/// (the domain's one constant, not a copy).
+pub use crate::domain::relay::TO_LEAD;
 
 /// One of our own outbox rows, found by its Message-ID.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,25 +154,38 @@ pub async fn mail_from_sender(
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
-/// The newest open lead (new, contacted, qualified) of a normalised address.
-pub async fn latest_open_lead(db: &mut impl Db, email_norm: &str) -> Result<Option<i64>> {
+/// The newest open lead (new, contacted, qualified) of a normalised address on `desk`.
+pub async fn latest_open_lead(
+    db: &mut impl Db,
+    desk: &str,
+    email_norm: &str,
+) -> Result<Option<i64>> {
     Ok(sqlx::query(
-        "SELECT id FROM leads WHERE email_norm = $1 AND status IN ('new', 'contacted', 'qualified')
+        "SELECT id FROM leads WHERE email_norm = $1 AND desk = $2
+           AND status IN ('new', 'contacted', 'qualified')
          ORDER BY id DESC LIMIT 1",
     )
     .bind(email_norm)
+    .bind(desk)
     .fetch_optional(db.raw())
     .await?
     .map(|r| r.get(0)))
 }
 
-/// The opt-out of an address, if any: (when in ms, how).
-pub async fn opt_out_of(db: &mut impl Db, email_norm: &str) -> Result<Option<(i64, String)>> {
-    Ok(
-        sqlx::query("SELECT at, how FROM opt_outs WHERE email_norm = $1")
-            .bind(email_norm)
-            .fetch_optional(db.raw())
-            .await?
-            .map(|r| (r.get(0), r.get(1))),
+/// The opt-out of an address that holds in `scope`, if any: (when in ms, how).
+pub async fn opt_out_of(
+    db: &mut impl Db,
+    scope: super::state::OptOutScope<'_>,
+    email_norm: &str,
+) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query(
+        "SELECT at, how FROM opt_outs WHERE email_norm = $1 AND ($2 = 1 OR desk = $3)
+             ORDER BY at LIMIT 1",
     )
+    .bind(email_norm)
+    .bind(scope.is_global() as i64)
+    .bind(scope.desk())
+    .fetch_optional(db.raw())
+    .await?
+    .map(|r| (r.get(0), r.get(1))))
 }

@@ -6,10 +6,10 @@ use crate::domain::route::{AccountKey, Snapshot};
 
 /// The round-robin cursors, and the open leads per person when `counted` (a scan over
 /// every open lead: only when routing weighs workload).
-pub async fn snapshot(db: &mut impl Db, counted: bool) -> Result<Snapshot> {
-    let mut snap = Snapshot::new(state::route_cursors(db).await?);
+pub async fn snapshot(db: &mut impl Db, desk: &str, counted: bool) -> Result<Snapshot> {
+    let mut snap = Snapshot::new(state::route_cursors(db, desk).await?);
     if counted {
-        snap.set_open_counts(leads::open_counts(db).await?);
+        snap.set_open_counts(leads::open_counts(db, desk).await?);
     }
     Ok(snap)
 }
@@ -18,6 +18,7 @@ pub async fn snapshot(db: &mut impl Db, counted: bool) -> Result<Snapshot> {
 /// `no_lead_under(key)`: the caller knows there is no lead under it at all.
 pub async fn look_up(
     db: &mut impl Db,
+    desk: &str,
     snap: &mut Snapshot,
     keys: &[AccountKey],
     no_lead_under: impl Fn(&str) -> bool,
@@ -27,7 +28,7 @@ pub async fn look_up(
         let owner = if no_lead_under(&key.key) {
             None
         } else {
-            leads::past_owner(db, &key, i64::MAX).await?
+            leads::past_owner(db, desk, &key, i64::MAX).await?
         };
         snap.learn(&key.key, owner);
     }

@@ -42,65 +42,95 @@ pub async fn save_checkpoint(
     Ok(())
 }
 
-pub async fn route_cursors(db: &mut impl Db) -> Result<HashMap<String, String>> {
-    let rows = sqlx::query("SELECT route, last_person FROM route_state")
+pub async fn route_cursors(db: &mut impl Db, desk: &str) -> Result<HashMap<String, String>> {
+    let rows = sqlx::query("SELECT route, last_person FROM route_state WHERE desk = $1")
+        .bind(desk)
         .fetch_all(db.raw())
         .await?;
     Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-pub async fn save_route_cursor(db: &mut impl Db, route: &str, person: &str, at: i64) -> Result<()> {
+pub async fn save_route_cursor(
+    db: &mut impl Db,
+    desk: &str,
+    route: &str,
+    person: &str,
+    at: i64,
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO route_state (route, last_person, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (route) DO UPDATE SET last_person = excluded.last_person, updated_at = excluded.updated_at",
+        "INSERT INTO route_state (route, last_person, updated_at, desk) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (desk, route) DO UPDATE SET last_person = excluded.last_person, updated_at = excluded.updated_at",
     )
     .bind(route)
     .bind(person)
     .bind(at)
+    .bind(desk)
     .execute(db.raw())
     .await?;
     Ok(())
 }
 
-/// Makes the people table match the config: listed people active, everyone else inactive
-/// (their leads are then orphaned, not lost).
-pub async fn sync_people(db: &mut impl Db, people: &[Person], at: i64) -> Result<()> {
-    sqlx::query("UPDATE people SET active = 0")
+/// Makes `desk`'s people in the table match the config: listed people active, everyone
+/// else of the desk inactive (their leads are then orphaned, not lost).
+pub async fn sync_people(db: &mut impl Db, desk: &str, people: &[Person], at: i64) -> Result<()> {
+    sqlx::query("UPDATE people SET active = 0 WHERE desk = $1")
+        .bind(desk)
         .execute(db.raw())
         .await?;
     for p in people {
         sqlx::query(
-            "INSERT INTO people (id, name, email, active, synced_at) VALUES ($1, $2, $3, 1, $4)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
+            "INSERT INTO people (id, name, email, active, synced_at, desk)
+             VALUES ($1, $2, $3, 1, $4, $5)
+             ON CONFLICT (desk, id) DO UPDATE SET name = excluded.name, email = excluded.email,
                  active = 1, synced_at = excluded.synced_at",
         )
         .bind(&p.id)
         .bind(&p.name)
         .bind(&p.email)
         .bind(at)
+        .bind(desk)
         .execute(db.raw())
         .await?;
     }
     Ok(())
 }
 
-pub async fn is_opted_out(db: &mut impl Db, email_norm: &str) -> Result<bool> {
-    Ok(sqlx::query("SELECT 1 FROM opt_outs WHERE email_norm = $1")
-        .bind(email_norm)
-        .fetch_optional(db.raw())
-        .await?
-        .is_some())
+/// Whether `email_norm` opted out on the desk `scope` names (every desk's opt-outs count
+/// when it is [`OptOutScope::Global`]).
+pub use crate::domain::optout::Scope as OptOutScope;
+
+pub async fn is_opted_out(
+    db: &mut impl Db,
+    scope: OptOutScope<'_>,
+    email_norm: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM opt_outs WHERE email_norm = $1 AND ($2 = 1 OR desk = $3) LIMIT 1",
+    )
+    .bind(email_norm)
+    .bind(scope.is_global() as i64)
+    .bind(scope.desk())
+    .fetch_optional(db.raw())
+    .await?
+    .is_some())
 }
 
-/// Records that `email_norm` asked not to be contacted; `false` if it already had.
-pub async fn add_opt_out(db: &mut impl Db, email_norm: &str, how: &str, at: i64) -> Result<bool> {
+/// Records that `email_norm` asked `desk` not to contact them; `false` if it already had.
+pub async fn add_opt_out(
+    db: &mut impl Db,
+    desk: &str,
+    email_norm: &str,
+    how: &str,
+    at: i64,
+) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO opt_outs (email_norm, at, how) VALUES ($1, $2, $3)
-         ON CONFLICT (email_norm) DO NOTHING",
+        "INSERT INTO opt_outs (email_norm, at, how, desk) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (desk, email_norm) DO NOTHING",
     )
     .bind(email_norm)
     .bind(at)
     .bind(how)
+    .bind(desk)
     .execute(db.raw())
     .await?;
     Ok(done.rows_affected() > 0)

@@ -44,7 +44,7 @@ async fn board_app(name: &str, board: &str) -> (TestApp, String) {
     let extra = format!(
         "{ROUTES}\n[http]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\n\n[board]\n{board}\n"
     );
-    (TestApp::without_inbox(name, &extra).await, url)
+    (TestApp::without_inbox(name, &extra, &[]).await, url)
 }
 
 /// Starts the daemon and waits until its HTTP endpoint answers.
@@ -450,7 +450,7 @@ async fn a_link_fetched_by_a_mail_scanner_with_get_and_head_still_logs_the_perso
     // Revoked: the cookie opens nothing any more.
     let sessions: Value = serde_json::from_str(&app.cli(&["sessions", "--json"])).unwrap();
     let id = sessions[0]["id"].as_i64().unwrap();
-    assert_eq!(sessions[0]["person"], "alice");
+    assert_eq!(sessions[0]["person"], "alice@team.test");
     assert_eq!(sessions[0]["state"], "live");
     app.cli(&["sessions", "revoke", &id.to_string()]);
     let revoked = must("GET", &format!("{url}/board"), &[("cookie", &cookie)], None).await;

@@ -25,6 +25,7 @@ mod smtp_sender;
 
 // The daemon and CLI end to end (`TestApp`): mail lab and a database.
 mod board;
+mod desks;
 mod drift;
 mod ownership;
 mod production;

@@ -794,14 +794,14 @@ async fn one_click_unsubscribe_then_a_refused_relay() {
         "{raw}"
     );
 
-    let settings = leadgate::config::load(&app.config_path).unwrap();
+    let desks = leadgate::config::load_desks(&app.config_path).unwrap();
     let store = leadgate::store::Store::open(&app.database_url)
         .await
         .unwrap();
     let now = jiff::Timestamp::now();
     assert!(leadgate::relay::one_click_unsubscribe(
         &store,
-        &settings,
+        &desks,
         "aaaaaaaaaaaaaaaaaaaaaaaa",
         now
     )
@@ -809,7 +809,7 @@ async fn one_click_unsubscribe_then_a_refused_relay() {
     .unwrap()
     .is_none());
     assert!(
-        leadgate::relay::one_click_unsubscribe(&store, &settings, &token, now)
+        leadgate::relay::one_click_unsubscribe(&store, &desks, &token, now)
             .await
             .unwrap()
             .is_some()

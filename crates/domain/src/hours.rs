@@ -12,6 +12,8 @@ pub struct BusinessHours {
     /// `None` is the end of the day (the next day's start), so that `always` and
     /// `..-24:00` lose no time at midnight.
     close: Option<Time>,
+    /// Days off (in the team's calendar): no window opens on them.
+    holidays: std::collections::BTreeSet<jiff::civil::Date>,
 }
 
 impl BusinessHours {
@@ -21,7 +23,18 @@ impl BusinessHours {
             days: [true; 7],
             open: Time::midnight(),
             close: None,
+            holidays: Default::default(),
         }
+    }
+
+    /// These hours with `days` off: deadlines and reminders skip them like weekends.
+    pub fn with_holidays(mut self, days: impl IntoIterator<Item = jiff::civil::Date>) -> Self {
+        self.holidays.extend(days);
+        self
+    }
+
+    pub fn holidays(&self) -> impl Iterator<Item = &jiff::civil::Date> {
+        self.holidays.iter()
     }
 
     /// Parses `Mon-Fri 09:00-17:00`, `Mon,Wed,Fri 08:30-12:00`, or `always`.
@@ -70,12 +83,17 @@ impl BusinessHours {
                 close.map(|c| c.to_string()).unwrap_or_default()
             ));
         }
-        Ok(BusinessHours { days, open, close })
+        Ok(BusinessHours {
+            days,
+            open,
+            close,
+            holidays: Default::default(),
+        })
     }
 
     /// The opening and closing instants of `date`, if it is a working day.
     fn window(&self, date: jiff::civil::Date, tz: &TimeZone) -> Option<(Zoned, Zoned)> {
-        if !self.is_work_day(date.weekday()) {
+        if !self.is_work_day(date.weekday()) || self.holidays.contains(&date) {
             return None;
         }
         let open = date.to_datetime(self.open).to_zoned(tz.clone()).ok()?;
@@ -209,6 +227,27 @@ mod tests {
         assert_eq!(due, at("2026-11-30T08:30:00Z"));
         assert_eq!(
             h.between(at("2026-11-27T15:30:00Z"), due, &berlin()),
+            SignedDuration::from_hours(1)
+        );
+    }
+
+    #[test]
+    fn a_holiday_is_skipped_like_a_weekend_day() {
+        let day_off = jiff::civil::date(2026, 12, 24);
+        let h = BusinessHours::parse("Mon-Fri 09:00-17:00")
+            .unwrap()
+            .with_holidays([day_off]);
+        // Wednesday 23 Dec 16:30 Berlin + 1h: Thursday 24th is off, so Friday 25th 09:30.
+        let due = h.add(
+            at("2026-12-23T15:30:00Z"),
+            SignedDuration::from_hours(1),
+            &berlin(),
+        );
+        assert_eq!(due, at("2026-12-25T08:30:00Z"));
+        assert!(!h.is_open(at("2026-12-24T10:00:00Z"), &berlin()));
+        assert!(h.is_open(at("2026-12-25T10:00:00Z"), &berlin()));
+        assert_eq!(
+            h.between(at("2026-12-23T15:30:00Z"), due, &berlin()),
             SignedDuration::from_hours(1)
         );
     }

@@ -240,6 +240,8 @@ pub struct Lead {
     pub previous_lead: Option<i64>,
     /// The first acceptance window missed, while nobody has accepted (see the migration).
     pub unaccepted_since: Option<Timestamp>,
+    /// The desk the lead belongs to (its team, routes and identity).
+    pub desk: String,
 }
 
 impl Lead {
@@ -498,6 +500,7 @@ mod tests {
                 snoozed_until: None,
                 previous_lead: None,
                 unaccepted_since: None,
+                desk: "default".into(),
             }
         }
 

@@ -4,11 +4,13 @@
 pub mod acceptance;
 pub mod actions;
 pub mod classify;
+pub mod desk;
 pub mod drift;
 pub mod email;
 pub mod extract;
 pub mod handling;
 pub mod hours;
+pub mod identity;
 pub mod lead;
 pub mod message;
 pub mod notify;

@@ -55,6 +55,8 @@ pub enum Purpose {
     BounceNotice,
     /// A magic link to log in to the board, to the team member who asked for it.
     BoardLogin,
+    /// The daily digest across desks, to `[operator] to`.
+    OperatorDigest,
 }
 
 impl Purpose {
@@ -76,6 +78,7 @@ impl Purpose {
             Purpose::RelayRefused => "relay_refused",
             Purpose::BounceNotice => "bounce_notice",
             Purpose::BoardLogin => "board_login",
+            Purpose::OperatorDigest => "operator_digest",
         }
     }
 }
@@ -205,12 +208,17 @@ pub struct Sender<'a> {
     pub from: &'a str,
     pub team: &'a str,
     pub timezone: &'a TimeZone,
+    /// A desk's `[identity] from_name`, instead of `<team> leads`.
+    pub name: Option<&'a str>,
 }
 
 impl Sender<'_> {
-    /// The display name of leadgate's own mail: `Acme leads`.
+    /// The display name of leadgate's own mail: the desk's `from_name`, else `Acme leads`.
     pub fn from_name(&self) -> String {
-        format!("{} leads", self.team)
+        match self.name {
+            Some(n) => n.to_owned(),
+            None => format!("{} leads", self.team),
+        }
     }
 
     /// A draft from leadgate itself (not from a tracked address) to `to`.
@@ -330,6 +338,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "digest.html",
         include_str!("../../../templates/digest.html"),
+    ),
+    (
+        "operator.txt",
+        include_str!("../../../templates/operator.txt"),
+    ),
+    (
+        "operator.html",
+        include_str!("../../../templates/operator.html"),
     ),
     ("review.txt", include_str!("../../../templates/review.txt")),
     (
@@ -539,6 +555,7 @@ mod tests {
     fn owner_email_carries_marker_fields_deadline_and_reply_to() {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         let sender = Sender {
+            name: None,
             from: "leadgate@leads.test",
             team: "Acme",
             timezone: &tz,
@@ -579,6 +596,7 @@ mod tests {
     fn triage_email_carries_the_original_the_commands_and_reply_to() {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         let sender = Sender {
+            name: None,
             from: "leadgate@leads.test",
             team: "Acme",
             timezone: &tz,
@@ -613,6 +631,7 @@ mod tests {
     fn handoff_context_reads_as_the_old_splice() {
         let tz = TimeZone::get("Europe/Berlin").unwrap();
         let sender = Sender {
+            name: None,
             from: "leadgate@leads.test",
             team: "Acme",
             timezone: &tz,
@@ -695,6 +714,7 @@ mod tests {
             (Purpose::RelayRefused, "relay_refused"),
             (Purpose::BounceNotice, "bounce_notice"),
             (Purpose::BoardLogin, "board_login"),
+            (Purpose::OperatorDigest, "operator_digest"),
         ];
         for (p, s) in all {
             assert_eq!(p.as_str(), s);

@@ -290,3 +290,24 @@ mod tests {
         assert_eq!(phrase("ß́́́ not"), None);
     }
 }
+
+/// Which opt-outs hold for a desk: its own (each client is its own data controller), or
+/// every desk's (`[privacy] optout_scope = "global"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Desk(&'a str),
+    Global { desk: &'a str },
+}
+
+impl<'a> Scope<'a> {
+    /// The desk an opt-out is recorded on.
+    pub fn desk(&self) -> &'a str {
+        match self {
+            Scope::Desk(d) | Scope::Global { desk: d } => d,
+        }
+    }
+
+    pub fn is_global(&self) -> bool {
+        matches!(self, Scope::Global { .. })
+    }
+}

@@ -6,19 +6,21 @@ use crate::config::raw::RawImap;
 use crate::config::{AfterProcessing, ImapSettings, StartFrom, TlsMode};
 use jiff::SignedDuration;
 
-pub(super) fn validate(c: &mut Check, i: &RawImap) -> ImapSettings {
-    let tls = c.tls("imap.tls", &i.tls);
-    let host = c.required("imap.host", &i.host, "set the IMAP server's host name");
+/// `p`: where the section is (`imap`, or a desk's `inbox.imap`), for the problems' keys.
+pub(super) fn validate(c: &mut Check, p: &str, i: &RawImap) -> ImapSettings {
+    let k = |key: &str| format!("{p}.{key}");
+    let tls = c.tls(&k("tls"), &i.tls);
+    let host = c.required(&k("host"), &i.host, "set the IMAP server's host name");
     let username = c.required(
-        "imap.username",
+        &k("username"),
         &i.username,
         "set the IMAP login of the shared inbox",
     );
     let password = c
-        .secret("imap.password", &i.password, &i.password_file)
+        .secret(&k("password"), &i.password, &i.password_file)
         .unwrap_or_else(|| {
             c.add(
-                "imap.password",
+                k("password"),
                 "is missing",
                 "set imap.password, imap.password_file, or LEADGATE__IMAP__PASSWORD",
             );
@@ -30,7 +32,7 @@ pub(super) fn validate(c: &mut Check, i: &RawImap) -> ImapSettings {
         m if m.starts_with("move:") && m.len() > 5 => AfterProcessing::Move(m[5..].to_owned()),
         other => {
             c.add(
-                "imap.after",
+                k("after"),
                 format!("{other:?} is not an action"),
                 "use \"keyword\", \"move:Folder/Name\" or \"none\"",
             );
@@ -44,7 +46,7 @@ pub(super) fn validate(c: &mut Check, i: &RawImap) -> ImapSettings {
             Ok(d) => StartFrom::Ago(d),
             Err(_) => {
                 c.add(
-                    "imap.start_from",
+                    k("start_from"),
                     format!("{ago:?} is not a start"),
                     "use \"now\", \"all\" or a duration like \"7d\"",
                 );
@@ -52,10 +54,10 @@ pub(super) fn validate(c: &mut Check, i: &RawImap) -> ImapSettings {
             }
         },
     };
-    let idle_renew = c.duration("imap.idle_renew", &i.idle_renew, "9m");
+    let idle_renew = c.duration(&k("idle_renew"), &i.idle_renew, "9m");
     if idle_renew > SignedDuration::from_mins(10) {
         c.add(
-            "imap.idle_renew",
+            k("idle_renew"),
             "is over 10 minutes",
             "some servers stop pushing silently: keep it at 10m or less",
         );
@@ -72,7 +74,7 @@ pub(super) fn validate(c: &mut Check, i: &RawImap) -> ImapSettings {
         after,
         keyword: i.keyword.clone().unwrap_or_else(|| "$LeadgateDone".into()),
         idle: i.idle.unwrap_or(true),
-        poll: c.duration("imap.poll", &i.poll, "60s"),
+        poll: c.duration(&k("poll"), &i.poll, "60s"),
         idle_renew,
         start_from,
         ca_file: i.ca_file.as_ref().map(|f| c.base.join(f)),

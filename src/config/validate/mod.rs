@@ -11,6 +11,7 @@ mod board;
 mod capture;
 mod check;
 mod database;
+mod desk;
 mod digest;
 mod duty;
 mod http;
@@ -34,10 +35,16 @@ use std::path::Path;
 
 /// `base`: the config file's folder, against which relative paths in it are read.
 pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> {
+    validate_desk(raw, base, super::DEFAULT_DESK)
+}
+
+/// Validates `raw` as the settings of desk `desk` (its file stem, or
+/// [`super::DEFAULT_DESK`] for leadgate.toml's own team).
+pub fn validate_desk(raw: RawSettings, base: &Path, desk: &str) -> Result<Settings, ConfigError> {
     let mut c = Check::new(base.to_path_buf());
 
     let database_url = database::validate(&mut c, &raw.database);
-    let imap = raw.imap.as_ref().map(|i| imap::validate(&mut c, i));
+    let imap = raw.imap.as_ref().map(|i| imap::validate(&mut c, "imap", i));
     let file_sink = raw.outbox.file_sink.is_some();
     let (smtp, from) = smtp::validate(&mut c, raw.smtp.as_ref(), file_sink);
     let relay = relay::validate(&mut c, &raw.relay);
@@ -54,6 +61,15 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
     let outbox = outbox::validate(&mut c, &raw.outbox, smtp.as_ref());
     let capture = capture::validate(&mut c, &raw.capture);
     let board = board::validate(&mut c, raw.board.as_ref(), &http);
+    let desk = desk::validate(
+        &mut c,
+        desk,
+        &raw.name,
+        &team.name,
+        &raw.inbox,
+        &raw.identity,
+    );
+    let optout_global = desk::optout_global(&mut c, &raw.privacy);
 
     if !c.problems.is_empty() {
         return Err(ConfigError::Invalid(c.problems));
@@ -78,5 +94,7 @@ pub fn validate(raw: RawSettings, base: &Path) -> Result<Settings, ConfigError> 
         outbox,
         capture,
         board,
+        desk,
+        optout_global,
     })
 }

@@ -3,7 +3,7 @@
 //! mail lab with its own isolated shared inbox (`inbox@sN.test`, catch-all for `sN.test`,
 //! which is also the relay domain), the `leadgate` binary as a CLI or as a daemon process.
 //!
-//! Convention: a test whose daemon reads its inbox takes an `sN.test` domain (N in 1..=24)
+//! Convention: a test whose daemon reads its inbox takes an `sN.test` domain (N in 1..=28)
 //! no other test takes, so tests running in parallel never read or empty each other's
 //! inbox. All suites run in one process, so the numbers are unique across modules:
 //!
@@ -16,6 +16,8 @@
 //! | 22 | triage |
 //! | 12, 13 | shared by the import-only tests (drift, ownership): no daemon, inbox never read |
 //! | 14 | smtp_sender's `reset_mailbox` test (empties it; no TestApp) |
+//! | 25, 26 | desks (25: the shared login with the desks' aliases; 26: a desk's own account) |
+//! | 27, 28 | free |
 //!
 //! No test empties a mailbox that another test reads: TestApp empties only its own inbox.
 //!
@@ -91,21 +93,33 @@ impl TestApp {
     }
 
     pub async fn with_team(n: u8, team: &str, extra: &str) -> TestApp {
+        Self::with_files(n, team, extra, &[]).await
+    }
+
+    /// Like [`TestApp::with_team`], with more files beside the config (desk files:
+    /// `("desks/a.toml", text)`), written before leadgate first reads the config.
+    pub async fn with_files(n: u8, team: &str, extra: &str, files: &[(&str, &str)]) -> TestApp {
         assert!(
-            (1..=24).contains(&n),
-            "test domains are s1.test .. s24.test"
+            (1..=28).contains(&n),
+            "test domains are s1.test .. s28.test"
         );
-        Self::build(&format!("s{n}.test"), team, extra, true).await
+        Self::build(&format!("s{n}.test"), team, extra, files, true).await
     }
 
     /// A world without an inbox: no `[imap]` (the daemon runs its outbox, scheduler and
     /// HTTP endpoint), leads come in by `leadgate import`. `name` makes the relay domain
     /// `<name>.test`, which has no mailbox in the lab: mail to it is not read by anyone.
-    pub async fn without_inbox(name: &str, extra: &str) -> TestApp {
-        Self::build(&format!("{name}.test"), TEAM_TOML, extra, false).await
+    pub async fn without_inbox(name: &str, extra: &str, files: &[(&str, &str)]) -> TestApp {
+        Self::build(&format!("{name}.test"), TEAM_TOML, extra, files, false).await
     }
 
-    async fn build(domain: &str, team: &str, extra: &str, imap: bool) -> TestApp {
+    async fn build(
+        domain: &str,
+        team: &str,
+        extra: &str,
+        files: &[(&str, &str)],
+        imap: bool,
+    ) -> TestApp {
         let domain = domain.to_owned();
         let run = format!("r{}", rand_suffix());
         let inbox = format!("inbox@{domain}");
@@ -175,6 +189,11 @@ lease = "20s"
         );
         let config_path = dir.path().join("leadgate.toml");
         std::fs::write(&config_path, config).expect("write config");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("mkdir");
+            std::fs::write(path, text).expect("write a file beside the config");
+        }
         let app = TestApp {
             domain,
             run,

@@ -135,6 +135,11 @@ const DATE: &[&str] = &[
 /// (even lowercasing that shrinks), so longer keys are not lowercased to find out.
 fn named(names: &[&str], key: &str) -> bool {
     const LONGEST: usize = 64;
+    if key.is_ascii() {
+        // the names are lowercase: an ASCII key lowercases to one of them exactly when it
+        // equals it but for ASCII case (no String made)
+        return names.iter().any(|n| n.eq_ignore_ascii_case(key));
+    }
     key.len() <= LONGEST && names.contains(&key.to_lowercase().as_str())
 }
 
@@ -191,14 +196,17 @@ pub fn unquote(items: &[Item]) -> Option<Vec<Item>> {
 }
 
 /// A forward marker line. Every marker starts with `-`, `_` or one of a few letters (in
-/// any case): the other lines, nearly all, are not given to the regex.
+/// any case), and those that start with a letter end with `:`: the other lines, nearly
+/// all, are not given to the regex.
 fn marker_line(line: &str) -> bool {
     let t = line.trim();
     let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
-    matches!(
-        first,
-        Some(b'-' | b'_' | b'a' | b'b' | b'c' | b'd' | b'i' | b'p')
-    ) && MARKER.is_match(t)
+    let candidate = match first {
+        Some(b'-' | b'_') => true,
+        Some(b'a' | b'b' | b'c' | b'd' | b'i' | b'p') => t.ends_with(':'),
+        _ => false,
+    };
+    candidate && MARKER.is_match(t)
 }
 
 /// Forwards nest (a client forwards what a colleague forwarded); no real chain is deeper.

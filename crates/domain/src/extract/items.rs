@@ -50,7 +50,15 @@ pub fn from_html(html: &str) -> Vec<Item> {
 
 /// Plain text of items (pairs as `label: value`), for markers and templates.
 pub fn to_text(items: &[Item]) -> String {
-    let mut s = String::new();
+    let len = items
+        .iter()
+        .map(|it| match it {
+            Item::Line { text, .. } => text.len() + 1,
+            Item::Blank => 1,
+            Item::Pair(l, v) => l.len() + v.len() + 3,
+        })
+        .sum();
+    let mut s = String::with_capacity(len);
     for it in items {
         match it {
             Item::Line { text, .. } => s.push_str(text),
@@ -70,8 +78,15 @@ struct Renderer<'d> {
     doc: &'d Dom,
     items: Vec<Item>,
     line: String,
-    bold_chars: usize,
-    plain_chars: usize,
+    /// The line has bold text / text that is not bold.
+    bold_text: bool,
+    plain_text: bool,
+}
+
+/// White space between words in rendered HTML: Unicode white space (the no-break space
+/// included), zero-width space and the byte-order mark.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' || c == '\u{feff}'
 }
 
 fn is_block(name: &str) -> bool {
@@ -123,25 +138,46 @@ impl<'d> Renderer<'d> {
             doc,
             items: Vec::new(),
             line: String::new(),
-            bold_chars: 0,
-            plain_chars: 0,
+            bold_text: false,
+            plain_text: false,
         }
     }
 
+    /// Appends `t` with each run of white space as one space (none at the line's start).
+    /// Runs of other characters are copied whole; ASCII is tested by its byte.
     fn text(&mut self, t: &str, bold: bool) {
-        for c in t.chars() {
-            if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' || c == '\u{feff}' {
+        let b = t.as_bytes();
+        let mut run = 0;
+        let mut i = 0;
+        while i < b.len() {
+            let (space, len) = match b[i] {
+                c if c.is_ascii() => (c.is_ascii_whitespace() || c == b'\x0b', 1),
+                _ => {
+                    let c = t[i..].chars().next().unwrap_or(' ');
+                    (is_space(c), c.len_utf8())
+                }
+            };
+            if space {
+                self.push_run(&t[run..i], bold);
                 if !self.line.is_empty() && !self.line.ends_with(' ') {
                     self.line.push(' ');
                 }
-            } else {
-                self.line.push(c);
-                if bold {
-                    self.bold_chars += 1;
-                } else {
-                    self.plain_chars += 1;
-                }
+                run = i + len;
             }
+            i += len;
+        }
+        self.push_run(&t[run..], bold);
+    }
+
+    fn push_run(&mut self, run: &str, bold: bool) {
+        if run.is_empty() {
+            return;
+        }
+        self.line.push_str(run);
+        if bold {
+            self.bold_text = true;
+        } else {
+            self.plain_text = true;
         }
     }
 
@@ -154,12 +190,12 @@ impl<'d> Renderer<'d> {
         } else {
             self.items.push(Item::Line {
                 text: t.to_owned(),
-                bold: self.bold_chars > 0 && self.plain_chars == 0,
+                bold: self.bold_text && !self.plain_text,
             });
         }
         self.line.clear();
-        self.bold_chars = 0;
-        self.plain_chars = 0;
+        self.bold_text = false;
+        self.plain_text = false;
     }
 
     fn block_end(&mut self) {
@@ -167,8 +203,8 @@ impl<'d> Renderer<'d> {
             self.newline();
         }
         self.line.clear();
-        self.bold_chars = 0;
-        self.plain_chars = 0;
+        self.bold_text = false;
+        self.plain_text = false;
         if !matches!(self.items.last(), Some(Item::Blank) | None) {
             self.items.push(Item::Blank);
         }

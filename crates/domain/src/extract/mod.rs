@@ -4,14 +4,17 @@
 //!
 //! Layers: [`items`] turns any body (text or HTML) into lines and sure pairs; [`pairs`]
 //! reads label/value layouts from them; [`labels`] knows what labels mean; [`providers`]
-//! names the service; [`forward`] unwraps inline forwards. Config templates come first.
+//! names the service; [`forward`] unwraps inline forwards; [`prose`] reads what is told in
+//! sentences instead of labels. Config templates ([`template`]) come first.
 
 pub(crate) mod dom;
 mod forward;
 mod items;
 mod labels;
 mod pairs;
+mod prose;
 mod providers;
+mod template;
 pub mod triage;
 
 use super::message::{Mailbox, MessageView};
@@ -22,6 +25,11 @@ use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 pub use items::Item;
+use prose::{
+    alert_only, contact_block, intro_person, person_name, quoted_paragraph, sentences, IntroPerson,
+    PERSON_WANTS,
+};
+pub use template::try_template;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LeadFields {
@@ -292,22 +300,6 @@ fn find_depth(view: &MessageView, body: &Body, depth: usize, off: &[String]) -> 
     None
 }
 
-/// The marketplaces' sentence layouts beyond the plainest one: "New lead: Quinn R. is
-/// looking to hire a painter near Raleigh, NC", "Dana K. requested a quote for Roof
-/// Repair". The person is one to four capitalised words (a first name and an initial).
-static PERSON_WANTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?i:new (?:lead|request|job|message|quote request|opportunity|customer))\s*[:\-–]\s*)?(\p{Lu}[\p{L}'’-]*\.?(?:\s+\p{Lu}[\p{L}'’-]*\.?){0,3})(?:\s+(?i:in|from)\s+(\p{Lu}[^.!:]{1,60}?))?\s+(?i:is looking for|is looking to hire|is searching for|is interested in|is requesting|has requested|requested|requests|would like|wants|needs|sent you a (?:request|message) (?:for|about)|asked for|asked about)\s+(?i:(?:a|an|some|quotes? for|a quote for|help with|an estimate for|pricing for)\s+)?([^:]+?)(?:\s+(?i:in|near|around|at)\s+(\p{Lu}[^.!:]{1,60}?))?\s*(?:[.!]|:\s*(.*))?$").expect("static regex")
-});
-/// "It was submitted by Jane Doe (jane@example.com)", "Jane Doe <jane@example.com> wrote":
-/// a person named beside their address in a sentence.
-static PERSON_AND_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})\s*[(<\[]\s*(?:mailto:)?([A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*[)>\]]").expect("static regex")
-});
-/// "You have a new message from Jane Doe", "Neue Anfrage von Max Muster": the person after
-/// "from" in a sentence of a customised template.
-static PERSON_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|\s)(?i:from|by|von|de|da|van|door|od|di)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]*){1,3})\s*(?:[.:!,(<]|$|\s+(?i:via|through|on|at|über|sur|en|su|op|com)(?-u:\b))").expect("static regex")
-});
 static SUBSCRIBED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(?:newsletter|product news|subscribed to (?:our|the|\w+) (?:news|updates|blog|list|mailing)|marketing e-?mails)(?-u:\b)").expect("static regex")
 });
@@ -316,266 +308,6 @@ static SUBSCRIBED: LazyLock<Regex> = LazyLock::new(|| {
 fn bulk_body(plain: &str) -> bool {
     let lower = plain.to_lowercase();
     lower.contains("unsubscribe") && SUBSCRIBED.is_match(plain)
-}
-
-static NEW_ARRIVAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:new (?:gig |job |customer )?(?:responses?|submissions?|entr(?:y|ies)|leads?|requests?|inquir(?:y|ies)|enquir(?:y|ies)|messages?|bookings?)(?-u:\b)|has new responses|(?:is|are) looking for|nouvelle (?:réponse|demande)|neue (?:antwort|anfrage)|nueva (?:respuesta|solicitud)|nuova (?:risposta|richiesta))").expect("static regex")
-});
-
-/// A hosted service's alert that a response or a lead arrived, without its answers (they
-/// are behind the link): the subject or an opening sentence says so.
-fn alert_only(subject: &str, intro: &[String]) -> bool {
-    let said = |t: &str| NEW_ARRIVAL.is_match(t) && !SUMMARY.is_match(t);
-    let summary = SUMMARY.is_match(subject) || intro.iter().take(6).any(|l| SUMMARY.is_match(l));
-    !summary && (said(subject) || intro.iter().take(6).any(|l| said(l)))
-}
-
-/// A summary of several arrivals ("5 new responses this week") is the provider's digest,
-/// not one lead.
-static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:\d+|several|multiple) new(?-u:\b)|(?-u:\b)(?:weekly|daily|monthly)(?-u:\b)|(?-u:\b)summary(?-u:\b)|(?-u:\b)digest(?-u:\b)|(?-u:\b)this (?:week|month)(?-u:\b)|(?-u:\b)wöchentlich|(?-u:\b)hebdomadaire|(?-u:\b)semanal").expect("static regex")
-});
-
-/// A paragraph in quotation marks on its own (marketplaces quote what the customer wrote).
-fn quoted_paragraph(items: &[Item]) -> Option<String> {
-    items.iter().filter_map(Item::line).find_map(|l| {
-        let t = l.trim();
-        let pairs = [('"', '"'), ('“', '”'), ('«', '»'), ('„', '“')];
-        pairs.iter().find_map(|(a, b)| {
-            let inner = t.strip_prefix(*a)?.strip_suffix(*b)?.trim();
-            (inner.chars().count() >= 20 && !inner.contains(*a)).then(|| inner.to_owned())
-        })
-    })
-}
-
-/// Lines that are only an address or only a phone number, under a line with a person's
-/// name: a contact block printed without labels (marketplaces, CRM alerts).
-fn contact_block(items: &[Item], f: &mut LeadFields) {
-    let lines: Vec<&str> = items.iter().filter_map(Item::line).collect();
-    let is_email = |l: &str| labels::email_in(l).is_some_and(|a| a.len() + 2 >= l.trim().len());
-    let is_phone = |l: &str| phone_token(l).is_some_and(|p| p.len() + 2 >= l.trim().len());
-    let Some(first) = lines.iter().position(|l| is_email(l) || is_phone(l)) else {
-        return;
-    };
-    let block: Vec<&str> = lines[first..]
-        .iter()
-        .take(3)
-        .take_while(|l| is_email(l) || is_phone(l))
-        .copied()
-        .collect();
-    let name = first
-        .checked_sub(1)
-        .and_then(|i| lines.get(i))
-        .filter(|l| {
-            l.split_whitespace().count() >= 2 && !l.chars().any(|c| c.is_ascii_digit() || c == ':')
-        })
-        .and_then(|l| person_name(l));
-    if name.is_none() {
-        return;
-    }
-    for l in block {
-        if is_email(l) && f.email.is_none() {
-            f.email = labels::email_in(l);
-        } else if is_phone(l) && f.phone.is_none() {
-            f.phone = Some(l.trim().to_owned());
-        }
-    }
-    if f.name.is_none() {
-        f.name = name;
-    }
-}
-
-/// Words that make "from X Y" a site, a form or a company, not a person.
-const NOT_A_PERSON: &[&str] = &[
-    "form",
-    "forms",
-    "website",
-    "site",
-    "web",
-    "contact",
-    "page",
-    "team",
-    "inc",
-    "ltd",
-    "llc",
-    "gmbh",
-    "services",
-    "service",
-    "company",
-    "formular",
-    "formulaire",
-    "formulario",
-    "modulo",
-    "kontaktformular",
-    "online",
-    "shop",
-    "store",
-    "studio",
-    "group",
-    "app",
-    "support",
-];
-
-fn person_name(candidate: &str) -> Option<String> {
-    let c = candidate.trim().trim_end_matches([',', ':']);
-    let words: Vec<&str> = c.split_whitespace().collect();
-    let person = !words.is_empty()
-        && words.len() <= 4
-        && !words.iter().any(|w| {
-            let w = w
-                .trim_matches(|ch: char| !ch.is_alphanumeric())
-                .to_lowercase();
-            NOT_A_PERSON.contains(&w.as_str())
-        });
-    person.then(|| c.to_owned())
-}
-
-/// A person named in the intro sentences of a notification (customised templates, classic
-/// scripts such as FormMail, marketplaces): name, address, service and place.
-#[derive(Default)]
-struct IntroPerson {
-    name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    message: Option<String>,
-    service: Option<String>,
-    location: Option<String>,
-}
-
-/// A paragraph cut into sentences, but not after an initial ("Quinn R. is looking ...").
-fn sentences(line: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let b = line.as_bytes();
-    for (i, c) in line.char_indices() {
-        if !matches!(c, '.' | '!' | '?') || b.get(i + 1) != Some(&b' ') {
-            continue;
-        }
-        let word = line[start..i].rsplit(' ').next().unwrap_or("");
-        let initial = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
-        if !initial {
-            out.push(line[start..=i].trim());
-            start = i + 1;
-        }
-    }
-    out.push(line[start..].trim());
-    out.retain(|s| !s.is_empty());
-    out
-}
-
-static PHONE_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,5}\)[\s.-]?)?\d{2,6}(?:[\s.-]\d{2,6}){1,4}")
-        .expect("static regex")
-});
-static PHONE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(phone|call|ring|reach|tel|mobile|cell|number|whatsapp|text|telefon|téléphone|teléfono|telefono|llamar|appeler|anrufen|bellen|chiamare)").expect("static regex")
-});
-
-/// A phone number written in a sentence that speaks of calling ("You can reach her on
-/// 555-0147"): seven digits at least, and not a date.
-fn phone_in_sentence(s: &str) -> Option<String> {
-    if !PHONE_WORD.is_match(s) {
-        return None;
-    }
-    phone_token(s)
-}
-
-fn phone_token(s: &str) -> Option<String> {
-    PHONE_IN_TEXT
-        .find_iter(s)
-        .map(|m| m.as_str().trim())
-        .find(|m| {
-            let digits = m.chars().filter(char::is_ascii_digit).count();
-            let date = m.len() == 10
-                && m.chars().filter(|c| *c == '-').count() == 2
-                && m.starts_with(['1', '2']);
-            (7..=15).contains(&digits) && !date
-        })
-        .map(str::to_owned)
-}
-
-/// What follows "is looking for": a service, not the provider itself ("your services").
-fn service_text(s: &str) -> Option<String> {
-    let s = s.trim().trim_end_matches(['.', '!', ':', ',']).trim();
-    let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
-    let vague = [
-        "your",
-        "you",
-        "our",
-        "us",
-        "someone",
-        "a",
-        "an",
-        "the",
-        "quote",
-        "quotes",
-        "estimate",
-        "information",
-        "info",
-        "working",
-    ]
-    .contains(&first.as_str());
-    (!s.is_empty() && !vague && s.chars().count() <= 80).then(|| s.to_owned())
-}
-
-fn intro_person(lines: &[String], subject: &str) -> IntroPerson {
-    let mut p = IntroPerson::default();
-    let sentences = lines.iter().flat_map(|l| sentences(l)).chain([subject]);
-    for l in sentences {
-        // cheap tests first: each pattern needs a word or a character the line must hold
-        let lower = l.to_lowercase();
-        let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
-        if p.phone.is_none() && l.bytes().filter(u8::is_ascii_digit).count() >= 7 {
-            p.phone = phone_in_sentence(l);
-        }
-        if p.name.is_none() && l.contains('@') {
-            if let Some(c) = PERSON_AND_ADDRESS.captures(l) {
-                p.name = c.get(1).and_then(|m| person_name(m.as_str()));
-                p.email = c.get(2).map(|m| m.as_str().to_owned());
-            }
-        }
-        let wants = [
-            "look",
-            "need",
-            "want",
-            "interest",
-            "request",
-            "would like",
-            "sent you",
-            "ask",
-        ];
-        if p.service.is_none() && has(&wants) {
-            if let Some(c) = PERSON_WANTS.captures(l.trim()) {
-                if let Some(name) = c.get(1).and_then(|m| person_name(m.as_str())) {
-                    p.name.get_or_insert(name);
-                    p.service = c.get(3).and_then(|m| service_text(m.as_str()));
-                    p.location = c
-                        .get(4)
-                        .or_else(|| c.get(2))
-                        .map(|m| m.as_str().trim().to_owned());
-                    p.message = c
-                        .get(5)
-                        .map(|m| {
-                            m.as_str()
-                                .trim()
-                                .trim_matches(|ch: char| "\"“”‘’'".contains(ch))
-                                .trim()
-                                .to_owned()
-                        })
-                        .filter(|m| m.chars().count() >= 20);
-                }
-            }
-        }
-        let from_words = [
-            "from ", "by ", "von ", "de ", "da ", "van ", "door ", "od ", "di ",
-        ];
-        if p.name.is_none() && has(&from_words) {
-            if let Some(c) = PERSON_FROM.captures(l) {
-                p.name = c.get(1).and_then(|m| person_name(m.as_str()));
-            }
-        }
-    }
-    p
 }
 
 /// An address a marketplace or a privacy service hands out in the person's stead (a relay
@@ -780,81 +512,6 @@ fn drop_service_text(e: &mut Extraction) {
         let name_line = name.as_deref().is_some_and(|n| n == label.trim());
         !(service || form_again || name_line)
     });
-}
-
-/// Applies one config template to `view` (whose body is `body`), for `leadgate parse
-/// --template NAME`: the error says which match condition failed, or which fields found
-/// nothing.
-pub fn try_template(view: &MessageView, body: &Body, t: &Template) -> Result<Extraction, String> {
-    if t.match_from.is_none() && t.match_subject.is_none() && t.match_body.is_none() {
-        return Err(format!(
-            "template {:?} has no match condition (match.from, match.subject or match.body)",
-            t.name
-        ));
-    }
-    let from = view.from.as_ref().map(|m| m.address.as_str()).unwrap_or("");
-    let body = body.plain.as_str();
-    let checks = [
-        ("match.from", &t.match_from, from),
-        ("match.subject", &t.match_subject, view.subject.as_str()),
-        ("match.body", &t.match_body, body),
-    ];
-    for (what, re, s) in checks {
-        if let Some(re) = re {
-            if !re.is_match(s) {
-                let shown: String = s.chars().take(80).collect();
-                return Err(format!(
-                    "template {:?}: {what} /{}/ does not match {shown:?}",
-                    t.name,
-                    re.as_str()
-                ));
-            }
-        }
-    }
-    let mut e = Extraction {
-        source: t.source.clone(),
-        ..Default::default()
-    };
-    let mut missing = Vec::new();
-    for (field, re) in &t.fields {
-        let value = re
-            .captures(body)
-            .and_then(|c| c.get(1).or_else(|| c.get(0)))
-            .map(|m| m.as_str().trim().to_owned())
-            .filter(|v| !v.is_empty());
-        match value {
-            Some(v) => set_field(&mut e, field, v),
-            None => missing.push(field.as_str()),
-        }
-    }
-    if !t.fields.is_empty() && missing.len() == t.fields.len() {
-        return Err(format!(
-            "template {:?}: no field found anything ({})",
-            t.name,
-            missing.join(", ")
-        ));
-    }
-    Ok(e)
-}
-
-fn set_field(e: &mut Extraction, field: &str, value: String) {
-    let slot = match field.trim().to_lowercase().as_str() {
-        "name" => &mut e.fields.name,
-        "email" => &mut e.fields.email,
-        "phone" => &mut e.fields.phone,
-        "company" => &mut e.fields.company,
-        "message" => &mut e.fields.message,
-        "form" => &mut e.form,
-        "consent" => {
-            e.consent = labels::consent_value(&value);
-            return;
-        }
-        _ => {
-            e.extra.insert(field.trim().to_owned(), value);
-            return;
-        }
-    };
-    slot.get_or_insert(value);
 }
 
 #[cfg(test)]

@@ -38,10 +38,27 @@ static FOOTER_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub fn is_separator(t: &str) -> bool {
-    SEPARATOR.is_match(t.trim())
+    let t = t.trim();
+    // a separator starts and ends with one of its marks: other lines skip the regex
+    let mark = |b: Option<&u8>| matches!(b, Some(b'-' | b'_' | b'=' | b'*' | b'~'));
+    mark(t.as_bytes().first()) && mark(t.as_bytes().last()) && SEPARATOR.is_match(t)
+}
+
+/// "User information", "Technical details" and the like, in any case: the first letter
+/// and the last are tested before the regex (non-ASCII ones go to it, as `ſ` folds to `s`).
+fn meta_heading(t: &str) -> bool {
+    let b = t.as_bytes();
+    let first = b.first().map(u8::to_ascii_lowercase);
+    let last = b.last().map(u8::to_ascii_lowercase);
+    matches!(first, Some(b'u' | b't' | b'm' | b's' | b'i' | 0x80..))
+        && matches!(last, Some(b'n' | b's' | b'a' | 0x80..))
+        && META_HEADING.is_match(t)
 }
 
 fn dashed_label(t: &str) -> Option<&str> {
+    if !(t.starts_with("--") && t.ends_with("--")) {
+        return None;
+    }
     let c = DASHED.captures(t)?;
     let l = c.get(1)?.as_str();
     (!l.chars().all(|c| c == '-')).then_some(l)
@@ -176,7 +193,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
             i += 1;
             continue;
         }
-        if META_HEADING.is_match(text) && !out.fields.is_empty() {
+        if meta_heading(text) && !out.fields.is_empty() {
             meta = true;
             i += 1;
             continue;
@@ -224,7 +241,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                         || is_separator(t)
                         || dashed[j].is_some()
                         || colons[j].is_some()
-                        || META_HEADING.is_match(t)
+                        || meta_heading(t)
                         || (short && lines.len() == 1 && question_answer(t).is_some())
                     {
                         break;
@@ -246,7 +263,7 @@ pub fn parse(items: &[Item], plain: &str) -> Parsed {
                         Item::Line { text: t, bold: b } => {
                             if is_separator(t)
                                 || dashed[j].is_some()
-                                || META_HEADING.is_match(t)
+                                || meta_heading(t)
                                 || (*b && !lines.is_empty())
                             {
                                 break;

@@ -53,6 +53,7 @@ impl World {
             people: &self.people,
             manager: Some("bob"),
             sender: crate::notify::Sender {
+                name: None,
                 from: "leads@acme.example.com",
                 team: "Acme",
                 timezone: &self.tz,

@@ -1,0 +1,137 @@
+//! The operator's digest (`[operator] to`): once a day, one email across desks with the
+//! desks ranked by drift, so whoever runs the deployment for many teams sees at a glance
+//! which team is losing leads. Ownership problems rank first (orphaned, unaccepted), then
+//! missed deadlines (overdue) and undecided triage, then any drift.
+
+use super::scan;
+use crate::config::{Desks, Settings};
+use crate::domain::drift::DriftKind;
+use crate::domain::notify::{Draft, Purpose};
+use crate::store::{self, drift as drift_store, Db, Store};
+use crate::templates;
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// One desk's line.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeskDrift {
+    pub desk: String,
+    pub name: String,
+    pub live: u64,
+    pub drifting: usize,
+    pub orphaned: usize,
+    pub unaccepted: usize,
+    pub overdue: usize,
+    pub untriaged: usize,
+}
+
+impl DeskDrift {
+    /// Worst first: leads nobody has accepted, then missed deadlines, then any drift.
+    fn rank(&self) -> impl Ord {
+        std::cmp::Reverse((
+            self.orphaned + self.unaccepted,
+            self.overdue + self.untriaged,
+            self.drifting,
+        ))
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OperatorDigest {
+    pub title: String,
+    pub date: String,
+    pub live: u64,
+    pub drifting: usize,
+    /// Ranked, the worst first.
+    pub desks: Vec<DeskDrift>,
+}
+
+/// Every desk's drift as of `now`, ranked.
+pub async fn operator(
+    conn: &mut impl Db,
+    desks: &Desks,
+    now: Timestamp,
+) -> anyhow::Result<OperatorDigest> {
+    let mut lines = Vec::with_capacity(desks.all.len());
+    for s in &desks.all {
+        let leads = scan(conn, s, now).await?;
+        let count = |k: DriftKind| leads.iter().filter(|l| l.kinds().contains(&k)).count();
+        lines.push(DeskDrift {
+            desk: s.desk.id.clone(),
+            name: s.desk.name.clone(),
+            live: store::leads::live_count(conn, &s.desk.id).await?,
+            drifting: leads.iter().filter(|l| !l.drift.is_empty()).count(),
+            orphaned: count(DriftKind::Orphaned),
+            unaccepted: count(DriftKind::Unaccepted),
+            overdue: count(DriftKind::Overdue),
+            untriaged: count(DriftKind::Untriaged),
+        });
+    }
+    // Stable: equal desks keep the config's order.
+    lines.sort_by_key(|d| d.rank());
+    let shared = desks.shared();
+    let date = now.to_zoned(shared.team.timezone.clone()).date();
+    Ok(OperatorDigest {
+        title: format!("Leads across {} desks", lines.len()),
+        date: date.to_string(),
+        live: lines.iter().map(|d| d.live).sum(),
+        drifting: lines.iter().map(|d| d.drifting).sum(),
+        desks: lines,
+    })
+}
+
+pub fn operator_draft(d: &OperatorDigest, desks: &Desks) -> anyhow::Result<Draft> {
+    let s: &Settings = desks.shared();
+    let env = templates::environment(s)?;
+    let ctx = minijinja::Value::from_serialize(d);
+    Ok(Draft {
+        auto_submitted: true,
+        ..s.sender().draft(
+            Purpose::OperatorDigest,
+            desks.operator.iter().map(|a| a.to_string()).collect(),
+            &d.title,
+            templates::body(&env, "operator", &ctx)?,
+        )
+    })
+}
+
+/// Queues the operator's digest when it is due (at leadgate.toml's `[digest] daily` time,
+/// 08:00 without one, in its team's zone) and not yet sent today; true when queued.
+pub async fn operator_scheduled(
+    store: &Store,
+    desks: &Desks,
+    now: Timestamp,
+) -> anyhow::Result<bool> {
+    if desks.operator.is_empty() {
+        return Ok(false);
+    }
+    let shared = desks.shared();
+    let at = shared
+        .digest
+        .daily
+        .unwrap_or(jiff::civil::Time::constant(8, 0, 0, 0));
+    let local = now.to_zoned(shared.team.timezone.clone());
+    if local.time() < at {
+        return Ok(false);
+    }
+    let key = format!("digest:operator:{}", local.date());
+    let mut tx = store.begin().await?;
+    if drift_store::once_key_used(&mut tx, &key).await? {
+        return Ok(false);
+    }
+    let d = operator(&mut tx, desks, now).await?;
+    let draft = operator_draft(&d, desks)?;
+    let id = crate::outbox::enqueue(&mut tx, shared, &draft, None, now, Some(&key)).await?;
+    tx.commit().await?;
+    Ok(id.is_some())
+}
+
+/// The digest of `leadgate digest --operator` (printed) and the daemon's (sent).
+pub async fn send(store: &Store, desks: &Desks, now: Timestamp) -> anyhow::Result<Option<i64>> {
+    let mut tx = store.begin().await?;
+    let d = operator(&mut tx, desks, now).await?;
+    let draft = operator_draft(&d, desks)?;
+    let id = crate::outbox::enqueue(&mut tx, desks.shared(), &draft, None, now, None).await?;
+    tx.commit().await?;
+    Ok(id)
+}
