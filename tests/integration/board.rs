@@ -6,7 +6,7 @@
 //! allowlist and believes no one else. Run `scripts/test-env` first (it installs
 //! chromium and chromium-driver).
 
-use crate::support::app::{Daemon, TestApp};
+use crate::support::app::{Daemon, TestApp, TEAM_TOML};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -44,7 +44,10 @@ async fn board_app(name: &str, board: &str) -> (TestApp, String) {
     let extra = format!(
         "{ROUTES}\n[http]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\n\n[board]\n{board}\n"
     );
-    (TestApp::without_inbox(name, &extra, &[]).await, url)
+    (
+        TestApp::without_inbox(name, TEAM_TOML, &extra, &[]).await,
+        url,
+    )
 }
 
 /// Starts the daemon and waits until its HTTP endpoint answers.
@@ -837,4 +840,141 @@ async fn a_team_member_logs_in_by_mail_in_a_real_browser_then_accepts_a_lead_and
     let shown = app.show(ids[0]);
     assert_eq!(shown["accepted"], true);
     assert_eq!(shown["next_action"]["what"], "send the quote");
+}
+
+/// A notification to `to` (a desk's inbox address), from a free-mail submitter.
+fn desk_notification(app: &TestApp, tag: &str, to: &str, name: &str) -> String {
+    let email = format!("{tag}.{}@gmail.com", app.run);
+    format!(
+        "From: Acme Site <wordpress@acme.example.com>\r\n\
+         To: {to}\r\n\
+         Subject: [Acme Site] New submission from Contact\r\n\
+         Message-ID: <board-desk-{tag}-{run}@acme.example.com>\r\n\
+         Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=UTF-8\r\n\
+         \r\n\
+         Name: {name}\r\n\
+         Email: {email}\r\n\
+         Message: Hello from {tag}\r\n\
+         \r\n\
+         --\r\n\
+         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
+        run = app.run,
+    )
+}
+
+#[tokio::test]
+async fn a_viewer_sees_only_the_desks_they_are_on_and_another_desks_lead_is_not_found() {
+    let port = free_port();
+    let url = format!("http://localhost:{port}");
+    let extra = format!(
+        "[desks]\ndir = \"desks\"\n\n[http]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\n\n[board]\n"
+    );
+    // Alice is on both desks, Carol on South only.
+    let north = "name = \"North\"\n[inbox]\naddresses = \"north@board-desks.test\"\n\n\
+                 [[people]]\nid = \"alice\"\nname = \"Alice Smith\"\nemail = \"alice@team.test\"\n\n\
+                 [[routes]]\nname = \"all\"\nowner = \"alice\"\n";
+    let south = "name = \"South\"\n[inbox]\naddresses = \"south@board-desks.test\"\n\n\
+                 [[people]]\nid = \"carol\"\nname = \"Carol White\"\nemail = \"carol@team.test\"\n\n\
+                 [[people]]\nid = \"alice\"\nname = \"Alice Smith\"\nemail = \"alice@team.test\"\n\n\
+                 [[routes]]\nname = \"all\"\nowner = \"carol\"\n";
+    let app = TestApp::without_inbox(
+        "board-desks",
+        "",
+        &extra,
+        &[("desks/north.toml", north), ("desks/south.toml", south)],
+    )
+    .await;
+    let mut paths = Vec::new();
+    for (tag, to, name) in [
+        ("nora", "north@board-desks.test", "Nora North"),
+        ("sam", "south@board-desks.test", "Sam South"),
+    ] {
+        let path = app.dir.path().join(format!("{tag}.eml"));
+        std::fs::write(&path, desk_notification(&app, tag, to, name)).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let mut args = vec!["import"];
+    args.extend(paths.iter().map(String::as_str));
+    app.cli(&args);
+    let leads = app.leads();
+    let id_on = |desk: &str| {
+        leads
+            .iter()
+            .find(|l| l["desk"] == desk)
+            .unwrap_or_else(|| panic!("no lead on {desk}: {leads:#?}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (north_id, south_id) = (id_on("north"), id_on("south"));
+    let _daemon = start(&app, &url).await;
+
+    let login = async |email: &str| {
+        ask_for_link(&url, email).await;
+        let links = wait_for_links(&app, email, &url, 1).await;
+        session_cookie(&must("POST", links.last().unwrap(), &[], Some("")).await)
+    };
+    let carol = login("carol@team.test").await;
+    let board = must("GET", &format!("{url}/board"), &[("cookie", &carol)], None).await;
+    assert!(board.body.contains("Sam South"), "{}", board.body);
+    assert!(!board.body.contains("Nora North"), "carol is not on North");
+    let lead = |id: i64, cookie: &str| {
+        let (url, cookie) = (url.clone(), cookie.to_owned());
+        async move {
+            must(
+                "GET",
+                &format!("{url}/board/leads/{id}"),
+                &[("cookie", &cookie)],
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(lead(south_id, &carol).await.status, 200);
+    let other = lead(north_id, &carol).await;
+    assert_eq!(
+        other.status, 404,
+        "another desk's lead is not reachable by URL"
+    );
+    assert!(!other.body.contains("Nora North"));
+    let page = lead(south_id, &carol).await;
+    let csrf = csrf_of(&page.body);
+    let act = must(
+        "POST",
+        &format!("{url}/board/leads/{north_id}/accept"),
+        &[("cookie", &carol)],
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(act.status, 404, "nor can it be acted on");
+    let json = must(
+        "GET",
+        &format!("{url}/board.json"),
+        &[("cookie", &carol)],
+        None,
+    )
+    .await;
+    let json: Value = serde_json::from_str(&json.body).unwrap();
+    let ids: Vec<i64> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [south_id]);
+
+    // Alice is on both: she sees both, and ?desk= narrows it.
+    let alice = login("alice@team.test").await;
+    let all = must("GET", &format!("{url}/board"), &[("cookie", &alice)], None).await;
+    assert!(all.body.contains("Nora North") && all.body.contains("Sam South"));
+    let north = must(
+        "GET",
+        &format!("{url}/board?desk=north"),
+        &[("cookie", &alice)],
+        None,
+    )
+    .await;
+    assert!(north.body.contains("Nora North") && !north.body.contains("Sam South"));
+    assert_eq!(lead(north_id, &alice).await.status, 200);
 }

@@ -109,8 +109,14 @@ impl TestApp {
     /// A world without an inbox: no `[imap]` (the daemon runs its outbox, scheduler and
     /// HTTP endpoint), leads come in by `leadgate import`. `name` makes the relay domain
     /// `<name>.test`, which has no mailbox in the lab: mail to it is not read by anyone.
-    pub async fn without_inbox(name: &str, extra: &str, files: &[(&str, &str)]) -> TestApp {
-        Self::build(&format!("{name}.test"), TEAM_TOML, extra, files, false).await
+    /// `team` as in [`TestApp::with_team`], `files` as in [`TestApp::with_files`].
+    pub async fn without_inbox(
+        name: &str,
+        team: &str,
+        extra: &str,
+        files: &[(&str, &str)],
+    ) -> TestApp {
+        Self::build(&format!("{name}.test"), team, extra, files, false).await
     }
 
     async fn build(
