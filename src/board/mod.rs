@@ -5,13 +5,15 @@
 //! - [`access`]: who is looking ([`access::Viewer`]) and what they may see
 //!   ([`access::sight`], the one visibility check), sessions, proxy login, CSRF.
 //! - [`login`]: magic links (`/login`), the button that turns one into a session, logout.
-//! - [`pages`]: `/board`, `/board/leads/{id}`, `/board.json`, the two actions (accept,
-//!   next action) through [`crate::ops`], so their history is the CLI's and the email's.
+//! - [`pages`]: `/board`, `/board.json`, and the same through a view link.
+//! - [`lead`]: `/board/leads/{id}` and the two actions (accept, next action) through
+//!   [`crate::ops`], so their history is the CLI's and the email's.
 //! - [`links`]: signed read-only view links for digests and reminders.
 //!
 //! Mounted by the HTTP endpoint (`http.rs`); speaks no SQL (the store's `board` module does).
 
 pub mod access;
+mod lead;
 pub mod links;
 mod login;
 mod pages;
@@ -56,11 +58,11 @@ pub fn router(state: BoardState) -> Router {
         .route("/board", get(pages::board))
         .route("/board.json", get(pages::board_json))
         .route("/board/style.css", get(stylesheet))
-        .route("/board/leads/{id}", get(pages::lead))
-        .route("/board/leads/{id}/accept", post(pages::accept))
-        .route("/board/leads/{id}/next", post(pages::next))
+        .route("/board/leads/{id}", get(lead::lead))
+        .route("/board/leads/{id}/accept", post(lead::accept))
+        .route("/board/leads/{id}/next", post(lead::next))
         .route("/board/view/{token}", get(pages::view_board))
-        .route("/board/view/{token}/leads/{id}", get(pages::view_lead))
+        .route("/board/view/{token}/leads/{id}", get(lead::view_lead))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
