@@ -3,6 +3,13 @@
 -- several desks). Everything stored before desks existed is the one desk, `default`.
 ALTER TABLE leads ADD COLUMN desk TEXT NOT NULL DEFAULT 'default';
 CREATE INDEX leads_by_desk ON leads (desk, status);
+-- A lead's lookups by address or domain are within its desk: the desk joins those indexes,
+-- so that they stay the planner's choice over `leads_by_desk` (which would read the whole
+-- desk for one address).
+DROP INDEX leads_by_email;
+CREATE INDEX leads_by_email ON leads (email_norm, desk, status);
+DROP INDEX leads_by_domain;
+CREATE INDEX leads_by_domain ON leads (email_domain, desk, status);
 
 -- SQLite cannot change a primary key: the three tables are rebuilt with the desk in it.
 CREATE TABLE people_by_desk (
