@@ -15,6 +15,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use std::net::SocketAddr;
 
+/// A person gets no new link while this many of theirs are still usable: the same page
+/// is shown, and nothing is mailed (the form must not flood anyone's mailbox).
+const MAX_USABLE_LINKS: i64 = 3;
+
 #[derive(serde::Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -82,6 +86,11 @@ pub async fn request(State(st): State<BoardState>, Form(f): Form<LoginForm>) -> 
         );
         let queued = async {
             let mut tx = st.store.begin().await?;
+            let usable = board::usable_links(&mut tx, &email, store::millis(now)).await?;
+            if usable >= MAX_USABLE_LINKS {
+                tracing::warn!(person = %email, usable, "board login link not sent: this many are still usable");
+                return anyhow::Ok(false);
+            }
             board::insert_login_link(
                 &mut tx,
                 &token_hash(&token),
@@ -92,14 +101,15 @@ pub async fn request(State(st): State<BoardState>, Form(f): Form<LoginForm>) -> 
             .await?;
             crate::outbox::enqueue(&mut tx, s, &draft, None, now, None).await?;
             tx.commit().await?;
-            anyhow::Ok(())
+            anyhow::Ok(true)
         }
         .await;
         match queued {
-            Ok(()) => {
+            Ok(true) => {
                 st.wake.notify_one();
                 tracing::info!(person = %email, "board login link queued");
             }
+            Ok(false) => {}
             Err(e) => return unavailable(s, format!("{e:#}")),
         }
     } else {

@@ -37,6 +37,20 @@ pub async fn insert_login_link(
     Ok(r.get(0))
 }
 
+/// How many of `person`'s links are still usable at `now` (the login form sends no more
+/// than a few at once: it must not be a way to flood someone's mailbox).
+pub async fn usable_links(db: &mut impl Db, person: &str, now: i64) -> Result<i64> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) FROM board_login_links
+         WHERE person = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(person)
+    .bind(now)
+    .fetch_one(db.raw())
+    .await?;
+    Ok(r.get(0))
+}
+
 /// The link with this token hash, used or not, expired or not (the caller says which).
 pub async fn login_link(db: &mut impl Db, token_hash: &str) -> Result<Option<LoginLink>> {
     let r = sqlx::query(

@@ -458,6 +458,21 @@ async fn a_link_fetched_by_a_mail_scanner_with_get_and_head_still_logs_the_perso
     app.cli(&["sessions", "revoke", &id.to_string()]);
     let revoked = must("GET", &format!("{url}/board"), &[("cookie", &cookie)], None).await;
     assert_eq!(revoked.status, 303, "a revoked session is logged out");
+
+    // The form is no way to flood a mailbox: at most three usable links at a time (the
+    // used one does not count), and the page is the same.
+    for _ in 0..4 {
+        let again = ask_for_link(&url, "alice@team.test").await;
+        assert_eq!(again.body, asked.body);
+    }
+    let outbox: Value = serde_json::from_str(&app.cli(&["outbox", "--json"])).unwrap();
+    let to_alice = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["purpose"] == "board_login")
+        .count();
+    assert_eq!(to_alice, 1 + 3, "{outbox:#}");
 }
 
 #[tokio::test]
