@@ -647,11 +647,14 @@ pub(crate) fn view_link(s: &Settings, owner: Option<&str>, now: Timestamp) -> Op
     url(s, &scope, now)
 }
 
+/// How a lead is called in digests and reminders ([`notify::lead_name`]).
 pub fn display_name(row: &Lead) -> String {
-    row.name
-        .clone()
-        .or_else(|| row.email.as_ref().map(|e| e.to_string()))
-        .unwrap_or_else(|| format!("lead #{}", row.id))
+    notify::lead_name(
+        row.id,
+        row.name.as_deref(),
+        row.email.as_ref().map(|e| e.as_str()),
+        row.phone.as_deref(),
+    )
 }
 
 /// `3d 4h`, `5h 10m`, `12m`: how long ago, for digests.

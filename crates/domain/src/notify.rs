@@ -186,13 +186,14 @@ impl LeadCard {
         }
     }
 
-    /// How to call the lead in a subject or a sentence.
+    /// How to call the lead in a subject or a sentence ([`lead_name`]).
     pub fn display_name(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.email.clone())
-            .or_else(|| self.phone.clone())
-            .unwrap_or_else(|| format!("lead #{}", self.id))
+        lead_name(
+            self.id,
+            self.name.as_deref(),
+            self.email.as_deref(),
+            self.phone.as_deref(),
+        )
     }
 
     /// A reference that survives clients dropping headers: `[LG-12]` in subjects and bodies.
@@ -234,6 +235,18 @@ impl Sender<'_> {
             ..Default::default()
         }
     }
+}
+
+/// How a lead is called in subjects and sentences, everywhere (owner emails, digests,
+/// reminders, relayed mail): its name, else its address, else its phone, else `lead #12`.
+pub fn lead_name(id: i64, name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> String {
+    [name, email, phone]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("lead #{id}"))
 }
 
 pub fn consent_text(c: Option<bool>) -> &'static str {
@@ -720,6 +733,15 @@ mod tests {
             assert_eq!(p.as_str(), s);
             assert_eq!(serde_json::to_value(p).unwrap(), s);
         }
+    }
+
+    #[test]
+    fn a_lead_is_called_by_name_then_address_then_phone_then_number() {
+        let n = |name, email, phone| lead_name(7, name, email, phone);
+        assert_eq!(n(Some("Jane"), Some("j@x.test"), None), "Jane");
+        assert_eq!(n(Some("  "), Some("j@x.test"), None), "j@x.test");
+        assert_eq!(n(None, None, Some("+1 555")), "+1 555");
+        assert_eq!(n(None, Some(""), None), "lead #7");
     }
 
     #[test]

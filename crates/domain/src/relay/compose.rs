@@ -8,13 +8,9 @@ use crate::route::Person;
 use crate::trim::marker_line;
 use minijinja::context;
 
-/// How a lead is called in subjects and sentences.
+/// How a lead is called in subjects and sentences ([`crate::notify::lead_name`]).
 pub fn lead_name(lead: &Lead) -> String {
-    lead.name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .or_else(|| lead.email.clone())
-        .unwrap_or_else(|| format!("lead #{}", lead.id))
+    crate::notify::lead_name(lead.id, lead.name.as_deref(), lead.email.as_deref(), None)
 }
 
 /// The lead's conversation as threading headers: (In-Reply-To, References).
