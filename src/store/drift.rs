@@ -135,7 +135,7 @@ pub async fn episodes(db: &mut impl Db, desk: &str) -> Result<HashMap<i64, Vec<E
 /// Opens episodes (state and event) at `at`.
 pub async fn open(db: &mut impl Db, opened: &[(i64, DriftKind)], at: i64) -> Result<()> {
     for chunk in opened.chunks(BATCH) {
-        let values = placeholders(chunk.len(), 3);
+        let values = super::Marks::new(db.raw()).rows(chunk.len(), 3);
         let sql = format!(
             "INSERT INTO drift_state (lead_id, kind, first_seen) VALUES {values}
              ON CONFLICT (lead_id, kind) DO NOTHING"
@@ -158,16 +158,18 @@ pub async fn open(db: &mut impl Db, opened: &[(i64, DriftKind)], at: i64) -> Res
 /// Closes episodes: the state row goes, the event gets its end.
 pub async fn close(db: &mut impl Db, closed: &[(i64, DriftKind)], at: i64) -> Result<()> {
     for chunk in closed.chunks(BATCH) {
-        let pairs = placeholders_from(chunk.len(), 2, 1);
+        let pairs = super::Marks::new(db.raw()).rows(chunk.len(), 2);
         let sql = format!("DELETE FROM drift_state WHERE (lead_id, kind) IN (VALUES {pairs})");
         let mut q = sqlx::query(&sql);
         for (lead, kind) in chunk {
             q = q.bind(*lead).bind(kind.as_str());
         }
         q.execute(db.raw()).await?;
-        let pairs = placeholders_from(chunk.len(), 2, 2);
+        let mut marks = super::Marks::new(db.raw());
+        let at_mark = marks.list(1);
+        let pairs = marks.rows(chunk.len(), 2);
         let sql = format!(
-            "UPDATE drift_events SET closed_at = $1
+            "UPDATE drift_events SET closed_at = {at_mark}
              WHERE closed_at IS NULL AND (lead_id, kind) IN (VALUES {pairs})"
         );
         let mut q = sqlx::query(&sql).bind(at);
@@ -398,37 +400,4 @@ pub async fn week_facts(db: &mut impl Db, desk: &str, since: i64, until: i64) ->
     .await?;
     f.episodes = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     Ok(f)
-}
-
-/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` values.
-fn placeholders(rows: usize, cols: usize) -> String {
-    placeholders_from(rows, cols, 1)
-}
-
-fn placeholders_from(rows: usize, cols: usize, first: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push('$');
-            s.push_str(&(first + r * cols + c).to_string());
-        }
-        s.push(')');
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_number_rows_and_columns() {
-        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(super::placeholders_from(2, 2, 2), "($2, $3), ($4, $5)");
-    }
 }
