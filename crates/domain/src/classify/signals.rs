@@ -340,8 +340,37 @@ static FORM_BODY: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(form submission|new submission|new (form )?entry|new response|new lead|submitted (via|on|through|from|using)|sent (via|from|through) (the|your) .{0,40}form|has (submitted|filled (out|in))|view (the )?(full )?(submission|entry|response|lead))",
     )
 });
+/// A `Label: value` line. The label's length (at most 41 characters, one more when it
+/// ends in the optional space before the colon) is checked by [`label_lines`], not by a
+/// counted repetition: `{0,40}` of a Unicode letter class compiles to 3.5 MB of automaton
+/// (0.17 MB without), which the daemon would keep for its life.
 static LABEL_LINE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?m)^\s*[\p{L}][\p{L}\d ()/'._-]{0,40}\s?:\s+\S"));
+    LazyLock::new(|| re(r"(?m)^\s*[\p{L}][\p{L}\d ()/'._-]*\s?:\s+\S"));
+
+/// How many `Label: value` lines [`LABEL_LINE`] finds, with the label's length bounded as
+/// `{0,40}` would: a line whose label is too long is skipped and the search goes on at the
+/// next line, where the bounded pattern would have gone on.
+fn label_lines(text: &str) -> usize {
+    let mut n = 0;
+    let mut at = 0;
+    while let Some(m) = LABEL_LINE.find_at(text, at) {
+        let line = m.as_str().trim_start();
+        let label = &line[..line.find(':').unwrap_or(line.len())];
+        let chars = label.chars().count();
+        let fits = chars <= 41 || (chars == 42 && label.ends_with(char::is_whitespace));
+        if fits {
+            n += 1;
+            at = m.end();
+        } else {
+            // The bounded pattern failed at this start: its next try is the next line.
+            at = match text[m.start()..].find('\n') {
+                Some(i) => m.start() + i + 1,
+                None => break,
+            };
+        }
+    }
+    n
+}
 
 /// What makes an unread message look like a form notification: a notification subject, or
 /// a machine sender (`provider`: a provider was detected) with form words in the subject
@@ -353,7 +382,7 @@ pub fn notification_marker(
 ) -> Option<String> {
     let subject = view.subject.as_str();
     let head = text_head(text, 4000);
-    let labelled = LABEL_LINE.find_iter(head).count() >= 2;
+    let labelled = label_lines(head) >= 2;
     let machine = provider.is_some() || machine_sender(view).is_some();
     let by = |what: String| match provider {
         Some(p) => Some(format!("{what}, {p}")),
@@ -434,6 +463,18 @@ pub fn same_organisation(view: &MessageView) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::label_lines;
+
+    #[test]
+    fn a_label_line_counts_up_to_41_characters_and_a_too_long_one_does_not_hide_the_next() {
+        let label = |n: usize| format!("A{}", "b".repeat(n - 1));
+        assert_eq!(label_lines(&format!("{}: x\n", label(41))), 1);
+        assert_eq!(label_lines(&format!("{}: x\n", label(42))), 0);
+        assert_eq!(label_lines(&format!("{} : x\n", label(41))), 1);
+        // The colon's line break belongs to the long label's line: the next line counts.
+        assert_eq!(label_lines(&format!("{}:\nName: Jane\n", label(50))), 1);
+    }
+
     use super::*;
 
     fn extraction(message: &str) -> Extraction {

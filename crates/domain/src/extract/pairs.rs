@@ -411,9 +411,38 @@ fn table_row(t: &str) -> Option<Option<(&str, &str)>> {
     }
 }
 
+/// A label inside a paragraph: its lead-in (sentence end, `|`, or the start), a
+/// capitalised label, the colon. The space after the colon and the label's length (at most
+/// 31 characters) are checked by [`inline_labels`]: `{0,30}?` of a Unicode letter class
+/// compiles to 2.5 MB of automaton, kept for the daemon's life.
 static INLINE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[.;]\s+|\s+\|\s+)(\p{Lu}[\p{L}'’/ -]{0,30}?):\s").expect("static regex")
+    Regex::new(r"(?:^|[.;]\s+|\s+\|\s+)(\p{Lu}[\p{L}'’/ -]*?):").expect("static regex")
 });
+
+/// The matches of `(?:^|[.;]\s+|\s+\|\s+)(\p{Lu}[\p{L}'’/ -]{0,30}?):\s`, as (start,
+/// end, match) with the end after the space. The label holds no colon, so its colon is the
+/// first after it; where that colon is not followed by a space or the label is too long,
+/// the bounded pattern failed at this start, and no later start can lie before the colon.
+fn inline_labels(t: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut at = 0;
+    std::iter::from_fn(move || loop {
+        let m = INLINE_LABEL.find_at(t, at)?;
+        let space = t[m.end()..].chars().next().filter(|c| c.is_whitespace());
+        let label_chars = m
+            .as_str()
+            .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ';' | '|'))
+            .chars()
+            .count()
+            - 1;
+        match space {
+            Some(s) if label_chars <= 31 => {
+                at = m.end() + s.len_utf8();
+                return Some((m.start(), at, &t[m.start()..at]));
+            }
+            _ => at = m.end(),
+        }
+    })
+}
 
 /// `Project type: Kitchen Remodel. Location: Seattle. Budget: $50k.`: several fields run
 /// together in one paragraph (marketplaces do this). Three labels at least, each a few
@@ -425,16 +454,14 @@ fn inline_pairs(t: &str) -> Option<(&str, Vec<(&str, &str)>)> {
     // the label is the match without its lead-in (sentence end, `|`, spaces; the label
     // itself starts with a capital) and without the `:` and space after it: no capture
     // groups needed, which spares the regex's slower capturing search
-    let starts: Vec<(usize, usize, &str)> = INLINE_LABEL
-        .find_iter(t)
-        .filter_map(|m| {
-            let label = m
-                .as_str()
-                .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ';' | '|'));
+    let starts: Vec<(usize, usize, &str)> = inline_labels(t)
+        .filter_map(|(start, end, m)| {
+            let label =
+                m.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ';' | '|'));
             let mut rest = label.chars();
             rest.next_back().filter(|c| c.is_whitespace())?;
             let label = rest.as_str().strip_suffix(':')?;
-            Some((m.start(), m.end(), label))
+            Some((start, end, label))
         })
         .filter(|(_, _, l)| l.split_whitespace().count() <= 4 && label_like(l))
         .collect();
@@ -568,6 +595,20 @@ fn json_dump(plain: &str) -> Option<Vec<Field>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_inline_label_is_at_most_31_characters_with_a_space_after_its_colon() {
+        let labels = |t: &str| -> Vec<String> {
+            super::inline_labels(t)
+                .map(|(_, _, m)| m.to_owned())
+                .collect()
+        };
+        let long = format!("A{}", "b".repeat(31));
+        assert_eq!(labels(&format!("{}: x. Name: y", &long[..31])).len(), 2);
+        assert_eq!(labels(&format!("{long}: x. Name: y")), [". Name: "]);
+        // A colon without a space is no label; the `|` lead-in right after it still is.
+        assert_eq!(labels("Time:10 | Name: y"), [" | Name: "]);
+    }
+
     use super::super::items::from_text;
     use super::*;
 
