@@ -12,7 +12,9 @@
 //! ```
 //!
 //! Module map:
-//! - [`config`]: raw TOML/env settings validated once into [`config::Settings`].
+//! - [`config`]: raw TOML/env settings validated once into [`config::Settings`], one per
+//!   desk ([`config::Desks`]: `[desks] dir`, each desk leadgate.toml's shared sections with
+//!   its own team).
 //! - [`domain`]: the crate `leadgate-domain` (crates/domain): pure logic, no I/O and no
 //!   wall clock: message view, classification, field extraction, triage, routing, tracked
 //!   tokens, lead state, drift, the relay's decisions, owner notifications.
@@ -22,7 +24,8 @@
 //! - [`store`]: the only module that speaks SQL: the database behind one type, a unit of
 //!   work ([`store::Tx`]) with its own error type, rows typed once.
 //! - [`pipeline`]: one message = one transaction (read ahead, hold back and write in bulk,
-//!   capture a lead with the routing snapshot).
+//!   capture a lead with the routing snapshot); one pipeline per desk, chosen by
+//!   [`pipeline::Intake`] (a desk's folder or account, or the shared mailbox by recipient).
 //! - [`relay`]: tracked-address traffic (sender check, quick actions, trimming, rewriting;
 //!   BCC logging, replies without the tracked address, bounces, opt-outs): reads the facts,
 //!   lets `domain::relay::decide` plan, writes the plan.
@@ -40,7 +43,8 @@
 //!   login, signed read-only view links, accept and next action through [`ops`].
 //! - [`cli`], [`demo`], [`telemetry`]: the command line, the bundled demo, logs and metrics.
 //! - [`scheduler`]: drift sweeps (reminders, escalations, acceptance timeout), the daily
-//!   digest and the weekly review, on a clock and on demand.
+//!   digest and the weekly review of each desk, the operator's digest across desks, on a
+//!   clock and on demand.
 //!
 //! Invariants (each has a test):
 //! 1. Every notification becomes exactly one lead, across crashes and restarts:
