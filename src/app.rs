@@ -139,8 +139,9 @@ pub async fn run(desks: Desks, shutdown: impl Future<Output = ()>) -> anyhow::Re
             _ => {}
         }
     }
-    // /healthz reports the first watcher's connection (the shared mailbox's).
+    // /healthz reports every watcher; `imap` there is the first (the shared mailbox's).
     let imap_status = ImapStatus::new();
+    let mut statuses = Vec::new();
     if watchers.is_empty() {
         tracing::warn!(
             "no [imap] section: only the outbox runs (use `leadgate import` to feed mail)"
@@ -152,6 +153,7 @@ pub async fn run(desks: Desks, shutdown: impl Future<Output = ()>) -> anyhow::Re
         } else {
             ImapStatus::new()
         };
+        statuses.push((name.clone(), status.clone()));
         let clock = clock.clone();
         let label = name.clone();
         let task = move |stop: CancellationToken| {
@@ -200,6 +202,7 @@ pub async fn run(desks: Desks, shutdown: impl Future<Output = ()>) -> anyhow::Re
                 desks: desks.clone(),
                 clock: clock.clone(),
                 imap: settings.imap.as_ref().map(|_| imap_status.clone()),
+                watchers: statuses.clone(),
                 leadership: leadership.clone(),
                 metrics,
                 wake: wake.clone(),

@@ -35,6 +35,8 @@ pub struct State {
     pub clock: Clock,
     /// None when no `[imap]` is configured.
     pub imap: Option<Arc<ImapStatus>>,
+    /// Every mailbox watcher (the shared mailbox's, a desk's folder or account), by name.
+    pub watchers: Vec<(String, Arc<ImapStatus>)>,
     pub leadership: Leadership,
     pub metrics: Option<PrometheusHandle>,
     /// Wakes the outbox sender (the board queues login links).
@@ -84,6 +86,9 @@ pub struct Health {
     pub leader: bool,
     /// Null when no `[imap]` is configured.
     pub imap: Option<ImapHealth>,
+    /// Every mailbox watcher with its name (`imap watcher`, `imap watcher of desk a`): a
+    /// desk's own account that is down makes the daemon unhealthy too.
+    pub watchers: Vec<WatcherHealth>,
     /// Null when the database does not answer.
     pub outbox: Option<outbox::OutboxCounts>,
 }
@@ -92,6 +97,13 @@ pub struct Health {
 pub struct DatabaseHealth {
     pub reachable: bool,
     pub backend: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct WatcherHealth {
+    pub name: String,
+    #[serde(flatten)]
+    pub imap: ImapHealth,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -115,13 +127,22 @@ async fn healthz(AxState(st): AxState<State>) -> Response {
         _ => None,
     };
     let leader = st.leadership.is_leader();
-    let imap = st.imap.as_ref().map(|s| ImapHealth {
+    let of = |s: &ImapStatus| ImapHealth {
         connected: s.connected(),
         last_fetch: s.last_fetch().map(|t| t.to_string()),
         last_error: s.last_error(),
         ingested: s.ingested(),
         skipped: s.skipped(),
-    });
+    };
+    let imap = st.imap.as_deref().map(of);
+    let watchers: Vec<WatcherHealth> = st
+        .watchers
+        .iter()
+        .map(|(name, s)| WatcherHealth {
+            name: name.clone(),
+            imap: of(s),
+        })
+        .collect();
     let mut problems = Vec::new();
     if counts.is_none() {
         problems.push("the database does not answer".to_owned());
@@ -132,6 +153,15 @@ async fn healthz(AxState(st): AxState<State>) -> Response {
             Some(e) => format!("IMAP is not connected: {e}"),
             None => "IMAP is not connected (yet)".to_owned(),
         });
+    }
+    // The shared mailbox's watcher is said above; the desks' own here.
+    for w in watchers.iter().skip(usize::from(imap.is_some())) {
+        if leader && !w.imap.connected {
+            problems.push(match &w.imap.last_error {
+                Some(e) => format!("{} is not connected: {e}", w.name),
+                None => format!("{} is not connected (yet)", w.name),
+            });
+        }
     }
     let health = Health {
         status: if problems.is_empty() {
@@ -149,6 +179,7 @@ async fn healthz(AxState(st): AxState<State>) -> Response {
         },
         leader,
         imap,
+        watchers,
         outbox: counts,
     };
     let code = if health.problems.is_empty() {

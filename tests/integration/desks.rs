@@ -125,8 +125,15 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
         ),
     ];
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let extra = "[desks]\ndir = \"desks\"\n\n[operator]\nto = \"manager@team.test\"\n";
-    let app = TestApp::with_files(25, "", extra, &files).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let extra = format!(
+        "[desks]\ndir = \"desks\"\n\n[operator]\nto = \"manager@team.test\"\n\n[http]\nlisten = \"127.0.0.1:{port}\"\n"
+    );
+    let app = TestApp::with_files(25, "", &extra, &files).await;
     let run = app.run.clone();
     let jane = format!("jane.{run}@example.net");
     let joe = format!("joe.{run}@example.org");
@@ -203,6 +210,34 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
         .as_str()
         .unwrap()
         .ends_with("@s25.test"));
+
+    // /healthz names every mailbox watcher: the shared login's and desk D's own account.
+    let health = tokio::process::Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/healthz")])
+        .output()
+        .await
+        .unwrap();
+    let health: serde_json::Value = serde_json::from_slice(&health.stdout).unwrap();
+    let watchers: Vec<(&str, bool)> = health["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap(),
+                w["connected"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        watchers,
+        [
+            ("imap watcher", true),
+            ("imap watcher of desk client-d", true)
+        ],
+        "{health:#}"
+    );
+    assert_eq!(health["status"], "ok", "{health:#}");
 
     // `--desk` narrows every listing to one desk.
     let only_b: Vec<serde_json::Value> =
