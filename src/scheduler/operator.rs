@@ -23,6 +23,8 @@ pub struct DeskDrift {
     pub unaccepted: usize,
     pub overdue: usize,
     pub untriaged: usize,
+    /// A signed read-only link to the desk's board, when `[http] public_url` is set.
+    pub board: Option<String>,
 }
 
 impl DeskDrift {
@@ -65,6 +67,11 @@ pub async fn operator(
             unaccepted: count(DriftKind::Unaccepted),
             overdue: count(DriftKind::Overdue),
             untriaged: count(DriftKind::Untriaged),
+            board: crate::board::links::url(
+                desks.shared(),
+                &crate::board::links::ViewScope::Desk(s.desk.id.clone()),
+                now,
+            ),
         });
     }
     // Stable: equal desks keep the config's order.

@@ -131,7 +131,7 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
         .unwrap()
         .port();
     let extra = format!(
-        "[desks]\ndir = \"desks\"\n\n[operator]\nto = \"manager@team.test\"\n\n[http]\nlisten = \"127.0.0.1:{port}\"\n"
+        "[desks]\ndir = \"desks\"\n\n[operator]\nto = \"manager@team.test\"\n\n[http]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n"
     );
     let app = TestApp::with_files(25, "", &extra, &files).await;
     let run = app.run.clone();
@@ -334,6 +334,20 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
     assert_eq!(ranked.len(), 4, "{op:#}");
     assert_eq!(ranked[0], "client-b", "{op:#}");
     assert_eq!(op["desks"][0]["orphaned"], 1, "{op:#}");
+    // Each desk's line links its board, read-only: desk B's shows Joe's lead, not Jane's.
+    let link = op["desks"][0]["board"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!("http://127.0.0.1:{port}/board/view/")),
+        "{link}"
+    );
+    let page = tokio::process::Command::new("curl")
+        .args(["-s", link])
+        .output()
+        .await
+        .unwrap();
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(page.contains("Joe Bloggs"), "{page}");
+    assert!(!page.contains("Jane Doe"), "{page}");
     // Sent through the outbox to [operator] to (the daemon also sent today's at its start,
     // before any lead: that one ranks no drift).
     app.cli(&["digest", "--operator", "--send"]);
