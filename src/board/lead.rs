@@ -53,6 +53,8 @@ async fn render_lead(
     };
     let now = st.clock.now();
     let l = &d.lead;
+    // The lead's desk's settings: its people, its zone.
+    let s = st.desks.get(&l.desk).map(AsRef::as_ref).unwrap_or(s);
     let open = matches!(
         l.status.as_str(),
         "triage" | "new" | "contacted" | "qualified"

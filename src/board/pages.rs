@@ -225,14 +225,17 @@ fn row<'a>(
     now: Timestamp,
 ) -> Row<'a> {
     let l = &i.row;
+    // Times in the lead's desk's zone.
+    let s = desks.get(&l.desk).map(AsRef::as_ref).unwrap_or(s);
     Row {
         id: l.id,
         desk: desk_label(desks, &l.desk),
-        name: l
-            .name
-            .clone()
-            .or_else(|| l.email.as_ref().map(|e| e.to_string()))
-            .unwrap_or_else(|| format!("lead #{}", l.id)),
+        name: crate::domain::notify::lead_name(
+            l.id,
+            l.name.as_deref(),
+            l.email.as_ref().map(|e| e.as_str()),
+            l.phone.as_deref(),
+        ),
         status: l.status.as_str(),
         owner: l.owner.as_deref().map(|o| name_on(desks, &l.desk, o)),
         accepted: l.accepted,
@@ -261,14 +264,16 @@ pub(super) fn row_of_view<'a>(
         .as_ref()
         .and_then(|n| n["due"].as_str())
         .and_then(|d| d.parse::<Timestamp>().ok());
+    let s = desks.get(&l.desk).map(AsRef::as_ref).unwrap_or(s);
     Row {
         id: l.id,
         desk: desk_label(desks, &l.desk),
-        name: l
-            .name
-            .clone()
-            .or_else(|| l.email.clone())
-            .unwrap_or_else(|| format!("lead #{}", l.id)),
+        name: crate::domain::notify::lead_name(
+            l.id,
+            l.name.as_deref(),
+            l.email.as_deref(),
+            l.phone.as_deref(),
+        ),
         status: &l.status,
         owner: l.owner.as_deref().map(|o| name_on(desks, &l.desk, o)),
         accepted: l.accepted,
