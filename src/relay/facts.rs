@@ -100,9 +100,7 @@ pub async fn lead_side(
     let (opted_out, lead_thread) = match lead.email() {
         Some(email) => {
             let norm = email.normalized();
-            let opted = q::opt_out_of(tx, scope, &norm)
-                .await?
-                .map(|(at, how)| (store::timestamp(at), how));
+            let opted = q::opt_out_of(tx, scope, &norm).await?;
             (opted, q::lead_thread(tx, lead.id, &norm).await?)
         }
         None => (None, Vec::new()),

@@ -475,11 +475,8 @@ pub async fn review(
         .iter()
         .filter(|(_, at, accepted)| {
             accepted.is_some_and(|a| {
-                let deadline = s
-                    .team
-                    .hours
-                    .add(store::timestamp(*at), s.stale.accept_within, tz);
-                store::timestamp(a) <= deadline
+                let deadline = s.team.hours.add(*at, s.stale.accept_within, tz);
+                a <= deadline
             })
         })
         .count() as u32;
@@ -487,10 +484,7 @@ pub async fn review(
     let mut durations: Vec<SignedDuration> = Vec::new();
     for (lead, created, reply) in &w.new_leads {
         if let Some(r) = reply {
-            let d = s
-                .team
-                .hours
-                .between(store::timestamp(*created), store::timestamp(*r), tz);
+            let d = s.team.hours.between(*created, *r, tz);
             durations.push(d);
             first_replies.push(FirstReply {
                 lead: *lead,
@@ -527,9 +521,9 @@ pub async fn review(
             .checked_add(1.day())
             .ok()
             .and_then(|d| d.to_zoned(tz.clone()).ok())
-            .map(|z| store::millis(z.timestamp()))
-            .unwrap_or(now_ms)
-            .min(now_ms);
+            .map(|z| z.timestamp())
+            .unwrap_or(now)
+            .min(now);
         let open = w
             .episodes
             .iter()

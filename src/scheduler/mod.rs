@@ -368,11 +368,9 @@ fn decide(lead: &Scanned, episodes: &[Episode], s: &Settings, now: Timestamp) ->
     let kinds = lead.kinds();
     let mut history = ReminderHistory::default();
     for e in episodes {
-        history
-            .first_seen
-            .insert(e.kind, store::timestamp(e.first_seen));
+        history.first_seen.insert(e.kind, e.first_seen);
         if let Some(r) = e.last_reminded {
-            history.last_sent.insert(e.kind, store::timestamp(r));
+            history.last_sent.insert(e.kind, r);
         }
     }
     let mut out = Vec::new();
@@ -879,8 +877,8 @@ email = "erin@team.test"
         ));
         let reminded = Episode {
             kind: DriftKind::Unaccepted,
-            first_seen: at("2026-12-01T10:00:00Z").as_millisecond(),
-            last_reminded: Some(at("2026-12-01T10:00:00Z").as_millisecond()),
+            first_seen: at("2026-12-01T10:00:00Z"),
+            last_reminded: Some(at("2026-12-01T10:00:00Z")),
             escalated: None,
         };
         let lead = unaccepted("2026-12-01T11:00:00Z");
@@ -912,8 +910,8 @@ email = "erin@team.test"
         };
         let alice_reminded = Episode {
             kind: DriftKind::Unaccepted,
-            first_seen: at("2026-12-01T09:00:00Z").as_millisecond(),
-            last_reminded: Some(at("2026-12-01T09:00:00Z").as_millisecond()),
+            first_seen: at("2026-12-01T09:00:00Z"),
+            last_reminded: Some(at("2026-12-01T09:00:00Z")),
             escalated: None,
         };
         let lead = bobs("2026-12-01T13:00:00Z");

@@ -8,6 +8,7 @@
 use super::leads::Lead;
 use super::{Db, Result};
 use crate::domain::drift::DriftKind;
+use jiff::Timestamp;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -102,9 +103,18 @@ pub async fn candidates(db: &mut impl Db, desk: &str, b: Bounds) -> Result<Vec<L
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Episode {
     pub kind: DriftKind,
-    pub first_seen: i64,
-    pub last_reminded: Option<i64>,
-    pub escalated: Option<i64>,
+    pub first_seen: Timestamp,
+    pub last_reminded: Option<Timestamp>,
+    pub escalated: Option<Timestamp>,
+}
+
+/// A time column (Unix ms) of `table`, read once into a [`Timestamp`].
+fn at(table: &'static str, column: &'static str, ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|e| super::Error::unreadable(table, column, ms, e))
+}
+
+fn at_opt(table: &'static str, column: &'static str, ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(|ms| at(table, column, ms)).transpose()
 }
 
 /// Every open episode of `desk`'s leads, by lead.
@@ -124,9 +134,9 @@ pub async fn episodes(db: &mut impl Db, desk: &str) -> Result<HashMap<i64, Vec<E
         };
         out.entry(r.get(0)).or_default().push(Episode {
             kind,
-            first_seen: r.get(2),
-            last_reminded: r.get(3),
-            escalated: r.get(4),
+            first_seen: at("drift_state", "first_seen", r.get(2))?,
+            last_reminded: at_opt("drift_state", "last_reminded", r.get(3))?,
+            escalated: at_opt("drift_state", "escalated", r.get(4))?,
         });
     }
     Ok(out)
@@ -311,13 +321,13 @@ pub struct WeekFacts {
     pub live_accepted: u32,
     pub live_future_deadline: u32,
     /// (lead, assigned or handed over at, accepted at) for proposals in the period.
-    pub proposals: Vec<(i64, i64, Option<i64>)>,
+    pub proposals: Vec<(i64, Timestamp, Option<Timestamp>)>,
     /// (lead, created_at, first_reply_at) of leads captured in the period.
-    pub new_leads: Vec<(i64, i64, Option<i64>)>,
+    pub new_leads: Vec<(i64, Timestamp, Option<Timestamp>)>,
     pub drift_opened: u32,
     pub drift_closed: u32,
     /// (opened_at, closed_at) of episodes that overlap the period, for drift per day.
-    pub episodes: Vec<(i64, Option<i64>)>,
+    pub episodes: Vec<(Timestamp, Option<Timestamp>)>,
 }
 
 /// The week of `desk`'s leads.
@@ -357,8 +367,14 @@ pub async fn week_facts(db: &mut impl Db, desk: &str, since: i64, until: i64) ->
     .await?;
     f.proposals = rows
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+        .map(|r| {
+            Ok((
+                r.get(0),
+                at("activities", "at", r.get(1))?,
+                at_opt("activities", "at", r.get(2))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
 
     let rows = sqlx::query(
         "SELECT id, created_at, first_reply_at FROM leads
@@ -371,8 +387,14 @@ pub async fn week_facts(db: &mut impl Db, desk: &str, since: i64, until: i64) ->
     .await?;
     f.new_leads = rows
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+        .map(|r| {
+            Ok((
+                r.get(0),
+                at("leads", "created_at", r.get(1))?,
+                at_opt("leads", "first_reply_at", r.get(2))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
 
     let r = sqlx::query(
         "SELECT
@@ -398,6 +420,14 @@ pub async fn week_facts(db: &mut impl Db, desk: &str, since: i64, until: i64) ->
     .bind(desk)
     .fetch_all(db.raw())
     .await?;
-    f.episodes = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    f.episodes = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                at("drift_events", "opened_at", r.get(0))?,
+                at_opt("drift_events", "closed_at", r.get(1))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
     Ok(f)
 }

@@ -172,20 +172,26 @@ pub async fn latest_open_lead(
     .map(|r| r.get(0)))
 }
 
-/// The opt-out of an address that holds in `scope`, if any: (when in ms, how).
+/// The opt-out of an address that holds in `scope`, if any: (when, how).
 pub async fn opt_out_of(
     db: &mut impl Db,
     scope: super::state::OptOutScope<'_>,
     email_norm: &str,
-) -> Result<Option<(i64, String)>> {
-    Ok(sqlx::query(
+) -> Result<Option<(jiff::Timestamp, String)>> {
+    let row = sqlx::query(
         "SELECT at, how FROM opt_outs WHERE email_norm = $1 AND ($2 = 1 OR desk = $3)
-             ORDER BY at LIMIT 1",
+         ORDER BY at LIMIT 1",
     )
     .bind(email_norm)
     .bind(scope.is_global() as i64)
     .bind(scope.desk())
     .fetch_optional(db.raw())
-    .await?
-    .map(|r| (r.get(0), r.get(1))))
+    .await?;
+    row.map(|r| {
+        let ms: i64 = r.get(0);
+        let at = jiff::Timestamp::from_millisecond(ms)
+            .map_err(|e| super::Error::unreadable("opt_outs", "at", ms, e))?;
+        Ok((at, r.get(1)))
+    })
+    .transpose()
 }
