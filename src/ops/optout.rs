@@ -31,10 +31,7 @@ pub async fn opt_out(
     let now_ms = store::millis(now);
     let new = state::add_opt_out(tx, &s.desk.id, &email_norm, how, now_ms).await?;
     // Under a global scope the address's open leads on every desk close; else this desk's.
-    let open = match s.optout_global {
-        false => leads::open_leads(tx, &s.desk.id, Some(&email_norm)).await?,
-        true => leads::open_leads_anywhere(tx, &email_norm).await?,
-    };
+    let open = leads::open_leads_of(tx, s.optout_scope(), &email_norm).await?;
     for row in &open {
         let from = row.status;
         leads::set_status(tx, row.id, LeadStatus::OptedOut, now_ms).await?;

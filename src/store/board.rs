@@ -2,6 +2,7 @@
 //! secret the person holds, never the secret), and the board's reads of leads: the live
 //! leads with their last activity, in one statement each.
 
+use super::leads::{light_row, LIGHT_COLUMNS};
 use super::{Db, Result};
 use crate::domain::lead::Lead;
 use sqlx::Row;
@@ -231,57 +232,17 @@ async fn live(
     Ok(query.bind(owner).bind(owner).fetch_all(db.raw()).await?)
 }
 
-const BOARD_COLUMNS: &str = "id, status, owner, accepted, assigned_at, created_at, first_reply_at,
-    last_inbound_at, last_outbound_at, next_action, next_action_due, last_activity_at,
-    snoozed_until, name, email, unaccepted_since, source, form, route_reason, desk";
-
-/// A lead read with [`BOARD_COLUMNS`] (from the first column on): what the board's page
-/// shows and the drift rules read; no message, fields or extras.
-fn board_row(r: &sqlx::any::AnyRow) -> Result<Lead> {
-    use super::leads::{email, status, time, time_opt};
-    Ok(Lead {
-        id: r.get(0),
-        status: status(r.get(1))?,
-        owner: r.get(2),
-        accepted: r.get::<i64, _>(3) != 0,
-        assigned_at: time_opt("assigned_at", r.get(4))?,
-        created_at: time("created_at", r.get(5))?,
-        first_reply_at: time_opt("first_reply_at", r.get(6))?,
-        last_inbound_at: time_opt("last_inbound_at", r.get(7))?,
-        last_outbound_at: time_opt("last_outbound_at", r.get(8))?,
-        next_action: r.get(9),
-        next_action_due: time_opt("next_action_due", r.get(10))?,
-        last_activity_at: time("last_activity_at", r.get(11))?,
-        snoozed_until: time_opt("snoozed_until", r.get(12))?,
-        name: r.get(13),
-        email: email(r.get(14))?,
-        unaccepted_since: time_opt("unaccepted_since", r.get(15))?,
-        source: r.get(16),
-        form: r.get(17),
-        route_reason: r.get(18),
-        desk: r.get(19),
-        route_rule: None,
-        phone: None,
-        company: None,
-        message: None,
-        consent: None,
-        extra: Default::default(),
-        needs_template: false,
-        previous_lead: None,
-    })
-}
-
-/// [`live_leads`] with only [`board_row`]'s columns: for a drift filter, which needs the
+/// [`live_leads`] with only [`super::leads::LIGHT_COLUMNS`]: for a drift filter, which needs the
 /// drift of every live lead.
 pub async fn live_rows(
     db: &mut impl Db,
     desks: &[String],
     owner: Option<&str>,
 ) -> Result<Vec<Lead>> {
-    live(db, BOARD_COLUMNS, desks, owner)
+    live(db, LIGHT_COLUMNS, desks, owner)
         .await?
         .iter()
-        .map(board_row)
+        .map(light_row)
         .collect()
 }
 
@@ -333,7 +294,7 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
     let (o1, o2, s1, s2) = (m.list(1), m.list(1), m.list(1), m.list(1));
     let nobody = m.list(1);
     let limit = m.list(1);
-    let columns: String = BOARD_COLUMNS
+    let columns: String = LIGHT_COLUMNS
         .split(',')
         .map(|c| format!("l.{}", c.trim()))
         .collect::<Vec<_>>()
@@ -380,10 +341,12 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
         .bind(q.limit);
     let rows = query.fetch_all(db.raw()).await?;
     let mut page = Page::default();
+    // The group, its count and the overdue count follow the lead's columns.
+    let after = LIGHT_COLUMNS.split(',').count();
     for r in &rows {
-        let grp: String = r.get(20);
-        let total: i64 = r.get(21);
-        page.overdue = r.get::<i64, _>(22);
+        let grp: String = r.get(after);
+        let total: i64 = r.get(after + 1);
+        page.overdue = r.get::<i64, _>(after + 2);
         let owner = grp
             .split_once('/')
             .map(|(d, o)| (d.to_owned(), o.to_owned()));
@@ -400,7 +363,7 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
         }
         // `n = 1` keeps every group's count even with a limit of 0.
         if (page.groups.last().map_or(0, |g| g.leads.len()) as i64) < q.limit {
-            let lead = board_row(r)?;
+            let lead = light_row(r)?;
             page.groups
                 .last_mut()
                 .expect("pushed above")

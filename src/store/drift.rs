@@ -5,7 +5,7 @@
 //!
 //! Owns only the SQL; what drifts and who is reminded is `domain::drift`'s call.
 
-use super::leads::Lead;
+use super::leads::{light_row, Lead, LIGHT_COLUMNS};
 use super::{Db, Result};
 use crate::domain::drift::DriftKind;
 use jiff::Timestamp;
@@ -29,15 +29,11 @@ pub struct Bounds {
     pub accept_by: i64,
 }
 
-const CANDIDATE_COLUMNS: &str = "l.id, l.status, l.owner, l.accepted, l.assigned_at, l.created_at,
-    l.first_reply_at, l.last_inbound_at, l.last_outbound_at, l.next_action, l.next_action_due,
-    l.last_activity_at, l.snoozed_until, l.name, l.email, l.route_rule, l.unaccepted_since";
-
 /// Open leads that drift now or did at the last sweep; the rest cannot (see [`Bounds`]).
-/// Only the columns the drift rules, reminders and digest lines read are filled in.
+/// Only [`super::leads::LIGHT_COLUMNS`] are filled in.
 pub async fn candidates(db: &mut impl Db, desk: &str, b: Bounds) -> Result<Vec<Lead>> {
     let q = format!(
-        "SELECT {CANDIDATE_COLUMNS} FROM leads l
+        "SELECT {LIGHT_COLUMNS} FROM leads l
          WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND l.desk = $5 AND (
                (l.status = 'triage' AND l.created_at <= $2)
             OR l.owner IS NULL
@@ -62,41 +58,7 @@ pub async fn candidates(db: &mut impl Db, desk: &str, b: Bounds) -> Result<Vec<L
         .bind(desk)
         .fetch_all(db.raw())
         .await?;
-    use super::leads::{email, status, time, time_opt};
-    rows.iter()
-        .map(|r| {
-            Ok(Lead {
-                id: r.get(0),
-                status: status(r.get(1))?,
-                owner: r.get(2),
-                accepted: r.get::<i64, _>(3) != 0,
-                assigned_at: time_opt("assigned_at", r.get(4))?,
-                created_at: time("created_at", r.get(5))?,
-                first_reply_at: time_opt("first_reply_at", r.get(6))?,
-                last_inbound_at: time_opt("last_inbound_at", r.get(7))?,
-                last_outbound_at: time_opt("last_outbound_at", r.get(8))?,
-                next_action: r.get(9),
-                next_action_due: time_opt("next_action_due", r.get(10))?,
-                last_activity_at: time("last_activity_at", r.get(11))?,
-                snoozed_until: time_opt("snoozed_until", r.get(12))?,
-                name: r.get(13),
-                email: email(r.get(14))?,
-                route_rule: r.get(15),
-                unaccepted_since: time_opt("unaccepted_since", r.get(16))?,
-                source: String::new(),
-                form: None,
-                phone: None,
-                company: None,
-                message: None,
-                consent: None,
-                extra: Default::default(),
-                needs_template: false,
-                route_reason: String::new(),
-                previous_lead: None,
-                desk: desk.to_owned(),
-            })
-        })
-        .collect()
+    rows.iter().map(light_row).collect()
 }
 
 /// One open episode of one kind on one lead.

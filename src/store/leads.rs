@@ -50,6 +50,48 @@ pub(super) fn from_row(r: &AnyRow) -> Result<Lead> {
     })
 }
 
+/// The columns of a lead that the drift rules, reminders, digest lines and the board read
+/// (no message, fields or extras): for reading many leads at once. Read by [`light_row`].
+pub(super) const LIGHT_COLUMNS: &str = "id, status, owner, accepted, assigned_at, created_at,
+    first_reply_at, last_inbound_at, last_outbound_at, next_action, next_action_due,
+    last_activity_at, snoozed_until, name, email, unaccepted_since, source, form, route_reason,
+    desk, route_rule";
+
+/// A lead read with [`LIGHT_COLUMNS`] (from the row's first column on); the other fields
+/// are empty.
+pub(super) fn light_row(r: &AnyRow) -> Result<Lead> {
+    Ok(Lead {
+        id: r.get(0),
+        status: status(r.get(1))?,
+        owner: r.get(2),
+        accepted: r.get::<i64, _>(3) != 0,
+        assigned_at: time_opt("assigned_at", r.get(4))?,
+        created_at: time("created_at", r.get(5))?,
+        first_reply_at: time_opt("first_reply_at", r.get(6))?,
+        last_inbound_at: time_opt("last_inbound_at", r.get(7))?,
+        last_outbound_at: time_opt("last_outbound_at", r.get(8))?,
+        next_action: r.get(9),
+        next_action_due: time_opt("next_action_due", r.get(10))?,
+        last_activity_at: time("last_activity_at", r.get(11))?,
+        snoozed_until: time_opt("snoozed_until", r.get(12))?,
+        name: r.get(13),
+        email: email(r.get(14))?,
+        unaccepted_since: time_opt("unaccepted_since", r.get(15))?,
+        source: r.get(16),
+        form: r.get(17),
+        route_reason: r.get(18),
+        desk: r.get(19),
+        route_rule: r.get(20),
+        phone: None,
+        company: None,
+        message: None,
+        consent: None,
+        extra: Default::default(),
+        needs_template: false,
+        previous_lead: None,
+    })
+}
+
 fn from_rows(rows: &[AnyRow]) -> Result<Vec<Lead>> {
     rows.iter().map(from_row).collect()
 }
@@ -602,32 +644,23 @@ pub async fn record_inbound(db: &mut impl Db, id: i64, at: i64) -> Result<()> {
     Ok(())
 }
 
-/// Open leads (triage, new, contacted, qualified) of `desk`, oldest first; of one address
-/// when given.
-pub async fn open_leads(
+/// Open leads (triage, new, contacted, qualified) of an address, oldest first, on the desks
+/// an opt-out there reaches: its own, or every desk under a global scope.
+pub async fn open_leads_of(
     db: &mut impl Db,
-    desk: &str,
-    email_norm: Option<&str>,
+    scope: crate::domain::optout::Scope<'_>,
+    email_norm: &str,
 ) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
-           AND ($1 = '' OR email_norm = $1) AND desk = $2 ORDER BY id"
+           AND email_norm = $1 AND ($2 = 1 OR desk = $3) ORDER BY id"
     );
     let rows = sqlx::query(&q)
-        .bind(email_norm.unwrap_or_default())
-        .bind(desk)
+        .bind(email_norm)
+        .bind(scope.is_global() as i64)
+        .bind(scope.desk())
         .fetch_all(db.raw())
         .await?;
-    from_rows(&rows)
-}
-
-/// Open leads of an address on every desk (a global opt-out closes them all).
-pub async fn open_leads_anywhere(db: &mut impl Db, email_norm: &str) -> Result<Vec<Lead>> {
-    let q = format!(
-        "SELECT {COLUMNS} FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified')
-           AND email_norm = $1 ORDER BY id"
-    );
-    let rows = sqlx::query(&q).bind(email_norm).fetch_all(db.raw()).await?;
     from_rows(&rows)
 }
 
