@@ -18,11 +18,7 @@ pub async fn enqueue(
     once_key: Option<&str>,
 ) -> anyhow::Result<Option<i64>> {
     let message_id = render::new_message_id(&settings.relay.domain);
-    let identity = settings.identity();
-    let raw = match identity.is_empty() {
-        true => render::render(draft, &message_id, now)?,
-        false => render::render(&identity.dress(draft), &message_id, now)?,
-    };
+    let raw = render::render(&settings.identity().dressed(draft), &message_id, now)?;
     let id = outbox::enqueue(
         tx,
         &outbox::NewOutboxRow {

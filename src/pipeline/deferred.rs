@@ -89,11 +89,7 @@ impl<'a> Deferred<'a> {
         now: jiff::Timestamp,
     ) -> anyhow::Result<usize> {
         let message_id = render::new_message_id(&settings.relay.domain);
-        let identity = settings.identity();
-        let raw = match identity.is_empty() {
-            true => render::render(draft, &message_id, now)?,
-            false => render::render(&identity.dress(draft), &message_id, now)?,
-        };
+        let raw = render::render(&settings.identity().dressed(draft), &message_id, now)?;
         self.outbox_bytes += raw.len();
         self.outbox.push(DeferredEmail {
             purpose: draft.purpose,

@@ -118,9 +118,7 @@ pub async fn one_click_unsubscribe(
         return Ok(None);
     };
     let s: &Settings = s;
-    let Some(lead) = facts::lead(&mut tx, &s.desk.id, lead_id).await? else {
-        return Ok(None);
-    };
+    let lead = facts::lead_view(&row);
     let Some(email) = lead.email() else {
         return Ok(None);
     };

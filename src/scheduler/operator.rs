@@ -126,19 +126,27 @@ pub async fn operator_scheduled(
     if drift_store::once_key_used(&mut tx, &key).await? {
         return Ok(false);
     }
-    let d = operator(&mut tx, desks, now).await?;
-    let draft = operator_draft(&d, desks)?;
-    let id = crate::outbox::enqueue(&mut tx, shared, &draft, None, now, Some(&key)).await?;
+    let id = queue(&mut tx, desks, now, Some(&key)).await?;
     tx.commit().await?;
     Ok(id.is_some())
 }
 
-/// The digest of `leadgate digest --operator` (printed) and the daemon's (sent).
+/// `leadgate digest --operator --send`: queued now, whether or not today's went out.
 pub async fn send(store: &Store, desks: &Desks, now: Timestamp) -> anyhow::Result<Option<i64>> {
     let mut tx = store.begin().await?;
-    let d = operator(&mut tx, desks, now).await?;
-    let draft = operator_draft(&d, desks)?;
-    let id = crate::outbox::enqueue(&mut tx, desks.shared(), &draft, None, now, None).await?;
+    let id = queue(&mut tx, desks, now, None).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The operator's digest as of `now`, written to the outbox in `tx`.
+async fn queue(
+    tx: &mut store::Tx,
+    desks: &Desks,
+    now: Timestamp,
+    once_key: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let d = operator(tx, desks, now).await?;
+    let draft = operator_draft(&d, desks)?;
+    crate::outbox::enqueue(tx, desks.shared(), &draft, None, now, once_key).await
 }

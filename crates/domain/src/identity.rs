@@ -21,6 +21,14 @@ impl Identity<'_> {
         self.signature.is_none() && self.footer.is_none()
     }
 
+    /// `draft` as it goes out: itself when the desk adds nothing, else [`Self::dress`]ed.
+    pub fn dressed<'d>(&self, draft: &'d Draft) -> std::borrow::Cow<'d, Draft> {
+        match self.is_empty() {
+            true => std::borrow::Cow::Borrowed(draft),
+            false => std::borrow::Cow::Owned(self.dress(draft)),
+        }
+    }
+
     /// `draft` with the signature and footer at the end of its text and HTML.
     pub fn dress(&self, draft: &Draft) -> Draft {
         let mut d = draft.clone();
