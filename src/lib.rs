@@ -22,7 +22,9 @@
 //!   an mbox file → its messages.
 //! - [`source`]: where raw mail comes from (IMAP watcher, files); one seam, several adapters.
 //! - [`store`]: the only module that speaks SQL: the database behind one type, a unit of
-//!   work ([`store::Tx`]) with its own error type, rows typed once.
+//!   work ([`store::Tx`]) with its own error type, rows typed once. The unit of work
+//!   holds message rows, emails and history back and writes them in bulk, before any
+//!   query reads their table, so every caller batches.
 //! - [`pipeline`]: one message = one transaction (read ahead, hold back and write in bulk,
 //!   capture a lead with the routing snapshot); one pipeline per desk, chosen by
 //!   [`pipeline::Intake`] (a desk's folder or account, or the shared mailbox by recipient).

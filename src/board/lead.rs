@@ -170,7 +170,12 @@ async fn act(
     id: i64,
     f: &ActionForm,
     done: &str,
-    op: impl AsyncFnOnce(&mut store::Tx, &Settings, &str, Timestamp) -> Result<ops::Outcome, OpError>,
+    op: impl AsyncFnOnce(
+        &mut store::Tx<'_>,
+        &Settings,
+        &str,
+        Timestamp,
+    ) -> Result<ops::Outcome, OpError>,
 ) -> Response {
     let viewer = match person(st, headers, peer).await {
         Ok(v) => v,

@@ -129,7 +129,7 @@ fn fail(e: &OpError) -> ExitCode {
 }
 
 async fn apply(
-    tx: &mut store::Tx,
+    tx: &mut store::Tx<'_>,
     s: &Settings,
     op: Op,
     actor: &str,

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 /// `by` (a person id, name or email) accepts the lead: the owner accepting a handoff or
 /// a routed lead, or anyone in the team taking an orphan (no owner, or one who left).
 pub async fn accept(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     by: &str,

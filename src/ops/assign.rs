@@ -16,7 +16,7 @@ use jiff::Timestamp;
 /// new owner gets the lead's full context by email and must accept (unless they assigned
 /// it to themselves); the previous owner is told.
 pub async fn assign(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     to: &str,
@@ -32,7 +32,7 @@ pub async fn assign(
 /// leadgate itself hands the lead on (acceptance timeout, orphans): the same emails as
 /// [`assign`], actor `leadgate`. `to = None` leaves the lead orphaned, with the reason.
 pub async fn reassign(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     to: Option<&str>,
@@ -48,7 +48,7 @@ pub async fn reassign(
 }
 
 async fn hand_over(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     row: &Lead,
     to: Option<&Person>,

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 /// `/name`, `/email`, `/phone`, `/company`: corrects the contact, recorded with the old value.
 pub async fn set_contact(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     field: ContactField,

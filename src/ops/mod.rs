@@ -99,7 +99,7 @@ impl OpError {
 /// runs them: `/assign` hands on without a reason, `/accept` is by the sender, `/optout`
 /// opts out the lead's address.
 pub async fn apply(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     action: &QuickAction,
@@ -131,7 +131,7 @@ pub async fn apply(
 
 /// Lead `lead` when it is this desk's: another desk's lead is not reachable from here (by
 /// a quick action, the command line or the board), as if it did not exist.
-async fn load(tx: &mut Tx, s: &Settings, lead: i64) -> Result<Lead, OpError> {
+async fn load(tx: &mut Tx<'_>, s: &Settings, lead: i64) -> Result<Lead, OpError> {
     leads::get(tx, lead)
         .await?
         .filter(|l| l.desk == s.desk.id)

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 /// Sets the next action and its deadline (which must be in the future).
 pub async fn set_next(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     what: &str,
@@ -54,7 +54,7 @@ pub async fn set_next(
 
 /// The next action is done: it is cleared (the lead then needs a new one, or a status).
 pub async fn done(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     actor: &str,

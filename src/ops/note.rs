@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 /// An internal note: history only, never relayed to the lead.
 pub async fn note(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     text: &str,

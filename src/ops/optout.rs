@@ -17,7 +17,7 @@ pub(super) fn address_of(row: &Lead) -> Option<String> {
 /// List-Unsubscribe mailto, the HTTP endpoint, `/optout`): recorded once for the address,
 /// and every open lead of it becomes opted out, with history.
 pub async fn opt_out(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     email_norm: &str,
     how: &str,

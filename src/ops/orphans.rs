@@ -12,7 +12,7 @@ use crate::store::{self, state, Tx};
 use jiff::Timestamp;
 
 /// Open leads whose owner left the team (not in `settings.people`) or that have none.
-pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<Lead>, OpError> {
+pub async fn orphans(tx: &mut Tx<'_>, s: &Settings) -> Result<Vec<Lead>, OpError> {
     let team: Vec<String> = s.people.iter().map(|p| p.id.clone()).collect();
     Ok(leads::orphaned_open_leads(tx, &s.desk.id, &team).await?)
 }
@@ -20,7 +20,11 @@ pub async fn orphans(tx: &mut Tx, s: &Settings) -> Result<Vec<Lead>, OpError> {
 /// After a team change: each open lead whose owner left gets one history entry saying so
 /// (drift kind `orphaned`, recorded once per assignment). Returns the leads marked now.
 /// Run at start, after [`state::sync_people`].
-pub async fn mark_orphans(tx: &mut Tx, s: &Settings, now: Timestamp) -> Result<Vec<i64>, OpError> {
+pub async fn mark_orphans(
+    tx: &mut Tx<'_>,
+    s: &Settings,
+    now: Timestamp,
+) -> Result<Vec<i64>, OpError> {
     let mut marked = Vec::new();
     for row in orphans(tx, s).await? {
         let Some(owner) = row.owner.as_deref() else {
@@ -46,7 +50,7 @@ pub async fn mark_orphans(tx: &mut Tx, s: &Settings, now: Timestamp) -> Result<V
 /// handed to the new owner (who must accept), unless `[team] orphans = "keep"`. Leads
 /// the rules give nobody stay orphaned. Returns the leads that got a new owner.
 pub async fn reassign_orphans(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     now: Timestamp,
 ) -> Result<Vec<i64>, OpError> {

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 /// (a reply to an orphan takes it); a new lead becomes contacted; the "first reply" next
 /// action is done.
 pub async fn record_first_reply(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     by: &str,
@@ -95,7 +95,7 @@ pub async fn record_first_reply(
 }
 
 /// The lead wrote to us: `last_inbound_at` (restarts the `unanswered` clock).
-pub async fn record_inbound(tx: &mut Tx, lead: i64, now: Timestamp) -> Result<(), OpError> {
+pub async fn record_inbound(tx: &mut Tx<'_>, lead: i64, now: Timestamp) -> Result<(), OpError> {
     leads::get(tx, lead)
         .await?
         .ok_or(OpError::NoSuchLead(lead))?;

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 /// No reminders about the lead until `until` (in the future).
 pub async fn snooze(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     until: Timestamp,

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 /// Moves the lead to `to` if [`LeadStatus::transition`] allows it.
 pub async fn set_status(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     to: LeadStatus,

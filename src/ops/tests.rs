@@ -68,7 +68,7 @@ fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-async fn lead(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
+async fn lead(tx: &mut Tx<'_>, owner: Option<&str>, email: &str) -> i64 {
     let id = leads::insert(
         tx,
         &leads::NewLead {
@@ -106,7 +106,7 @@ async fn lead(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
     id
 }
 
-async fn outbox(tx: &mut Tx) -> Vec<(String, String, String)> {
+async fn outbox(tx: &mut Tx<'_>) -> Vec<(String, String, String)> {
     store::outbox::raw_rows(tx)
         .await
         .unwrap()
@@ -121,7 +121,7 @@ async fn outbox(tx: &mut Tx) -> Vec<(String, String, String)> {
         .collect()
 }
 
-async fn kinds(tx: &mut Tx, id: i64) -> Vec<(String, String, String)> {
+async fn kinds(tx: &mut Tx<'_>, id: i64) -> Vec<(String, String, String)> {
     leads::history(tx, id)
         .await
         .unwrap()
@@ -538,7 +538,7 @@ async fn the_first_reply_accepts_contacts_and_completes_the_first_reply_action()
 }
 
 /// A triage item as capture stores it: status triage, the decision as next action.
-async fn triage_item(tx: &mut Tx, owner: Option<&str>, email: &str) -> i64 {
+async fn triage_item(tx: &mut Tx<'_>, owner: Option<&str>, email: &str) -> i64 {
     let id = lead(tx, owner, email).await;
     leads::set_status(
         tx,

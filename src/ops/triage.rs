@@ -17,7 +17,7 @@ pub const TRIAGE_DECISION: &str = "decide: lead or not";
 /// it (and accepts it if it is theirs). Its first-reply clock is a lead's: the deadline set
 /// when the mail arrived stays.
 pub(super) async fn decide_lead(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     row: &Lead,
     by: &str,
@@ -70,7 +70,7 @@ pub(super) async fn decide_lead(
 
 /// `/lead`: the triage item is a lead.
 pub async fn triage_lead(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     actor: &str,
@@ -95,7 +95,7 @@ pub async fn triage_lead(
 
 /// `/notlead [why]`: the triage item is not a lead; archived with the reason.
 pub async fn triage_not_lead(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     lead: i64,
     why: &str,

@@ -29,12 +29,12 @@ impl Pipeline {
     /// and whether mail was queued.
     pub(super) async fn capture(
         &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         view: &MessageView,
         c: &Classification,
         e: &Extraction,
         now: jiff::Timestamp,
-        state: &mut TxState<'_>,
+        state: &mut TxState,
     ) -> anyhow::Result<(i64, bool)> {
         let s = &self.settings;
         let triage = c.triage;
@@ -95,12 +95,16 @@ impl Pipeline {
                     },
                     &s.sender(),
                 );
-                state.deferred.email(s, &draft, Some(open.id), now)?;
+                crate::outbox::enqueue(tx, s, &draft, Some(open.id), now, None).await?;
                 queued = true;
             }
-            state
-                .deferred
-                .activity_by(open.id, "lead", ActivityKind::Resubmitted, detail, None);
+            tx.record(NewActivity::new(
+                open.id,
+                now_ms,
+                "lead",
+                ActivityKind::Resubmitted,
+                detail,
+            ));
             return Ok((open.id, queued));
         }
 
@@ -222,14 +226,9 @@ impl Pipeline {
         if let Some((rule, person)) = &assignment.cursor {
             state::save_route_cursor(tx, &s.desk.id, rule, person, now_ms).await?;
         }
-        let deferred = &mut state.deferred;
-        deferred.activity(lead_id, ActivityKind::Captured, captured, None);
-        deferred.activity(
-            lead_id,
-            ActivityKind::Assigned,
-            assignment.reason.clone(),
-            None,
-        );
+        let entry = |kind, detail| NewActivity::system(lead_id, now_ms, kind, detail);
+        tx.record(entry(ActivityKind::Captured, captured));
+        tx.record(entry(ActivityKind::Assigned, assignment.reason.clone()));
         let mut queued = false;
         if let Some(owner) = assignment
             .owner
@@ -254,13 +253,8 @@ impl Pipeline {
                 &original,
                 &s.sender(),
             );
-            let email = deferred.email(s, &draft, Some(lead_id), now)?;
-            deferred.activity(
-                lead_id,
-                ActivityKind::Notified,
-                format!("triage email to {} queued", owner.id),
-                Some(email),
-            );
+            let detail = format!("triage email to {} queued", owner.id);
+            crate::outbox::enqueue_notice(tx, s, &draft, lead_id, &detail, now).await?;
             queued = true;
         } else if let Some(owner) = assignment.owner.as_deref().and_then(|o| s.person(o)) {
             let card = self.card(lead_id, e);
@@ -277,13 +271,8 @@ impl Pipeline {
                 },
                 &s.sender(),
             );
-            let email = deferred.email(s, &draft, Some(lead_id), now)?;
-            deferred.activity(
-                lead_id,
-                ActivityKind::Notified,
-                format!("assignment email to {} queued", owner.id),
-                Some(email),
-            );
+            let detail = format!("assignment email to {} queued", owner.id);
+            crate::outbox::enqueue_notice(tx, s, &draft, lead_id, &detail, now).await?;
             queued = true;
         }
         Ok((lead_id, queued))

@@ -2,9 +2,10 @@
 //! store → outbox. The message row, the lead, its activities, the owner's email (as an
 //! outbox row) and the mailbox checkpoint commit together or not at all.
 //!
-//! `read.rs`: the CPU part before the transaction; `deferred.rs`: what the transaction
-//! holds back and writes in bulk; `capture.rs`: a notification or triage item becomes a
-//! lead.
+//! `read.rs`: the CPU part before the transaction; `known.rs`: what the transaction knows
+//! of the database already; `capture.rs`: a notification or triage item becomes a lead.
+//! The unit of work ([`store::Tx`]) holds the message rows, emails and history back and
+//! writes them in bulk.
 
 use crate::clock::Clock;
 use crate::config::{Settings, TriageMode};
@@ -14,13 +15,12 @@ use crate::domain::classify::{
 use crate::domain::email::EmailAddress;
 use crate::domain::extract::Extraction;
 use crate::domain::handling::{Handled, Incoming};
-use crate::domain::lead::{ActivityKind, LeadStatus, SYSTEM_ACTOR};
+use crate::domain::lead::{ActivityKind, LeadStatus};
 use crate::domain::message::MessageView;
-use crate::domain::notify::{self, Draft, LeadCard, Purpose};
+use crate::domain::notify::{self, LeadCard, Purpose};
 use crate::domain::route::{account_keys, route, uses_workload, Assignment, Snapshot};
-use crate::outbox::render;
 use crate::source::{Checkpoint, Ingest, IngestOutcome, Origin};
-use crate::store::{self, leads, messages, outbox, state, Store, Tx};
+use crate::store::{self, leads, messages, state, MessageRef, NewActivity, Store, Tx};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -35,25 +35,25 @@ use tracing::Instrument;
 const READ_AHEAD: usize = 16;
 
 mod capture;
-mod deferred;
 mod desks;
+mod known;
 mod read;
 
 pub use capture::{TRIAGE_INQUIRY_SOURCE, TRIAGE_ROUTE_SOURCE};
-use deferred::*;
 pub use desks::Intake;
+use known::*;
 pub use read::{classify_context, dedupe_key};
 use read::{notification_email, Read};
 
-/// Everything one transaction keeps in memory between its messages.
+/// Everything one transaction keeps in memory between its messages (beyond what its
+/// unit of work holds).
 #[derive(Default)]
-struct TxState<'a> {
+struct TxState {
     /// What routing reads, loaded at the transaction's first lead and kept current as it
     /// writes leads (within one transaction this is what re-reading would return); the
     /// relay path (quick actions can reassign or close leads) drops it.
     routing: Option<Snapshot>,
     known: Known,
-    deferred: Deferred<'a>,
 }
 
 pub struct Pipeline {
@@ -205,23 +205,16 @@ impl Pipeline {
                 .instrument(span.clone())
                 .await?;
             stored.push((one, origin_text, span));
-            // A statement's worth of rendered emails is written at once rather than held
-            // to the batch's end: a batch of them would raise the heap's high-water mark,
-            // which glibc keeps for the life of the process.
-            if state.deferred.outbox_bytes >= store::MAX_STATEMENT_BYTES {
-                state
-                    .deferred
-                    .flush(&mut tx, &self.settings, now_ms)
-                    .await?;
-            }
         }
-        state
-            .deferred
-            .flush(&mut tx, &self.settings, now_ms)
-            .await?;
-        let sightings: Vec<(i64, String)> = stored
+        // The rows' ids (the first written with everything the unit of work holds).
+        let mut rows = Vec::with_capacity(stored.len());
+        for (one, _, _) in &stored {
+            rows.push(tx.message_row(one.row).await?);
+        }
+        let sightings: Vec<(i64, String)> = rows
             .iter()
-            .map(|(one, origin_text, _)| (state.deferred.row_id(one.row), origin_text.clone()))
+            .zip(&stored)
+            .map(|(&row, (_, origin_text, _))| (row, origin_text.clone()))
             .collect();
         messages::add_sightings(&mut tx, &sightings, now_ms).await?;
         if let Some((_, origin)) = batch
@@ -240,8 +233,8 @@ impl Pipeline {
         let elapsed = started.elapsed().as_secs_f64();
         Ok(stored
             .into_iter()
-            .map(|(one, origin_text, span)| {
-                let message_row = state.deferred.row_id(one.row);
+            .zip(rows)
+            .map(|((one, origin_text, span), message_row)| {
                 span.record("message.row", message_row);
                 let _entered = span.enter();
                 if one.duplicate {
@@ -273,14 +266,13 @@ impl Pipeline {
     /// dedupe key, also earlier in this transaction) only gets its sighting, by the caller.
     async fn store_one<'a>(
         &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'a>,
         raw: &'a [u8],
         origin_text: &str,
         r: Read,
         now: jiff::Timestamp,
-        state: &mut TxState<'a>,
+        state: &mut TxState,
     ) -> anyhow::Result<StoredOne> {
-        let now_ms = store::millis(now);
         let Read {
             view,
             classification,
@@ -299,10 +291,11 @@ impl Pipeline {
             });
         }
         let class = classification.class.as_str();
-        let deferred_message = |lead_id| DeferredMessage {
+        let new_message = |lead_id| messages::NewMessage {
             dedupe_key: dedupe_key.clone(),
             raw_sha256: raw_sha256.clone(),
             message_id: view.message_id.clone(),
+            received_at: store::millis(now),
             origin: origin_text.to_owned(),
             class,
             reason: classification.reason.clone(),
@@ -318,7 +311,7 @@ impl Pipeline {
                 let (lead, queued_mail) = self
                     .capture(tx, &view, &classification, extraction, now, state)
                     .await?;
-                let row = state.deferred.message(deferred_message(Some(lead)));
+                let row = tx.hold_message(new_message(Some(lead)));
                 let handled = Handled {
                     lead: Some(lead),
                     queued_mail,
@@ -333,11 +326,10 @@ impl Pipeline {
                 | MessageClass::AutoReply,
                 _,
             ) => {
-                // The relay reads leads, messages and history: all of this transaction's
-                // rows, this message's too, must be in the database first.
-                let deferred = state.deferred.message(deferred_message(None));
-                state.deferred.flush(tx, &self.settings, now_ms).await?;
-                let row = state.deferred.row_id(deferred);
+                // The relay's history names this message's row: written now (with all
+                // the unit of work holds, which the relay's reads would write anyway).
+                let held = tx.hold_message(new_message(None));
+                let row = tx.message_row(held).await?;
                 let incoming = Incoming {
                     row,
                     raw,
@@ -366,12 +358,9 @@ impl Pipeline {
                 if let Some(lead) = handled.lead {
                     messages::set_lead(tx, row, lead).await?;
                 }
-                (RowRef::Written(row), handled)
+                (held, handled)
             }
-            _ => (
-                state.deferred.message(deferred_message(None)),
-                Handled::default(),
-            ),
+            _ => (tx.hold_message(new_message(None)), Handled::default()),
         };
         state.known.dedupe.insert(dedupe_key.clone(), Some(row));
         if let Some(lead) = handled.lead {
@@ -388,7 +377,7 @@ impl Pipeline {
     }
 }
 
-async fn save_checkpoint(tx: &mut Tx, origin: &Origin, now_ms: i64) -> store::Result<()> {
+async fn save_checkpoint(tx: &mut Tx<'_>, origin: &Origin, now_ms: i64) -> store::Result<()> {
     if let Origin::Imap {
         mailbox,
         uidvalidity,

@@ -26,7 +26,7 @@ pub fn lead_view(row: &crate::domain::lead::Lead) -> Lead {
 }
 
 /// Lead `id` when it is `desk`'s: another desk's lead is not this desk's relay's to touch.
-pub async fn lead(tx: &mut Tx, desk: &str, id: i64) -> anyhow::Result<Option<Lead>> {
+pub async fn lead(tx: &mut Tx<'_>, desk: &str, id: i64) -> anyhow::Result<Option<Lead>> {
     Ok(leads::get(tx, id)
         .await?
         .filter(|l| l.desk == desk)
@@ -35,7 +35,7 @@ pub async fn lead(tx: &mut Tx, desk: &str, id: i64) -> anyhow::Result<Option<Lea
 }
 
 /// The first of `ids` that is a lead we have.
-pub async fn first_lead(tx: &mut Tx, desk: &str, ids: &[i64]) -> anyhow::Result<Option<Lead>> {
+pub async fn first_lead(tx: &mut Tx<'_>, desk: &str, ids: &[i64]) -> anyhow::Result<Option<Lead>> {
     for &id in ids {
         if let Some(lead) = lead(tx, desk, id).await? {
             return Ok(Some(lead));
@@ -45,23 +45,24 @@ pub async fn first_lead(tx: &mut Tx, desk: &str, ids: &[i64]) -> anyhow::Result<
 }
 
 /// Our own mails among these Message-IDs, in their order.
-pub async fn own_messages(tx: &mut Tx, ids: &[String]) -> anyhow::Result<Vec<OwnMessage>> {
+pub async fn own_messages(tx: &mut Tx<'_>, ids: &[String]) -> anyhow::Result<Vec<OwnMessage>> {
     Ok(q::own_messages(tx, ids).await?)
 }
 
-/// The newest open lead of a normalised address.
-pub async fn latest_open_lead(
-    tx: &mut Tx,
+/// The newest lead of a normalised address that someone is working (see
+/// [`leads::latest_worked_by_email`]).
+pub async fn latest_worked_lead(
+    tx: &mut Tx<'_>,
     desk: &str,
     email_norm: &str,
 ) -> anyhow::Result<Option<i64>> {
-    Ok(q::latest_open_lead(tx, desk, email_norm).await?)
+    Ok(leads::latest_worked_by_email(tx, desk, email_norm).await?)
 }
 
 /// Relay traffic within the rate cap's window before `now`: from this message's sender
 /// (`sender`, lowercase; the message itself not counted), and for `lead`.
 pub async fn recent(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
     sender: &str,
@@ -83,13 +84,13 @@ pub async fn recent(
 }
 
 /// What leadgate sent the team about this lead, oldest first.
-pub async fn team_thread(tx: &mut Tx, lead: i64) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn team_thread(tx: &mut Tx<'_>, lead: i64) -> anyhow::Result<Vec<(String, String)>> {
     Ok(q::team_thread(tx, lead).await?)
 }
 
 /// What relaying to `lead` needs, read as the lead is now (after the quick actions).
 pub async fn lead_side(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     scope: crate::domain::optout::Scope<'_>,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
@@ -116,7 +117,7 @@ pub async fn lead_side(
 /// Which lead a reply without a tracked address is about, and how sure (`team_sender`:
 /// a team member wrote, so subject tags count).
 pub async fn thread_verdict(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     p: &Policy<'_>,
     msg: &Incoming<'_>,
     team_sender: bool,
@@ -143,7 +144,7 @@ pub async fn thread_verdict(
 /// The lead automatic mail is recorded on: the first lead a tracked address names, else
 /// the lead of one of our own mails it answers.
 pub async fn automatic_lead(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     desk: &str,
     p: &Policy<'_>,
     msg: &Incoming<'_>,

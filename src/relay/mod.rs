@@ -55,7 +55,7 @@ pub fn policy<'a>(s: &'a Settings, templates: &'a minijinja::Environment<'a>) ->
 /// Handles relay, bcc_log, reply, bounce and auto_reply messages inside the message's
 /// transaction.
 pub async fn handle(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     settings: &Settings,
     msg: &Incoming<'_>,
     now: Timestamp,
@@ -149,7 +149,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Mail to a tracked address.
-    async fn tracked(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
+    async fn tracked(&mut self, tx: &mut Tx<'_>) -> anyhow::Result<Option<i64>> {
         let ids = relay::tracked_leads(&self.p, self.msg.view);
         let Some(lead) = facts::first_lead(tx, &self.s.desk.id, &ids).await? else {
             return self.decided(tx, Case::Tracked(None), None).await;
@@ -165,7 +165,7 @@ impl Run<'_> {
     }
 
     /// A reply in a thread that did not reach a tracked address.
-    async fn reply(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
+    async fn reply(&mut self, tx: &mut Tx<'_>) -> anyhow::Result<Option<i64>> {
         let team_sender = matches!(
             relay::sender(&self.p, self.msg.view, None),
             Sender::Member(_)
@@ -197,10 +197,10 @@ impl Run<'_> {
     }
 
     /// A team member's mail to a lead's own address, BCC'd to the logging address.
-    async fn logged(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
+    async fn logged(&mut self, tx: &mut Tx<'_>) -> anyhow::Result<Option<i64>> {
         let mut best: Option<(i64, String)> = None;
         for (norm, addr) in relay::logged_recipients(&self.p, self.msg.view) {
-            if let Some(id) = facts::latest_open_lead(tx, &self.s.desk.id, &norm).await? {
+            if let Some(id) = facts::latest_worked_lead(tx, &self.s.desk.id, &norm).await? {
                 if best.as_ref().is_none_or(|(b, _)| id > *b) {
                     best = Some((id, addr));
                 }
@@ -218,7 +218,7 @@ impl Run<'_> {
     }
 
     /// A bounce: of which of our emails, and for which lead.
-    async fn bounce(&mut self, tx: &mut Tx) -> anyhow::Result<Option<i64>> {
+    async fn bounce(&mut self, tx: &mut Tx<'_>) -> anyhow::Result<Option<i64>> {
         let view = self.msg.view;
         let raw = String::from_utf8_lossy(self.msg.raw);
         let mut ids = signals::our_message_ids(&raw, self.p.relay_domain);
@@ -252,7 +252,7 @@ impl Run<'_> {
     /// Recent traffic and the team's thread of a lead the message reached.
     async fn reached(
         &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         lead: &Lead,
     ) -> anyhow::Result<(relay::Recent, Vec<(String, String)>)> {
         let sender = self.m.sender();
@@ -264,7 +264,7 @@ impl Run<'_> {
     /// actions and the relay to `lead`. The lead the message belongs to.
     async fn decided(
         &mut self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         case: Case<'_>,
         lead: Option<&Lead>,
     ) -> anyhow::Result<Option<i64>> {
@@ -281,7 +281,7 @@ impl Run<'_> {
     /// lead as it is now.
     async fn member_mail(
         &mut self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         lead: &Lead,
         mail: MemberMail,
     ) -> anyhow::Result<()> {
@@ -338,9 +338,9 @@ impl Run<'_> {
     }
 
     /// Writes a plan's steps in order, then its reason; what it leaves for the caller.
-    async fn write(&mut self, tx: &mut Tx, plan: Plan) -> anyhow::Result<Option<MemberMail>> {
+    async fn write(&mut self, tx: &mut Tx<'_>, plan: Plan) -> anyhow::Result<Option<MemberMail>> {
         let now = self.m.now;
-        let mut outbox: Vec<Option<i64>> = Vec::with_capacity(plan.steps.len());
+        let mut outbox: Vec<Option<store::EmailRef>> = Vec::with_capacity(plan.steps.len());
         for step in plan.steps {
             let mut sent = None;
             match step {

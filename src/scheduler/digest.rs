@@ -412,7 +412,11 @@ pub async fn send_daily(
         tracing::warn!("the digest has no readers: set [digest] to or [team] manager");
         return Ok(None);
     }
-    let id = crate::outbox::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    let queued = crate::outbox::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    let id = match queued {
+        Some(email) => Some(tx.email_id(email).await?),
+        None => None,
+    };
     tx.commit().await?;
     Ok(id)
 }
@@ -603,7 +607,11 @@ pub async fn send_weekly(
         tracing::warn!("the weekly review has no readers: set [digest] to or [team] manager");
         return Ok(None);
     }
-    let id = crate::outbox::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    let queued = crate::outbox::enqueue(&mut tx, s, &draft, None, now, once_key).await?;
+    let id = match queued {
+        Some(email) => Some(tx.email_id(email).await?),
+        None => None,
+    };
     tx.commit().await?;
     Ok(id)
 }

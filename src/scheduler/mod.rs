@@ -458,7 +458,7 @@ fn recipients(s: &Settings, lead: &Scanned, escalate: bool) -> (Vec<String>, Vec
 }
 
 async fn remind(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     env: &minijinja::Environment<'_>,
     due: &reminders::Due<'_>,
@@ -668,7 +668,7 @@ pub fn age(from: Timestamp, now: Timestamp) -> String {
 /// The acceptance timeout ran out after a reminder: the lead goes to the next person of
 /// its pool or rotation, else the manager (`domain::route::next_owner`).
 async fn move_on(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     routing: &mut Option<Snapshot>,
     lead: &Scanned,

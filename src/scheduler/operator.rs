@@ -134,18 +134,21 @@ pub async fn operator_scheduled(
 /// `leadgate digest --operator --send`: queued now, whether or not today's went out.
 pub async fn send(store: &Store, desks: &Desks, now: Timestamp) -> anyhow::Result<Option<i64>> {
     let mut tx = store.begin().await?;
-    let id = queue(&mut tx, desks, now, None).await?;
+    let id = match queue(&mut tx, desks, now, None).await? {
+        Some(email) => Some(tx.email_id(email).await?),
+        None => None,
+    };
     tx.commit().await?;
     Ok(id)
 }
 
 /// The operator's digest as of `now`, written to the outbox in `tx`.
 async fn queue(
-    tx: &mut store::Tx,
+    tx: &mut store::Tx<'_>,
     desks: &Desks,
     now: Timestamp,
     once_key: Option<&str>,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Option<store::EmailRef>> {
     let d = operator(tx, desks, now).await?;
     let draft = operator_draft(&d, desks)?;
     crate::outbox::enqueue(tx, desks.shared(), &draft, None, now, once_key).await

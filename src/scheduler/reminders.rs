@@ -175,7 +175,7 @@ pub fn draft(
 /// state. The once-key names the recipients, the period and the reminders it carries, so
 /// the same sweep run twice (restart, second instance) queues it once.
 pub async fn send_combined(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     s: &Settings,
     env: &minijinja::Environment<'_>,
     due: &[Due<'_>],

@@ -194,22 +194,31 @@ pub async fn get(db: &mut impl Db, id: i64) -> Result<Option<Lead>> {
         .transpose()
 }
 
-/// The newest lead of this address on `desk`, open or not.
-pub async fn latest_by_email(
+/// The newest lead of a normalised address on `desk` that someone is working (new,
+/// contacted or qualified: open and past triage), for the relay's BCC logging.
+pub async fn latest_worked_by_email(
     db: &mut impl Db,
     desk: &str,
     email_norm: &str,
-) -> Result<Option<Lead>> {
-    let q = format!(
-        "SELECT {COLUMNS} FROM leads WHERE email_norm = $1 AND desk = $2 ORDER BY id DESC LIMIT 1"
+) -> Result<Option<i64>> {
+    let worked = LeadStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open() && *s != LeadStatus::Triage);
+    let mut marks = super::Marks::new(db.raw());
+    let (email_mark, desk_mark) = (marks.list(1), marks.list(1));
+    let list = marks.list(worked.clone().count());
+    let sql = format!(
+        "SELECT id FROM leads WHERE email_norm = {email_mark} AND desk = {desk_mark}
+           AND status IN ({list}) ORDER BY id DESC LIMIT 1"
     );
-    sqlx::query(&q)
+    let mut q = sqlx::query(&sql)
+        .persistent(false)
         .bind(email_norm)
-        .bind(desk)
-        .fetch_optional(db.raw())
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()
+        .bind(desk);
+    for s in worked {
+        q = q.bind(s.as_str());
+    }
+    Ok(q.fetch_optional(db.raw()).await?.map(|r| r.get(0)))
 }
 
 #[derive(Clone, Debug, Default)]
@@ -508,7 +517,7 @@ pub struct NewActivity {
     /// The stored message the entry is about.
     pub message_row: Option<i64>,
     /// The email queued with the entry.
-    pub outbox_id: Option<i64>,
+    pub outbox: Option<super::EmailRef>,
 }
 
 impl NewActivity {
@@ -526,7 +535,7 @@ impl NewActivity {
             kind,
             detail: detail.into(),
             message_row: None,
-            outbox_id: None,
+            outbox: None,
         }
     }
 
@@ -547,16 +556,18 @@ impl NewActivity {
         }
     }
 
-    pub fn outbox(self, outbox_id: Option<i64>) -> NewActivity {
-        NewActivity { outbox_id, ..self }
+    pub fn outbox(self, outbox: Option<super::EmailRef>) -> NewActivity {
+        NewActivity { outbox, ..self }
     }
 }
 
 /// History entries of several leads in as few statements as the parameter limit allows,
 /// in the given order (so each lead's entries keep theirs).
+/// Writes history entries whose emails are written (`outbox_id` resolves their refs).
 pub(super) async fn insert_history(
     conn: &mut sqlx::AnyConnection,
     entries: &[NewActivity],
+    outbox_id: impl Fn(super::EmailRef) -> Option<i64>,
 ) -> Result<()> {
     const COLS: usize = 7;
     for chunk in entries.chunks(4_000) {
@@ -573,7 +584,7 @@ pub(super) async fn insert_history(
                 .bind(e.kind.as_str())
                 .bind(e.detail.as_str())
                 .bind(e.message_row)
-                .bind(e.outbox_id);
+                .bind(e.outbox.and_then(&outbox_id));
         }
         q.execute(&mut *conn).await?;
     }

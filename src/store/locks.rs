@@ -28,7 +28,7 @@ pub const INSTANCE_CLASS: i32 = 0x6c67_696e;
 /// Takes the sweep lock for the rest of `tx` (PostgreSQL; SQLite's single writer already
 /// serialises sweeps). `wait`: how long to queue behind a sweep in progress; None tries
 /// once. False when another sweep holds it.
-pub async fn sweep(tx: &mut super::Tx, wait: Option<Duration>) -> Result<bool> {
+pub async fn sweep(tx: &mut super::Tx<'_>, wait: Option<Duration>) -> Result<bool> {
     use super::tx::sealed::Sealed;
     let tx = tx.raw();
     if tx.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {

@@ -1,29 +1,29 @@
 //! Every ingested message with its class, once; and every sighting of it.
 
-use super::{Db, Result};
-use sqlx::Row;
+use super::{Db, MessageRef, Result};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
-pub struct NewMessage<'a> {
-    pub dedupe_key: &'a str,
-    pub raw_sha256: &'a str,
-    pub message_id: Option<&'a str>,
+/// A message row to write: what was read of it, and its bytes (borrowed from the batch,
+/// which outlives the unit of work that holds the row; see [`super::Tx::hold_message`]).
+pub struct NewMessage<'r> {
+    pub dedupe_key: String,
+    pub raw_sha256: String,
+    pub message_id: Option<String>,
     pub received_at: i64,
-    pub origin: &'a str,
-    pub class: &'a str,
-    pub reason: &'a str,
-    pub sender: Option<&'a str>,
-    pub subject: Option<&'a str>,
+    pub origin: String,
+    pub class: &'static str,
+    pub reason: String,
+    pub sender: Option<String>,
+    pub subject: String,
     pub lead_id: Option<i64>,
     pub quarantined: bool,
-    pub raw: &'a [u8],
+    pub raw: &'r [u8],
 }
 
-pub async fn find_by_dedupe_key(db: &mut impl Db, key: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query("SELECT id FROM messages WHERE dedupe_key = $1")
-        .bind(key)
-        .fetch_optional(db.raw())
-        .await?
-        .map(|r| r.get::<i64, _>(0)))
+/// The row stored (or held by this unit of work) under a dedupe key.
+pub async fn find_by_dedupe_key(db: &mut impl Db, key: &str) -> Result<Option<MessageRef>> {
+    Ok(find_by_dedupe_keys(db, &[key]).await?.remove(key))
 }
 
 /// Bound parameters per multi-row statement: under SQLite's 32,766 and PostgreSQL's
@@ -31,12 +31,16 @@ pub async fn find_by_dedupe_key(db: &mut impl Db, key: &str) -> Result<Option<i6
 const MAX_PARAMS: usize = 30_000;
 
 /// Several messages in as few statements as the parameter limit allows; returns their
-/// row ids in the order given (matched by dedupe key, which is unique).
-pub async fn insert_many(db: &mut impl Db, ms: &[NewMessage<'_>]) -> Result<Vec<i64>> {
+/// row ids in the order given (matched by dedupe key, which is unique). The unit of
+/// work's flush writes its held messages with this.
+pub(super) async fn insert_many(
+    conn: &mut AnyConnection,
+    ms: &[NewMessage<'_>],
+) -> Result<Vec<i64>> {
     const COLS: usize = 13;
     let mut ids = Vec::with_capacity(ms.len());
     for chunk in super::chunks(ms, MAX_PARAMS / COLS, |m| m.raw.len()) {
-        let values = super::Marks::new(db.raw()).rows(chunk.len(), COLS);
+        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO messages (dedupe_key, raw_sha256, message_id, received_at, origin, class, reason,
                                    sender, subject, lead_id, quarantined, size, raw)
@@ -45,56 +49,60 @@ pub async fn insert_many(db: &mut impl Db, ms: &[NewMessage<'_>]) -> Result<Vec<
         let mut q = sqlx::query(&sql).persistent(false);
         for m in chunk {
             q = q
-                .bind(m.dedupe_key)
-                .bind(m.raw_sha256)
-                .bind(m.message_id)
+                .bind(m.dedupe_key.as_str())
+                .bind(m.raw_sha256.as_str())
+                .bind(m.message_id.as_deref())
                 .bind(m.received_at)
-                .bind(m.origin)
+                .bind(m.origin.as_str())
                 .bind(m.class)
-                .bind(m.reason)
-                .bind(m.sender)
-                .bind(m.subject)
+                .bind(m.reason.as_str())
+                .bind(m.sender.as_deref())
+                .bind(m.subject.as_str())
                 .bind(m.lead_id)
                 .bind(m.quarantined as i64)
                 .bind(m.raw.len() as i64)
                 .bind(m.raw);
         }
-        let rows = q.fetch_all(db.raw()).await?;
-        let keys = chunk.iter().map(|m| m.dedupe_key);
+        let rows = q.fetch_all(&mut *conn).await?;
+        let keys = chunk.iter().map(|m| m.dedupe_key.as_str());
         ids.extend(super::ids_in_order(rows, keys, "message")?);
     }
     Ok(ids)
 }
 
-pub async fn add_sighting(db: &mut impl Db, message_row: i64, origin: &str, at: i64) -> Result<()> {
-    sqlx::query("INSERT INTO sightings (message_row, origin, seen_at) VALUES ($1, $2, $3)")
-        .bind(message_row)
-        .bind(origin)
-        .bind(at)
-        .execute(db.raw())
-        .await?;
-    Ok(())
-}
-
-/// The rows already stored under any of `keys` (dedupe keys), in one statement.
+/// The rows stored (or held by this unit of work) under any of `keys` (dedupe keys), in
+/// one statement.
 pub async fn find_by_dedupe_keys(
     db: &mut impl Db,
     keys: &[&str],
-) -> Result<std::collections::HashMap<String, i64>> {
-    if keys.is_empty() {
-        return Ok(Default::default());
+) -> Result<HashMap<String, MessageRef>> {
+    // A row this unit of work holds is answered from memory: asking the database would
+    // mean writing it first, a statement per read instead of one per batch.
+    let mut found: HashMap<String, MessageRef> = keys
+        .iter()
+        .filter_map(|k| db.held_message(k).map(|r| ((*k).to_owned(), r)))
+        .collect();
+    let ask: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| !found.contains_key(*k))
+        .collect();
+    if ask.is_empty() {
+        return Ok(found);
     }
-    let marks = super::Marks::new(db.raw()).list(keys.len());
+    let marks = super::Marks::new(db.raw()).list(ask.len());
     let sql = format!("SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ({marks})");
     let mut q = sqlx::query(&sql).persistent(false);
-    for k in keys {
-        q = q.bind(*k);
+    for k in ask {
+        q = q.bind(k);
     }
-    Ok(q.fetch_all(db.raw())
-        .await?
-        .into_iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
-        .collect())
+    found.extend(
+        q.fetch_all(db.raw())
+            .await?
+            .into_iter()
+            .map(|r| (r.get::<String, _>(0), MessageRef::written(r.get(1)))),
+    );
+    Ok(found)
 }
 
 /// Several sightings (message row, origin) in one statement.
@@ -135,6 +143,7 @@ pub async fn list(
     class: Option<&str>,
     limit: i64,
 ) -> Result<Vec<MessageSummary>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT m.id, m.received_at, m.class, m.reason, m.sender, m.subject, m.lead_id, m.quarantined,
                 m.origin, m.size, (SELECT COUNT(*) FROM sightings s WHERE s.message_row = m.id)
@@ -163,6 +172,7 @@ pub async fn list(
 }
 
 pub async fn raw(db: &mut impl Db, id: i64) -> Result<Option<Vec<u8>>> {
+    db.flush().await?;
     Ok(sqlx::query("SELECT raw FROM messages WHERE id = $1")
         .bind(id)
         .fetch_optional(db.raw())

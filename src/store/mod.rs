@@ -11,6 +11,7 @@
 pub mod board;
 pub mod drift;
 mod error;
+mod held;
 pub mod leads;
 pub mod locks;
 pub mod messages;
@@ -21,6 +22,7 @@ pub mod state;
 mod tx;
 
 pub use error::{Error, Result};
+pub use held::{EmailRef, MessageRef};
 pub use leads::NewActivity;
 pub use tx::{Conn, Db, Savepoint, Tx};
 
@@ -135,7 +137,7 @@ impl Store {
     }
 
     /// A unit of work: everything written through it commits together or not at all.
-    pub async fn begin(&self) -> Result<Tx> {
+    pub async fn begin<'r>(&self) -> Result<Tx<'r>> {
         Ok(Tx::new(self.pool.begin().await?))
     }
 

@@ -5,73 +5,79 @@
 //! daemon starts, on PostgreSQL any lease whose instance lock is gone.
 
 use super::{Backend, Db, Result};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-pub struct NewOutboxRow<'a> {
-    pub purpose: &'a str,
+/// An email to queue: rendered, addressed, and owned (a unit of work may hold it until
+/// its next flush; see [`super::Tx::hold_email`]).
+#[derive(Debug)]
+pub struct NewEmail {
+    pub purpose: &'static str,
     pub lead_id: Option<i64>,
-    pub message_id: &'a str,
-    pub envelope_from: &'a str,
-    pub recipients: &'a [String],
-    pub subject: &'a str,
-    pub raw: &'a [u8],
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub raw: Vec<u8>,
     pub now: i64,
-    /// When set, a second row with the same key is not written (see `once_key`).
-    pub once_key: Option<&'a str>,
 }
 
-/// Writes the row; returns None when `once_key` says it was already written.
-pub async fn enqueue(db: &mut impl Db, r: &NewOutboxRow<'_>) -> Result<Option<i64>> {
-    let recipients = serde_json::to_string(r.recipients).expect("strings serialise");
+/// Writes the email now unless a row with `once_key` was written before (a digest or a
+/// reminder goes once however often it is decided); None when it was.
+pub async fn enqueue_once(
+    db: &mut impl Db,
+    e: &NewEmail,
+    once_key: &str,
+) -> Result<Option<super::EmailRef>> {
+    db.flush().await?;
+    let recipients = serde_json::to_string(&e.recipients).expect("strings serialise");
     let row = sqlx::query(
         "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients, subject,
                              raw, status, attempts, next_attempt_at, once_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $1, $9)
          ON CONFLICT (once_key) DO NOTHING RETURNING id",
     )
-    .bind(r.now)
-    .bind(r.purpose)
-    .bind(r.lead_id)
-    .bind(r.message_id)
-    .bind(r.envelope_from)
+    .bind(e.now)
+    .bind(e.purpose)
+    .bind(e.lead_id)
+    .bind(e.message_id.as_str())
+    .bind(e.envelope_from.as_str())
     .bind(recipients)
-    .bind(r.subject)
-    .bind(r.raw)
-    .bind(r.once_key)
+    .bind(e.subject.as_str())
+    .bind(e.raw.as_slice())
+    .bind(once_key)
     .fetch_optional(db.raw())
     .await?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(row.map(|r| super::EmailRef::written(r.get(0))))
 }
 
-/// Several rows without a `once_key` in as few statements as the parameter limit allows;
-/// returns their ids in the order given (matched by Message-ID, which is unique: leadgate
-/// makes a new one per email).
-pub async fn enqueue_many(db: &mut impl Db, rows: &[NewOutboxRow<'_>]) -> Result<Vec<i64>> {
+/// Several emails in as few statements as the parameter limit allows; returns their ids
+/// in the order given (matched by Message-ID, which is unique: leadgate makes a new one
+/// per email). The unit of work's flush writes its held emails with this.
+pub(super) async fn insert_many(conn: &mut AnyConnection, emails: &[NewEmail]) -> Result<Vec<i64>> {
     const COLS: usize = 9;
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in super::chunks(rows, 3_000, |r| r.raw.len()) {
-        let values = super::Marks::new(db.raw()).rows(chunk.len(), COLS);
+    let mut ids = Vec::with_capacity(emails.len());
+    for chunk in super::chunks(emails, 3_000, |e| e.raw.len()) {
+        let values = super::Marks::new(conn).rows(chunk.len(), COLS);
         let sql = format!(
             "INSERT INTO outbox (created_at, purpose, lead_id, message_id, envelope_from, recipients,
                                  subject, raw, next_attempt_at)
              VALUES {values} RETURNING id, message_id"
         );
         let mut q = sqlx::query(&sql).persistent(false);
-        for r in chunk {
-            debug_assert!(r.once_key.is_none(), "enqueue_many writes no once_key");
+        for e in chunk {
             q = q
-                .bind(r.now)
-                .bind(r.purpose)
-                .bind(r.lead_id)
-                .bind(r.message_id)
-                .bind(r.envelope_from)
-                .bind(serde_json::to_string(r.recipients).expect("strings serialise"))
-                .bind(r.subject)
-                .bind(r.raw)
-                .bind(r.now);
+                .bind(e.now)
+                .bind(e.purpose)
+                .bind(e.lead_id)
+                .bind(e.message_id.as_str())
+                .bind(e.envelope_from.as_str())
+                .bind(serde_json::to_string(&e.recipients).expect("strings serialise"))
+                .bind(e.subject.as_str())
+                .bind(e.raw.as_slice())
+                .bind(e.now);
         }
-        let returned = q.fetch_all(db.raw()).await?;
-        let keys = chunk.iter().map(|r| r.message_id);
+        let returned = q.fetch_all(&mut *conn).await?;
+        let keys = chunk.iter().map(|e| e.message_id.as_str());
         ids.extend(super::ids_in_order(returned, keys, "outbox email")?);
     }
     Ok(ids)
@@ -133,6 +139,7 @@ pub async fn lease_due(
     lease_for: i64,
     limit: usize,
 ) -> Result<Vec<Leased>> {
+    db.flush().await?;
     let pick = match backend {
         Backend::Sqlite => {
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
@@ -227,6 +234,7 @@ pub async fn mark_dead(db: &mut impl Db, id: i64, error: &str) -> Result<()> {
 
 /// When the next pending row is due (ms), to sleep exactly that long.
 pub async fn next_due(db: &mut impl Db) -> Result<Option<i64>> {
+    db.flush().await?;
     let row = sqlx::query("SELECT MIN(COALESCE(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END, next_attempt_at)) FROM outbox WHERE status = 'pending'")
         .fetch_one(db.raw())
         .await?;
@@ -241,6 +249,7 @@ pub struct OutboxCounts {
 }
 
 pub async fn counts(db: &mut impl Db) -> Result<OutboxCounts> {
+    db.flush().await?;
     let rows = sqlx::query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         .fetch_all(db.raw())
         .await?;
@@ -270,6 +279,7 @@ pub struct OutboxSummary {
 }
 
 pub async fn list(db: &mut impl Db) -> Result<Vec<OutboxSummary>> {
+    db.flush().await?;
     let rows = sqlx::query("SELECT id, purpose, lead_id, recipients, subject, status, attempts, last_error FROM outbox ORDER BY id")
         .fetch_all(db.raw())
         .await?;
@@ -292,6 +302,7 @@ pub async fn list(db: &mut impl Db) -> Result<Vec<OutboxSummary>> {
 /// unit test reads back of the mail it queued.
 #[cfg(test)]
 pub(crate) async fn raw_rows(db: &mut impl Db) -> Result<Vec<(String, String, Vec<u8>)>> {
+    db.flush().await?;
     let rows = sqlx::query("SELECT recipients, purpose, raw FROM outbox ORDER BY id")
         .fetch_all(db.raw())
         .await?;

@@ -30,6 +30,7 @@ pub struct OwnMessage {
 
 /// Our outbox rows with these Message-IDs (no angle brackets), in the order of `ids`.
 pub async fn own_messages(db: &mut impl Db, ids: &[String]) -> Result<Vec<OwnMessage>> {
+    db.flush().await?;
     let mut out = Vec::new();
     for id in ids.iter().take(50) {
         let row = sqlx::query(
@@ -57,6 +58,7 @@ pub async fn leads_of_stored(
     ids: &[String],
     except_row: i64,
 ) -> Result<Vec<i64>> {
+    db.flush().await?;
     let mut out = Vec::new();
     for id in ids.iter().take(50) {
         let rows = sqlx::query(
@@ -79,6 +81,7 @@ pub async fn lead_thread(
     lead: i64,
     lead_email: &str,
 ) -> Result<Vec<(String, String)>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT at, mid, subject FROM (
              SELECT received_at AS at, message_id AS mid, COALESCE(subject, '') AS subject
@@ -104,6 +107,7 @@ pub async fn lead_thread(
 /// What leadgate sent the team about this lead, oldest first, as (Message-ID, subject):
 /// the owner's side of the conversation, and the subjects that must not reach the lead.
 pub async fn team_thread(db: &mut impl Db, lead: i64) -> Result<Vec<(String, String)>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT message_id, subject FROM outbox WHERE lead_id = $1 AND purpose <> $2 ORDER BY id",
     )
@@ -116,6 +120,7 @@ pub async fn team_thread(db: &mut impl Db, lead: i64) -> Result<Vec<(String, Str
 
 /// When mail was relayed for this lead since `since_ms` (ms), for the per-lead cap.
 pub async fn relays_for_lead(db: &mut impl Db, lead: i64, since_ms: i64) -> Result<Vec<i64>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT created_at FROM outbox WHERE lead_id = $1 AND created_at > $2
            AND purpose IN ($3, $4, $5)",
@@ -140,6 +145,7 @@ pub async fn mail_from_sender(
     except_row: i64,
     lead: Option<i64>,
 ) -> Result<Vec<i64>> {
+    db.flush().await?;
     let rows = sqlx::query(
         "SELECT received_at FROM messages WHERE LOWER(sender) = $1 AND received_at > $2
            AND id <> $3 AND class IN ('relay', 'reply', 'auto_reply')
@@ -152,24 +158,6 @@ pub async fn mail_from_sender(
     .fetch_all(db.raw())
     .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
-}
-
-/// The newest open lead (new, contacted, qualified) of a normalised address on `desk`.
-pub async fn latest_open_lead(
-    db: &mut impl Db,
-    desk: &str,
-    email_norm: &str,
-) -> Result<Option<i64>> {
-    Ok(sqlx::query(
-        "SELECT id FROM leads WHERE email_norm = $1 AND desk = $2
-           AND status IN ('new', 'contacted', 'qualified')
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(email_norm)
-    .bind(desk)
-    .fetch_optional(db.raw())
-    .await?
-    .map(|r| r.get(0)))
 }
 
 /// The opt-out of an address that holds in `scope`, if any: (when, how).

@@ -3,7 +3,10 @@
 //! functions take either through [`Db`], a sealed trait: only the store reaches the
 //! connection inside.
 
+use super::held::{EmailRef, Held, MessageRef};
 use super::leads::NewActivity;
+use super::messages::NewMessage;
+use super::outbox::NewEmail;
 use super::Result;
 use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, Transaction};
@@ -17,6 +20,11 @@ pub(super) mod sealed {
 
         /// Writes what the unit of work holds back, before a statement that reads it.
         fn flush(&mut self) -> impl std::future::Future<Output = super::Result<()>> + Send;
+
+        /// A message row held (not yet written) under this dedupe key.
+        fn held_message(&self, _dedupe_key: &str) -> Option<super::MessageRef> {
+            None
+        }
     }
 }
 
@@ -25,43 +33,87 @@ pub trait Db: sealed::Sealed {}
 
 /// A unit of work: one database transaction. Dropped without [`Tx::commit`], it rolls back.
 ///
-/// History entries ([`Tx::record`]) are written behind: held until something reads history
-/// (the store's queries of `activities` flush first), a savepoint, or the commit, then
-/// written with one multi-row statement. A PostgreSQL statement is a round trip, and a
-/// SQLite one a hop to its worker thread; a sweep or a batch of mail records hundreds.
-pub struct Tx {
+/// Message rows, outbox rows and history entries are written behind (see `held.rs`):
+/// held until something reads their table (the store's queries of `messages`, `outbox`
+/// and `activities` flush first, and a dedupe lookup answers from the held rows), a
+/// savepoint, an id asked for, or the commit, then written with one multi-row statement
+/// per table. So every caller batches, and "write before anyone reads" is kept here.
+/// `'r` is how long the held messages' bytes are borrowed (the batch being written).
+pub struct Tx<'r> {
     inner: Transaction<'static, sqlx::Any>,
     /// Savepoints taken so far, for their names (nested ones must differ).
     savepoints: u32,
-    /// History entries not written yet, in the order recorded.
-    history: Vec<NewActivity>,
+    held: Held<'r>,
 }
 
-impl Tx {
-    pub(super) fn new(inner: Transaction<'static, sqlx::Any>) -> Tx {
+impl<'r> Tx<'r> {
+    pub(super) fn new(inner: Transaction<'static, sqlx::Any>) -> Tx<'r> {
         Tx {
             inner,
             savepoints: 0,
-            history: Vec::new(),
+            held: Held::default(),
         }
     }
 
     pub async fn commit(mut self) -> Result<()> {
-        self.write_history().await?;
+        self.write_held().await?;
         Ok(self.inner.commit().await?)
     }
 
-    /// Adds an entry to a lead's history (written behind; see [`Tx`]).
+    /// Adds an entry to a lead's history (written behind).
     pub fn record(&mut self, entry: NewActivity) {
-        self.history.push(entry);
+        self.held.record(entry);
     }
 
-    async fn write_history(&mut self) -> Result<()> {
-        if !self.history.is_empty() {
-            super::leads::insert_history(&mut self.inner, &self.history).await?;
-            self.history.clear();
+    /// Adds a message row (written behind); [`Tx::message_row`] gives its id.
+    pub fn hold_message(&mut self, m: NewMessage<'r>) -> MessageRef {
+        self.held.message(m)
+    }
+
+    /// Adds an email to the outbox (written behind, or now when the emails held reach a
+    /// statement's worth of bytes).
+    pub async fn hold_email(&mut self, e: NewEmail) -> Result<EmailRef> {
+        let (r, full) = self.held.email(e);
+        if full {
+            self.write_held().await?;
         }
-        Ok(())
+        Ok(r)
+    }
+
+    /// The row id of a message of this unit of work, written first if it is held.
+    pub async fn message_row(&mut self, r: MessageRef) -> Result<i64> {
+        if let Some(id) = self.held.message_row(r) {
+            return Ok(id);
+        }
+        self.write_held().await?;
+        self.held.message_row(r).ok_or_else(|| {
+            super::Error::unreadable(
+                "messages",
+                "id",
+                format!("{r:?}"),
+                "not a row of this unit of work",
+            )
+        })
+    }
+
+    /// The id of an email of this unit of work, written first if it is held.
+    pub async fn email_id(&mut self, r: EmailRef) -> Result<i64> {
+        if let Some(id) = self.held.email_id(r) {
+            return Ok(id);
+        }
+        self.write_held().await?;
+        self.held.email_id(r).ok_or_else(|| {
+            super::Error::unreadable(
+                "outbox",
+                "id",
+                format!("{r:?}"),
+                "not a row of this unit of work",
+            )
+        })
+    }
+
+    async fn write_held(&mut self) -> Result<()> {
+        self.held.write(&mut self.inner).await
     }
 
     pub async fn rollback(self) -> Result<()> {
@@ -72,7 +124,7 @@ impl Tx {
     /// it and keeps what came before; [`Tx::release`] keeps both. Left open when the
     /// caller gives up on the whole unit of work (its error rolls everything back).
     pub async fn savepoint(&mut self) -> Result<Savepoint> {
-        self.write_history().await?;
+        self.write_held().await?;
         self.savepoints += 1;
         let sp = Savepoint {
             name: format!("lg_savepoint_{}", self.savepoints),
@@ -86,7 +138,7 @@ impl Tx {
 
     pub async fn rollback_to(&mut self, sp: Savepoint) -> Result<()> {
         // Written first, so that what came after the savepoint is undone with the rest.
-        self.write_history().await?;
+        self.write_held().await?;
         sqlx::query(&format!("ROLLBACK TO SAVEPOINT {}", sp.name))
             .persistent(false)
             .execute(&mut *self.inner)
@@ -95,7 +147,7 @@ impl Tx {
     }
 
     pub async fn release(&mut self, sp: Savepoint) -> Result<()> {
-        self.write_history().await?;
+        self.write_held().await?;
         sqlx::query(&format!("RELEASE SAVEPOINT {}", sp.name))
             .persistent(false)
             .execute(&mut *self.inner)
@@ -111,17 +163,21 @@ pub struct Savepoint {
     name: String,
 }
 
-impl sealed::Sealed for Tx {
+impl sealed::Sealed for Tx<'_> {
     fn raw(&mut self) -> &mut AnyConnection {
         &mut self.inner
     }
 
     async fn flush(&mut self) -> Result<()> {
-        self.write_history().await
+        self.write_held().await
+    }
+
+    fn held_message(&self, dedupe_key: &str) -> Option<MessageRef> {
+        self.held.waiting_message(dedupe_key)
     }
 }
 
-impl Db for Tx {}
+impl Db for Tx<'_> {}
 
 /// A connection of the pool, outside any unit of work: each statement commits on its own.
 pub struct Conn {
