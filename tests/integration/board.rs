@@ -7,6 +7,7 @@
 //! chromium and chromium-driver).
 
 use crate::support::app::{Daemon, TestApp, TEAM_TOML};
+use crate::support::forms::Form;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -71,26 +72,14 @@ async fn start(app: &TestApp, url: &str) -> Daemon {
 
 /// A notification from a free-mail address whose message routes it (see [`ROUTES`]).
 fn notification(app: &TestApp, tag: &str, name: &str, message: &str) -> String {
-    let email = format!("{tag}.{}@gmail.com", app.domain.replace('.', "-"));
-    format!(
-        "From: Acme Site <wordpress@acme.example.com>\r\n\
-         To: {inbox}\r\n\
-         Subject: [Acme Site] New submission from Contact\r\n\
-         Message-ID: <board-{tag}-{run}@acme.example.com>\r\n\
-         Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         Name: {name}\r\n\
-         Email: {email}\r\n\
-         Phone: +1 555 0100\r\n\
-         Message: {message}\r\n\
-         \r\n\
-         --\r\n\
-         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
-        inbox = app.inbox,
-        run = app.run,
-    )
+    let form = Form {
+        to: &app.inbox,
+        id: &format!("board-{tag}-{}", app.run),
+        name,
+        email: &format!("{tag}.{}@gmail.com", app.domain.replace('.', "-")),
+        message,
+    };
+    String::from_utf8(form.labelled()).expect("the form is text")
 }
 
 /// Imports one lead per (tag, name, message); returns the lead ids in that order.
@@ -859,24 +848,14 @@ async fn a_team_member_logs_in_by_mail_in_a_real_browser_then_accepts_a_lead_and
 
 /// A notification to `to` (a desk's inbox address), from a free-mail submitter.
 fn desk_notification(app: &TestApp, tag: &str, to: &str, name: &str) -> String {
-    let email = format!("{tag}.{}@gmail.com", app.run);
-    format!(
-        "From: Acme Site <wordpress@acme.example.com>\r\n\
-         To: {to}\r\n\
-         Subject: [Acme Site] New submission from Contact\r\n\
-         Message-ID: <board-desk-{tag}-{run}@acme.example.com>\r\n\
-         Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         Name: {name}\r\n\
-         Email: {email}\r\n\
-         Message: Hello from {tag}\r\n\
-         \r\n\
-         --\r\n\
-         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
-        run = app.run,
-    )
+    let form = Form {
+        to,
+        id: &format!("board-desk-{tag}-{}", app.run),
+        name,
+        email: &format!("{tag}.{}@gmail.com", app.run),
+        message: &format!("Hello from {tag}"),
+    };
+    String::from_utf8(form.labelled()).expect("the form is text")
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! (`inbox@s26.test`) and its own relay domain. Lab domains: s25, s26.
 
 use crate::support::app::TestApp;
+use crate::support::forms::Form;
 use crate::support::{imap_messages, lab, smtp_send, view};
 use std::time::Duration;
 
@@ -27,27 +28,14 @@ owner = "alice"
 
 /// A web-form notification to `to`, the submitter `email` in the body.
 fn notification(tag: &str, to: &str, name: &str, email: &str) -> Vec<u8> {
-    format!(
-        "From: Site <wordpress@site-{tag}.example.com>\r\n\
-         To: {to}\r\n\
-         Reply-To: {email}\r\n\
-         Subject: Site \"Quote request {tag}\"\r\n\
-         Message-ID: <desk-{tag}-{pid}@site.example.com>\r\n\
-         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         From: {name} <{email}>\r\n\
-         Subject: Quote request {tag}\r\n\
-         \r\n\
-         Message Body:\r\n\
-         Please send me a quote ({tag}).\r\n\
-         \r\n\
-         -- \r\n\
-         This e-mail was sent from a contact form on Site (https://site.example.com)\r\n",
-        pid = std::process::id(),
-    )
-    .into_bytes()
+    Form {
+        to,
+        id: &format!("desk-{tag}-{}", std::process::id()),
+        name,
+        email,
+        message: &format!("Please send me a quote ({tag})."),
+    }
+    .cf7(&format!("Quote request {tag}"))
 }
 
 fn lead_of<'a>(leads: &'a [serde_json::Value], desk: &str) -> &'a serde_json::Value {

@@ -9,6 +9,7 @@
 //! inbox a daemon reads or another test empties.
 
 use crate::support::app::{TestApp, TEAM_TOML};
+use crate::support::forms::Form;
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -67,28 +68,16 @@ fn at(t: &str, h: i64) -> String {
 
 /// A Contact Form 7 notification from `email`.
 fn notification(app: &TestApp, tag: &str, name: &str, email: &str) -> String {
-    format!(
-        "From: Acme Site <wordpress@acme.example.com>\r\n\
-         To: {inbox}\r\n\
-         Reply-To: {email}\r\n\
-         Subject: Acme Site \"Enquiry {tag}\"\r\n\
-         Message-ID: <drift-{tag}-{pid}-{domain}@acme.example.com>\r\n\
-         Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         From: {name} <{email}>\r\n\
-         Subject: Enquiry {tag}\r\n\
-         \r\n\
-         Message Body:\r\n\
-         Please call me about {tag}.\r\n\
-         \r\n\
-         -- \r\n\
-         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
-        inbox = app.inbox,
-        pid = std::process::id(),
-        domain = app.domain,
-    )
+    let id = format!("drift-{tag}-{}-{}", std::process::id(), app.domain);
+    let message = format!("Please call me about {tag}.");
+    let form = Form {
+        to: &app.inbox,
+        id: &id,
+        name,
+        email,
+        message: &message,
+    };
+    String::from_utf8(form.cf7(&format!("Enquiry {tag}"))).expect("the form is text")
 }
 
 /// Imports one lead per (tag, name) and returns tag → lead id.

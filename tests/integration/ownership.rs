@@ -7,6 +7,7 @@
 //! names with a run-unique word and counts only mail that carries it.
 
 use crate::support::app::TestApp;
+use crate::support::forms::Form;
 use crate::support::{append, smtp_send};
 use serde_json::Value;
 use std::time::Duration;
@@ -23,26 +24,14 @@ fn run_tag(test: &str) -> String {
 
 /// A WordPress-style plain notification: label lines (every parser reads these).
 fn notification(app: &TestApp, key: &str, name: &str, email: &str, message: &str) -> Vec<u8> {
-    format!(
-        "From: Acme Site <wordpress@acme.example.com>\r\n\
-         To: {inbox}\r\n\
-         Subject: [Acme Site] New submission from Contact\r\n\
-         Message-ID: <ops-{key}-{domain}@acme.example.com>\r\n\
-         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         Name: {name}\r\n\
-         Email: {email}\r\n\
-         Phone: +1 555 0100\r\n\
-         Message: {message}\r\n\
-         \r\n\
-         --\r\n\
-         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
-        inbox = app.inbox,
-        domain = app.domain,
-    )
-    .into_bytes()
+    Form {
+        to: &app.inbox,
+        id: &format!("ops-{key}-{}", app.domain),
+        name,
+        email,
+        message,
+    }
+    .labelled()
 }
 
 /// `user`'s mail about this run's leads: (subject, text), decoded.

@@ -8,6 +8,7 @@
 //! first. Domains: s15.test, s16.test, s20.test and s21.test only.
 
 use crate::support::app::TestApp;
+use crate::support::forms::Form;
 use crate::support::{lab, smtp_send};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -24,29 +25,14 @@ const BURST: usize = 30;
 
 /// A Contact-Form-7-style notification, submitter `burst{n}@example.net`.
 fn notification(app: &TestApp, n: usize) -> Vec<u8> {
-    format!(
-        "From: Acme Site <wordpress@acme.example.com>\r\n\
-         To: {inbox}\r\n\
-         Reply-To: burst{n}@example.net\r\n\
-         Subject: Acme Site \"Quote request {n}\"\r\n\
-         Message-ID: <prod-{n}-{pid}-{domain}@acme.example.com>\r\n\
-         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         From: Burst Person {n} <burst{n}@example.net>\r\n\
-         Subject: Quote request {n}\r\n\
-         \r\n\
-         Message Body:\r\n\
-         Please send me a quote for job number {n}.\r\n\
-         \r\n\
-         -- \r\n\
-         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
-        inbox = app.inbox,
-        pid = std::process::id(),
-        domain = app.domain,
-    )
-    .into_bytes()
+    Form {
+        to: &app.inbox,
+        id: &format!("prod-{n}-{}-{}", std::process::id(), app.domain),
+        name: &format!("Burst Person {n}"),
+        email: &format!("burst{n}@example.net"),
+        message: &format!("Please send me a quote for job number {n}."),
+    }
+    .cf7(&format!("Quote request {n}"))
 }
 
 /// A daemon we hold ourselves: its own log file, its exit status.

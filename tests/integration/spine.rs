@@ -4,6 +4,7 @@
 //! re-deliveries and SMTP outages. Run `scripts/test-env` first. Lab domains: s1-s4, s17-s20.
 
 use crate::support::app::TestApp;
+use crate::support::forms::Form;
 use crate::support::{append, smtp_send};
 use std::time::Duration;
 
@@ -20,30 +21,14 @@ owner = "bob"
 
 /// A Contact-Form-7-style notification from a site's WordPress, submitter in Reply-To.
 fn notification(app: &TestApp, n: usize, name: &str, email: &str) -> Vec<u8> {
-    format!(
-        "From: Acme Site <wordpress@acme.example.com>\r\n\
-         To: {inbox}\r\n\
-         Reply-To: {email}\r\n\
-         Subject: Acme Site \"Quote request {n}\"\r\n\
-         Message-ID: <cf7-{n}-{pid}-{domain}@acme.example.com>\r\n\
-         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=UTF-8\r\n\
-         \r\n\
-         From: {name} <{email}>\r\n\
-         Subject: Quote request {n}\r\n\
-         \r\n\
-         Message Body:\r\n\
-         Please send me a quote for job number {n}.\r\n\
-         Thanks!\r\n\
-         \r\n\
-         -- \r\n\
-         This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
-        inbox = app.inbox,
-        pid = std::process::id(),
-        domain = app.domain,
-    )
-    .into_bytes()
+    Form {
+        to: &app.inbox,
+        id: &format!("cf7-{n}-{}-{}", std::process::id(), app.domain),
+        name,
+        email,
+        message: &format!("Please send me a quote for job number {n}.\r\nThanks!"),
+    }
+    .cf7(&format!("Quote request {n}"))
 }
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {

@@ -9,6 +9,7 @@
 //! One test process at a time uses the lab ([`lab`] holds a lock file in its directory).
 
 pub mod app;
+pub mod forms;
 
 use std::collections::HashMap;
 use std::future::Future;
