@@ -7,10 +7,12 @@ use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+// ASCII digits: the ids leadgate writes (a Unicode `\d{1,18}` compiles to 0.5 MB of
+// automaton, kept for the daemon's life, and its other digits would not parse as an id).
 static TAG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\[\s*LG-(\d{1,18})\s*\]").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)\[\s*LG-([0-9]{1,18})\s*\]").expect("static regex"));
 static BODY_REF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bLG-(\d{1,18})\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)\bLG-([0-9]{1,18})\b").expect("static regex"));
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*((re|aw|sv|vs|antw|réf|ref|rif|tr|fw|fwd|wg|rv|enc)\s*(\[\d+\])?\s*:\s*)+")
         .expect("static regex")
@@ -74,14 +76,20 @@ pub fn is_unsubscribe_subject(subject: &str) -> bool {
 
 /// Message-IDs of our own (`lg.<hex>@<domain>`) anywhere in a raw message.
 pub fn our_message_ids(raw: &str, domain: &str) -> Vec<String> {
-    let re = Regex::new(&format!(
-        r"(?i)lg\.[0-9a-f]{{32}}@{}",
-        regex::escape(domain)
-    ))
-    .expect("escaped regex");
+    // One pattern for every domain (not one compiled per message): the domain is compared
+    // after it, as `(?i)` compared it.
+    static OURS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)lg\.[0-9a-f]{32}@").expect("static regex"));
     let mut out: Vec<String> = Vec::new();
-    for m in re.find_iter(raw) {
-        let id = m.as_str().to_ascii_lowercase();
+    for m in OURS.find_iter(raw) {
+        let end = m.end() + domain.len();
+        let same = raw
+            .get(m.end()..end)
+            .is_some_and(|d| d.to_lowercase() == domain.to_lowercase());
+        if !same {
+            continue;
+        }
+        let id = raw[m.start()..end].to_ascii_lowercase();
         if !out.contains(&id) {
             out.push(id);
         }
