@@ -80,6 +80,19 @@ pub async fn run(desks: Desks, shutdown: impl Future<Output = ()>) -> anyhow::Re
         }
         tx.commit().await.context("Failed to sync the team")?;
     }
+    {
+        // A desk file removed or renamed leaves its leads behind: say so at every start
+        // (the operator's digest lists them too).
+        let mut conn = store.acquire().await?;
+        for u in crate::scheduler::operator::unfiled(&mut conn, &desks).await? {
+            tracing::warn!(
+                desk = %u.desk,
+                live = u.live,
+                "live leads of a desk no desk file names: they are not swept, reminded or digested until desks/{}.toml is back",
+                u.desk
+            );
+        }
+    }
     let metrics = crate::telemetry::install_metrics();
     let desks = Arc::new(desks);
     // `intake`: the tasks that take in work (watcher, scheduler); they stop first.

@@ -11,6 +11,7 @@ use crate::store::{self, drift as drift_store, Db, Store};
 use crate::templates;
 use jiff::Timestamp;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One desk's line.
 #[derive(Clone, Debug, Serialize)]
@@ -38,6 +39,14 @@ impl DeskDrift {
     }
 }
 
+/// Live leads of a desk that no desk file names any more (its file was removed or
+/// renamed): nobody sweeps, reminds or digests them until the file is back.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unfiled {
+    pub desk: String,
+    pub live: u64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct OperatorDigest {
     pub title: String,
@@ -46,6 +55,22 @@ pub struct OperatorDigest {
     pub drifting: usize,
     /// Ranked, the worst first.
     pub desks: Vec<DeskDrift>,
+    pub unfiled: Vec<Unfiled>,
+}
+
+/// The desks of live leads that no desk file names, with how many each holds.
+pub async fn unfiled(conn: &mut impl Db, desks: &Desks) -> anyhow::Result<Vec<Unfiled>> {
+    Ok(unfiled_of(&store::leads::live_by_desk(conn).await?, desks))
+}
+
+fn unfiled_of(live: &BTreeMap<String, u64>, desks: &Desks) -> Vec<Unfiled> {
+    live.iter()
+        .filter(|(desk, _)| !desks.all.iter().any(|s| &s.desk.id == *desk))
+        .map(|(desk, live)| Unfiled {
+            desk: desk.clone(),
+            live: *live,
+        })
+        .collect()
 }
 
 /// Every desk's drift as of `now`, ranked.
@@ -54,6 +79,7 @@ pub async fn operator(
     desks: &Desks,
     now: Timestamp,
 ) -> anyhow::Result<OperatorDigest> {
+    let live = store::leads::live_by_desk(conn).await?;
     let mut lines = Vec::with_capacity(desks.all.len());
     for s in &desks.all {
         let leads = scan(conn, s, now).await?;
@@ -61,7 +87,7 @@ pub async fn operator(
         lines.push(DeskDrift {
             desk: s.desk.id.clone(),
             name: s.desk.name.clone(),
-            live: store::leads::live_count(conn, &s.desk.id).await?,
+            live: live.get(&s.desk.id).copied().unwrap_or(0),
             drifting: leads.iter().filter(|l| !l.drift.is_empty()).count(),
             orphaned: count(DriftKind::Orphaned),
             unaccepted: count(DriftKind::Unaccepted),
@@ -84,6 +110,7 @@ pub async fn operator(
         live: lines.iter().map(|d| d.live).sum(),
         drifting: lines.iter().map(|d| d.drifting).sum(),
         desks: lines,
+        unfiled: unfiled_of(&live, desks),
     })
 }
 

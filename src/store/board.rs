@@ -2,7 +2,7 @@
 //! secret the person holds, never the secret), and the board's reads of leads: the live
 //! leads with their last activity, in one statement each.
 
-use super::leads::{light_row, LIGHT_COLUMNS};
+use super::leads::{light_row, LIGHT_COLUMNS, LIVE};
 use super::{Db, Result};
 use crate::domain::lead::Lead;
 use sqlx::Row;
@@ -220,7 +220,7 @@ async fn live(
     let (o1, o2) = (m.list(1), m.list(1));
     let q = format!(
         "SELECT {columns} FROM leads
-         WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk IN ({in_desks})
+         WHERE status IN ({LIVE}) AND desk IN ({in_desks})
            AND ({o1} = '' OR owner = {o2})
          ORDER BY id"
     );
@@ -311,7 +311,7 @@ pub async fn page(db: &mut impl Db, q: &PageQuery<'_>) -> Result<Page> {
                   THEN 0 ELSE 1 END AS late,
              CASE WHEN next_action IS NULL OR next_action_due IS NULL THEN 1 ELSE 0 END AS undated
            FROM leads
-           WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk IN ({in_desks})
+           WHERE status IN ({LIVE}) AND desk IN ({in_desks})
              AND ({o1} = '' OR owner = {o2}) AND ({s1} = '' OR status = {s2})
          ), shown AS (
            SELECT * FROM live WHERE {nobody} = 0 OR grp = ''

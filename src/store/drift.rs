@@ -5,7 +5,7 @@
 //!
 //! Owns only the SQL; what drifts and who is reminded is `domain::drift`'s call.
 
-use super::leads::{light_row, Lead, LIGHT_COLUMNS};
+use super::leads::{light_row, Lead, LIGHT_COLUMNS, LIVE};
 use super::{Db, Result};
 use crate::domain::drift::DriftKind;
 use jiff::Timestamp;
@@ -34,7 +34,7 @@ pub struct Bounds {
 pub async fn candidates(db: &mut impl Db, desk: &str, b: Bounds) -> Result<Vec<Lead>> {
     let q = format!(
         "SELECT {LIGHT_COLUMNS} FROM leads l
-         WHERE l.status IN ('triage', 'new', 'contacted', 'qualified') AND l.desk = $5 AND (
+         WHERE l.status IN ({LIVE}) AND l.desk = $5 AND (
                (l.status = 'triage' AND l.created_at <= $2)
             OR l.owner IS NULL
             OR (l.accepted = 0 AND COALESCE(l.assigned_at, l.created_at) <= $4)
@@ -296,18 +296,19 @@ pub struct WeekFacts {
 pub async fn week_facts(db: &mut impl Db, desk: &str, since: i64, until: i64) -> Result<WeekFacts> {
     db.flush().await?;
     let mut f = WeekFacts::default();
-    let r = sqlx::query(
+    let q = format!(
         "SELECT COUNT(*),
             COALESCE(SUM(CASE WHEN accepted = 1
                               AND owner IN (SELECT id FROM people WHERE active = 1 AND desk = $2)
                          THEN 1 ELSE 0 END), 0),
             COALESCE(SUM(CASE WHEN next_action_due > $1 THEN 1 ELSE 0 END), 0)
-         FROM leads WHERE status IN ('triage', 'new', 'contacted', 'qualified') AND desk = $2",
-    )
-    .bind(until)
-    .bind(desk)
-    .fetch_one(db.raw())
-    .await?;
+         FROM leads WHERE status IN ({LIVE}) AND desk = $2"
+    );
+    let r = sqlx::query(&q)
+        .bind(until)
+        .bind(desk)
+        .fetch_one(db.raw())
+        .await?;
     f.live = r.get::<i64, _>(0) as u32;
     f.live_accepted = r.get::<i64, _>(1) as u32;
     f.live_future_deadline = r.get::<i64, _>(2) as u32;

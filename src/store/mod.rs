@@ -356,6 +356,18 @@ mod tests {
     }
 
     #[test]
+    fn status_lists_come_from_the_domain() {
+        assert_eq!(
+            super::leads::LIVE.to_string(),
+            "'triage', 'new', 'contacted', 'qualified'"
+        );
+        assert_eq!(
+            super::leads::WORKED.to_string(),
+            "'new', 'contacted', 'qualified'"
+        );
+    }
+
+    #[test]
     fn redacts_passwords_only() {
         assert_eq!(
             super::redact("postgres://u:pw@h/db"),

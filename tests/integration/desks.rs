@@ -354,4 +354,40 @@ imap = {{ host = "{host}", port = {port}, tls = "none", username = "inbox@s26.te
     app.cli(&["assign", &b_id, "bob"]);
     assert_eq!(app.show(b["id"].as_i64().unwrap())["owner"], "bob");
     daemon.stop();
+
+    // Desk C's file removed: its live leads are nobody's to sweep, and both the operator's
+    // digest and the daemon's start say so.
+    let live_on_c = app
+        .leads()
+        .iter()
+        .filter(|l| l["desk"] == "client-c")
+        .filter(|l| {
+            matches!(
+                l["status"].as_str(),
+                Some("triage" | "new" | "contacted" | "qualified")
+            )
+        })
+        .count();
+    assert!(live_on_c >= 1, "{:#?}", app.leads());
+    let desks_dir = app.config_path.parent().unwrap().join("desks");
+    std::fs::remove_file(desks_dir.join("client-c.toml")).unwrap();
+    let op: serde_json::Value =
+        serde_json::from_str(&app.cli(&["digest", "--operator", "--json"])).unwrap();
+    assert_eq!(op["desks"].as_array().unwrap().len(), 3, "{op:#}");
+    assert_eq!(
+        op["unfiled"],
+        serde_json::json!([{ "desk": "client-c", "live": live_on_c }]),
+        "{op:#}"
+    );
+    let daemon = app.start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !app.log().contains("no desk file names") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let log = app.log();
+    let warned = log
+        .lines()
+        .any(|l| l.contains("no desk file names") && l.contains("client-c"));
+    assert!(warned, "{log}");
+    daemon.stop();
 }
