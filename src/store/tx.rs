@@ -82,29 +82,28 @@ impl<'r> Tx<'r> {
 
     /// The row id of a message of this unit of work, written first if it is held.
     pub async fn message_row(&mut self, r: MessageRef) -> Result<i64> {
-        if let Some(id) = self.held.message_row(r) {
-            return Ok(id);
-        }
-        self.write_held().await?;
-        self.held.message_row(r).ok_or_else(|| {
-            super::Error::unreadable(
-                "messages",
-                "id",
-                format!("{r:?}"),
-                "not a row of this unit of work",
-            )
-        })
+        self.written(r, Held::message_row, "messages").await
     }
 
     /// The id of an email of this unit of work, written first if it is held.
     pub async fn email_id(&mut self, r: EmailRef) -> Result<i64> {
-        if let Some(id) = self.held.email_id(r) {
+        self.written(r, Held::email_id, "outbox").await
+    }
+
+    /// The id `id` finds for `r`, after writing what is held if it is not written yet.
+    async fn written<R: Copy + std::fmt::Debug>(
+        &mut self,
+        r: R,
+        id: fn(&Held<'r>, R) -> Option<i64>,
+        table: &'static str,
+    ) -> Result<i64> {
+        if let Some(id) = id(&self.held, r) {
             return Ok(id);
         }
         self.write_held().await?;
-        self.held.email_id(r).ok_or_else(|| {
+        id(&self.held, r).ok_or_else(|| {
             super::Error::unreadable(
-                "outbox",
+                table,
                 "id",
                 format!("{r:?}"),
                 "not a row of this unit of work",

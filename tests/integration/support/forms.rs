@@ -17,60 +17,41 @@ impl Form<'_> {
     /// Contact Form 7: the visitor's `subject` in the mail's subject and body, their
     /// address in `Reply-To:`.
     pub fn cf7(&self, subject: &str) -> Vec<u8> {
-        let Form {
-            to,
-            id,
-            name,
-            email,
-            message,
-        } = self;
-        format!(
-            "From: Acme Site <wordpress@acme.example.com>\r\n\
-             To: {to}\r\n\
-             Reply-To: {email}\r\n\
-             Subject: Acme Site \"{subject}\"\r\n\
-             Message-ID: <{id}@acme.example.com>\r\n\
-             Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
-             MIME-Version: 1.0\r\n\
-             Content-Type: text/plain; charset=UTF-8\r\n\
-             \r\n\
-             From: {name} <{email}>\r\n\
-             Subject: {subject}\r\n\
-             \r\n\
-             Message Body:\r\n\
-             {message}\r\n\
-             \r\n\
-             -- \r\n\
-             This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n"
+        let (name, email, message) = (self.name, self.email, self.message);
+        self.mail(
+            &format!("Reply-To: {email}\r\nSubject: Acme Site \"{subject}\""),
+            &format!(
+                "From: {name} <{email}>\r\nSubject: {subject}\r\n\r\nMessage Body:\r\n{message}\r\n\r\n-- "
+            ),
         )
-        .into_bytes()
     }
 
     /// Labelled fields, with a phone number.
     pub fn labelled(&self) -> Vec<u8> {
-        let Form {
-            to,
-            id,
-            name,
-            email,
-            message,
-        } = self;
+        let (name, email, message) = (self.name, self.email, self.message);
+        self.mail(
+            "Subject: [Acme Site] New submission from Contact",
+            &format!(
+                "Name: {name}\r\nEmail: {email}\r\nPhone: +1 555 0100\r\nMessage: {message}\r\n\r\n--"
+            ),
+        )
+    }
+
+    /// The site's mail: `heads` after `To:`, then `body` and the site's signature line.
+    fn mail(&self, heads: &str, body: &str) -> Vec<u8> {
         format!(
             "From: Acme Site <wordpress@acme.example.com>\r\n\
              To: {to}\r\n\
-             Subject: [Acme Site] New submission from Contact\r\n\
+             {heads}\r\n\
              Message-ID: <{id}@acme.example.com>\r\n\
              Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
              MIME-Version: 1.0\r\n\
              Content-Type: text/plain; charset=UTF-8\r\n\
              \r\n\
-             Name: {name}\r\n\
-             Email: {email}\r\n\
-             Phone: +1 555 0100\r\n\
-             Message: {message}\r\n\
-             \r\n\
-             --\r\n\
-             This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n"
+             {body}\r\n\
+             This e-mail was sent from a contact form on Acme Site (https://acme.example.com)\r\n",
+            to = self.to,
+            id = self.id,
         )
         .into_bytes()
     }
