@@ -3,7 +3,7 @@
 //! database is a temporary SQLite file and outgoing mail goes to a folder of `.eml` files.
 
 use crate::clock::Clock;
-use crate::config::{self, raw::RawSettings};
+use crate::config;
 use crate::outbox::transport::Transport;
 use crate::outbox::{OutboxWorker, Step};
 use crate::pipeline::Pipeline;
@@ -56,11 +56,7 @@ pub async fn run(keep: Option<PathBuf>) -> anyhow::Result<()> {
         }
         None => temp.path().to_path_buf(),
     };
-    let raw: RawSettings = ::config::Config::builder()
-        .add_source(::config::File::from_str(CONFIG, ::config::FileFormat::Toml))
-        .build()?
-        .try_deserialize()?;
-    let mut settings = config::validate(raw, &dir)?;
+    let mut settings = config::from_toml(CONFIG, &dir)?;
     settings.database_url = format!("sqlite://{}", dir.join("demo.db").display());
     let sent = dir.join("sent");
     settings.outbox.file_sink = Some(sent.clone());

@@ -4,7 +4,7 @@
 //! the same whichever way an action came.
 
 use super::access::{self, Viewer};
-use super::pages::{name_on, person, row_of_view, short_time, view_expired, view_scope};
+use super::pages::{name_on, person, row, short_time, view_expired, view_scope, Item};
 use super::{not_found, page, unavailable, BoardState};
 use crate::config::Settings;
 use crate::domain::notify;
@@ -55,10 +55,7 @@ async fn render_lead(
     let l = &d.lead;
     // The lead's desk's settings: its people, its zone.
     let s = st.desks.get(&l.desk).map(AsRef::as_ref).unwrap_or(s);
-    let open = matches!(
-        l.status.as_str(),
-        "triage" | "new" | "contacted" | "qualified"
-    );
+    let open = d.row.status.is_open();
     let desks = &st.desks;
     let me = viewer
         .person_on(desks, &l.desk)
@@ -90,6 +87,10 @@ async fn render_lead(
                 .collect()
         })
         .unwrap_or_default();
+    let item = Item {
+        row: d.row,
+        drift: l.drift.clone(),
+    };
     let (note_kind, note_text) = match note {
         Some((k, t)) => (Some(k), Some(t)),
         None => (None, None),
@@ -104,14 +105,14 @@ async fn render_lead(
             can_act => me.is_some() && open,
             can_accept,
             csrf => match viewer { Viewer::Person { csrf, .. } => Some(csrf.as_str()), _ => None },
-            lead => row_of_view(l, desks, s, now),
+            lead => row(&item, None, desks, s, now),
             email => &l.email,
             phone => &l.phone,
             company => d.fields["company"].as_str(),
             message => d.fields["message"].as_str(),
             consent => notify::consent_text(d.consent),
             tracked => &l.tracked_address,
-            created => short_time(l.created_at.parse().unwrap_or(now), s),
+            created => short_time(item.row.created_at, s),
             extra,
             history,
             note_kind,

@@ -217,13 +217,7 @@ email = "bob@team.test"
 {extra}
 "#
         );
-        let raw = config::Config::builder()
-            .add_source(config::File::from_str(&toml, config::FileFormat::Toml))
-            .build()
-            .unwrap()
-            .try_deserialize()
-            .unwrap();
-        crate::config::validate(raw, std::path::Path::new(".")).unwrap()
+        crate::config::from_toml(&toml, std::path::Path::new(".")).unwrap()
     }
 
     fn now() -> Timestamp {

@@ -82,9 +82,9 @@ fn drift_of(row: &Lead, desks: &Desks, now: Timestamp) -> Vec<String> {
 }
 
 /// A live lead in sight and its drift kinds: what the board sorts, groups and counts.
-struct Item {
-    row: Lead,
-    drift: Vec<String>,
+pub(super) struct Item {
+    pub(super) row: Lead,
+    pub(super) drift: Vec<String>,
 }
 
 impl Item {
@@ -217,7 +217,7 @@ fn direction(kind: &str) -> &'static str {
     }
 }
 
-fn row<'a>(
+pub(super) fn row<'a>(
     i: &'a Item,
     last: Option<&LastActivity>,
     desks: &Desks,
@@ -246,44 +246,6 @@ fn row<'a>(
         last_what: last.map(|a| direction(&a.kind)),
         last_when: last.map(|a| short_time(store::timestamp(a.at), s)),
         drift: &i.drift,
-        source: &l.source,
-        form: l.form.as_deref(),
-        why: &l.route_reason,
-    }
-}
-
-/// A lead as `show` gives it, as a row (the lead's page).
-pub(super) fn row_of_view<'a>(
-    l: &'a LeadView,
-    desks: &Desks,
-    s: &Settings,
-    now: Timestamp,
-) -> Row<'a> {
-    let due = l
-        .next_action
-        .as_ref()
-        .and_then(|n| n["due"].as_str())
-        .and_then(|d| d.parse::<Timestamp>().ok());
-    let s = desks.get(&l.desk).map(AsRef::as_ref).unwrap_or(s);
-    Row {
-        id: l.id,
-        desk: desk_label(desks, &l.desk),
-        name: crate::domain::notify::lead_name(
-            l.id,
-            l.name.as_deref(),
-            l.email.as_deref(),
-            l.phone.as_deref(),
-        ),
-        status: &l.status,
-        owner: l.owner.as_deref().map(|o| name_on(desks, &l.desk, o)),
-        accepted: l.accepted,
-        next: l.next_action.as_ref().and_then(|n| n["what"].as_str()),
-        due: due.map(|d| short_time(d, s)),
-        overdue: due.is_some_and(|d| d <= now) || l.drift.iter().any(|d| d == "overdue"),
-        last_who: None,
-        last_what: None,
-        last_when: None,
-        drift: &l.drift,
         source: &l.source,
         form: l.form.as_deref(),
         why: &l.route_reason,

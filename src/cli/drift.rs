@@ -150,6 +150,7 @@ pub async fn sweep(settings: &Settings, args: SweepArgs<'_>) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(Clone, Copy)]
 pub struct DigestArgs<'a> {
     pub now: Option<&'a str>,
     pub weekly: bool,

@@ -432,27 +432,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             operator,
         } => {
             let desks = load(&cli.config)?;
+            let args = drift::DigestArgs {
+                now: now.as_deref(),
+                weekly,
+                send,
+                html,
+                json,
+                chart: chart.as_deref(),
+            };
             if operator {
                 let args = drift::DigestArgs {
-                    now: now.as_deref(),
-                    weekly,
-                    send,
-                    html,
-                    json,
                     chart: None,
+                    ..args
                 };
                 return drift::operator_digest(&desks, args).await;
             }
             let mut code = ExitCode::SUCCESS;
             for s in desks.select(desk)? {
-                let args = drift::DigestArgs {
-                    now: now.as_deref(),
-                    weekly,
-                    send,
-                    html,
-                    json,
-                    chart: chart.as_deref(),
-                };
                 code = worst(code, drift::digest(s, args).await?);
             }
             Ok(code)

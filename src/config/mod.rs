@@ -69,6 +69,17 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     }
 }
 
+/// Settings from a TOML text (the demo's bundled config; tests), validated as a file's
+/// are; relative paths are relative to `base`.
+pub fn from_toml(toml: &str, base: &Path) -> Result<Settings, ConfigError> {
+    let raw: raw::RawSettings = config::Config::builder()
+        .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(|e| ConfigError::Read(e.to_string()))?;
+    validate(raw, base)
+}
+
 #[cfg(test)]
 mod desks_tests;
 #[cfg(test)]

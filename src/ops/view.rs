@@ -41,6 +41,9 @@ pub struct LeadDetail {
     pub extra: Value,
     pub consent: Option<bool>,
     pub history: Vec<leads::Activity>,
+    /// The typed row the view was made from (the board renders it; JSON has the view).
+    #[serde(skip)]
+    pub row: Lead,
 }
 
 pub fn view(row: &Lead, s: &Settings, active: &HashSet<String>, now: jiff::Timestamp) -> LeadView {
@@ -131,5 +134,6 @@ pub async fn detail(
         extra,
         consent: row.consent,
         history,
+        row,
     }))
 }

@@ -32,13 +32,7 @@ email = "erin@team.test"
 {extra}
 "#
     );
-    let raw: crate::config::raw::RawSettings = config::Config::builder()
-        .add_source(config::File::from_str(&toml, config::FileFormat::Toml))
-        .build()
-        .unwrap()
-        .try_deserialize()
-        .unwrap();
-    crate::config::validate(raw, std::path::Path::new(".")).unwrap()
+    crate::config::from_toml(&toml, std::path::Path::new(".")).unwrap()
 }
 
 pub(crate) fn at(s: &str) -> Timestamp {

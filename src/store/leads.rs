@@ -96,7 +96,6 @@ fn from_rows(rows: &[AnyRow]) -> Result<Vec<Lead>> {
     rows.iter().map(from_row).collect()
 }
 
-/// `leads.status`, which only this build's statuses are written to.
 /// Statuses as an SQL list (`'new', 'contacted'`), chosen from the domain's
 /// [`LeadStatus::ALL`]: the store's queries name no list of their own, so a status added
 /// to the domain is counted everywhere at once.
@@ -118,6 +117,7 @@ impl std::fmt::Display for Statuses {
     }
 }
 
+/// `leads.status`, which only this build's statuses are written to.
 pub(super) fn status(s: String) -> Result<LeadStatus> {
     LeadStatus::parse(&s).ok_or_else(|| Error::unreadable("leads", "status", s, "no such status"))
 }
